@@ -1,0 +1,3 @@
+from ucsiem.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,61 @@
+"""Errors, one type per failure domain. Every message says what to do about it.
+
+    UcsiemError
+      ConfigError          bad configuration; names every offending key path
+      PluginError          a parser plugin is broken, missing or its id is taken twice
+      ParseError           one record could not be parsed; becomes a pipeline_error event
+      CheckpointError      the registry cannot be read or written (fatal: stop rather than lose position)
+      OutputError          an output cannot accept events; `retriable` says whether trying again helps
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+ParseErrorCode = Literal["no_match", "bad_timestamp", "bad_field", "truncated", "unsupported_variant"]
+PARSE_ERROR_CODES: tuple[ParseErrorCode, ...] = (
+    "no_match", "bad_timestamp", "bad_field", "truncated", "unsupported_variant",
+)
+
+
+class UcsiemError(Exception):
+    """Base of every error ucsiem raises on purpose."""
+
+
+class ConfigError(UcsiemError):
+    """The configuration is invalid. `problems` lists `key.path: message` lines, all of them."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class PluginError(UcsiemError):
+    """A parser plugin cannot be loaded or used."""
+
+
+class ParseError(UcsiemError):
+    """A parser could not turn a record into an event.
+
+    `code` is one of a small fixed set (metrics label it), `message` tells a person what was wrong.
+    """
+
+    def __init__(self, code: ParseErrorCode, message: str) -> None:
+        if code not in PARSE_ERROR_CODES:
+            raise ValueError(f"unknown ParseError code {code!r}; use one of {PARSE_ERROR_CODES}")
+        self.code: ParseErrorCode = code
+        self.message = message
+        super().__init__(f"{code}: {message}")
+
+
+class CheckpointError(UcsiemError):
+    """The registry of read positions cannot be loaded or persisted."""
+
+
+class OutputError(UcsiemError):
+    """An output failed. `retriable` tells the pipeline whether the same batch may succeed later."""
+
+    def __init__(self, message: str, *, retriable: bool) -> None:
+        self.retriable = retriable
+        super().__init__(message)

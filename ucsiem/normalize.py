@@ -1,0 +1,188 @@
+"""Turn one framed record into validated, serialized events: parse, fill pipeline-owned fields, check.
+
+This is the CPU-heavy step; it runs in worker processes, so everything here is plain data in,
+bytes out. Nothing is ever dropped: a parser error, a parser bug or an event that breaks the schema
+becomes an `event.kind: pipeline_error` event carrying the original text and the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from ucsiem import __version__
+from ucsiem.errors import ParseError
+from ucsiem.parsing.contract import ParseContext, ParsedEvent, ParserSpec, RawRecord
+from ucsiem.schema.event import UCEvent
+
+# Pipeline error codes beyond ParseError's: the parser raised something else (a bug), or its
+# output did not fit the schema (also a bug, caught by golden tests before it ships).
+PARSER_EXCEPTION = "parser_exception"
+INVALID_EVENT = "invalid_event"
+MAX_ORIGINAL_CHARS = 65_536
+
+
+@dataclass
+class Counters:
+    records: int = 0
+    events: int = 0
+    skipped: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def add_error(self, code: str) -> None:
+        self.errors[code] = self.errors.get(code, 0) + 1
+
+    def merge(self, other: Counters) -> None:
+        self.records += other.records
+        self.events += other.events
+        self.skipped += other.skipped
+        for code, n in other.errors.items():
+            self.errors[code] = self.errors.get(code, 0) + n
+
+
+@dataclass(frozen=True)
+class RecordMeta:
+    """Where a record came from; the source key identifies the file generation, not its path."""
+
+    source_key: str
+    path: str
+    offset: int
+    flags: tuple[str, ...] = ()
+
+
+class Normalizer:
+    """Runs one parser and completes its events for one input."""
+
+    def __init__(self, spec: ParserSpec, *, host_name: str | None, agent_name: str | None,
+                 keep_original: bool = False) -> None:
+        self.spec = spec
+        self.keep_original = keep_original
+        self._observer = {"vendor": spec.vendor, "product": spec.product, "type": spec.observer_type}
+        self._agent = {"type": "ucsiem", "version": __version__, "name": agent_name}
+        self._host = {"name": host_name} if host_name else None
+        self.counters = Counters()
+
+    def process(self, text: str, meta: RecordMeta, ctx: ParseContext, ingested: datetime) -> list[bytes]:
+        """Parse and validate one record; returns one JSON document per event (maybe none)."""
+        self.counters.records += 1
+        record = RawRecord(text=text, offset=meta.offset, path=meta.path)
+        try:
+            parsed = self.spec.parse(record, ctx)
+        except ParseError as exc:
+            return [self._error(text, meta, ingested, exc.code, exc.message)]
+        except Exception as exc:  # a parser bug must not stop the agent nor lose the line
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            message = f"parser {self.spec.id} raised {type(exc).__name__}: {exc} ({where.filename}:{where.lineno})"
+            return [self._error(text, meta, ingested, PARSER_EXCEPTION, message)]
+        if not parsed:
+            self.counters.skipped += 1
+            return []
+        out: list[bytes] = []
+        for index, event in enumerate(parsed):
+            self._complete(event, text, meta, ingested, index)
+            try:
+                out.append(UCEvent.model_validate(event).to_json())
+            except ValidationError as exc:
+                out.append(self._error(text, meta, ingested, INVALID_EVENT, _summarize(exc)))
+                continue
+            self.counters.events += 1
+        return out
+
+    def _complete(self, event: ParsedEvent, text: str, meta: RecordMeta, ingested: datetime, index: int) -> None:
+        ev = event.setdefault("event", {})
+        ev["id"] = event_id(meta.source_key, meta.offset, index, text)
+        ev["ingested"] = ingested
+        ev["dataset"] = self.spec.dataset
+        ev["module"] = self.spec.module
+        if self.keep_original:
+            ev.setdefault("original", text[:MAX_ORIGINAL_CHARS])
+        observer = event.setdefault("observer", {})
+        observer.update(self._observer)
+        log = event.setdefault("log", {})
+        log["offset"] = meta.offset
+        log["file"] = {"path": meta.path}
+        if meta.flags:
+            log["flags"] = list(meta.flags)
+        event["agent"] = self._agent
+        if self._host:
+            event["host"] = self._host
+        related = _related(event)
+        if related:
+            event["related"] = related
+
+    def _error(self, text: str, meta: RecordMeta, ingested: datetime, code: str, message: str) -> bytes:
+        self.counters.add_error(code)
+        event: dict[str, Any] = {
+            "@timestamp": ingested,
+            "message": f"{self.spec.id}: {message}",
+            "event": {"kind": "pipeline_error", "action": "pipeline-error", "original": text[:MAX_ORIGINAL_CHARS]},
+            "error": {"type": code, "message": message},
+        }
+        if len(text) > MAX_ORIGINAL_CHARS:
+            event.setdefault("tags", []).append("original_truncated")
+        self._complete(event, text, meta, ingested, 0)
+        event["event"]["original"] = text[:MAX_ORIGINAL_CHARS]
+        try:
+            return UCEvent.model_validate(event).to_json()
+        except ValidationError:  # only when the flags/paths themselves are odd: keep the bare minimum
+            event.pop("related", None)
+            return UCEvent.model_validate(event).to_json()
+
+
+def event_id(source_key: str, offset: int, index: int, text: str) -> str:
+    """Deterministic id: the same record of the same file generation always hashes the same."""
+    digest = hashlib.blake2b(f"{source_key}\0{offset}\0{index}\0".encode(), digest_size=16)
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+_IP_PATHS = (("source", "ip"), ("destination", "ip"))
+_USER_PATHS = (("user", "name"), ("source", "user", "name"), ("destination", "user", "name"))
+
+
+def _get(event: ParsedEvent, path: Iterable[str]) -> Any:
+    node: Any = event
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def _related(event: ParsedEvent) -> dict[str, list[str]]:
+    ips = [v for p in _IP_PATHS if isinstance(v := _get(event, p), str)]
+    observer_ips = _get(event, ("observer", "ip"))
+    if isinstance(observer_ips, list):
+        ips.extend(v for v in observer_ips if isinstance(v, str))
+    media = _get(event, ("uc", "media"))
+    if isinstance(media, dict):
+        ips.extend(v for k in ("local_ip", "remote_ip") if isinstance(v := media.get(k), str))
+    users = [v for p in _USER_PATHS if isinstance(v := _get(event, p), str)]
+    hostname = _get(event, ("observer", "hostname"))
+    out: dict[str, list[str]] = {}
+    if ips:
+        out["ip"] = list(dict.fromkeys(ips))
+    if users:
+        out["user"] = list(dict.fromkeys(users))
+    if isinstance(hostname, str):
+        out["hosts"] = [hostname]
+    return out
+
+
+def _summarize(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err["loc"])
+        parts.append(f"{loc}: {err['msg']}")
+    more = exc.error_count() - 5
+    return "event does not fit the schema: " + "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,94 @@
+"""Building blocks shared by parsers. All are pure and safe on hostile input (linear-time regexes)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, tzinfo
+
+from ucsiem.errors import ParseError
+
+# key="value" with backslash escapes; the unrolled loop keeps matching linear on any input.
+KV_QUOTED = re.compile(r'([A-Za-z0-9_.:-]+)="([^"\\]*(?:\\.[^"\\]*)*)"')
+
+SYSLOG_FACILITIES = (
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
+    "ftp", "ntp", "security", "console", "solaris-cron", "local0", "local1", "local2", "local3",
+    "local4", "local5", "local6", "local7",
+)
+SYSLOG_SEVERITIES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
+_SEVERITY_ALIASES = {"emergency": "emerg", "critical": "crit", "error": "err", "warn": "warning",
+                     "informational": "info", "panic": "emerg"}
+
+
+def parse_kv_quoted(text: str) -> dict[str, str]:
+    """`A="x" B=" y "` -> {"A": "x", "B": "y"}: values trimmed, the first occurrence of a key wins."""
+    out: dict[str, str] = {}
+    for key, value in KV_QUOTED.findall(text):
+        if key not in out:
+            out[key] = value.strip()
+    return out
+
+
+def parse_iso_time(text: str, default_tz: tzinfo) -> datetime:
+    """ISO 8601 with or without offset and fraction; naive stamps get the configured zone."""
+    try:
+        ts = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise ParseError("bad_timestamp", f"not an ISO 8601 time: {text[:64]!r}") from exc
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=default_tz)
+
+
+def syslog_severity(name: str) -> tuple[str, int] | None:
+    """Normalize a syslog severity word (`warn`, `NOTICE`, `err`) to (name, code)."""
+    word = name.strip().lower()
+    word = _SEVERITY_ALIASES.get(word, word)
+    if word in SYSLOG_SEVERITIES:
+        return word, SYSLOG_SEVERITIES.index(word)
+    return None
+
+
+def syslog_facility(name: str) -> tuple[str, int] | None:
+    """Normalize a facility word (`local1`, `Local 0`) to (name, code)."""
+    word = name.strip().lower().replace(" ", "")
+    if word in SYSLOG_FACILITIES:
+        return word, SYSLOG_FACILITIES.index(word)
+    return None
+
+
+def split_uri_user(uri: str) -> tuple[str | None, str | None]:
+    """`sip:alice@example.com;transport=tls` -> ("alice", "example.com"); `+331@10.0.0.1` works too."""
+    body = uri.strip().strip("<>")
+    for scheme in ("sips:", "sip:", "tel:", "h323:"):
+        if body.lower().startswith(scheme):
+            body = body[len(scheme):]
+            break
+    body = body.split(";", 1)[0]
+    if "@" in body:
+        user, _, host = body.partition("@")
+        return (user or None), (host.split(":", 1)[0] or None)
+    return (body or None), None
+
+
+def to_int(value: str | None, field: str) -> int | None:
+    """Integer field or None when empty; a non-number raises ParseError naming the field."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ParseError("bad_field", f"{field} is not an integer: {value[:32]!r}") from exc
+
+
+def prune(obj: dict[str, object]) -> dict[str, object]:
+    """Drop None, empty strings and empty containers recursively (keeps events and golden files small)."""
+    out: dict[str, object] = {}
+    for key, value in obj.items():
+        if isinstance(value, dict):
+            value = prune(value)
+        if value is None or value == "" or value == {} or value == []:
+            continue
+        out[key] = value
+    return out

@@ -1,0 +1,340 @@
+"""The common event schema: ECS field sets plus the `uc.*` extension.
+
+These models are the single source of truth. `ucsiem.schema.generate` derives the field reference,
+the Elasticsearch templates and the JSON Schema in `mappings/` from them, and a test fails when the
+committed files drift. Every model forbids unknown keys so a typo in a parser fails its golden test.
+
+Field types carry their Elasticsearch type in `json_schema_extra={"es": ...}` only where it cannot be
+derived from the Python type (ip, flattened, text).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from ucsiem.schema.actions import EventAction
+
+
+def _check_ip(value: str) -> str:
+    # Canonical text form: ES rejects a bad `ip` and would turn a whole event into a mapping error.
+    return str(ipaddress.ip_address(value.strip().strip("[]")))
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+IP = Annotated[str, AfterValidator(_check_ip), Field(json_schema_extra={"es": "ip"})]
+UtcTime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+Port = Annotated[int, Field(ge=0, le=65535)]
+
+
+class Schema(BaseModel):
+    """Base of every field set: strict keys, no coercion surprises, compact JSON."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
+
+
+EventKind = Literal["alert", "enrichment", "event", "metric", "state", "pipeline_error", "signal"]
+EventCategory = Literal[
+    "api", "authentication", "configuration", "database", "driver", "email", "file", "host", "iam",
+    "intrusion_detection", "library", "malware", "network", "package", "process", "registry",
+    "session", "threat", "vulnerability", "web",
+]
+EventType = Literal[
+    "access", "admin", "allowed", "change", "connection", "creation", "deletion", "denied", "device",
+    "end", "error", "group", "indicator", "info", "installation", "protocol", "start", "user",
+]
+EventOutcome = Literal["failure", "success", "unknown"]
+
+
+class Event(Schema):
+    kind: EventKind = Field("event", description="ECS event.kind: what sort of record this is.")
+    category: list[EventCategory] | None = Field(None, description="ECS event.category values.")
+    type: list[EventType] | None = Field(None, description="ECS event.type values.")
+    action: EventAction | None = Field(None, description="Vendor-neutral action, see the action table.")
+    outcome: EventOutcome | None = Field(None, description="success, failure or unknown.")
+    code: str | None = Field(None, description="The vendor's own name or number for this event.")
+    reason: str | None = Field(None, description="Why the event happened (rejection reason, cause).")
+    severity: int | None = Field(None, description="Numeric severity as the source gives it.")
+    duration: int | None = Field(None, ge=0, description="Duration in nanoseconds.")
+    dataset: str | None = Field(None, description="`<vendor>.<product>` of the parser (set by the pipeline).")
+    module: str | None = Field(None, description="Vendor module of the parser (set by the pipeline).")
+    provider: str | None = Field(None, description="Sub-source inside the product (process, log name).")
+    id: str | None = Field(None, description="Deterministic id: hash of source identity, offset and record.")
+    original: str | None = Field(None, description="The raw record (pipeline errors; or when asked).")
+    ingested: UtcTime | None = Field(None, description="When the agent processed the record.")
+    created: UtcTime | None = Field(None, description="Time a relay or receiver stamped on the record.")
+
+
+class EndpointUser(Schema):
+    name: str | None = Field(None, description="User part of the endpoint (SIP user, alias, extension).")
+    domain: str | None = Field(None, description="Domain part of the endpoint's URI.")
+
+
+class Endpoint(Schema):
+    ip: IP | None = Field(None, description="IP address.")
+    port: Port | None = Field(None, description="Transport port.")
+    address: str | None = Field(None, description="Address as the source wrote it (IP, name or URI).")
+    domain: str | None = Field(None, description="Domain name.")
+    user: EndpointUser | None = None
+
+
+class Observer(Schema):
+    vendor: str | None = Field(None, description="Vendor of the UC appliance that wrote the log.")
+    product: str | None = Field(None, description="Product of the UC appliance.")
+    type: str | None = Field(None, description="Kind of appliance: sbc, proxy, pbx, conferencing...")
+    hostname: str | None = Field(None, description="Host name of the appliance, as it logs it.")
+    ip: list[IP] | None = Field(None, description="Addresses of the appliance.")
+    version: str | None = Field(None, description="Firmware or software version.")
+
+
+class Network(Schema):
+    transport: str | None = Field(None, description="udp, tcp, sctp (lower case).")
+    protocol: str | None = Field(None, description="Application protocol, lower case: sip, h323, http.")
+    application: str | None = Field(None, description="Service name as the vendor logs it.")
+    direction: Literal["inbound", "outbound", "internal", "external", "unknown"] | None = None
+
+
+class User(Schema):
+    name: str | None = Field(None, description="Account name.")
+    domain: str | None = Field(None, description="Account domain.")
+    id: str | None = Field(None, description="Account id.")
+    email: str | None = Field(None, description="E-mail address.")
+    full_name: str | None = Field(None, description="Display name.")
+
+
+class Url(Schema):
+    original: str | None = Field(None, description="URL or URI as logged.")
+    scheme: str | None = None
+    domain: str | None = None
+    path: str | None = None
+
+
+class UserAgent(Schema):
+    original: str | None = Field(None, description="User-Agent or Server header as logged.")
+
+
+class X509Subject(Schema):
+    common_name: list[str] | None = None
+
+
+class X509(Schema):
+    subject: X509Subject | None = None
+
+
+class TlsPeer(Schema):
+    x509: X509 | None = None
+    server_name: str | None = None
+
+
+class Tls(Schema):
+    established: bool | None = Field(None, description="Whether the TLS session was set up.")
+    version: str | None = None
+    client: TlsPeer | None = None
+    server: TlsPeer | None = None
+
+
+class Related(Schema):
+    ip: list[IP] | None = Field(None, description="Every IP in the event (set by the pipeline).")
+    user: list[str] | None = Field(None, description="Every user name in the event (set by the pipeline).")
+    hosts: list[str] | None = Field(None, description="Every host name in the event (set by the pipeline).")
+
+
+class LogFile(Schema):
+    path: str | None = Field(None, description="File the record was read from.")
+
+
+class SyslogCode(Schema):
+    name: str | None = None
+    code: int | None = None
+
+
+class Syslog(Schema):
+    facility: SyslogCode | None = None
+    severity: SyslogCode | None = None
+    priority: int | None = None
+    hostname: str | None = None
+    appname: str | None = None
+
+
+class Log(Schema):
+    level: str | None = Field(None, description="Log level as the source gives it (lower case).")
+    logger: str | None = Field(None, description="Logging module of the source (Expressway `Module`).")
+    offset: int | None = Field(None, description="Byte offset of the record in its file.")
+    file: LogFile | None = None
+    syslog: Syslog | None = None
+    flags: list[Literal["truncated", "invalid_utf8", "multiline"]] | None = Field(
+        None, description="Record-level conditions: cut at max size, bad UTF-8 replaced, joined lines."
+    )
+
+
+class Host(Schema):
+    name: str | None = Field(None, description="Host the agent runs on.")
+
+
+class Agent(Schema):
+    type: str | None = None
+    version: str | None = None
+    name: str | None = None
+
+
+class Process(Schema):
+    name: str | None = Field(None, description="Process or program that logged the record.")
+    pid: int | None = None
+
+
+class Error(Schema):
+    type: str | None = Field(None, description="Error code (parse errors: the ParseError code).")
+    message: str | None = Field(None, description="What went wrong, for a person.")
+
+
+class Rule(Schema):
+    id: str | None = None
+    name: str | None = None
+    description: str | None = None
+
+
+class Sip(Schema):
+    method: str | None = Field(None, description="SIP request method (INVITE, REGISTER...).")
+    status_code: int | None = Field(None, ge=0, le=999, description="SIP response code (or equivalent).")
+    reason_phrase: str | None = None
+    call_id: str | None = Field(None, description="SIP Call-ID.")
+    cseq: str | None = None
+    from_uri: str | None = None
+    from_tag: str | None = None
+    to_uri: str | None = None
+    to_tag: str | None = None
+    request_uri: str | None = None
+    contact: str | None = None
+    user_agent: str | None = None
+    direction: Literal["received", "sent"] | None = Field(None, description="Message direction at the observer.")
+
+
+class Call(Schema):
+    id: str | None = Field(None, description="Call or session id common to all legs.")
+    leg_id: str | None = Field(None, description="Id of this call leg.")
+    direction: Literal["inbound", "outbound", "internal", "unknown"] | None = None
+    caller: str | None = Field(None, description="Calling party as logged (URI, alias or number).")
+    callee: str | None = Field(None, description="Called party as logged.")
+    caller_number: str | None = Field(None, description="Calling number in E.164 when known.")
+    callee_number: str | None = Field(None, description="Called number in E.164 when known.")
+    callee_country: str | None = Field(None, description="ISO 3166 country of the called number.")
+    callee_number_type: str | None = Field(None, description="premium_rate, toll_free, mobile, fixed_line...")
+    duration: float | None = Field(None, ge=0, description="Connected time in seconds.")
+    setup_time: UtcTime | None = None
+    connect_time: UtcTime | None = None
+    end_time: UtcTime | None = None
+    disconnect_cause: str | None = Field(None, description="Why the call ended, as the vendor says it.")
+    disconnect_category: str | None = Field(None, description="Vendor's class of the disconnect cause.")
+    disconnect_side: str | None = Field(None, description="Which side ended the call.")
+    trunk: str | None = Field(None, description="Trunk, IP group or zone the call used.")
+    route: str | None = Field(None, description="Routing object (SIP interface, zone, search rule).")
+    authenticated: bool | None = Field(None, description="Whether the caller was authenticated.")
+
+
+class Media(Schema):
+    type: str | None = Field(None, description="audio, video, data...")
+    codec: str | None = None
+    local_ip: IP | None = None
+    local_port: Port | None = None
+    remote_ip: IP | None = None
+    remote_port: Port | None = None
+    packets_in: int | None = None
+    packets_out: int | None = None
+    packets_lost_local: int | None = None
+    packets_lost_remote: int | None = None
+    jitter_ms: float | None = None
+    delay_ms: float | None = None
+    mos: float | None = None
+    r_factor: float | None = None
+
+
+class Conference(Schema):
+    id: str | None = None
+    name: str | None = None
+    participant: str | None = None
+    role: str | None = None
+
+
+class Registration(Schema):
+    aor: str | None = Field(None, description="Address of record being registered.")
+    contact: str | None = None
+    expires: int | None = Field(None, description="Requested or granted expiry in seconds.")
+
+
+class Device(Schema):
+    name: str | None = None
+    model: str | None = None
+    mac: str | None = None
+    firmware: str | None = None
+
+
+VendorValue = str | int | float | bool | list[str]
+
+
+class UC(Schema):
+    sip: Sip | None = None
+    call: Call | None = None
+    media: Media | None = None
+    conference: Conference | None = None
+    registration: Registration | None = None
+    device: Device | None = None
+    vendor: dict[str, VendorValue] | None = Field(
+        None,
+        description="Vendor fields with no common home, keys as the vendor names them.",
+        json_schema_extra={"es": "flattened"},
+    )
+
+
+class UCEvent(Schema):
+    """One normalized event, serialized as nested ECS JSON."""
+
+    timestamp: UtcTime = Field(alias="@timestamp", description="When the event happened, UTC.")
+    message: str | None = Field(None, description="Human-readable text of the event.", json_schema_extra={"es": "text"})
+    tags: list[str] | None = None
+    labels: dict[str, str] | None = None
+    event: Event = Field(default_factory=Event)
+    observer: Observer | None = None
+    source: Endpoint | None = None
+    destination: Endpoint | None = None
+    network: Network | None = None
+    user: User | None = None
+    url: Url | None = None
+    user_agent: UserAgent | None = None
+    tls: Tls | None = None
+    related: Related | None = None
+    log: Log | None = None
+    host: Host | None = None
+    agent: Agent | None = None
+    process: Process | None = None
+    error: Error | None = None
+    rule: Rule | None = None
+    uc: UC | None = None
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(by_alias=True, exclude_none=True).encode()
+
+
+def field_paths(model: type[BaseModel] = UCEvent, prefix: str = "") -> list[tuple[str, Any]]:
+    """Dotted ECS names of every leaf field with its FieldInfo, in declaration order."""
+    out: list[tuple[str, Any]] = []
+    for name, info in model.model_fields.items():
+        key = f"{prefix}{info.alias or name}"
+        sub = _submodel(info.annotation)
+        if sub is not None:
+            out.extend(field_paths(sub, key + "."))
+        else:
+            out.append((key, info))
+    return out
+
+
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
