@@ -8,7 +8,7 @@ oversized line, the trailing newline), so a checkpoint at a record's end never r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ucsiem.parsing.contract import Framing
 
@@ -16,8 +16,10 @@ TRUNCATED = "truncated"
 MULTILINE = "multiline"
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
+    """A record and the byte range it consumed. Empty `data`: bytes consumed with no record (the
+    cut-off tail of an oversized line), acknowledged like a record so the checkpoint moves past it."""
+
     start: int
     end: int
     data: bytes
@@ -111,6 +113,7 @@ class Framer:
         self._line_buf.clear()
         self._line(self._line_start, self._pos + len(chunk), piece.rstrip(b"\r"), True, out)
         self._discarding = True
+        self._line_start = self._pos + len(chunk)
 
     def _extend_last(self, out: list[Frame], end: int) -> None:
         """The tail of an oversized line belongs to the record that holds its head."""
@@ -120,6 +123,8 @@ class Framer:
         if out:
             last = out[-1]
             out[-1] = Frame(last.start, end, last.data, last.flags)
+        else:
+            out.append(Frame(self._line_start, end, b""))
 
     def _line(self, start: int, end: int, line: bytes, truncated: bool, out: list[Frame]) -> None:
         if self._first is None:

@@ -114,30 +114,47 @@ def _entry_points(found: list[LoadedParser], problems: list[str]) -> None:
             found.append(LoadedParser(spec, origin, folder))
 
 
+def load_plugin_folder(folder: Path) -> LoadedParser:
+    """One plugin folder (a user's own, or a scaffold); PluginError says what is wrong with it."""
+    problems: list[str] = []
+    loaded = _load_folder(folder, problems)
+    if loaded is None:
+        raise PluginError("; ".join(problems) or f"{folder} is not a parser plugin folder (no __init__.py)")
+    return loaded
+
+
 def _folder_plugins(folder: Path, found: list[LoadedParser], problems: list[str]) -> None:
     if not folder.is_dir():
         problems.append(f"parser directory {folder} does not exist or is not a directory")
         return
     for child in sorted(folder.iterdir()):
-        init = child / "__init__.py"
-        if child.name.startswith(("_", ".")) or not init.is_file():
+        if child.name.startswith(("_", ".")) or not (child / "__init__.py").is_file():
             continue
-        origin = str(child)
-        name = f"ucsiem_user_parsers.{child.name}"
-        try:
-            mod_spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(child)])
-            if mod_spec is None or mod_spec.loader is None:
-                raise ImportError("no loader")
-            module = importlib.util.module_from_spec(mod_spec)
-            sys.modules[name] = module
-            mod_spec.loader.exec_module(module)
-        except Exception as exc:
-            problems.append(f"{origin}: import failed: {type(exc).__name__}: {exc}")
-            continue
-        spec = _spec_of(module, origin, problems)
-        if spec is None:
-            continue
-        if spec.id != child.name:
-            problems.append(f"{origin}: PARSER.id is {spec.id!r}, must equal the folder name {child.name!r}")
-            continue
-        found.append(LoadedParser(spec, origin, child))
+        loaded = _load_folder(child, problems)
+        if loaded is not None:
+            found.append(loaded)
+
+
+def _load_folder(child: Path, problems: list[str]) -> LoadedParser | None:
+    init = child / "__init__.py"
+    if not init.is_file():
+        return None
+    origin = str(child)
+    name = f"ucsiem_user_parsers.{child.name}"
+    try:
+        mod_spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(child)])
+        if mod_spec is None or mod_spec.loader is None:
+            raise ImportError("no loader")
+        module = importlib.util.module_from_spec(mod_spec)
+        sys.modules[name] = module
+        mod_spec.loader.exec_module(module)
+    except Exception as exc:
+        problems.append(f"{origin}: import failed: {type(exc).__name__}: {exc}")
+        return None
+    spec = _spec_of(module, origin, problems)
+    if spec is None:
+        return None
+    if spec.id != child.name:
+        problems.append(f"{origin}: PARSER.id is {spec.id!r}, must equal the folder name {child.name!r}")
+        return None
+    return LoadedParser(spec, origin, child)

@@ -48,6 +48,8 @@ def run_batch(normalizer: Normalizer, base_ctx: ParseContext, job: BatchJob) -> 
     normalizer.counters = Counters()  # per batch: the pipeline adds them up
     docs: list[bytes] = []
     for frame in job.frames:
+        if not frame.data:
+            continue  # consumed bytes with no record (tail of an oversized line)
         text, bad = decode(frame.data)
         flags = (*frame.flags, INVALID_UTF8) if bad else frame.flags
         if header_key is not None and (key := header_key(frame.data)) is not None:

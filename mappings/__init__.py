@@ -1,0 +1,1 @@
+"""Generated schema artifacts (installed as `ucsiem_mappings`); see README.md."""

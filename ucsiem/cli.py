@@ -1,0 +1,309 @@
+"""Command line: run the agent, check a config, parse files, manage parsers and mappings.
+
+Exit codes: 0 success, 1 failure while running (or failed tests/drift), 2 bad config, plugin or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import orjson
+from pydantic import ValidationError
+
+from ucsiem import __version__
+from ucsiem.config import Config, load_config, parse_config
+from ucsiem.errors import CheckpointError, ConfigError, OutputError, PluginError, UcsiemError
+from ucsiem.log import setup_logging
+from ucsiem.parsing.registry import ParserRegistry, load_plugin_folder, load_registry
+
+DEFAULT_CONFIG = Path("/etc/ucsiem/config.yml")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+        return result
+    except (ConfigError, PluginError) as exc:
+        print(f"ucsiem: {exc}", file=sys.stderr)
+        return 2
+    except (CheckpointError, OutputError, UcsiemError) as exc:
+        print(f"ucsiem: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ucsiem", description="Security log agent for Unified Communications.")
+    p.add_argument("--version", action="version", version=f"ucsiem {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the agent")
+    run.add_argument("--config", "-c", type=Path, default=DEFAULT_CONFIG)
+    run.add_argument("--once", action="store_true",
+                     help="read every input to its end, deliver everything, checkpoint and exit")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="run the bundled sample logs through the agent into a local NDJSON file")
+    demo.add_argument("--out", type=Path, default=Path("ucsiem-demo"))
+    demo.set_defaults(func=cmd_demo)
+
+    check = sub.add_parser("check", help="validate a config and the parsers it uses, listing every problem")
+    check.add_argument("--config", "-c", type=Path, default=DEFAULT_CONFIG)
+    check.set_defaults(func=cmd_check)
+
+    parse = sub.add_parser("parse", help="parse files with one parser: one JSON event per line on stdout")
+    parse.add_argument("--parser", "-p", required=True)
+    parse.add_argument("--timezone", default="UTC", help="zone for timestamps without one")
+    parse.add_argument("--reference-time", help="ISO time giving the year to year-less stamps (default: file mtime)")
+    parse.add_argument("--parser-dir", type=Path, action="append", default=[])
+    parse.add_argument("--explain", action="store_true", help="show each stage: framed record, parsed, normalized")
+    parse.add_argument("files", nargs="+", type=Path)
+    parse.set_defaults(func=cmd_parse)
+
+    parsers = sub.add_parser("parsers", help="list, test and scaffold parser plugins")
+    psub = parsers.add_subparsers(dest="parsers_command", required=True)
+    plist = psub.add_parser("list", help="list the available parsers")
+    plist.add_argument("--parser-dir", type=Path, action="append", default=[])
+    plist.set_defaults(func=cmd_parsers_list)
+    ptest = psub.add_parser("test", help="check golden files (built-ins, or the plugin folders under PATH)")
+    ptest.add_argument("path", nargs="?", type=Path)
+    ptest.add_argument("--generate", action="store_true", help="rewrite the -expected.json files")
+    ptest.set_defaults(func=cmd_parsers_test)
+    pnew = psub.add_parser("new", help="scaffold a parser plugin with a sample, expected output and a test")
+    pnew.add_argument("id")
+    pnew.add_argument("--dir", type=Path, default=Path("."), help="folder to create the plugin in")
+    pnew.set_defaults(func=cmd_parsers_new)
+
+    mappings = sub.add_parser("mappings", help="generate or drift-check the files in mappings/ from the schema")
+    mappings.add_argument("action", choices=["generate", "check"])
+    mappings.add_argument("--out", type=Path, default=Path("mappings"))
+    mappings.set_defaults(func=cmd_mappings)
+    return p
+
+
+# -- run / demo / check ------------------------------------------------------------------------------
+
+
+def _prepare(config: Config) -> ParserRegistry:
+    """Everything that can be checked before reading a byte; raises ConfigError listing all problems."""
+    registry = load_registry(config.agent.parser_dirs)
+    problems = []
+    for i, inp in enumerate(config.inputs):
+        if inp.parser not in registry:
+            known = ", ".join(p.spec.id for p in registry.all())
+            problems.append(f"inputs[{i}].parser: unknown parser {inp.parser!r} (known: {known})")
+            continue
+        spec = registry.get(inp.parser).spec
+        if spec.options is None:
+            if inp.parser_options:
+                problems.append(f"inputs[{i}].parser_options: parser {inp.parser!r} takes no options")
+            continue
+        try:
+            spec.options.model_validate(inp.parser_options)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(x) for x in err["loc"])
+                problems.append(f"inputs[{i}].parser_options.{loc}: {err['msg']}")
+    if problems:
+        raise ConfigError("configuration", problems)
+    return registry
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    setup_logging(config.agent.log_level)
+    registry = _prepare(config)
+    from ucsiem.agent import run_agent
+
+    stats = run_agent(config, registry, once=args.once)
+    if args.once:
+        print(json.dumps(stats.summary()), file=sys.stderr)
+    return 0
+
+
+def demo_config(out: Path) -> Config:
+    """The embedded default: every built-in parser's sample logs (dead-letter cases too) into one file."""
+    registry = load_registry(entry_point_plugins=False)
+    inputs = []
+    for loaded in registry.all():
+        if loaded.folder is None or not (loaded.folder / "tests").is_dir():
+            continue
+        inputs.append({"id": loaded.spec.id, "parser": loaded.spec.id, "paths": [str(loaded.folder / "tests" / "*.log")],
+                       "timezone": "UTC"})
+    return parse_config({
+        "agent": {"data_dir": str(out / "state"), "name": "ucsiem-demo", "stats_interval_secs": 0},
+        "inputs": inputs,
+        "outputs": [{"type": "file", "path": str(out / "events.ndjson")}],
+        "pipeline": {"workers": 0},
+    }, "demo configuration")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    for stale in (out / "state", out / "events.ndjson"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        elif stale.exists():
+            stale.unlink()
+    config = demo_config(out)
+    setup_logging("warning")
+    registry = _prepare(config)
+    from ucsiem.agent import run_agent
+
+    stats = run_agent(config, registry, once=True).summary()
+    events = out / "events.ndjson"
+    print(f"Read {stats['records']} records from the bundled sample logs of {len(config.inputs)} parsers: "
+          f"{stats['events']} events, {sum(stats['pipeline_errors'].values())} dead letters "  # type: ignore[attr-defined]
+          f"(event.kind: pipeline_error) -> {events}")
+    print(f"Try: head -n 3 {events}   or   grep pipeline_error {events} | head -n 2")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    registry = _prepare(config)
+    from ucsiem.inputs.checkpoint import CheckpointStore
+
+    CheckpointStore(config.agent.data_dir).load()
+    print(f"{args.config}: OK ({len(config.inputs)} input(s), {len(config.outputs)} output(s), "
+          f"parsers: {', '.join(sorted({i.parser for i in config.inputs}))}; "
+          f"{len(registry.all())} parser(s) available)")
+    return 0
+
+
+# -- parse -------------------------------------------------------------------------------------------
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from ucsiem.inputs.framing import Framer
+    from ucsiem.normalize import Normalizer
+    from ucsiem.parsing.contract import ParseContext, RawRecord
+    from ucsiem.pipeline.work import BatchJob, decode, run_batch
+
+    registry = load_registry(args.parser_dir)
+    spec = registry.get(args.parser).spec
+    ctx = ParseContext(timezone=ZoneInfo(args.timezone))
+    normalizer = Normalizer(spec, host_name=None, agent_name=None)
+    out = sys.stdout.buffer
+    status = 0
+    for path in args.files:
+        try:
+            data_file = path.open("rb")
+        except OSError as exc:
+            print(f"ucsiem: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            status = 1
+            continue
+        with data_file:
+            mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            ref = datetime.fromisoformat(args.reference_time) if args.reference_time else mtime
+            framer = Framer(spec.framing, 1_048_576)
+            headers: dict[str, str] = {}
+            eof = False
+            while not eof:
+                chunk = data_file.read(1_048_576)
+                eof = not chunk
+                frames = framer.feed(chunk) if chunk else framer.flush(final=True)
+                if args.explain:
+                    for frame in frames:
+                        text, _ = decode(frame.data)
+                        try:
+                            parsed = spec.parse(RawRecord(text, frame.start, str(path)), ctx)
+                        except UcsiemError as exc:
+                            parsed = [{"error": str(exc)}]
+                        out.write(orjson.dumps({"stage": "framed", "offset": frame.start, "flags": frame.flags,
+                                                "record": text}) + b"\n")
+                        out.write(orjson.dumps({"stage": "parsed", "events": parsed}, default=str) + b"\n")
+                job = BatchJob("parse", f"parse:{path}", str(path), frames, headers, ref, datetime.now(UTC))
+                result = run_batch(normalizer, ctx, job)
+                if spec.header_key is not None:
+                    for frame in frames:
+                        if frame.data and (key := spec.header_key(frame.data)):
+                            headers[key] = decode(frame.data)[0]
+                for doc in result.docs:
+                    out.write(b'{"stage":"normalized","event":' + doc + b"}\n" if args.explain else doc + b"\n")
+    out.flush()
+    c = normalizer.counters
+    print(json.dumps({"records": c.records, "events": c.events, "skipped": c.skipped, "pipeline_errors": c.errors}),
+          file=sys.stderr)
+    return status
+
+
+# -- parsers -----------------------------------------------------------------------------------------
+
+
+def cmd_parsers_list(args: argparse.Namespace) -> int:
+    registry = load_registry(args.parser_dir)
+    for loaded in registry.all():
+        s = loaded.spec
+        print(f"{s.id:<22} {s.version:<8} {s.dataset:<22} {s.vendor} {s.product}: {s.description}  [{loaded.origin}]")
+    return 0
+
+
+def cmd_parsers_test(args: argparse.Namespace) -> int:
+    import os
+    import time
+
+    from ucsiem.goldens import check_parser
+
+    os.environ["TZ"] = "Etc/GMT+2"  # a non-UTC process zone makes accidental local-time use visible
+    time.tzset()
+    if args.path is None:
+        targets = load_registry(entry_point_plugins=False).all()
+    elif (args.path / "__init__.py").is_file():
+        targets = [load_plugin_folder(args.path)]
+    else:  # a folder of plugin folders
+        targets = load_registry([args.path], entry_point_plugins=False).all()
+        targets = [t for t in targets if t.folder is not None and t.folder.parent.resolve() == args.path.resolve()]
+    failed = 0
+    total = 0
+    for loaded in targets:
+        results = check_parser(loaded, generate=args.generate)
+        if not results:
+            print(f"FAIL {loaded.spec.id}: no golden cases in {loaded.folder}/tests")
+            failed += 1
+        for r in results:
+            total += 1
+            status = "GEN " if r.generated else ("ok  " if r.ok else "FAIL")
+            print(f"{status} {loaded.spec.id}/{r.case.name}")
+            if not r.ok:
+                failed += 1
+                print("     " + r.detail.replace("\n", "\n     "))
+    print(f"{total - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def cmd_parsers_new(args: argparse.Namespace) -> int:
+    from ucsiem.scaffold import scaffold
+
+    folder = scaffold(args.id, args.dir)
+    print(f"Created {folder}. Next: edit parser.py and tests/sample.log, then\n"
+          f"  ucsiem parsers test {folder} --generate   # write the expected output, read it, commit it\n"
+          f"  ucsiem parsers test {folder}")
+    return 0
+
+
+def cmd_mappings(args: argparse.Namespace) -> int:
+    from ucsiem.schema.generate import check, generate
+
+    if args.action == "generate":
+        for path in generate(args.out):
+            print(f"wrote {path}")
+        return 0
+    drift = check(args.out)
+    for line in drift:
+        print(line)
+    print("mappings are up to date" if not drift else f"{len(drift)} file(s) drifted: run `ucsiem mappings generate`")
+    return 1 if drift else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""The registry: how far each file generation has been read and delivered.
+
+One JSON document, replaced atomically (temp file, fsync, rename, fsync of the folder) so a crash
+or power loss leaves the old or the new registry, never a torn or empty one (beats#3537).
+Entries are keyed per input by a generation key; the file identity (device, inode, head
+fingerprint) is stored in the entry, so a rotated, copied or recreated file can be recognised.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ucsiem.errors import CheckpointError
+
+REGISTRY_VERSION = 1
+
+
+class FileEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    dev: int
+    ino: int
+    fingerprint: str  # hex hash of the first `fp_len` bytes
+    fp_len: int
+    head_id: str  # hash of the first line: names the generation in event ids
+    offset: int  # every record before this byte is delivered
+    headers: dict[str, str] = {}
+    updated: float = 0.0
+
+
+class RegistryFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = REGISTRY_VERSION
+    inputs: dict[str, dict[str, FileEntry]] = {}
+
+
+class CheckpointStore:
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "registry.json"
+        self.data_dir = data_dir
+
+    def load(self) -> RegistryFile:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return RegistryFile()
+        except OSError as exc:
+            raise CheckpointError(f"cannot read the registry {self.path}: {exc.strerror}") from None
+        try:
+            registry = RegistryFile.model_validate(orjson.loads(raw))
+        except (orjson.JSONDecodeError, ValidationError) as exc:
+            raise CheckpointError(
+                f"the registry {self.path} is damaged ({str(exc).splitlines()[0]}); move it aside to re-read "
+                "all files from their start position, or restore it from a backup"
+            ) from None
+        if registry.version != REGISTRY_VERSION:
+            raise CheckpointError(f"{self.path}: registry version {registry.version} is not supported")
+        return registry
+
+    def save(self, registry: RegistryFile) -> None:
+        data: dict[str, Any] = registry.model_dump()
+        payload = orjson.dumps(data)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".registry.", dir=self.data_dir)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(payload)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            dir_fd = os.open(self.data_dir, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            raise CheckpointError(
+                f"cannot write the registry in {self.data_dir}: {exc.strerror}; stopping so no position is lost"
+            ) from None
+
+
+def now() -> float:
+    return time.time()

@@ -1,0 +1,515 @@
+"""Tail files: globbing, change notification with a polling fallback, rotation, and positions.
+
+A file *generation* is one stream of bytes we read from its start: identified by device + inode and
+a fingerprint of its head (the first up-to-1024 bytes). That identity survives rename rotation
+(same inode), recognises a copytruncate copy (same head, new inode) and a truncated or reused inode
+(head changed, or the saved position is past the end). Reading never runs ahead of the pipeline by
+more than its in-flight bound: `emit` blocks while the pipeline is full, and the file is the buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import glob
+import hashlib
+import logging
+import os
+import stat
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ucsiem.config import FileInputConfig
+from ucsiem.inputs.checkpoint import FileEntry
+from ucsiem.inputs.framing import Frame, Framer
+from ucsiem.parsing.contract import ParserSpec
+from ucsiem.pipeline.acks import AckTracker
+
+log = logging.getLogger("ucsiem.input.file")
+
+FINGERPRINT_BYTES = 1024
+DETACHED_GRACE_SECS = 5.0  # keep reading a renamed/deleted file this long after its last growth
+
+
+@dataclass
+class Batch:
+    """Frames of one file generation, in order, with what is needed to acknowledge them."""
+
+    input_id: str
+    entry_key: str
+    seq: int
+    source_key: str
+    path: str
+    frames: list[Frame]
+    headers: dict[str, str]  # header lines known before the first frame
+    reference_time: datetime
+    nbytes: int
+
+
+@dataclass
+class Reader:
+    key: str
+    entry: FileEntry  # acknowledged state, persisted by the checkpoint committer
+    path: str
+    dev: int
+    ino: int
+    framer: Framer
+    tracker: AckTracker
+    headers: dict[str, str]
+    fd: int | None = None
+    emitted_end: int = 0  # end of the last frame handed to the pipeline
+    last_growth: float = field(default_factory=time.monotonic)
+    mtime: float = 0.0
+    detached: bool = False  # the path no longer leads to this file (renamed away or deleted)
+    oneshot: bool = False  # a rotated copy being drained: close at its end
+    done: bool = False
+
+    def close(self) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = None
+
+
+def fingerprint(fd: int, size: int) -> tuple[str, int, str]:
+    """(hash of the head, its length, hash of the first line): the identity of a generation."""
+    head = os.pread(fd, min(size, FINGERPRINT_BYTES), 0)
+    nl = head.find(b"\n")
+    first_line = head[: nl + 1] if nl >= 0 else head
+    return (
+        hashlib.blake2b(head, digest_size=16).hexdigest(),
+        len(head),
+        hashlib.blake2b(first_line, digest_size=8).hexdigest(),
+    )
+
+
+def head_matches(fd: int, size: int, entry: FileEntry) -> bool:
+    if entry.fp_len == 0:
+        return True
+    if size < entry.fp_len:
+        return False
+    return hashlib.blake2b(os.pread(fd, entry.fp_len, 0), digest_size=16).hexdigest() == entry.fingerprint
+
+
+class FileInput:
+    """One `type: file` input. `run(emit)` reads until `stop()` (or, with once, until every file ends)."""
+
+    def __init__(self, cfg: FileInputConfig, spec: ParserSpec, entries: dict[str, FileEntry], *,
+                 once: bool, batch_max_records: int, batch_max_bytes: int, on_progress: Callable[[], None]) -> None:
+        self.cfg = cfg
+        self.spec = spec
+        self.entries = entries  # shared with the registry: only acknowledged positions go in
+        self.once = once
+        self.batch_max_records = batch_max_records
+        self.batch_max_bytes = batch_max_bytes
+        self.on_progress = on_progress
+        self.readers: dict[tuple[int, int], Reader] = {}
+        self.trackers: dict[str, AckTracker] = {}
+        self._stopping = False
+        self._wake = asyncio.Event()
+        self._observer: object | None = None
+        self._warned: set[str] = set()
+        self.bytes_read = 0
+
+    # -- public ------------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    def ack(self, batch: Batch) -> None:
+        self.trackers[batch.entry_key].ack(batch.seq)
+
+    @property
+    def in_flight(self) -> int:
+        return sum(t.in_flight for t in self.trackers.values())
+
+    async def run(self, emit: Callable[[Batch], Awaitable[None]]) -> None:
+        loop = asyncio.get_running_loop()
+        if not self.once:
+            self._start_watch(loop)
+        try:
+            self._scan(initial=True)
+            next_scan = time.monotonic() + self.cfg.scan_interval_secs
+            while not self._stopping:
+                progressed = False
+                for reader in list(self.readers.values()):
+                    if self._stopping:
+                        break
+                    for batch in self._read(reader):
+                        await emit(batch)
+                        progressed = True
+                self._retire()
+                if self.once and not progressed and all(r.done or r.fd is None for r in self.readers.values()):
+                    break
+                if time.monotonic() >= next_scan or self._wake.is_set():
+                    self._wake.clear()
+                    self._scan(initial=False)
+                    next_scan = time.monotonic() + self.cfg.scan_interval_secs
+                    continue
+                if not progressed and not self.once:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.cfg.poll_interval_secs)
+                    self._wake.clear()
+                    self._poll_sizes()
+                elif progressed:
+                    await asyncio.sleep(0)
+        finally:
+            self._stop_watch()
+            for reader in self.readers.values():
+                reader.close()
+
+    # -- discovery ---------------------------------------------------------------------------------
+
+    def _glob(self) -> dict[tuple[int, int], tuple[str, os.stat_result]]:
+        found: dict[tuple[int, int], tuple[str, os.stat_result]] = {}
+        for pattern in self.cfg.paths:
+            for path in sorted(glob.glob(pattern)):
+                if any(fnmatch.fnmatch(os.path.basename(path), ex) or fnmatch.fnmatch(path, ex)
+                       for ex in self.cfg.exclude):
+                    continue
+                try:
+                    st = os.stat(path)
+                except OSError as exc:
+                    self._warn_once(path, f"cannot stat {path}: {exc.strerror}")
+                    continue
+                if not stat.S_ISREG(st.st_mode):
+                    continue
+                if not os.access(path, os.R_OK):
+                    self._warn_once(path, f"cannot read {path}: permission denied (give the agent's user read access)")
+                    continue
+                found.setdefault((st.st_dev, st.st_ino), (path, st))
+        return found
+
+    def _scan(self, initial: bool) -> None:
+        found = self._glob()
+        for ident, reader in list(self.readers.items()):
+            loc = found.pop(ident, None)
+            if loc is None:
+                if not reader.detached and not reader.oneshot:
+                    log.info("File renamed or deleted; reading it to its end.",
+                             extra={"input": self.cfg.id, "path": reader.path})
+                reader.detached = True
+                continue
+            reader.path = loc[0]
+            reader.detached = False
+            self._check_generation(reader, loc[1])
+        for (dev, ino), (path, st) in found.items():
+            if st.st_size == 0:
+                continue  # nothing to identify or read yet
+            self._open_new(path, st, initial)
+        if initial:
+            self._recover_orphans()
+        else:
+            self._forget_gone()
+
+    def _open_new(self, path: str, st: os.stat_result, initial: bool) -> None:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError as exc:
+            self._warn_once(path, f"cannot open {path}: {exc.strerror}")
+            return
+        owned = {r.key for r in self.readers.values()}
+        entry_key, start = None, 0
+        # same inode and same head: our file, resume where delivery stopped
+        for key, entry in self.entries.items():
+            if key in owned or (entry.dev, entry.ino) != (st.st_dev, st.st_ino):
+                continue
+            if head_matches(fd, st.st_size, entry) and entry.offset <= st.st_size:
+                entry_key, start = key, entry.offset
+                break
+        if entry_key is None:
+            # same head, other inode, and the entry's own file is gone: a copy or a move
+            for key, entry in sorted(self.entries.items(), key=lambda kv: -kv[1].fp_len):
+                if key in owned or entry.fp_len == 0 or self._entry_alive(entry):
+                    continue
+                if head_matches(fd, st.st_size, entry) and entry.offset <= st.st_size:
+                    entry_key, start = key, entry.offset
+                    break
+        if entry_key is None:
+            start = st.st_size if (initial and self.cfg.start_at == "end") else 0
+        self._attach(fd, path, st, entry_key, start, oneshot=False)
+
+    def _attach(self, fd: int, path: str, st: os.stat_result, entry_key: str | None, start: int,
+                oneshot: bool) -> Reader:
+        fp, fp_len, head_id = fingerprint(fd, st.st_size)
+        if entry_key is None:
+            entry_key = uuid.uuid4().hex[:16]
+            self.entries[entry_key] = FileEntry(path=path, dev=st.st_dev, ino=st.st_ino, fingerprint=fp,
+                                                fp_len=fp_len, head_id=head_id, offset=start, updated=time.time())
+            log.info("Reading new file.", extra={"input": self.cfg.id, "path": path, "offset": start})
+        else:
+            entry = self.entries[entry_key]
+            entry.path, entry.dev, entry.ino = path, st.st_dev, st.st_ino
+            log.info("Resuming file.", extra={"input": self.cfg.id, "path": path, "offset": start})
+        entry = self.entries[entry_key]
+        if fp_len > entry.fp_len and start <= st.st_size:
+            entry.fingerprint, entry.fp_len = fp, fp_len
+        tracker = self.trackers.get(entry_key) or self._tracker(entry_key)
+        reader = Reader(entry_key, entry, path, st.st_dev, st.st_ino,
+                        Framer(self.spec.framing, self.cfg.max_record_bytes, start), tracker,
+                        dict(entry.headers), fd=fd, emitted_end=start, mtime=st.st_mtime, oneshot=oneshot)
+        self.readers[(st.st_dev, st.st_ino)] = reader
+        self._wake.set()
+        return reader
+
+    def _tracker(self, entry_key: str) -> AckTracker:
+        def advance(offset: int, headers: dict[str, str]) -> None:
+            entry = self.entries.get(entry_key)
+            if entry is not None:
+                entry.offset = offset
+                entry.headers = headers
+                entry.updated = time.time()
+                self.on_progress()
+
+        tracker = AckTracker(advance)
+        self.trackers[entry_key] = tracker
+        return tracker
+
+    def _entry_alive(self, entry: FileEntry) -> bool:
+        """Does the entry's own file still exist with its head (then a same-head file is another file)?"""
+        try:
+            fd = os.open(entry.path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            st = os.fstat(fd)
+            return (st.st_dev, st.st_ino) == (entry.dev, entry.ino) and head_matches(fd, st.st_size, entry)
+        finally:
+            os.close(fd)
+
+    def _check_generation(self, reader: Reader, st: os.stat_result) -> None:
+        """Truncated (size below our position) or rewritten (head changed): the file is a new generation."""
+        if reader.oneshot or reader.fd is None and st.st_size == reader.framer.position:
+            return
+        fd = reader.fd if reader.fd is not None else os.open(reader.path, os.O_RDONLY)
+        try:
+            same = st.st_size >= reader.framer.position and head_matches(fd, st.st_size, reader.entry)
+        finally:
+            if reader.fd is None:
+                os.close(fd)
+        if same:
+            if reader.entry.fp_len < FINGERPRINT_BYTES and st.st_size > reader.entry.fp_len and reader.fd is not None:
+                reader.entry.fingerprint, reader.entry.fp_len, _ = fingerprint(reader.fd, st.st_size)
+            if reader.fd is None and st.st_size > reader.framer.position:
+                self._reopen(reader)
+            return
+        log.warning("File truncated or replaced in place; reading it again from the start.",
+                    extra={"input": self.cfg.id, "path": reader.path, "offset": reader.framer.position,
+                           "size": st.st_size})
+        reader.close()
+        reader.done = True
+        del self.readers[(reader.dev, reader.ino)]
+        self._recover_copy(reader)
+        if st.st_size > 0:
+            self._open_new(reader.path, st, initial=False)
+
+    def _recover_copy(self, reader: Reader) -> None:
+        """copytruncate: lines written after our last read went to the copy only; drain it from there."""
+        folder = os.path.dirname(reader.path) or "."
+        for name in sorted(os.listdir(folder)):
+            path = os.path.join(folder, name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            if ((st.st_dev, st.st_ino) in self.readers or (st.st_dev, st.st_ino) == (reader.dev, reader.ino)
+                    or not stat.S_ISREG(st.st_mode) or st.st_size <= reader.emitted_end
+                    or any(fnmatch.fnmatch(name, ex) for ex in self.cfg.exclude)):
+                continue
+            fd = os.open(path, os.O_RDONLY)
+            if head_matches(fd, st.st_size, reader.entry):
+                log.info("Draining the rotated copy of a truncated file.",
+                         extra={"input": self.cfg.id, "path": path, "offset": reader.emitted_end})
+                self._attach_continuation(fd, path, st, reader.entry, reader.emitted_end, reader.headers)
+                return
+            os.close(fd)
+
+    def _attach_continuation(self, fd: int, path: str, st: os.stat_result, entry: FileEntry, start: int,
+                             headers: dict[str, str]) -> None:
+        key = uuid.uuid4().hex[:16]
+        self.entries[key] = entry.model_copy(update={"path": path, "dev": st.st_dev, "ino": st.st_ino,
+                                                      "offset": start, "headers": dict(headers)})
+        reader = self._attach(fd, path, st, key, start, oneshot=True)
+        reader.headers = dict(headers)
+
+    def _recover_orphans(self) -> None:
+        """At start: entries whose file was rotated out of the globs while we were down."""
+        owned = {r.key for r in self.readers.values()}
+        for key, entry in list(self.entries.items()):
+            if key in owned:
+                continue
+            if not self._drain_sibling(key, entry):
+                log.warning("A file read before is gone; forgetting it (anything written to it after the last "
+                            "delivered position and not found in a rotated copy cannot be recovered).",
+                            extra={"input": self.cfg.id, "path": entry.path, "offset": entry.offset})
+                del self.entries[key]
+
+    def _drain_sibling(self, key: str, entry: FileEntry) -> bool:
+        folder = os.path.dirname(entry.path) or "."
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            return False
+        candidates = []
+        for name in names:
+            path = os.path.join(folder, name)
+            if any(fnmatch.fnmatch(name, ex) for ex in self.cfg.exclude):
+                continue
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in self.readers or not stat.S_ISREG(st.st_mode) or st.st_size < entry.offset:
+                continue
+            same_inode = (st.st_dev, st.st_ino) == (entry.dev, entry.ino)
+            candidates.append((not same_inode, path, st))
+        for _, path, st in sorted(candidates):
+            fd = os.open(path, os.O_RDONLY)
+            if head_matches(fd, st.st_size, entry):
+                log.info("Found a file read before under a new name; draining it.",
+                         extra={"input": self.cfg.id, "path": path, "offset": entry.offset})
+                self._attach(fd, path, st, key, entry.offset, oneshot=True)
+                return True
+            os.close(fd)
+        return False
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def _reopen(self, reader: Reader) -> None:
+        try:
+            reader.fd = os.open(reader.path, os.O_RDONLY)
+            reader.last_growth = time.monotonic()
+        except OSError as exc:
+            self._warn_once(reader.path, f"cannot reopen {reader.path}: {exc.strerror}")
+
+    def _read(self, reader: Reader) -> list[Batch]:
+        if reader.fd is None or reader.done:
+            return []
+        position = reader.framer.position
+        try:
+            data = os.pread(reader.fd, self.cfg.read_chunk_bytes, position)
+        except OSError as exc:
+            self._warn_once(reader.path, f"read error on {reader.path}: {exc.strerror}; will retry")
+            return []
+        now = time.monotonic()
+        if data:
+            self.bytes_read += len(data)
+            reader.last_growth = now
+            return self._batches(reader, reader.framer.feed(data))
+        # at the end of the file
+        if self.once or reader.oneshot:
+            frames = reader.framer.flush(final=True)
+            reader.done = not frames
+            return self._batches(reader, frames)
+        idle = now - reader.last_growth
+        frames = reader.framer.flush() if idle >= self.spec.framing.flush_timeout_secs else []
+        if frames:
+            return self._batches(reader, frames)
+        try:
+            st = os.fstat(reader.fd)
+        except OSError:
+            return []
+        reader.mtime = st.st_mtime
+        if st.st_size < position and not reader.detached:
+            self._check_generation(reader, st)
+        elif reader.detached and idle >= DETACHED_GRACE_SECS:
+            reader.framer.flush(final=True)  # an unterminated last line of a rotated file is complete
+            reader.done = True
+        elif idle >= self.cfg.close_inactive_secs:
+            log.info("Closing inactive file.", extra={"input": self.cfg.id, "path": reader.path})
+            reader.close()
+        return []
+
+    def _batches(self, reader: Reader, frames: list[Frame]) -> list[Batch]:
+        out: list[Batch] = []
+        header_key = self.spec.header_key
+        step = self.batch_max_records
+        ref = datetime.fromtimestamp(reader.mtime or time.time(), UTC)
+        for i in range(0, len(frames), step):
+            chunk = frames[i:i + step]
+            headers_before = reader.headers
+            if header_key is not None:
+                for frame in chunk:
+                    if frame.data and (key := header_key(frame.data)) is not None:
+                        reader.headers = {**reader.headers, key: frame.data.decode("utf-8", "replace")}
+            end = chunk[-1].end
+            seq = reader.tracker.register(end, reader.headers)
+            reader.emitted_end = end
+            out.append(Batch(self.cfg.id, reader.key, seq, f"{self.cfg.id}:{reader.entry.head_id}", reader.path,
+                             chunk, headers_before, ref, end - chunk[0].start))
+        return out
+
+    def _retire(self) -> None:
+        """Close finished readers of rotated files and copies."""
+        for ident, reader in list(self.readers.items()):
+            if reader.done and (reader.detached or reader.oneshot or self.once):
+                reader.close()
+                if not self.once:
+                    del self.readers[ident]
+
+    def _forget_gone(self) -> None:
+        """Drop entries of files that are gone and fully delivered (at scan time: this opens files)."""
+        live = {r.key for r in self.readers.values()}
+        for key in list(self.entries):
+            tracker = self.trackers.get(key)
+            if key not in live and (tracker is None or tracker.in_flight == 0) and not self._entry_alive(
+                    self.entries[key]):
+                del self.entries[key]
+                self.trackers.pop(key, None)
+                self.on_progress()
+
+    def _poll_sizes(self) -> None:
+        """Polling fallback: reopen closed files that grew; notice truncation of idle files."""
+        for reader in list(self.readers.values()):
+            if reader.fd is not None or reader.done:
+                continue
+            try:
+                st = os.stat(reader.path)
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) == (reader.dev, reader.ino) and st.st_size != reader.framer.position:
+                self._check_generation(reader, st)
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning(message, extra={"input": self.cfg.id})
+
+    # -- change notification -----------------------------------------------------------------------
+
+    def _start_watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            from watchdog.events import FileSystemEvent, FileSystemEventHandler
+            from watchdog.observers import Observer
+        except ImportError:  # pragma: no cover - watchdog is a dependency
+            return
+        wake = self._wake
+
+        class Handler(FileSystemEventHandler):  # type: ignore[misc]
+            def on_any_event(self, event: FileSystemEvent) -> None:
+                loop.call_soon_threadsafe(wake.set)
+
+        folders = {os.path.dirname(p) or "." for p in self.cfg.paths}
+        observer = Observer()
+        try:
+            for folder in folders:
+                if not glob.has_magic(folder) and os.path.isdir(folder):
+                    observer.schedule(Handler(), folder, recursive=False)
+            observer.daemon = True
+            observer.start()
+        except OSError as exc:
+            log.warning("Change notification unavailable; polling instead.",
+                        extra={"input": self.cfg.id, "error": str(exc)})
+            return
+        self._observer = observer
+
+    def _stop_watch(self) -> None:
+        observer = self._observer
+        if observer is not None:
+            observer.stop()  # type: ignore[attr-defined]
+            self._observer = None

@@ -1,0 +1,18 @@
+"""The agent's own logs: one JSON object per line on stderr (journald keeps them as they are)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+
+def setup_logging(level: str = "info") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter("%(levelname)s %(name)s %(message)s", timestamp="time",
+                                       rename_fields={"levelname": "level", "name": "logger"}))
+    root = logging.getLogger("ucsiem")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    root.propagate = False

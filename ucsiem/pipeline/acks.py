@@ -1,0 +1,51 @@
+"""Ordered acknowledgements: a file position advances only over contiguous delivered batches.
+
+Outputs may acknowledge batches out of order (several in flight); the registry must still never
+claim a byte delivered while an earlier one is not, or a crash would lose it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class _Pending:
+    seq: int
+    end_offset: int
+    headers: dict[str, str]
+    done: bool = False
+
+
+@dataclass
+class AckTracker:
+    """One per file generation. `on_advance(offset, headers)` runs when the delivered prefix grows."""
+
+    on_advance: Callable[[int, dict[str, str]], None]
+    _pending: deque[_Pending] = field(default_factory=deque)
+    _next_seq: int = 0
+
+    def register(self, end_offset: int, headers: dict[str, str]) -> int:
+        """A batch ending at `end_offset` was handed to the pipeline; returns its sequence number."""
+        seq = self._next_seq
+        self._next_seq += 1
+        self._pending.append(_Pending(seq, end_offset, headers))
+        return seq
+
+    def ack(self, seq: int) -> None:
+        first = self._pending[0].seq if self._pending else seq
+        index = seq - first
+        if index < 0 or index >= len(self._pending) or self._pending[index].seq != seq:
+            raise ValueError(f"ack of unknown batch {seq}")
+        self._pending[index].done = True
+        last: _Pending | None = None
+        while self._pending and self._pending[0].done:
+            last = self._pending.popleft()
+        if last is not None:
+            self.on_advance(last.end_offset, last.headers)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._pending)

@@ -1,0 +1,117 @@
+"""Parse batches in worker processes so both cores work; results come back in submission order.
+
+Workers are spawned (not forked: the agent has threads) and load the same parsers from the same
+config. A batch's result is one blob of newline-separated JSON documents: cheap to ship between
+processes, and lossless, since serialized JSON never holds a raw newline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ucsiem.config import FileInputConfig
+from ucsiem.normalize import Counters, Normalizer
+from ucsiem.parsing.contract import ParseContext
+from ucsiem.parsing.registry import ParserRegistry, load_registry
+from ucsiem.pipeline.work import BatchJob, run_batch
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    parser_dirs: list[str]
+    inputs: list[dict[str, Any]]  # FileInputConfig dumps (picklable and re-validated in the worker)
+    host_name: str | None
+    agent_name: str | None
+
+
+@dataclass(frozen=True)
+class BatchOutput:
+    blob: bytes
+    count: int
+    counters: Counters
+
+
+Prepared = dict[str, tuple[Normalizer, ParseContext]]
+
+
+def prepare(setup: WorkerSetup, registry: ParserRegistry | None = None) -> Prepared:
+    """Normalizer and parse context per input; raises on bad parser options (checked at start too)."""
+    registry = registry or load_registry([Path(p) for p in setup.parser_dirs])
+    out: Prepared = {}
+    for raw in setup.inputs:
+        cfg = FileInputConfig.model_validate(raw)
+        spec = registry.get(cfg.parser).spec
+        options = spec.options.model_validate(cfg.parser_options) if spec.options is not None else None
+        ctx = ParseContext(timezone=ZoneInfo(cfg.timezone), options=options)
+        normalizer = Normalizer(spec, host_name=setup.host_name, agent_name=setup.agent_name,
+                                keep_original=cfg.keep_original)
+        out[cfg.id] = (normalizer, ctx)
+    return out
+
+
+_prepared: Prepared = {}
+
+
+def _init_worker(setup: WorkerSetup) -> None:
+    global _prepared
+    _prepared = prepare(setup)
+
+
+def _run(prepared: Prepared, job: BatchJob) -> BatchOutput:
+    normalizer, ctx = prepared[job.input_id]
+    result = run_batch(normalizer, ctx, job)
+    blob = b"\n".join(result.docs) + b"\n" if result.docs else b""
+    return BatchOutput(blob, len(result.docs), result.counters)
+
+
+def _run_in_worker(job: BatchJob) -> BatchOutput:
+    return _run(_prepared, job)
+
+
+class WorkerPool:
+    """`workers == 0` parses inline in the agent process (simplest to debug)."""
+
+    def __init__(self, setup: WorkerSetup, workers: int, registry: ParserRegistry) -> None:
+        self.setup = setup
+        self.workers = workers
+        self._inline = prepare(setup, registry) if workers == 0 else {}
+        self._executor: ProcessPoolExecutor | None = None
+        if workers:
+            self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_worker, initargs=(self.setup,))
+
+    def submit(self, job: BatchJob) -> asyncio.Future[BatchOutput]:
+        if self._executor is None:
+            fut: Future[BatchOutput] = Future()
+            fut.set_result(_run(self._inline, job))
+            return asyncio.wrap_future(fut)
+        return asyncio.wrap_future(self._executor.submit(_run_in_worker, job))
+
+    async def result(self, job: BatchJob, fut: asyncio.Future[BatchOutput]) -> BatchOutput:
+        """The batch's output; a crashed worker pool is rebuilt and the batch parsed again."""
+        for attempt in range(3):
+            try:
+                return await fut
+            except BrokenProcessPool:
+                if attempt == 2:
+                    raise
+                if self._executor is not None:
+                    self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = self._new_executor()
+                fut = self.submit(job)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
