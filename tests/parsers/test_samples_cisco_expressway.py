@@ -1,0 +1,184 @@
+"""The cisco_expressway parser on real published Expressway lines and on the benchmark corpus.
+
+The samples live in `shared/samples/cisco_expressway/` beside the repository (CI lays a copy of
+`shared/` next to its clone). They are framed exactly as the agent frames a file; every record must
+become a normal event unless it is listed in NOT_RECORDS with the reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ucsiem.goldens import run_case_events
+from ucsiem.parsing.contract import ParserSpec
+
+
+def _parser() -> ParserSpec:
+    # Imported by name: type checkers cannot follow the `parsers/` -> `ucsiem_parsers` mapping of setup.py.
+    spec = getattr(importlib.import_module("ucsiem_parsers.cisco_expressway"), "PARSER", None)
+    assert isinstance(spec, ParserSpec)
+    return spec
+
+
+PARSER = _parser()
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SAMPLES = SHARED / "samples" / "cisco_expressway"
+GEN_CORPUS = SHARED / "bench" / "gen_corpus.py"
+
+# file name -> {1-based line number of a record start: why it is not a log record}.
+# Every line of the published samples is a real record today, so nothing is excused.
+NOT_RECORDS: dict[str, dict[int, str]] = {
+    "samples.log": {},
+    "samples_multiline.log": {},
+}
+
+Event = dict[str, Any]
+
+
+def _sample_files() -> list[Path]:
+    assert SAMPLES.is_dir(), f"{SAMPLES} is missing: the tests expect shared/ beside the repository"
+    files = sorted(SAMPLES.glob("*.log"))
+    assert files, f"no *.log in {SAMPLES}"
+    return files
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+@pytest.fixture(scope="module")
+def sample_events() -> dict[str, list[Event]]:
+    return {path.name: run_case_events(PARSER, path) for path in _sample_files()}
+
+
+def _find(events: list[Event], **fields: Any) -> Event:
+    """The one event whose flattened fields have these values (`__` stands for `.`)."""
+    wanted = {key.replace("__", "."): value for key, value in fields.items()}
+    found = [e for e in events if all(e.get(k) == v for k, v in wanted.items())]
+    assert len(found) == 1, f"{len(found)} events match {wanted}"
+    return found[0]
+
+
+@pytest.mark.parametrize("name", sorted(NOT_RECORDS))
+def test_every_sample_record_is_an_event(name: str, sample_events: dict[str, list[Event]]) -> None:
+    path = SAMPLES / name
+    data = path.read_bytes()
+    starts = re.compile(PARSER.framing.first_line_pattern or "")
+    records = sum(1 for line in data.decode().splitlines() if starts.match(line))
+    events = sample_events[name]
+    assert len(events) == records
+    errors = {_line_of(data, e["log.offset"]): e.get("error.message") for e in events
+              if e.get("event.kind") == "pipeline_error"}
+    assert set(errors) == set(NOT_RECORDS[name]), f"unexpected pipeline errors in {name}: {errors}"
+
+
+def test_every_sample_file_is_covered() -> None:
+    assert {p.name for p in _sample_files()} == set(NOT_RECORDS)
+
+
+def test_alarm_and_configuration_audit(sample_events: dict[str, list[Event]]) -> None:
+    events = sample_events["samples.log"]
+    alarm = _find(events, uc__vendor__Id="20006")
+    assert alarm["event.action"] == "alarm-raise"
+    assert alarm["event.code"] == "Alarm Raised"
+    assert alarm["event.kind"] == "event"
+    assert alarm["log.level"] == "warn"
+    assert alarm["@timestamp"] == "2020-08-12T19:57:43.524000Z"  # from UTCTime, not the -05:00 header
+
+    web = _find(events, event__action="config-change", event__provider="web")
+    assert web["user.name"] == "admin"
+    assert web["source.ip"] == "192.168.1.5"
+    assert web["source.port"] == 51223
+    assert (web["process.name"], web["process.pid"]) == ("httpd", 8724)
+    assert web["event.category"] == ["configuration"]
+    assert web["event.type"] == ["change"]
+    assert web["event.outcome"] == "success"
+    assert web["@timestamp"] == "2018-07-09T12:09:10Z"  # UTCTime without milliseconds
+
+    clusterdb = [e for e in events if e["event.action"] == "config-change" and e.get("event.provider") == "clusterdb"]
+    assert len(clusterdb) == 4
+    assert all("process.name" not in e and e["uc.vendor.Node"].startswith("clusterdb@") for e in clusterdb)
+
+
+def test_calls_searches_and_tls(sample_events: dict[str, list[Event]]) -> None:
+    events = sample_events["samples.log"]
+    call = _find(events, event__action="call-attempt")
+    assert call["event.code"] == "Call Attempted"  # the web page's blanks are trimmed
+    assert call["uc.call.caller"] == "sip:pstojano-test@dmzlab.call.ciscospark.com"
+    assert call["uc.call.callee"] == "sip:jorobb@rtp.ciscotac.net"
+    assert call["uc.call.id"] == "a3e44231-f62a-4e95-a70e-253701a89515"
+    assert call["uc.call.authenticated"] is False
+    assert (call["network.transport"], call["tls.established"]) == ("tcp", True)
+    assert call["destination.user.name"] == "jorobb"
+
+    search = _find(events, event__code="Search Completed")
+    assert (search["event.action"], search["event.outcome"], search["event.reason"]) == (
+        "route-lookup", "failure", "Not Found")
+
+    outbound = _find(events, event__code="Outbound TLS Negotiation Error")
+    assert outbound["event.action"] == "tls-handshake"
+    assert outbound["event.outcome"] == "failure"
+    assert outbound["tls.established"] is False
+    assert outbound["tls.server.x509.subject.common_name"] == ["callservice.ciscospark.com"]
+    assert outbound["destination.port"] == 5062  # `Dst-port=" 5062 "`
+
+    ssl = _find(events, log__logger="developer.ssl", log__level="error")
+    assert ssl["message"] == "TTSSL_continueHandshake: Failed to establish SSL connection"
+    assert ssl["source.ip"] == "146.20.193.45"  # remoteAddress of a server-side handshake
+    assert ssl["event.reason"].endswith("sslv3 alert certificate unknown")
+
+    cpl = _find(events, log__logger="network.cpl")
+    assert cpl["message"].startswith('CPL: <location clear="yes" url="sip:cucm.rtp.ciscotac.net;lr"')
+    assert cpl["message"].endswith("to location set")
+
+    web_copy = _find(events, event__code="Request Received")
+    assert "observer.hostname" not in web_copy
+    assert (web_copy["uc.sip.method"], web_copy["uc.sip.request_uri"]) == ("ACK", "sip:test.time@sip5060.net")
+    response = _find(events, event__code="Response Sent")
+    assert response["uc.sip.status_code"] == 403
+
+
+def test_sip_message_records(sample_events: dict[str, list[Event]]) -> None:
+    invite, not_found = sample_events["samples_multiline.log"]
+    for event in (invite, not_found):
+        assert event["log.flags"] == ["multiline"]
+        assert event["event.action"] == "sip-message"
+        assert event["uc.sip.call_id"] == "9062bca7eca2afe71b4a225048ed5101@127.0.0.1"
+        assert event["uc.sip.from_tag"] == "872524918"
+        assert event["uc.sip.cseq"] == "1 INVITE"
+    assert invite["uc.sip.direction"] == "received"
+    assert invite["uc.sip.method"] == "INVITE"
+    assert invite["uc.sip.request_uri"] == "sip:jorobb@rtp.ciscotac.net"
+    assert invite["source.ip"] == "192.168.1.6"  # `Src-ip=" 192.168.1.6 "`
+    assert invite["destination.ip"] == "192.168.1.5"  # the Expressway's Local-ip
+    assert not_found["uc.sip.direction"] == "sent"
+    assert (not_found["uc.sip.status_code"], not_found["uc.sip.reason_phrase"]) == (404, "Not Found")
+    assert not_found["uc.sip.to_tag"] == "96b9a0eaf669a590"
+    assert not_found["user_agent.original"] == "TANDBERG/4135 (X8.10.2)"
+
+
+def test_benchmark_corpus_parses(tmp_path: Path) -> None:
+    out = tmp_path / "expressway.log"
+    subprocess.run(
+        [sys.executable, str(GEN_CORPUS), "--kind", "expressway", "--lines", "2000", "--out", str(out)],
+        check=True, capture_output=True, timeout=120,
+    )
+    events = run_case_events(PARSER, out)
+    assert len(events) == 2000
+    errors = [e.get("error.message") for e in events if e.get("event.kind") == "pipeline_error"]
+    assert not errors, errors[:5]
+    actions = Counter(e["event.action"] for e in events)
+    assert set(actions) == {"sip-register", "call-attempt", "call-start", "call-end", "call-reject",
+                            "route-lookup", "admin-login"}
+    assert all(e["@timestamp"].startswith("2026-11-27T") for e in events)
+    failed_logins = [e for e in events if e["event.action"] == "admin-login"]
+    assert all(e["event.outcome"] == "failure" and e.get("user.name") for e in failed_logins)
