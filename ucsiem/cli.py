@@ -185,7 +185,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_parse(args: argparse.Namespace) -> int:
     from ucsiem.inputs.framing import Framer
-    from ucsiem.normalize import Normalizer
+    from ucsiem.normalize import Counters, Normalizer
     from ucsiem.parsing.contract import ParseContext, RawRecord
     from ucsiem.pipeline.work import BatchJob, decode, run_batch
 
@@ -195,6 +195,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     normalizer = Normalizer(spec, host_name=None, agent_name=None)
     out = sys.stdout.buffer
     status = 0
+    totals = Counters()
     for path in args.files:
         try:
             data_file = path.open("rb")
@@ -224,6 +225,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
                         out.write(orjson.dumps({"stage": "parsed", "events": parsed}, default=str) + b"\n")
                 job = BatchJob("parse", f"parse:{path}", str(path), frames, headers, ref, datetime.now(UTC))
                 result = run_batch(normalizer, ctx, job)
+                totals.merge(result.counters)
                 if spec.header_key is not None:
                     for frame in frames:
                         if frame.data and (key := spec.header_key(frame.data)):
@@ -231,7 +233,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
                 for doc in result.docs:
                     out.write(b'{"stage":"normalized","event":' + doc + b"}\n" if args.explain else doc + b"\n")
     out.flush()
-    c = normalizer.counters
+    c = totals
     print(json.dumps({"records": c.records, "events": c.events, "skipped": c.skipped, "pipeline_errors": c.errors}),
           file=sys.stderr)
     return status

@@ -203,8 +203,8 @@ def _port(value: str, column: str) -> int | None:
 
 
 def _count(value: str) -> int | None:
-    """Counter or None when unavailable (-1, 0xFFFFFFFF) or not a number."""
-    if value in UNAVAILABLE or not value.lstrip("-").isdigit():
+    """Counter or None when unavailable (-1, 0xFFFFFFFF), not a number or beyond 64 bits."""
+    if value in UNAVAILABLE or not value.isdigit() or len(value) > 18:
         return None
     return int(value)
 
@@ -465,7 +465,7 @@ def _map_signalling(report: str, row: _Row, event: ParsedEvent, ev: dict[str, An
     duration_raw = row.take("duration")
     duration: int | None = None
     if ending and duration_raw and duration_raw != "-1":
-        if not duration_raw.isdigit():
+        if not duration_raw.isdigit() or len(duration_raw) > 9:
             raise ParseError("bad_field", f"Duration is not a number of seconds: {duration_raw[:32]!r}")
         duration = int(duration_raw)
         call["duration"] = float(duration)

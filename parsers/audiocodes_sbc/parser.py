@@ -83,7 +83,14 @@ def _times(prefix: Prefix, device: StampParts | None, ctx: ParseContext) -> tupl
 
 
 def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
-    text = record.text
+    """One syslog line -> [] (CDR header row) or one event; raises ParseError on anything else."""
+    try:
+        return _parse(record.text, ctx)
+    except OverflowError:  # date arithmetic next to year 1 or 9999
+        raise ParseError("bad_timestamp", "time stamp out of the representable range") from None
+
+
+def _parse(text: str, ctx: ParseContext) -> list[ParsedEvent]:
     if not text.strip():
         raise ParseError("no_match", "empty record")
     prefix, seq = read_prefix(text)

@@ -128,11 +128,17 @@ def _leading_time(text: str, pos: int) -> tuple[StampParts | None, int]:
     return None, pos
 
 
-def parse_prefix(text: str, body_start: int, prefix: Prefix, time_end: int) -> None:
-    """Classify the tokens between the receiver time and the device text."""
-    chunk = text[time_end:body_start].strip(" \t:")
-    if not chunk:
-        return
+_Tokens = tuple[str | None, str | None, tuple[str, int] | None, tuple[str, int] | None]
+
+
+@lru_cache(maxsize=1024)
+def classify_prefix(chunk: str) -> _Tokens:
+    """(device ip, host name, facility, severity) of the receiver tokens. Pure, memoised: the same
+    few prefixes repeat on every line of a file."""
+    observer_ip: str | None = None
+    hostname: str | None = None
+    facility: tuple[str, int] | None = None
+    severity: tuple[str, int] | None = None
     tokens = [t for t in _PREFIX_SPLIT.split(chunk) if t]
     i = 0
     while i < len(tokens):
@@ -140,34 +146,42 @@ def parse_prefix(text: str, body_start: int, prefix: Prefix, time_end: int) -> N
         low = token.lower()
         i += 1
         if low == "local" and i < len(tokens) and tokens[i].isdigit():  # "Local 0"
-            prefix.facility = syslog_facility(low + tokens[i])
+            facility = syslog_facility(low + tokens[i])
             i += 1
             continue
         if "." in token and (m := _FAC_SEV.fullmatch(token)):
             fac = syslog_facility(m.group(1))
             sev = syslog_severity(m.group(2))
             if fac is not None and sev is not None:
-                prefix.facility, prefix.severity = fac, sev
+                facility, severity = fac, sev
                 continue
         if low in SYSLOG_FACILITIES:
-            prefix.facility = syslog_facility(low)
+            facility = syslog_facility(low)
             continue
-        sev = syslog_severity(low)
-        if sev is not None:
-            prefix.severity = sev
+        word = syslog_severity(low)
+        if word is not None:
+            severity = word
             continue
         if _IPV4ISH.fullmatch(token) or ":" in token:
             address = canonical_ip(token)
             if address is None:
                 raise ParseError("no_match", f"receiver prefix has a bad address {token[:64]!r}")
-            if prefix.observer_ip is None:
-                prefix.observer_ip = address
+            if observer_ip is None:
+                observer_ip = address
                 continue
             raise ParseError("no_match", f"receiver prefix has two addresses: {chunk[:128]!r}")
-        if prefix.hostname is None and _HOSTNAME.fullmatch(token):
-            prefix.hostname = token
+        if hostname is None and _HOSTNAME.fullmatch(token):
+            hostname = token
             continue
         raise ParseError("no_match", f"unrecognised receiver prefix {chunk[:128]!r}")
+    return observer_ip, hostname, facility, severity
+
+
+def parse_prefix(text: str, body_start: int, prefix: Prefix, time_end: int) -> None:
+    """Classify the tokens between the receiver time and the device text."""
+    chunk = text[time_end:body_start].strip(" \t:")
+    if chunk:
+        prefix.observer_ip, prefix.hostname, prefix.facility, prefix.severity = classify_prefix(chunk)
 
 
 def read_prefix(text: str) -> tuple[Prefix, re.Match[str] | None]:

@@ -37,10 +37,12 @@ FIRST_LINE_PATTERN = (
 
 _TAG = re.compile(r"([A-Za-z0-9_.()/-]{1,64})(?:\[([0-9]{1,10})\])?:")
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+_IPV4_MATCH = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}").fullmatch
 _MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
 _MAX_TAGS = 3
+_COMMON_TAGS = frozenset(("tvcs:", "alarm:", "management:", "replication:"))
+_BODY_STARTS = ('Event="', 'UTCTime="', 'Level="')
 _SHOWN = 80  # characters of input quoted in error messages
 
 _TRANSPORTS = {"udp": "udp", "tcp": "tcp", "tls": "tcp", "sctp": "sctp"}
@@ -51,6 +53,8 @@ _SERVICE_PROTOCOL = {
 }
 _MANAGEMENT_SERVICES = frozenset(("http", "https", "ssh", "web", "tsh"))
 _URI_SCHEMES = frozenset(("sip", "sips", "tel", "h323"))
+_SIP_ATTRIBUTES = (("Request-URI", "request_uri"), ("To", "to_uri"), ("From", "from_uri"), ("Call-ID", "call_id"),
+                   ("Call-id", "call_id"))
 _GENERIC = Kind("diagnostic", (), ())
 # rejections that add the `authentication` category when their reason is an authentication failure
 _AUTH_CAN_FAIL = frozenset(("sip-register", "sip-unregister", "sip-message-reject", "call-reject"))
@@ -83,6 +87,17 @@ def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
 
 def _header(line: str) -> tuple[str | None, str, str | None, list[str], str, int | None]:
     """(time text, time style, host, process tags, body, PRI) of the first line of a record."""
+    # fast path for the usual `<ISO time> <host> tvcs: Event=...` shape
+    parts = line.split(" ", 3)
+    if len(parts) == 4:
+        ts_text, host, tag, body = parts
+        if (tag in _COMMON_TAGS and body.startswith(_BODY_STARTS) and len(ts_text) > 10 and ts_text[4] == "-"
+                and ts_text[:4].isdigit() and host and host[-1] != ":" and '="' not in host):
+            return ts_text, "iso", host, [tag[:-1]], body, None
+    return _header_general(line)
+
+
+def _header_general(line: str) -> tuple[str | None, str, str | None, list[str], str, int | None]:
     pri: int | None = None
     rfc5424 = False
     if line.startswith("<"):
@@ -177,6 +192,10 @@ def _utc_time(value: str) -> datetime | None:
     if len(value) < 19 or value[10] != " ":
         return None
     try:
+        return datetime.fromisoformat(value + "+00:00")  # much cheaper than .replace(tzinfo=UTC)
+    except ValueError:
+        pass
+    try:
         ts = datetime.fromisoformat(value)
     except ValueError:
         return None
@@ -218,7 +237,7 @@ def _bsd_time(text: str, zone: tzinfo, reference: datetime) -> datetime:
 
 
 def _ip(value: str) -> str | None:
-    if _IPV4.fullmatch(value):
+    if _IPV4_MATCH(value):
         return value
     if ":" in value and len(value) <= 64:
         try:
@@ -246,20 +265,11 @@ def _small_int(value: str, high: int) -> int | None:
 
 def _set_ip(endpoint: dict[str, Any], raw: str) -> None:
     """An IP goes to `ip`; anything else (a host name) to `address`."""
-    ip = raw if _IPV4.fullmatch(raw) else _ip(raw)
+    ip = raw if _IPV4_MATCH(raw) else _ip(raw)
     if ip is not None:
         endpoint["ip"] = ip
     else:
         endpoint["address"] = raw
-
-
-def _set_port(endpoint: dict[str, Any], raw: str, kv: dict[str, str], key: str) -> None:
-    """A valid port goes to `port`; anything else stays a vendor field."""
-    port = _port(raw)
-    if port is not None:
-        endpoint["port"] = port
-    else:
-        kv[key] = raw
 
 
 def _local(kv: dict[str, str], src: dict[str, Any], dst: dict[str, Any], observer: dict[str, Any],
@@ -276,7 +286,10 @@ def _local(kv: dict[str, str], src: dict[str, Any], dst: dict[str, Any], observe
             observer["ip"] = [local["ip"]]
     raw = kv.pop("Local-port", "")
     if raw:
-        _set_port(local, raw, kv, "Local-port")
+        if (port := _port(raw)) is not None:
+            local["port"] = port
+        else:
+            kv["Local-port"] = raw
     direction = kv.get("Action", "").lower()
     if direction in ("received", "sent"):
         del kv["Action"]
@@ -294,25 +307,26 @@ def _local(kv: dict[str, str], src: dict[str, Any], dst: dict[str, Any], observe
         kv["Local-port"] = str(local["port"])
 
 
-def _uri_user(uri: str) -> tuple[str, str]:
-    """`sip:alice@example.com;transport=tls` -> ("alice", "example.com"); parts may be empty."""
-    body = uri.strip("<>") if uri.startswith("<") else uri
-    colon = body.find(":")
-    if 0 < colon <= 5 and body[:colon].lower() in _URI_SCHEMES:
-        body = body[colon + 1:]
-    semi = body.find(";")
-    if semi >= 0:
-        body = body[:semi]
-    user, at, host = body.partition("@")
-    if not at:
-        return body, ""
-    colon = host.find(":")
-    return user, host if colon < 0 else host[:colon]
-
-
 def _alias(endpoint: dict[str, Any], alias: str, call: dict[str, Any] | None, number_key: str) -> None:
-    """User name/domain of an alias (SIP URI, H.323 id, E.164) on the endpoint; E.164 number on the call."""
-    name, domain = _uri_user(alias)
+    """User name/domain of an alias (SIP URI, H.323 id, E.164) on the endpoint; E.164 number on the call.
+
+    `sip:alice@example.com;transport=tls` -> alice, example.com; `h323:room-101` -> room-101.
+    """
+    body = alias
+    if body.startswith("sip:"):
+        body = body[4:]
+    else:
+        if body[:1] == "<":
+            body = body.strip("<>")
+        colon = body.find(":")
+        if 0 < colon <= 5 and body[:colon].lower() in _URI_SCHEMES:
+            body = body[colon + 1:]
+    name, at, domain = body.partition("@")
+    if at:
+        domain = domain.split(";", 1)[0]
+        domain = domain[:domain.find("]") + 1] if domain[:1] == "[" else domain.split(":", 1)[0]
+    else:
+        name = name.split(";", 1)[0]
     if name:
         endpoint["user"] = {"name": name, "domain": domain} if domain else {"name": name}
         if call is not None and name[0] == "+":
@@ -379,13 +393,19 @@ def _assemble(kv: dict[str, str], free: str, dups: dict[str, list[str]] | None, 
         _set_ip(src, raw)
     raw = pop("Src-port", "")
     if raw:
-        _set_port(src, raw, kv, "Src-port")
+        if (port := _port(raw)) is not None:
+            src["port"] = port
+        else:
+            kv["Src-port"] = raw  # not a port: keep it as the vendor wrote it
     raw = pop("Dst-ip", "")
     if raw:
         _set_ip(dst, raw)
     raw = pop("Dst-port", "")
     if raw:
-        _set_port(dst, raw, kv, "Dst-port")
+        if (port := _port(raw)) is not None:
+            dst["port"] = port
+        else:
+            kv["Dst-port"] = raw
     observer: dict[str, Any] = {}
     if host:
         observer["hostname"] = host
@@ -458,11 +478,11 @@ def _assemble(kv: dict[str, str], free: str, dups: dict[str, list[str]] | None, 
     if method and method.isascii() and method.isalpha() and method.isupper():
         del kv["Method"]
         sip["method"] = method
-    for key, field in (("Request-URI", "request_uri"), ("To", "to_uri"), ("From", "from_uri"),
-                       ("Call-ID", "call_id"), ("Call-id", "call_id")):
-        value = pop(key, "")
-        if value and field not in sip:
-            sip[field] = value
+    if "Request-URI" in kv or "To" in kv or "From" in kv or "Call-ID" in kv or "Call-id" in kv:
+        for key, field in _SIP_ATTRIBUTES:
+            value = pop(key, "")
+            if value and field not in sip:
+                sip[field] = value
     if module == "network.sip" and detail.startswith(("Receive ", "Send")):
         _sip_from_detail(sip, detail)
 
@@ -544,7 +564,7 @@ def _assemble(kv: dict[str, str], free: str, dups: dict[str, list[str]] | None, 
         uc["call"] = call
     if registration:
         uc["registration"] = registration
-    vendor: dict[str, Any] = {k: v for k, v in kv.items() if v}
+    vendor: dict[str, Any] = {k: v for k, v in kv.items() if v} if "" in kv.values() else kv
     if dups:
         for key, values in dups.items():
             first_value = vendor.pop(key, None)

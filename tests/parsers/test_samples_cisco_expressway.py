@@ -7,18 +7,24 @@ become a normal event unless it is listed in NOT_RECORDS with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ucsiem.errors import ParseError
 from ucsiem.goldens import run_case_events
-from ucsiem.parsing.contract import ParserSpec
+from ucsiem.parsing.contract import ParseContext, ParserSpec, RawRecord
+from ucsiem.schema.event import UCEvent
 
 
 def _parser() -> ParserSpec:
@@ -182,3 +188,37 @@ def test_benchmark_corpus_parses(tmp_path: Path) -> None:
     assert all(e["@timestamp"].startswith("2026-11-27T") for e in events)
     failed_logins = [e for e in events if e["event.action"] == "admin-login"]
     assert all(e["event.outcome"] == "failure" and e.get("user.name") for e in failed_logins)
+
+
+_PREFIXES = ["", "2024-05-14T10:00:00.000+02:00 expc01 tvcs: ", "<166>2024-05-14T08:00:00Z expc01 tvcs: tvcs: ",
+             "May 14 10:00:00 expc01 httpd[1]: web: ", "2024-05-14T10:00:00 : ", 'UTCTime="2024-05-14 08:00:00,000" ',
+             "<134>1 2024-05-14T08:00:00Z expc01 tvcs 1 - [x a=\"]\"] "]
+_PIECES = ['"', " ", "=", ":", "\n", "|", "\\", ",", "@", "[", "]", "SIPMSG:\n|", "SIP/2.0 ", "Event=", "Module=",
+           "Src-ip=", "Dst-port=", "Src-alias=", "Response-code=", "Level=", "Detail=", "UTCTime=", "Action=",
+           "Received", "TLS", "Call Rejected", "sip:", "2024-05-14 08:00:00", "::1", "192.0.2.1", "\x00", "é"]
+_HOSTILE = st.tuples(
+    st.sampled_from(_PREFIXES),
+    st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=6)), max_size=60),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_HOSTILE)
+def test_hostile_input_gives_valid_events_or_parse_error(case: tuple[str, list[str]]) -> None:
+    text = case[0] + "".join(case[1])
+    try:
+        events = PARSER.parse(RawRecord(text), ParseContext())
+    except ParseError:
+        return
+    for event in events:
+        UCEvent.model_validate(event)
+
+
+@pytest.mark.parametrize("body", ['a="' * 200_000, '"' * 600_000, "x" * 600_000 + '="1"', 'D="a "b" c" ' * 50_000,
+                                  'k="v" ' * 100_000])
+def test_megabyte_lines_stay_linear(body: str) -> None:
+    text = "2024-05-14T10:00:00Z expc01 tvcs: " + body
+    start = time.perf_counter()
+    with contextlib.suppress(ParseError):
+        PARSER.parse(RawRecord(text), ParseContext())
+    assert time.perf_counter() - start < 2.0

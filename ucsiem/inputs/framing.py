@@ -128,12 +128,8 @@ class Framer:
 
     def _line(self, start: int, end: int, line: bytes, truncated: bool, out: list[Frame]) -> None:
         if self._first is None:
-            if line.strip():
+            if line.strip():  # blank lines are no records; re-reading one after a restart is harmless
                 out.append(Frame(start, end, line, (TRUNCATED,) if truncated else ()))
-            elif out and not self._discarding:
-                # a blank line is consumed with the record before it; alone it is consumed by the next
-                last = out[-1]
-                out[-1] = Frame(last.start, end, last.data, last.flags)
             return
         if self._first.match(line) or not self._rec:
             self._emit_record(out)

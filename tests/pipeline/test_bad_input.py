@@ -1,0 +1,88 @@
+"""Hostile input: binary garbage, 10 MB lines, invalid UTF-8, unreadable files. Never a crash, never silent."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.agenthelp import events, line, make_config, run_once, seq_counts
+
+
+def summary(proc: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    import json
+
+    return dict(json.loads(proc.stderr.strip().splitlines()[-1]))
+
+
+def test_garbage_and_huge_lines_are_accounted_for(tmp_path: Path) -> None:
+    log = tmp_path / "bad.log"
+    rnd = random.Random(7)
+    garbage = bytes(rnd.randrange(256) for _ in range(5000)).replace(b"\n", b"")
+    with log.open("wb") as fh:
+        fh.write(line(0).encode())
+        fh.write(garbage + b"\n")  # one record of binary garbage
+        fh.write(b"2024-05-01T10:00:00+00:00 seq=1 caf\xe9 \xff\xfe latin-1 bytes\n")  # invalid UTF-8, parses
+        fh.write(b"2024-05-01T10:00:00+00:00 seq=2 " + b"A" * 10_000_000 + b"\n")  # 10 MB line
+        fh.write(line(3).encode())
+        fh.write(b"no newline at the end seq=4")
+    config = make_config(tmp_path, [str(log)], extra_input={"max_record_bytes": 65536})
+    proc = run_once(config)
+    assert proc.returncode == 0, proc.stderr
+    stats = summary(proc)
+    assert stats["records"] == 6
+    assert stats["events"] == 4
+    assert stats["pipeline_errors"] == {"no_match": 2}
+    evs = events(tmp_path)
+    assert len(evs) == 6
+    assert seq_counts(tmp_path) == {0: 1, 1: 1, 2: 1, 3: 1}
+    by_seq = {e["labels"]["seq"]: e for e in evs if e.get("labels")}
+    assert by_seq["1"]["log"]["flags"] == ["invalid_utf8"]
+    assert "\ufffd" in by_seq["1"]["message"]
+    assert by_seq["2"]["log"]["flags"] == ["truncated"]
+    assert len(by_seq["2"]["message"]) < 65536
+    errors = [e for e in evs if e["event"]["kind"] == "pipeline_error"]
+    assert {e["log"]["offset"] for e in errors} == {len(line(0)), log.stat().st_size - len(b"no newline at the end seq=4")}
+    assert errors[0]["event"]["original"]  # the garbage itself travels with the dead letter
+    assert "invalid_utf8" in errors[0]["log"]["flags"]
+
+
+DROP_PRIVILEGES = """
+import os, sys
+import concurrent.futures.thread, ucsiem.agent, ucsiem.cli, ucsiem.inputs.file, watchdog.observers  # while root
+os.setgroups([]); os.setgid(65534); os.setuid(65534)
+sys.exit(ucsiem.cli.main(sys.argv[1:]))
+"""
+
+
+def test_unreadable_file_is_reported_and_others_still_read() -> None:
+    """Root reads everything, so the agent drops to `nobody` after its imports: the denial is real."""
+    with tempfile.TemporaryDirectory(prefix="ucsiem-perm-") as tmp:
+        base = Path(tmp)
+        os.chmod(base, 0o777)
+        logs = base / "logs"
+        logs.mkdir(mode=0o755)
+        (logs / "ok.log").write_text(line(1))
+        (logs / "secret.log").write_text(line(2))
+        os.chmod(logs / "secret.log", 0o600)
+        config = make_config(base, [str(logs / "*.log")])
+        os.chmod(config, 0o644)
+        proc = subprocess.run([sys.executable, "-c", DROP_PRIVILEGES, "run", "--once", "--config", str(config)],
+                              capture_output=True, text=True, timeout=120, check=False, cwd="/")
+        assert proc.returncode == 0, proc.stderr
+        assert "permission denied" in proc.stderr and "secret.log" in proc.stderr
+        assert seq_counts(base) == {1: 1}
+
+
+def test_unknown_parser_and_bad_config_are_clear_errors(tmp_path: Path) -> None:
+    config = make_config(tmp_path, [str(tmp_path / "x.log")], parser="no_such_parser")
+    proc = run_once(config)
+    assert proc.returncode == 2
+    assert "inputs[0].parser: unknown parser 'no_such_parser'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    config.write_text("inputs: [}\n")
+    proc = run_once(config)
+    assert proc.returncode == 2 and "not valid YAML" in proc.stderr and "Traceback" not in proc.stderr

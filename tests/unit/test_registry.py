@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ucsiem.errors import PluginError
+from ucsiem.parsing.registry import load_plugin_folder, load_registry
+from tests.agenthelp import PLUGINS
+
+
+def test_builtins_and_folder_plugins_load() -> None:
+    registry = load_registry([PLUGINS])
+    assert "linetest" in registry and "multitest" in registry
+    assert "cisco_expressway" in registry and "audiocodes_sbc" in registry
+
+
+def test_duplicate_ids_stop_the_agent(tmp_path: Path) -> None:
+    shutil.copytree(PLUGINS / "linetest", tmp_path / "a" / "linetest")
+    shutil.copytree(PLUGINS / "linetest", tmp_path / "b" / "linetest")
+    with pytest.raises(PluginError, match="duplicate parser id 'linetest'"):
+        load_registry([tmp_path / "a", tmp_path / "b"])
+
+
+def test_broken_plugins_are_all_reported(tmp_path: Path) -> None:
+    (tmp_path / "nospec").mkdir()
+    (tmp_path / "nospec" / "__init__.py").write_text("X = 1\n")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "__init__.py").write_text("import does_not_exist\n")
+    shutil.copytree(PLUGINS / "linetest", tmp_path / "renamed")
+    with pytest.raises(PluginError) as info:
+        load_registry([tmp_path, tmp_path / "missing"])
+    text = str(info.value)
+    assert "must export PARSER" in text
+    assert "ModuleNotFoundError" in text
+    assert "must equal the folder name 'renamed'" in text
+    assert "does not exist" in text
+
+
+def test_unknown_parser_lists_known_ones() -> None:
+    with pytest.raises(PluginError, match="unknown parser id 'nope'; known parsers: .*cisco_expressway"):
+        load_registry().get("nope")
+
+
+def test_single_folder_loader() -> None:
+    assert load_plugin_folder(PLUGINS / "linetest").spec.id == "linetest"
