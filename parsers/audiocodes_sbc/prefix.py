@@ -38,6 +38,7 @@ _HALF_YEAR = timedelta(days=180)
 MAX_PREFIX = 256  # the receiver prefix is short; never scan further for the first marker
 
 _PRI = re.compile(r"<(\d{1,3})>")
+_SPACES = re.compile(r" *")
 _ISO = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?(?=[\s:\[|]|$)")
 _MMDD = re.compile(r"(\d\d)/(\d\d) +(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?=[\s:\[|]|$)")
 _BSD = re.compile(r"([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?=[\s:\[|]|$)")
@@ -194,9 +195,8 @@ def read_prefix(text: str) -> tuple[Prefix, re.Match[str] | None]:
     pos = 0
     if text.startswith("<") and (m := _PRI.match(text)):
         prefix.pri = int(m.group(1))
-        pos = m.end()
-        while text[pos:pos + 1] == " ":
-            pos += 1
+        spaces = _SPACES.match(text, m.end())
+        pos = spaces.end() if spaces is not None else m.end()
     prefix.time, time_end = _leading_time(text, pos)
     limit = min(len(text), time_end + MAX_PREFIX)
     seq = SEQ.search(text, time_end, limit)

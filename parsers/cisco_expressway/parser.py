@@ -197,9 +197,9 @@ def _utc_time(value: str) -> datetime | None:
         pass
     try:
         ts = datetime.fromisoformat(value)
-    except ValueError:
+        return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
 
 
 def _header_time(text: str | None, style: str, ctx: ParseContext) -> datetime:
@@ -210,27 +210,30 @@ def _header_time(text: str | None, style: str, ctx: ParseContext) -> datetime:
             ts = datetime.fromisoformat(text)
         except ValueError:
             raise ParseError("bad_timestamp", f"not an ISO 8601 time: {text[:_SHOWN]!r}") from None
-        return ts if ts.tzinfo is not None else ts.replace(tzinfo=ctx.timezone)
-    return _bsd_time(text, ctx.timezone, ctx.reference_time)
+        if ts.tzinfo is None:
+            ts = ts.replace(tzinfo=ctx.timezone)
+    else:
+        ts = _bsd_time(text, ctx.timezone, ctx.reference_time)
+    try:
+        return ts.astimezone(UTC)  # in range in UTC too (0001-01-01T00:00+05:00 is not)
+    except OverflowError:
+        raise ParseError("bad_timestamp", f"time out of range in UTC: {text[:_SHOWN]!r}") from None
 
 
 def _bsd_time(text: str, zone: tzinfo, reference: datetime) -> datetime:
-    """`Nov  7 10:23:45`: the year is the reference time's, or the one before for a future date."""
-    try:
-        month = _MONTHS[text[:3]]
-        day = int(text[4:6])
-        hour, minute, second = int(text[7:9]), int(text[10:12]), int(text[13:15])
-        ts = datetime(reference.year, month, day, hour, minute, second, tzinfo=zone) if not (
-            month == 2 and day == 29) else None
-        if ts is None or ts - reference > timedelta(days=2):
-            year = reference.year - 1 if ts is not None else reference.year
-            if ts is None:  # 29 February: the latest leap year not after the reference
-                while not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
-                    year -= 1
-            ts = datetime(year, month, day, hour, minute, second, tzinfo=zone)
-    except (KeyError, ValueError):
-        raise ParseError("bad_timestamp", f"not a syslog time: {text!r}") from None
-    return ts
+    """`Nov  7 10:23:45`: the latest year that does not put the time more than 2 days after the reference."""
+    month = _MONTHS.get(text[:3])
+    digits = text[4:6].strip() + text[7:9] + text[10:12] + text[13:15]
+    if month is not None and digits.isascii() and digits.isdigit() and text[9] == text[12] == ":":
+        day, hour, minute, second = int(text[4:6]), int(text[7:9]), int(text[10:12]), int(text[13:15])
+        for year in range(reference.year, reference.year - 9, -1):  # 29 February: back to a leap year
+            try:
+                ts = datetime(year, month, day, hour, minute, second, tzinfo=zone)
+            except ValueError:
+                continue
+            if ts - reference <= timedelta(days=2):
+                return ts
+    raise ParseError("bad_timestamp", f"not a syslog time: {text!r}")
 
 
 # -- fields --------------------------------------------------------------------------------------

@@ -222,3 +222,11 @@ def test_megabyte_lines_stay_linear(body: str) -> None:
     with contextlib.suppress(ParseError):
         PARSER.parse(RawRecord(text), ParseContext())
     assert time.perf_counter() - start < 2.0
+
+
+def test_readme_lists_every_event_name() -> None:
+    events = importlib.import_module("ucsiem_parsers.cisco_expressway.events")
+    assert events.__file__ is not None
+    readme = (Path(events.__file__).parent / "README.md").read_text().lower()
+    missing = [name for name in events.EVENTS if f"| `{name}` |" not in readme]
+    assert not missing, f"README.md event table lacks {missing}"

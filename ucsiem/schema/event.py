@@ -10,7 +10,7 @@ derived from the Python type (ip, flattened, text).
 
 from __future__ import annotations
 
-import ipaddress
+import socket
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -20,8 +20,21 @@ from ucsiem.schema.actions import EventAction
 
 
 def _check_ip(value: str) -> str:
-    # Canonical text form: ES rejects a bad `ip` and would turn a whole event into a mapping error.
-    return str(ipaddress.ip_address(value.strip().strip("[]")))
+    """Valid IPv4/IPv6 in canonical text form: ES rejects a bad `ip` and would drop the whole event.
+
+    inet_pton is the C parser (strict dotted quad, no leading zeros); it is ~20x faster than
+    `ipaddress`, and this runs several times per event on the hot path.
+    """
+    text = value.strip().strip("[]")
+    try:
+        socket.inet_pton(socket.AF_INET, text)
+        return text
+    except OSError:
+        pass
+    try:
+        return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text))
+    except OSError:
+        raise ValueError(f"not an IP address: {value[:64]!r}") from None
 
 
 def _to_utc(value: datetime) -> datetime:

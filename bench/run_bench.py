@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Throughput and memory of the agent on the shared 1,000,000-line Expressway corpus (not a test).
+
+    python bench/run_bench.py [--lines 1000000] [--rounds 3] [--workers auto]
+
+Cases: `ucsiem run --once` into the file output (end to end: tail, frame, parse, validate, serialize,
+write, checkpoint), and `ucsiem parse` alone (one process, stdout to /dev/null). Prints lines/s and the
+peak RSS of the whole process tree (sampled sum of VmRSS of the agent and its parse workers), so the
+figures compare with ../shared/reference/perf-baseline.md (same corpus generator and seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+GEN = REPO.parent / "shared" / "bench" / "gen_corpus.py"
+DATA = Path(tempfile.gettempdir()) / "ucsiem-bench"
+
+
+def corpus(kind: str, lines: int) -> Path:
+    path = DATA / f"{kind}-{lines}.log"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        if not GEN.exists():
+            sys.exit(f"corpus generator not found at {GEN} (the shared/ folder beside the repository)")
+        subprocess.run([sys.executable, str(GEN), "--kind", kind, "--lines", str(lines), "--out", str(path)],
+                       check=True)
+    return path
+
+
+def tree_rss_kib(root: int) -> int:
+    """Sum of VmRSS over `root` and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                for row in fh:
+                    if row.startswith("VmRSS:"):
+                        total += int(row.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def measure(cmd: list[str]) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of the process tree, peak tree RSS in KiB)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_kib(proc.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{err.decode()[-2000:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers are waited for by the agent: included
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, peak
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--workers", default="auto")
+    ap.add_argument("--kind", default="expressway", choices=["expressway", "sbc"])
+    args = ap.parse_args()
+    parser = {"expressway": "cisco_expressway", "sbc": "audiocodes_sbc"}[args.kind]
+    log = corpus(args.kind, args.lines)
+    subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True)  # warm page cache
+    work = Path(tempfile.mkdtemp(prefix="ucsiem-bench-"))
+    out_dir, state = work / "out", work / "state"
+    workers = args.workers if args.workers == "auto" else int(args.workers)
+    config = work / "config.yml"
+    config.write_text(json.dumps({
+        "agent": {"data_dir": str(state), "stats_interval_secs": 0},
+        "inputs": [{"id": "bench", "paths": [str(log)], "parser": parser}],
+        "outputs": [{"type": "file", "path": str(out_dir / "events.ndjson"), "max_bytes": 1 << 40}],
+        "pipeline": {"workers": workers},
+    }))
+    results: dict[str, list[tuple[float, float, int]]] = {"run --once (file output)": [], "parse only": []}
+    for _ in range(args.rounds):
+        shutil.rmtree(out_dir, ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
+        results["run --once (file output)"].append(
+            measure([sys.executable, "-m", "ucsiem", "run", "--once", "--config", str(config)]))
+        with (out_dir / "events.ndjson").open("rb") as fh:
+            delivered = sum(1 for _ in fh)
+        if delivered != args.lines:
+            sys.exit(f"delivered {delivered} events for {args.lines} lines")
+        results["parse only"].append(measure([sys.executable, "-m", "ucsiem", "parse", "--parser", parser, str(log)]))
+    print(f"corpus: {log} ({args.lines:,} lines, {log.stat().st_size:,} bytes); workers={args.workers}; "
+          f"cpus={os.cpu_count()}; rounds={args.rounds}")
+    print(f"{'case':<28} {'lines/s (median, min-max)':<30} {'CPU s':>7} {'peak RSS MiB (tree)':>20}")
+    for case, runs in results.items():
+        rates = [args.lines / w for w, _, _ in runs]
+        cpu = statistics.median(c for _, c, _ in runs)
+        rss = max(p for _, _, p in runs) / 1024
+        print(f"{case:<28} {statistics.median(rates):>9,.0f} ({min(rates):,.0f}-{max(rates):,.0f}){'':<6} "
+              f"{cpu:>7.1f} {rss:>20.0f}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
