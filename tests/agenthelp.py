@@ -61,7 +61,7 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
 
 
 def events(tmp: Path) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for path in sorted((tmp / "out").glob("events.ndjson*"), key=lambda p: p.name, reverse=True):
         out.extend(orjson.loads(raw) for raw in path.read_bytes().splitlines() if raw)
     return out

@@ -137,8 +137,8 @@ def demo_config(out: Path) -> Config:
     for loaded in registry.all():
         if loaded.folder is None or not (loaded.folder / "tests").is_dir():
             continue
-        inputs.append({"id": loaded.spec.id, "parser": loaded.spec.id, "paths": [str(loaded.folder / "tests" / "*.log")],
-                       "timezone": "UTC"})
+        samples = str(loaded.folder / "tests" / "*.log")
+        inputs.append({"id": loaded.spec.id, "parser": loaded.spec.id, "paths": [samples], "timezone": "UTC"})
     return parse_config({
         "agent": {"data_dir": str(out / "state"), "name": "ucsiem-demo", "stats_interval_secs": 0},
         "inputs": inputs,

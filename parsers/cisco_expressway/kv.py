@@ -24,6 +24,14 @@ import string
 KEY_CHARS = string.ascii_letters + string.digits + "_.-"
 _KEYS = re.compile(r"[A-Za-z0-9_.-]+(?:\x00[A-Za-z0-9_.-]+)*")
 _SEPARATORS = " \t:"
+# attribute names of the usual event-log lines: when every key is one of these, no need to check them
+_COMMON_KEYS = frozenset((
+    "UTCTime", "Module", "Level", "Event", "Service", "Src-ip", "Src-port", "Dst-ip", "Dst-port", "Protocol",
+    "Src-alias-type", "Src-alias", "Dst-alias-type", "Dst-alias", "Call-serial-number", "Tag", "Auth", "AOR",
+    "Contact", "Duration", "Detail", "Reason", "Response-code", "Method", "Request-URI", "To", "User",
+    "Call-routed", "Media-routed", "Cause-code", "Common-name", "Action", "Local-ip", "Local-port", "Msg-Hash",
+    "Id", "UUID", "Severity", "Node", "PID", "CodeLocation", "Thread",
+))
 _FREE_STRIP = " \t\r:"
 
 Scan = tuple[dict[str, str], str, dict[str, list[str]] | None]
@@ -38,7 +46,7 @@ def scan(body: str) -> Scan:
         and keys
         and body.count('="') == len(keys)
         and not segs[-1].strip()
-        and _KEYS.fullmatch("\x00".join(keys)) is not None
+        and (_COMMON_KEYS.issuperset(keys) or _KEYS.fullmatch("\x00".join(keys)) is not None)
     ):
         pairs = dict(zip(keys, map(str.strip, segs[1::2]), strict=True))
         if len(pairs) == len(keys):

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -80,23 +83,39 @@ def test_inode_reuse(tmp_path: Path, restart: bool, new_size: int) -> None:
     log = tmp_path / "logs" / "app.log"
     log.parent.mkdir()
     write_lines(log, 0, 1000, text="first-generation")
-    # the live case closes idle files quickly, so the inode can be freed while the agent runs
-    config = make_config(tmp_path, [str(log)], extra_input={"close_inactive_secs": 0.3})
-    proc = start(config)
-    wait_for(lambda: delivered(tmp_path) >= 1000, what="first generation")
-    if restart:
-        stop(proc)
-    else:
-        wait_for(lambda: not _agent_holds(proc.pid, log), what="the agent to close the idle file")
-    old_inode = log.stat().st_ino
-    log.unlink()
-    write_lines(log, 1000, 1000 + new_size, mode="w", text="second")
-    assert log.stat().st_ino == old_inode, "the file system did not reuse the inode; the case is not exercised"
-    if restart:
+    # The agent's registry and output go to tmpfs, so its own file writes cannot take the freed inode.
+    work = Path(tempfile.mkdtemp(prefix="ucsiem-test-", dir="/dev/shm"))
+    try:
+        # the live case closes idle files quickly, so the inode can be freed while the agent runs
+        config = make_config(work, [str(log)], extra_input={"close_inactive_secs": 0.3})
         proc = start(config)
-    wait_for(lambda: delivered(tmp_path) >= 1000 + new_size, what="second generation")
-    stop(proc)
-    assert_exactly_once(tmp_path, 1000 + new_size)
+        wait_for(lambda: delivered(work) >= 1000, what="first generation")
+        if restart:
+            stop(proc)
+        else:
+            wait_for(lambda: not _agent_holds(proc.pid, log), what="the agent to close the idle file")
+        recreate_on_same_inode(log, lambda: write_lines(log, 1000, 1000 + new_size, mode="w", text="second"))
+        if restart:
+            proc = start(config)
+        wait_for(lambda: delivered(work) >= 1000 + new_size, what="second generation")
+        stop(proc)
+        assert_exactly_once(work, 1000 + new_size)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def recreate_on_same_inode(path: Path, write: Callable[[], None]) -> None:
+    """Delete `path` and write a new file that gets the same inode number (ext4 hands out the lowest free
+    inode of the group; another process's temporary file may take it for a moment, so try again)."""
+    old_inode = path.stat().st_ino
+    path.unlink()
+    for _ in range(200):
+        write()
+        if path.stat().st_ino == old_inode:
+            return
+        path.unlink()
+        time.sleep(0.01)
+    raise AssertionError("the file system did not reuse the inode; the case is not exercised")
 
 
 def _agent_holds(pid: int, path: Path) -> bool:

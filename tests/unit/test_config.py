@@ -33,7 +33,8 @@ def test_good_config_resolves_paths_relative_to_the_file(tmp_path: Path) -> None
 
 
 def test_every_problem_is_listed_with_its_key_path(tmp_path: Path) -> None:
-    bad = GOOD.replace("parser: cisco_expressway", "parser: cisco_expressway\n    strat_at: end\n    timezone: Mars/Base")
+    extra = "parser: cisco_expressway\n    strat_at: end\n    timezone: Mars/Base"
+    bad = GOOD.replace("parser: cisco_expressway", extra)
     bad = bad.replace("type: file", "type: kafak")
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, bad))

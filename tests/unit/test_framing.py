@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from ucsiem.inputs.framing import Frame, Framer
 from ucsiem.parsing.contract import Framing
 
@@ -44,7 +46,7 @@ def test_oversized_line_is_cut_flagged_and_its_tail_consumed() -> None:
         # the whole oversized line is covered: by the record, or by an empty frame for its tail
         covered = sorted((f.start, f.end) for f in frames)
         assert covered[0][0] == 0 and covered[-1][1] == len(data)
-        assert all(a[1] == b[0] for a, b in zip(covered, covered[1:], strict=False)), covered
+        assert all(a[1] == b[0] for a, b in pairwise(covered)), covered
 
 
 def test_ten_megabyte_line_never_held_whole() -> None:

@@ -54,7 +54,8 @@ def test_parse_error_becomes_pipeline_error_with_original() -> None:
 
 def test_parser_bug_is_contained() -> None:
     def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
-        return [{}][1]  # IndexError
+        events: list[ParsedEvent] = []
+        return [events[1]]  # IndexError
 
     [event] = run(parse)
     assert event["error"]["type"] == "parser_exception"

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.agenthelp import PLUGINS
 from ucsiem.errors import PluginError
 from ucsiem.parsing.registry import load_plugin_folder, load_registry
-from tests.agenthelp import PLUGINS
 
 
 def test_builtins_and_folder_plugins_load() -> None:
@@ -39,7 +39,7 @@ def test_broken_plugins_are_all_reported(tmp_path: Path) -> None:
 
 
 def test_unknown_parser_lists_known_ones() -> None:
-    with pytest.raises(PluginError, match="unknown parser id 'nope'; known parsers: .*cisco_expressway"):
+    with pytest.raises(PluginError, match=r"unknown parser id 'nope'; known parsers: .*cisco_expressway"):
         load_registry().get("nope")
 
 

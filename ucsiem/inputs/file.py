@@ -198,7 +198,7 @@ class FileInput:
             reader.path = loc[0]
             reader.detached = False
             self._check_generation(reader, loc[1])
-        for (dev, ino), (path, st) in found.items():
+        for path, st in found.values():
             if st.st_size == 0:
                 continue  # nothing to identify or read yet
             self._open_new(path, st, initial)
@@ -240,7 +240,8 @@ class FileInput:
         if entry_key is None:
             entry_key = uuid.uuid4().hex[:16]
             self.entries[entry_key] = FileEntry(path=path, dev=st.st_dev, ino=st.st_ino, fingerprint=fp,
-                                                fp_len=fp_len, head_id=head_id, offset=start, updated=time.time())
+                                                fp_len=fp_len, head_id=head_id, offset=start, updated=time.time(),
+                                                headers=self._inherited_headers(path))
             log.info("Reading new file.", extra={"input": self.cfg.id, "path": path, "offset": start})
         else:
             entry = self.entries[entry_key]
@@ -256,6 +257,12 @@ class FileInput:
         self.readers[(st.st_dev, st.st_ino)] = reader
         self._wake.set()
         return reader
+
+    def _inherited_headers(self, path: str) -> dict[str, str]:
+        """A device that sends its CDR header once keeps sending rows after the receiver rotates the file:
+        the new generation at the same path starts with the header lines of the previous one."""
+        previous = [e for e in self.entries.values() if e.path == path and e.headers]
+        return dict(max(previous, key=lambda e: e.updated).headers) if previous else {}
 
     def _tracker(self, entry_key: str) -> AckTracker:
         def advance(offset: int, headers: dict[str, str]) -> None:
@@ -284,7 +291,7 @@ class FileInput:
 
     def _check_generation(self, reader: Reader, st: os.stat_result) -> None:
         """Truncated (size below our position) or rewritten (head changed): the file is a new generation."""
-        if reader.oneshot or reader.fd is None and st.st_size == reader.framer.position:
+        if reader.oneshot or (reader.fd is None and st.st_size == reader.framer.position):
             return
         fd = reader.fd if reader.fd is not None else os.open(reader.path, os.O_RDONLY)
         try:
@@ -490,7 +497,7 @@ class FileInput:
             return
         wake = self._wake
 
-        class Handler(FileSystemEventHandler):  # type: ignore[misc]
+        class Handler(FileSystemEventHandler):
             def on_any_event(self, event: FileSystemEvent) -> None:
                 loop.call_soon_threadsafe(wake.set)
 

@@ -1,6 +1,6 @@
 """The parser plugin contract, shared helpers and plugin discovery."""
 
-from ucsiem.parsing.contract import Framing, ParseContext, ParsedEvent, ParserSpec, RawRecord
 from ucsiem.errors import ParseError
+from ucsiem.parsing.contract import Framing, ParseContext, ParsedEvent, ParserSpec, RawRecord
 
 __all__ = ["Framing", "ParseContext", "ParseError", "ParsedEvent", "ParserSpec", "RawRecord"]

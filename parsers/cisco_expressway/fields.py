@@ -1,0 +1,132 @@
+"""Typed values of Expressway attributes: addresses, ports, aliases, the Expressway's own socket."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_MATCH = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}").fullmatch
+_URI_SCHEMES = frozenset(("sip", "sips", "tel", "h323"))
+
+
+def as_ip(value: str) -> str | None:
+    """The address in canonical form when `value` is an IPv4 or IPv6 address (brackets allowed)."""
+    if _IPV4_MATCH(value):
+        return value
+    if ":" in value and len(value) <= 64:
+        try:
+            return str(ipaddress.ip_address(value.strip("[]")))
+        except ValueError:
+            return None
+    return None
+
+
+def as_port(value: str) -> int | None:
+    """0-65535 written in ASCII digits, else None."""
+    if len(value) <= 5 and value.isascii() and value.isdigit():
+        port = int(value)
+        if port <= 65535:
+            return port
+    return None
+
+
+def small_int(value: str, high: int) -> int | None:
+    """A non-negative integer of at most 9 ASCII digits, not above `high`, else None."""
+    if 0 < len(value) <= 9 and value.isascii() and value.isdigit():
+        number = int(value)
+        if number <= high:
+            return number
+    return None
+
+
+def set_ip(endpoint: dict[str, Any], raw: str) -> None:
+    """An IP goes to `ip`; anything else (a host name) to `address`."""
+    ip = raw if _IPV4_MATCH(raw) else as_ip(raw)
+    if ip is not None:
+        endpoint["ip"] = ip
+    else:
+        endpoint["address"] = raw
+
+
+def map_local(kv: dict[str, str], src: dict[str, Any], dst: dict[str, Any], observer: dict[str, Any],
+           sip: dict[str, Any]) -> None:
+    """`ipaddr` (login source), `Local-ip/-port` (the Expressway's socket) and `Action` (direction)."""
+    ipaddr = kv.pop("ipaddr", "")
+    if ipaddr and "ip" not in src and (ip := as_ip(ipaddr)) is not None:
+        src["ip"] = ip
+    local: dict[str, Any] = {}
+    raw = kv.pop("Local-ip", "")
+    if raw:
+        set_ip(local, raw)
+        if "ip" in local:
+            observer["ip"] = [local["ip"]]
+    raw = kv.pop("Local-port", "")
+    if raw:
+        if (port := as_port(raw)) is not None:
+            local["port"] = port
+        else:
+            kv["Local-port"] = raw
+    direction = kv.get("Action", "").lower()
+    if direction in ("received", "sent"):
+        del kv["Action"]
+        sip["direction"] = direction
+        # a traced message went from the peer to the Expressway's socket, or the other way
+        if direction == "received" and not dst:
+            dst.update(local)
+            return
+        if direction == "sent" and not src:
+            src.update(local)
+            return
+    if "address" in local:
+        kv["Local-ip"] = local["address"]
+    if "port" in local:
+        kv["Local-port"] = str(local["port"])
+
+
+def map_alias(endpoint: dict[str, Any], alias: str, call: dict[str, Any] | None, number_key: str) -> None:
+    """User name/domain of an alias (SIP URI, H.323 id, E.164) on the endpoint; E.164 number on the call.
+
+    `sip:alice@example.com;transport=tls` -> alice, example.com; `h323:room-101` -> room-101.
+    """
+    body = alias
+    if body.startswith("sip:"):
+        body = body[4:]
+    else:
+        if body[:1] == "<":
+            body = body.strip("<>")
+        colon = body.find(":")
+        if 0 < colon <= 5 and body[:colon].lower() in _URI_SCHEMES:
+            body = body[colon + 1:]
+    name, at, domain = body.partition("@")
+    if at:
+        domain = domain.split(";", 1)[0]
+        domain = domain[:domain.find("]") + 1] if domain[:1] == "[" else domain.split(":", 1)[0]
+    else:
+        name = name.split(";", 1)[0]
+    if name:
+        endpoint["user"] = {"name": name, "domain": domain} if domain else {"name": name}
+        if call is not None and name[0] == "+":
+            digits = name[1:]
+            if 6 <= len(digits) <= 15 and digits.isascii() and digits.isdigit():
+                call[number_key] = name
+    elif domain:
+        endpoint["user"] = {"domain": domain}
+
+
+def socket_address(value: str) -> tuple[str | None, int | None]:
+    """`['IPv4''TCP''172.16.2.2:5062']` (developer.ssl) -> ("172.16.2.2", 5062)."""
+    addr = value.strip("[]'").rpartition("'")[2]
+    host, _, port = addr.rpartition(":")
+    return as_ip(host), as_port(port)
+
+
+def detail_pairs(detail: str) -> dict[str, str]:
+    """`Receive Request Method=INVITE, CSeq=1, Request-URI=sip:x , Call-ID=y, ...` -> pairs."""
+    out: dict[str, str] = {}
+    for piece in detail.split(","):
+        key, eq, value = piece.partition("=")
+        if eq:
+            out[key.strip().rpartition(" ")[2]] = value.strip()
+    return out
