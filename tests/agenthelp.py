@@ -47,11 +47,24 @@ def run_once(config: Path, timeout: float = 300) -> subprocess.CompletedProcess[
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
+STARTED: list[subprocess.Popen[bytes]] = []  # killed after each test by the conftest fixture
+
+
 def start(config: Path) -> subprocess.Popen[bytes]:
     """The agent, its own log appended to agent.log beside the config (a pipe could fill and block it)."""
     with (config.parent / "agent.log").open("ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "ucsiem", "run", "--config", str(config)],
+        proc = subprocess.Popen([sys.executable, "-m", "ucsiem", "run", "--config", str(config)],
                                 stdout=subprocess.DEVNULL, stderr=log)
+    STARTED.append(proc)
+    return proc
+
+
+def kill_leftovers() -> None:
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 60) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -94,7 +93,7 @@ def test_inode_reuse(tmp_path: Path, restart: bool, new_size: int) -> None:
             stop(proc)
         else:
             wait_for(lambda: not _agent_holds(proc.pid, log), what="the agent to close the idle file")
-        recreate_on_same_inode(log, lambda: write_lines(log, 1000, 1000 + new_size, mode="w", text="second"))
+        recreate_on_same_inode(log, lambda p: write_lines(p, 1000, 1000 + new_size, mode="w", text="second"))
         if restart:
             proc = start(config)
         wait_for(lambda: delivered(work) >= 1000 + new_size, what="second generation")
@@ -104,17 +103,27 @@ def test_inode_reuse(tmp_path: Path, restart: bool, new_size: int) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def recreate_on_same_inode(path: Path, write: Callable[[], None]) -> None:
-    """Delete `path` and write a new file that gets the same inode number (ext4 hands out the lowest free
-    inode of the group; another process's temporary file may take it for a moment, so try again)."""
+def recreate_on_same_inode(path: Path, write: Callable[[Path], None]) -> None:
+    """Delete `path` and create a new file there that has the same inode number.
+
+    ext4 gives a new file the lowest free inode of its group, and lower ones may be free: occupy them with
+    empty placeholder files until the old number comes up, then write that file and rename it into place.
+    """
     old_inode = path.stat().st_ino
     path.unlink()
-    for _ in range(200):
-        write()
-        if path.stat().st_ino == old_inode:
-            return
-        path.unlink()
-        time.sleep(0.01)
+    placeholders: list[Path] = []
+    try:
+        for i in range(20_000):
+            candidate = path.with_name(f".placeholder-{i}")
+            candidate.touch()
+            if candidate.stat().st_ino == old_inode:
+                write(candidate)
+                os.rename(candidate, path)
+                return
+            placeholders.append(candidate)
+    finally:
+        for placeholder in placeholders:
+            placeholder.unlink()
     raise AssertionError("the file system did not reuse the inode; the case is not exercised")
 
 

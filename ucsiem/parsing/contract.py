@@ -43,6 +43,8 @@ class RawRecord:
     text: str
     offset: int = 0
     path: str = ""
+    flags: tuple[str, ...] = ()
+    """Framing conditions: `truncated` (cut at max size), `multiline`, `invalid_utf8` (bytes replaced)."""
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,10 @@ def _check_ip(value: str) -> str:
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+05:00: a ValueError makes it a validation error
+        raise ValueError("time is out of range once converted to UTC") from None
 
 
 IP = Annotated[str, AfterValidator(_check_ip), Field(json_schema_extra={"es": "ip"})]
