@@ -97,7 +97,6 @@ class Normalizer:
         return out
 
     def _complete(self, event: ParsedEvent, text: str, meta: RecordMeta, ingested: datetime, index: int) -> None:
-        _drop_none(event)  # a None means "absent", as the models' exclude_none serialization has it
         ev = event.setdefault("event", {})
         ev.setdefault("kind", "event")  # the model's default; the dict path fills no defaults
         ev["id"] = event_id(meta.source_key, meta.offset, index, text)
@@ -172,14 +171,6 @@ def _related(event: ParsedEvent) -> dict[str, list[str]]:
     if hostname := observer.get("hostname"):
         out["hosts"] = [hostname]
     return out
-
-
-def _drop_none(node: dict[str, Any]) -> None:
-    for key in [k for k, v in node.items() if v is None]:
-        del node[key]
-    for value in node.values():
-        if type(value) is dict:
-            _drop_none(value)
 
 
 def _summarize(exc: ValidationError) -> str:

@@ -22,8 +22,12 @@ def test_sigkill_at_several_points_loses_nothing(tmp_path: Path) -> None:
     for fraction in (0.1, 0.35, 0.6, 0.85):
         proc = start(config)
         wait_for(lambda f=fraction: delivered(tmp_path) >= TOTAL * f, timeout=120, what=f"{fraction:.0%} delivered")
+        workers = _children(proc.pid)
+        assert workers, "the agent runs its parsers in worker processes"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+        wait_for(lambda w=workers: not any(Path(f"/proc/{pid}").exists() for pid in w), timeout=10,
+                 what="parse workers to exit with the killed agent")
         kills += 1
     final = run_once(config)  # reads to the end and exits: the count below is final
     assert final.returncode == 0, final.stderr
@@ -38,3 +42,15 @@ def test_sigkill_at_several_points_loses_nothing(tmp_path: Path) -> None:
     assert duplicates <= bound, f"{duplicates} duplicates after {kills} kills exceeds the in-flight bound {bound}"
     # a write torn by the kill was cut off at restart: every line of the output is a whole event
     assert all(e["event"]["dataset"] == "test.lines" for e in events(tmp_path))
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out

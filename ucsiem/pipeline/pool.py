@@ -8,7 +8,11 @@ processes, and lossless, since serialized JSON never holds a raw newline.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import multiprocessing
+import os
+import signal
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -39,6 +43,7 @@ class BatchOutput:
 
 
 Prepared = dict[str, tuple[Normalizer, ParseContext]]
+PR_SET_PDEATHSIG = 1
 
 
 def prepare(setup: WorkerSetup, registry: ParserRegistry | None = None) -> Prepared:
@@ -59,9 +64,21 @@ def prepare(setup: WorkerSetup, registry: ParserRegistry | None = None) -> Prepa
 _prepared: Prepared = {}
 
 
-def _init_worker(setup: WorkerSetup) -> None:
+def _init_worker(setup: WorkerSetup, parent: int) -> None:
     global _prepared
+    _die_with_parent(parent)
     _prepared = prepare(setup)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive an agent killed with SIGKILL (no chance to shut the pool down)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pool's own EOF handling is all there is
+        return
+    if os.getppid() != parent:  # the agent died before prctl took effect
+        os._exit(1)
 
 
 def _run(prepared: Prepared, job: BatchJob) -> BatchOutput:
@@ -88,7 +105,7 @@ class WorkerPool:
 
     def _new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_worker, initargs=(self.setup,))
+                                   initializer=_init_worker, initargs=(self.setup, os.getpid()))
 
     def submit(self, job: BatchJob) -> asyncio.Future[BatchOutput]:
         if self._executor is None:

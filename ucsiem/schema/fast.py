@@ -15,7 +15,7 @@ import typing
 from typing import Annotated, Any, NotRequired, Required
 
 import orjson
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from ucsiem.schema.event import UCEvent
@@ -34,13 +34,21 @@ def _convert(annotation: Any) -> Any:
     return annotation
 
 
+def _without_none(annotation: Any) -> Any:
+    """`X | None` -> `X`: an absent key is how a dict says None (see `validate_event`)."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = tuple(a for a in typing.get_args(annotation) if a is not type(None))
+        return args[0] if len(args) == 1 else typing.Union[args]  # noqa: UP007
+    return annotation
+
+
 def typed_dict_of(model: type[BaseModel]) -> Any:
     """A TypedDict with the model's keys (aliases), types, constraints and `extra` policy."""
     if model in _cache:
         return _cache[model]
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
-        annotation = _convert(info.annotation)
+        annotation = _convert(_without_none(info.annotation))
         if info.metadata:
             annotation = Annotated[annotation, *info.metadata]
         fields[info.alias or name] = Required[annotation] if info.is_required() else NotRequired[annotation]
@@ -55,9 +63,31 @@ _EVENT = TypeAdapter(typed_dict_of(UCEvent))
 
 
 def validate_event(data: dict[str, Any]) -> dict[str, Any]:
-    """Validate like `UCEvent.model_validate`; raises pydantic.ValidationError. Defaults are not filled."""
-    result: dict[str, Any] = _EVENT.validate_python(data)
+    """Validate like `UCEvent.model_validate`; raises pydantic.ValidationError. Defaults are not filled.
+
+    A None value means "absent", as in the models' `exclude_none` output. The TypedDicts do not accept
+    None, so clean input (the usual case) costs no extra walk; input holding None is cleaned and
+    validated again. `data` may be modified.
+    """
+    try:
+        result: dict[str, Any] = _EVENT.validate_python(data)
+    except ValidationError:
+        if not _drop_none(data):
+            raise
+        result = _EVENT.validate_python(data)
     return result
+
+
+def _drop_none(node: dict[str, Any]) -> bool:
+    """Remove None values at any depth; True if any was removed."""
+    absent = [k for k, v in node.items() if v is None]
+    for key in absent:
+        del node[key]
+    changed = bool(absent)
+    for value in node.values():
+        if type(value) is dict:
+            changed = _drop_none(value) or changed
+    return changed
 
 
 def dump_event(event: dict[str, Any]) -> bytes:
