@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import resource
 import signal
 import socket
 import time
@@ -58,7 +59,14 @@ class Stats:
             "output_retries": self.output_retries,
             "elapsed_secs": round(elapsed, 3),
             "records_per_sec": round(self.counters.records / elapsed),
+            "cpu_secs_agent": round(_cpu(resource.RUSAGE_SELF), 2),
+            "cpu_secs_workers": round(_cpu(resource.RUSAGE_CHILDREN), 2),  # complete once the pool is shut down
         }
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def make_output(cfg: FileOutputConfig | StdoutOutputConfig) -> Output:

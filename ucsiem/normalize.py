@@ -66,6 +66,11 @@ class Normalizer:
         self._agent = {"type": "ucsiem", "version": __version__, **({"name": agent_name} if agent_name else {})}
         self._host = {"name": host_name} if host_name else None
         self.counters = Counters()
+        # Pipeline-owned constants are validated once here; per event only the parser's output is
+        # validated, and the pipeline's own fields are added afterwards with values typed by construction.
+        validate_event({"@timestamp": utc_now(), "observer": self._observer, "agent": self._agent,
+                        **({"host": self._host} if self._host else {}),
+                        "event": {"dataset": spec.dataset, "module": spec.module}})
 
     def process(self, text: str, meta: RecordMeta, ctx: ParseContext, ingested: datetime) -> list[bytes]:
         """Parse and validate one record; returns one JSON document per event (maybe none)."""
@@ -84,19 +89,21 @@ class Normalizer:
             return []
         out: list[bytes] = []
         for index, event in enumerate(parsed):
-            self._complete(event, text, meta, ingested, index)
             try:
-                out.append(dump_event(validate_event(event)))
+                valid = validate_event(event)
             except ValidationError as exc:
                 out.append(self._error(text, meta, ingested, INVALID_EVENT, _summarize(exc)))
                 continue
             except Exception as exc:  # a value pydantic cannot even judge (a parser bug): still a dead letter
                 out.append(self._error(text, meta, ingested, INVALID_EVENT, f"{type(exc).__name__}: {exc}"))
                 continue
+            self._complete(valid, text, meta, ingested, index)
+            out.append(dump_event(valid))
             self.counters.events += 1
         return out
 
     def _complete(self, event: ParsedEvent, text: str, meta: RecordMeta, ingested: datetime, index: int) -> None:
+        """Add the pipeline-owned fields (after validation: `related` uses the canonical addresses)."""
         ev = event.setdefault("event", {})
         ev.setdefault("kind", "event")  # the model's default; the dict path fills no defaults
         ev["id"] = event_id(meta.source_key, meta.offset, index, text)
