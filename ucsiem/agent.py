@@ -159,7 +159,7 @@ class Agent:
     # -- stages ----------------------------------------------------------------------------------
 
     async def _emit(self, batch: Batch) -> None:
-        job = BatchJob(batch.input_id, batch.source_key, batch.path, batch.frames, batch.headers,
+        job = BatchJob.of(batch.input_id, batch.source_key, batch.path, batch.frames, batch.headers,
                        batch.reference_time, datetime.now(UTC))
         fut = self.pool.submit(job)
         await self._queue.put((batch, job, fut))  # blocks while full: the reader stops reading

@@ -223,7 +223,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
                         out.write(orjson.dumps({"stage": "framed", "offset": frame.start, "flags": frame.flags,
                                                 "record": text}) + b"\n")
                         out.write(orjson.dumps({"stage": "parsed", "events": parsed}, default=str) + b"\n")
-                job = BatchJob("parse", f"parse:{path}", str(path), frames, headers, ref, datetime.now(UTC))
+                job = BatchJob.of("parse", f"parse:{path}", str(path), frames, headers, ref, datetime.now(UTC))
                 result = run_batch(normalizer, ctx, job)
                 totals.merge(result.counters)
                 if spec.header_key is not None:

@@ -73,7 +73,7 @@ def run_case_events(spec: ParserSpec, case: Path) -> list[dict[str, Any]]:
     data = case.read_bytes()
     frames = framer.feed(data) + framer.flush(final=True)
     normalizer = Normalizer(spec, host_name=None, agent_name=None)
-    job = BatchJob("golden", f"golden:{case.name}", case.name, frames, {}, cfg.reference_time, cfg.reference_time)
+    job = BatchJob.of("golden", f"golden:{case.name}", case.name, frames, {}, cfg.reference_time, cfg.reference_time)
     result = run_batch(normalizer, ctx, job)
     return [strip_volatile(flatten(orjson.loads(doc))) for doc in result.docs]
 

@@ -11,8 +11,9 @@ import hashlib
 import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from pydantic import ValidationError
 
 from ucsiem import __version__
@@ -45,8 +46,7 @@ class Counters:
             self.errors[code] = self.errors.get(code, 0) + n
 
 
-@dataclass(frozen=True)
-class RecordMeta:
+class RecordMeta(NamedTuple):
     """Where a record came from; the source key identifies the file generation, not its path."""
 
     source_key: str
@@ -66,6 +66,8 @@ class Normalizer:
         self._agent = {"type": "ucsiem", "version": __version__, **({"name": agent_name} if agent_name else {})}
         self._host = {"name": host_name} if host_name else None
         self.counters = Counters()
+        self._ingested: datetime | None = None
+        self._ingested_text = ""
         # Pipeline-owned constants are validated once here; per event only the parser's output is
         # validated, and the pipeline's own fields are added afterwards with values typed by construction.
         validate_event({"@timestamp": utc_now(), "observer": self._observer, "agent": self._agent,
@@ -75,7 +77,7 @@ class Normalizer:
     def process(self, text: str, meta: RecordMeta, ctx: ParseContext, ingested: datetime) -> list[bytes]:
         """Parse and validate one record; returns one JSON document per event (maybe none)."""
         self.counters.records += 1
-        record = RawRecord(text=text, offset=meta.offset, path=meta.path, flags=meta.flags)
+        record = RawRecord(text, meta.offset, meta.path, meta.flags)
         try:
             parsed = self.spec.parse(record, ctx)
         except ParseError as exc:
@@ -107,7 +109,10 @@ class Normalizer:
         ev = event.setdefault("event", {})
         ev.setdefault("kind", "event")  # the model's default; the dict path fills no defaults
         ev["id"] = event_id(meta.source_key, meta.offset, index, text)
-        ev["ingested"] = ingested
+        if ingested is not self._ingested:  # one time per batch: format it once (orjson's own format)
+            self._ingested = ingested
+            self._ingested_text = orjson.dumps(ingested, option=orjson.OPT_UTC_Z)[1:-1].decode()
+        ev["ingested"] = self._ingested_text
         ev["dataset"] = self.spec.dataset
         ev["module"] = self.spec.module
         if self.keep_original:
