@@ -14,6 +14,8 @@ from typing import Any
 import orjson
 import yaml
 
+from ucsiem.outputs.file import rotated_files
+
 PLUGINS = Path(__file__).parent / "fixtures" / "plugins"
 
 
@@ -75,7 +77,7 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
 
 def events(tmp: Path) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for path in sorted((tmp / "out").glob("events.ndjson*"), key=lambda p: p.name, reverse=True):
+    for path in rotated_files(tmp / "out" / "events.ndjson", 1000):  # oldest first
         out.extend(orjson.loads(raw) for raw in path.read_bytes().splitlines() if raw)
     return out
 

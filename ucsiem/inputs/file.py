@@ -243,6 +243,7 @@ class FileInput:
                                                 fp_len=fp_len, head_id=head_id, offset=start, updated=time.time(),
                                                 headers=self._inherited_headers(path))
             log.info("Reading new file.", extra={"input": self.cfg.id, "path": path, "offset": start})
+            self.on_progress()  # persist the start position now (with start_at: end, it is a decision)
         else:
             entry = self.entries[entry_key]
             entry.path, entry.dev, entry.ino = path, st.st_dev, st.st_ino
