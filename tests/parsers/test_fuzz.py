@@ -20,6 +20,7 @@ NOW = datetime(2024, 6, 15, 12, tzinfo=UTC)
 
 def golden_lines(loaded: LoadedParser) -> list[str]:
     folder = loaded.folder
+    assert folder is not None
     lines: list[str] = []
     for case in find_cases(folder):
         lines.extend(x for x in case.read_text(errors="replace").splitlines() if x.strip())
