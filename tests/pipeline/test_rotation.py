@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.agenthelp import delivered, make_config, seq_counts, start, stop, wait_for, write_lines
+from tests.agenthelp import delivered, line, make_config, seq_counts, start, stop, wait_for, write_lines
 
 
 def assert_exactly_once(tmp: Path, total: int) -> None:
@@ -136,3 +136,19 @@ def _agent_holds(pid: int, path: Path) -> bool:
         except OSError:
             continue
     return False
+
+
+def test_unterminated_last_line_of_a_rotated_file_is_delivered(tmp_path: Path) -> None:
+    log = tmp_path / "logs" / "app.log"
+    log.parent.mkdir()
+    write_lines(log, 0, 10)
+    config = make_config(tmp_path, [str(log)])
+    proc = start(config)
+    wait_for(lambda: delivered(tmp_path) >= 10, what="first lines")
+    with log.open("a") as fh:
+        fh.write(line(10).rstrip("\n"))  # the writer was cut off before its newline, then rotation
+    rename_rotate(log)
+    write_lines(log, 11, 20, mode="w")
+    wait_for(lambda: delivered(tmp_path) >= 20, timeout=30, what="the rotated file's last line")
+    stop(proc)
+    assert_exactly_once(tmp_path, 20)

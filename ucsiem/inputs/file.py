@@ -426,8 +426,10 @@ class FileInput:
         if st.st_size < position and not reader.detached:
             self._check_generation(reader, st)
         elif reader.detached and idle >= DETACHED_GRACE_SECS:
-            reader.framer.flush(final=True)  # an unterminated last line of a rotated file is complete
-            reader.done = True
+            # nobody writes a rotated file any more: an unterminated last line is complete
+            frames = reader.framer.flush(final=True)
+            reader.done = not frames
+            return self._batches(reader, frames)
         elif idle >= self.cfg.close_inactive_secs:
             log.info("Closing inactive file.", extra={"input": self.cfg.id, "path": reader.path})
             reader.close()
