@@ -90,3 +90,15 @@ def test_mappings_check_passes_on_the_repo() -> None:
     repo = Path(__file__).resolve().parents[1]
     proc = ucsiem("mappings", "check", "--out", str(repo / "mappings"))
     assert proc.returncode == 0, proc.stdout
+
+
+def test_stdout_output_carries_the_events(tmp_path: Path) -> None:
+    log = tmp_path / "x.log"
+    log.write_text(line(1) + line(2))
+    config = make_config(tmp_path, [str(log)])
+    config.write_text(config.read_text().replace(
+        "- path: " + str(tmp_path / "out" / "events.ndjson") + "\n  type: file", "- type: stdout"))
+    assert "type: stdout" in config.read_text()
+    proc = ucsiem("run", "--once", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+    assert [orjson.loads(x)["labels"]["seq"] for x in proc.stdout.splitlines()] == ["1", "2"]

@@ -45,3 +45,22 @@ def test_unknown_parser_lists_known_ones() -> None:
 
 def test_single_folder_loader() -> None:
     assert load_plugin_folder(PLUGINS / "linetest").spec.id == "linetest"
+
+
+def test_entry_point_plugins_are_discovered(tmp_path: Path) -> None:
+    """A third-party distribution declaring `[ucsiem.parsers]` in its metadata is picked up."""
+    import subprocess
+    import sys
+
+    (tmp_path / "acme_ucsiem.py").write_text((PLUGINS / "linetest" / "__init__.py").read_text()
+                                             .replace('id="linetest"', 'id="acme_lines"'))
+    dist = tmp_path / "acme_ucsiem-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-ucsiem\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[ucsiem.parsers]\nacme_lines = acme_ucsiem:PARSER\n")
+    code = ("from ucsiem.parsing.registry import load_registry; p = load_registry().get('acme_lines'); "
+            "print(p.spec.dataset, p.origin)")
+    env = {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "test.lines entry point acme_lines (acme_ucsiem:PARSER)"
