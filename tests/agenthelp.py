@@ -100,3 +100,16 @@ def delivered(tmp: Path) -> int:
     for path in (tmp / "out").glob("events.ndjson*"):
         total += path.read_bytes().count(b"\n")
     return total
+
+
+def children(pid: int) -> list[int]:
+    """Live child processes of `pid` (the agent's parse workers and multiprocessing helpers)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out

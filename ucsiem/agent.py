@@ -88,8 +88,7 @@ class Agent:
         self._dirty = asyncio.Event()
         self.inputs = [
             FileInput(cfg, parsers.get(cfg.parser).spec, self.registry.inputs.setdefault(cfg.id, {}), once=once,
-                      batch_max_records=pc.batch_max_records, batch_max_bytes=pc.batch_max_bytes,
-                      on_progress=self._dirty.set)
+                      batch_max_records=pc.batch_max_records, on_progress=self._dirty.set)
             for cfg in config.inputs
         ]
         self._by_id = {inp.cfg.id: inp for inp in self.inputs}

@@ -78,8 +78,7 @@ class PipelineConfig(Strict):
     workers: int | Literal["auto"] = Field(
         "auto", description="Parser processes; 0 parses in the agent process; auto = number of CPUs."
     )
-    batch_max_records: int = Field(2048, ge=1)
-    batch_max_bytes: int = Field(1_048_576, ge=1024)
+    batch_max_records: int = Field(2048, ge=1, description="Records per batch (bytes: see read_chunk_bytes).")
     max_batches_in_flight: int = Field(8, ge=1, description="Bound on read-but-unacknowledged batches.")
     shutdown_timeout_secs: float = Field(30.0, gt=0)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from tests.agenthelp import delivered, events, make_config, run_once, seq_counts, start, wait_for, write_lines
+from tests.agenthelp import children, delivered, events, make_config, run_once, seq_counts, start, wait_for, write_lines
 
 TOTAL = 300_000
 BATCH = 1000
@@ -22,7 +22,7 @@ def test_sigkill_at_several_points_loses_nothing(tmp_path: Path) -> None:
     for fraction in (0.1, 0.35, 0.6, 0.85):
         proc = start(config)
         wait_for(lambda f=fraction: delivered(tmp_path) >= TOTAL * f, timeout=120, what=f"{fraction:.0%} delivered")
-        workers = _children(proc.pid)
+        workers = children(proc.pid)
         assert workers, "the agent runs its parsers in worker processes"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -43,14 +43,3 @@ def test_sigkill_at_several_points_loses_nothing(tmp_path: Path) -> None:
     # a write torn by the kill was cut off at restart: every line of the output is a whole event
     assert all(e["event"]["dataset"] == "test.lines" for e in events(tmp_path))
 
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            out.append(int(stat.parent.name))
-    return out

@@ -47,7 +47,6 @@ class Batch:
     frames: list[Frame]
     headers: dict[str, str]  # header lines known before the first frame
     reference_time: datetime
-    nbytes: int
 
 
 @dataclass
@@ -99,13 +98,12 @@ class FileInput:
     """One `type: file` input. `run(emit)` reads until `stop()` (or, with once, until every file ends)."""
 
     def __init__(self, cfg: FileInputConfig, spec: ParserSpec, entries: dict[str, FileEntry], *,
-                 once: bool, batch_max_records: int, batch_max_bytes: int, on_progress: Callable[[], None]) -> None:
+                 once: bool, batch_max_records: int, on_progress: Callable[[], None]) -> None:
         self.cfg = cfg
         self.spec = spec
         self.entries = entries  # shared with the registry: only acknowledged positions go in
         self.once = once
         self.batch_max_records = batch_max_records
-        self.batch_max_bytes = batch_max_bytes
         self.on_progress = on_progress
         self.readers: dict[tuple[int, int], Reader] = {}
         self.trackers: dict[str, AckTracker] = {}
@@ -451,7 +449,7 @@ class FileInput:
             seq = reader.tracker.register(end, reader.headers)
             reader.emitted_end = end
             out.append(Batch(self.cfg.id, reader.key, seq, f"{self.cfg.id}:{reader.entry.head_id}", reader.path,
-                             chunk, headers_before, ref, end - chunk[0].start))
+                             chunk, headers_before, ref))
         return out
 
     def _retire(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import logging
 import multiprocessing
 import os
 import signal
@@ -42,6 +43,7 @@ class BatchOutput:
     counters: Counters
 
 
+log = logging.getLogger("ucsiem.pool")
 Prepared = dict[str, tuple[Normalizer, ParseContext]]
 PR_SET_PDEATHSIG = 1
 
@@ -115,16 +117,19 @@ class WorkerPool:
         return asyncio.wrap_future(self._executor.submit(_run_in_worker, job))
 
     async def result(self, job: BatchJob, fut: asyncio.Future[BatchOutput]) -> BatchOutput:
-        """The batch's output; a crashed worker pool is rebuilt and the batch parsed again."""
+        """The batch's output. When a worker dies (OOM killer, a crash in native code) the pool is
+        rebuilt once for all the batches it held, and each of them is parsed again, in order."""
         for attempt in range(3):
             try:
                 return await fut
             except BrokenProcessPool:
                 if attempt == 2:
                     raise
-                if self._executor is not None:
-                    self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = self._new_executor()
+                if self._executor is None or getattr(self._executor, "_broken", False):
+                    log.error("A parse worker died; restarting the workers and parsing their batches again.")
+                    if self._executor is not None:
+                        self._executor.shutdown(wait=False, cancel_futures=True)
+                    self._executor = self._new_executor()
                 fut = self.submit(job)
         raise AssertionError("unreachable")
 
