@@ -31,7 +31,7 @@ from ucsiem.outputs.base import Output
 from ucsiem.outputs.file import FileOutput
 from ucsiem.outputs.stdout import StdoutOutput
 from ucsiem.parsing.registry import ParserRegistry
-from ucsiem.pipeline.pool import BatchOutput, WorkerPool, WorkerSetup
+from ucsiem.pipeline.pool import BatchOutput, Ticket, WorkerPool, WorkerSetup
 from ucsiem.pipeline.work import BatchJob
 
 log = logging.getLogger("ucsiem.agent")
@@ -96,7 +96,7 @@ class Agent:
                             [c.model_dump(mode="json") for c in config.inputs], socket.gethostname(),
                             config.agent.name)
         self.pool = WorkerPool(setup, pc.worker_count(), parsers)
-        self._queue: asyncio.Queue[tuple[Batch, BatchJob, asyncio.Future[BatchOutput]] | None] = asyncio.Queue(
+        self._queue: asyncio.Queue[tuple[Batch, Ticket] | None] = asyncio.Queue(
             pc.max_batches_in_flight)
         self._stop = asyncio.Event()
 
@@ -160,16 +160,15 @@ class Agent:
     async def _emit(self, batch: Batch) -> None:
         job = BatchJob.of(batch.input_id, batch.source_key, batch.path, batch.frames, batch.headers,
                        batch.reference_time, datetime.now(UTC))
-        fut = self.pool.submit(job)
-        await self._queue.put((batch, job, fut))  # blocks while full: the reader stops reading
+        await self._queue.put((batch, self.pool.submit(job)))  # blocks while full: the reader stops reading
 
     async def _deliver(self) -> None:
         while True:
             item = await self._queue.get()
             if item is None:  # queued after the last batch of every input
                 return
-            batch, job, fut = item
-            result = await self.pool.result(job, fut)
+            batch, ticket = item
+            result = await self.pool.result(ticket)
             await self._write_all(result)
             self.stats.batches += 1
             self.stats.delivered += result.count

@@ -44,6 +44,7 @@ class BatchOutput:
 
 
 log = logging.getLogger("ucsiem.pool")
+WORKER_CHECK_SECS = 1.0
 Prepared = dict[str, tuple[Normalizer, ParseContext]]
 PR_SET_PDEATHSIG = 1
 
@@ -94,6 +95,15 @@ def _run_in_worker(job: BatchJob) -> BatchOutput:
     return _run(_prepared, job)
 
 
+@dataclass
+class Ticket:
+    """A submitted batch: the job (to parse it again if needed), its future, and which pool runs it."""
+
+    job: BatchJob
+    future: asyncio.Future[BatchOutput]
+    generation: int
+
+
 class WorkerPool:
     """`workers == 0` parses inline in the agent process (simplest to debug)."""
 
@@ -102,6 +112,7 @@ class WorkerPool:
         self.workers = workers
         self._inline = prepare(setup, registry) if workers == 0 else {}
         self._executor: ProcessPoolExecutor | None = None
+        self._generation = 0
         if workers:
             self._executor = self._new_executor()
 
@@ -109,29 +120,48 @@ class WorkerPool:
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_init_worker, initargs=(self.setup, os.getpid()))
 
-    def submit(self, job: BatchJob) -> asyncio.Future[BatchOutput]:
+    def submit(self, job: BatchJob) -> Ticket:
         if self._executor is None:
             fut: Future[BatchOutput] = Future()
             fut.set_result(_run(self._inline, job))
-            return asyncio.wrap_future(fut)
-        return asyncio.wrap_future(self._executor.submit(_run_in_worker, job))
+            return Ticket(job, asyncio.wrap_future(fut), self._generation)
+        return Ticket(job, asyncio.wrap_future(self._executor.submit(_run_in_worker, job)), self._generation)
 
-    async def result(self, job: BatchJob, fut: asyncio.Future[BatchOutput]) -> BatchOutput:
+    async def result(self, ticket: Ticket) -> BatchOutput:
         """The batch's output. When a worker dies (OOM killer, a crash in native code) the pool is
-        rebuilt once for all the batches it held, and each of them is parsed again, in order."""
-        for attempt in range(3):
+        replaced once, and every batch the old pool held is parsed again, in order.
+
+        The standard pool reports a dead worker as BrokenProcessPool, except when the worker died in
+        the middle of sending a result: then its manager thread waits for the rest of that message for
+        ever. So waiting is done in slices, checking that the pool's processes are still alive."""
+        for _ in range(100):
+            if ticket.generation != self._generation and not ticket.future.done():
+                ticket = self.submit(ticket.job)  # held by a pool already replaced: no use waiting
             try:
-                return await fut
+                return await asyncio.wait_for(asyncio.shield(ticket.future), WORKER_CHECK_SECS)
+            except TimeoutError:
+                if ticket.generation == self._generation and self._workers_alive():
+                    continue
             except BrokenProcessPool:
-                if attempt == 2:
-                    raise
-                if self._executor is None or getattr(self._executor, "_broken", False):
-                    log.error("A parse worker died; restarting the workers and parsing their batches again.")
-                    if self._executor is not None:
-                        self._executor.shutdown(wait=False, cancel_futures=True)
-                    self._executor = self._new_executor()
-                fut = self.submit(job)
-        raise AssertionError("unreachable")
+                pass
+            if ticket.generation == self._generation:
+                self._replace_executor()
+            ticket = self.submit(ticket.job)
+        raise RuntimeError("parse workers keep dying; see the errors above")
+
+    def _workers_alive(self) -> bool:
+        processes = getattr(self._executor, "_processes", None) or {}
+        return all(p.is_alive() for p in processes.values())
+
+    def _replace_executor(self) -> None:
+        log.error("A parse worker died; starting new workers and parsing the batches in flight again.")
+        old = self._executor
+        if old is not None:
+            for process in (getattr(old, "_processes", None) or {}).values():
+                process.kill()
+            old.shutdown(wait=False, cancel_futures=True)
+        self._executor = self._new_executor()
+        self._generation += 1
 
     def close(self) -> None:
         if self._executor is not None:
