@@ -108,7 +108,8 @@ class FileInput:
         self.readers: dict[tuple[int, int], Reader] = {}
         self.trackers: dict[str, AckTracker] = {}
         self._stopping = False
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # data may be ready: do not sleep
+        self._rescan = False  # names changed (created, moved, deleted): expand the globs now
         self._observer: object | None = None
         self._warned: set[str] = set()
         self.bytes_read = 0
@@ -144,8 +145,8 @@ class FileInput:
                 self._retire()
                 if self.once and not progressed and all(r.done or r.fd is None for r in self.readers.values()):
                     break
-                if time.monotonic() >= next_scan or self._wake.is_set():
-                    self._wake.clear()
+                if time.monotonic() >= next_scan or self._rescan:
+                    self._rescan = False
                     self._scan(initial=False)
                     next_scan = time.monotonic() + self.cfg.scan_interval_secs
                     continue
@@ -496,11 +497,14 @@ class FileInput:
             from watchdog.observers import Observer
         except ImportError:  # pragma: no cover - watchdog is a dependency
             return
-        wake = self._wake
+        def notify(rescan: bool) -> None:
+            self._rescan = self._rescan or rescan
+            self._wake.set()
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event: FileSystemEvent) -> None:
-                loop.call_soon_threadsafe(wake.set)
+                # writes only wake the reader; a new, moved or deleted name also re-expands the globs
+                loop.call_soon_threadsafe(notify, event.event_type in ("created", "moved", "deleted"))
 
         folders = {os.path.dirname(p) or "." for p in self.cfg.paths}
         observer = Observer()
