@@ -125,7 +125,13 @@ class WorkerPool:
             fut: Future[BatchOutput] = Future()
             fut.set_result(_run(self._inline, job))
             return Ticket(job, asyncio.wrap_future(fut), self._generation)
-        return Ticket(job, asyncio.wrap_future(self._executor.submit(_run_in_worker, job)), self._generation)
+        try:
+            fut = self._executor.submit(_run_in_worker, job)
+        except BrokenProcessPool:  # the pool saw a worker die before `result` did
+            self._replace_executor()
+            assert self._executor is not None
+            fut = self._executor.submit(_run_in_worker, job)
+        return Ticket(job, asyncio.wrap_future(fut), self._generation)
 
     async def result(self, ticket: Ticket) -> BatchOutput:
         """The batch's output. When a worker dies (OOM killer, a crash in native code) the pool is
@@ -136,7 +142,7 @@ class WorkerPool:
         ever. So waiting is done in slices, checking that the pool's processes are still alive."""
         for _ in range(100):
             if ticket.generation != self._generation and not ticket.future.done():
-                ticket = self.submit(ticket.job)  # held by a pool already replaced: no use waiting
+                ticket = self._resubmit(ticket)  # held by a pool already replaced: no use waiting
             try:
                 return await asyncio.wait_for(asyncio.shield(ticket.future), WORKER_CHECK_SECS)
             except TimeoutError:
@@ -146,8 +152,13 @@ class WorkerPool:
                 pass
             if ticket.generation == self._generation:
                 self._replace_executor()
-            ticket = self.submit(ticket.job)
+            ticket = self._resubmit(ticket)
         raise RuntimeError("parse workers keep dying; see the errors above")
+
+    def _resubmit(self, ticket: Ticket) -> Ticket:
+        # the abandoned future may still fail later: consume that, it was handled here
+        ticket.future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        return self.submit(ticket.job)
 
     def _workers_alive(self) -> bool:
         processes = getattr(self._executor, "_processes", None) or {}
