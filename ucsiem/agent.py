@@ -44,6 +44,7 @@ class Stats:
     delivered: int = 0
     counters: Counters = field(default_factory=Counters)
     output_retries: int = 0
+    worker_replacements: int = 0
     started: float = field(default_factory=time.monotonic)
 
     def summary(self) -> dict[str, object]:
@@ -57,6 +58,7 @@ class Stats:
             "bytes_read": self.bytes,
             "batches": self.batches,
             "output_retries": self.output_retries,
+            "worker_replacements": self.worker_replacements,
             "elapsed_secs": round(elapsed, 3),
             "records_per_sec": round(self.counters.records / elapsed),
             "cpu_secs_agent": round(_cpu(resource.RUSAGE_SELF), 2),
@@ -148,6 +150,7 @@ class Agent:
             for out in self.outputs:
                 await out.close()
             self.pool.close()
+            self.stats.worker_replacements = self.pool.replacements
             for sig in (signal.SIGTERM, signal.SIGINT):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -127,6 +129,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     stats = run_agent(config, registry, once=args.once)
     if args.once:
         print(json.dumps(stats.summary()), file=sys.stderr)
+    if stats.worker_replacements:
+        # A worker that died while sending a result leaves the standard pool's manager thread blocked
+        # for ever, and interpreter exit would wait for it. Everything is delivered and checkpointed
+        # by now, so leave at once.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(0)
     return 0
 
 
@@ -251,7 +261,6 @@ def cmd_parsers_list(args: argparse.Namespace) -> int:
 
 
 def cmd_parsers_test(args: argparse.Namespace) -> int:
-    import os
     import time
 
     from ucsiem.goldens import check_parser

@@ -28,4 +28,5 @@ def test_killed_worker_is_replaced_and_nothing_is_lost(tmp_path: Path) -> None:
     agent_log = (tmp_path / "agent.log").read_text()
     assert "A parse worker died" in agent_log  # and the pool was replaced
     assert "Traceback" not in agent_log and "never retrieved" not in agent_log
+    assert "\"worker_replacements\": 1" in agent_log
 

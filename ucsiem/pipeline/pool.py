@@ -113,6 +113,7 @@ class WorkerPool:
         self._inline = prepare(setup, registry) if workers == 0 else {}
         self._executor: ProcessPoolExecutor | None = None
         self._generation = 0
+        self.replacements = 0
         if workers:
             self._executor = self._new_executor()
 
@@ -173,6 +174,7 @@ class WorkerPool:
             old.shutdown(wait=False, cancel_futures=True)
         self._executor = self._new_executor()
         self._generation += 1
+        self.replacements += 1
 
     def close(self) -> None:
         if self._executor is not None:
