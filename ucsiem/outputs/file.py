@@ -66,18 +66,31 @@ class FileOutput:
     async def write(self, blob: bytes, count: int) -> None:
         if not blob:
             return
-        try:
-            with self._lock:
+        with self._lock:
+            try:
                 if self._size and self._size + len(blob) > self.cfg.max_bytes:
                     self._rotate()
+                if self._fd is None:
+                    self._open()
                 assert self._fd is not None
+            except OSError as exc:
+                raise OutputError(f"cannot open {self.cfg.path}: {exc.strerror}", retriable=True) from exc
+            before = self._size
+            try:
                 view = memoryview(blob)
                 while view:
                     written = os.write(self._fd, view)
                     view = view[written:]
                     self._size += written
-        except OSError as exc:
-            raise OutputError(f"cannot write {self.cfg.path}: {exc.strerror}", retriable=True) from exc
+            except OSError as exc:
+                # Disk full half-way: take the partial batch back, so the retry neither duplicates
+                # its first events nor leaves a torn line in the middle of the file.
+                try:
+                    os.ftruncate(self._fd, before)
+                    self._size = before
+                except OSError:
+                    self._size = os.fstat(self._fd).st_size
+                raise OutputError(f"cannot write {self.cfg.path}: {exc.strerror}", retriable=True) from exc
 
     def _rotate(self) -> None:
         assert self._fd is not None
