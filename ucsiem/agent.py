@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ucsiem.config import Config, FileOutputConfig, StdoutOutputConfig
-from ucsiem.errors import OutputError
+from ucsiem.errors import CheckpointError, OutputError
 from ucsiem.inputs.checkpoint import CheckpointStore, RegistryFile
 from ucsiem.inputs.file import Batch, FileInput
 from ucsiem.normalize import Counters
@@ -126,13 +126,13 @@ class Agent:
         stats = asyncio.create_task(self._stats_loop(), name="stats")
         readers = [asyncio.create_task(inp.run(self._emit), name=f"input:{inp.cfg.id}") for inp in self.inputs]
         try:
-            pending: set[asyncio.Task[None]] = {*readers, deliver}
+            pending: set[asyncio.Task[None]] = {*readers, deliver, committer}
             while not all(r.done() for r in readers):
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
-                    task.result()  # re-raise a failed stage
-                if deliver.done():
-                    raise RuntimeError("the delivery stage ended unexpectedly")
+                    task.result()  # re-raise a failed stage (a registry that cannot be written stops us)
+                if deliver.done() or committer.done():
+                    raise RuntimeError("a pipeline stage ended unexpectedly")
             await self._queue.put(None)  # every input has ended: let delivery finish and return
             try:
                 await asyncio.wait_for(asyncio.shield(deliver), self.config.pipeline.shutdown_timeout_secs)
@@ -146,11 +146,17 @@ class Agent:
             await asyncio.gather(*readers, deliver, stats, return_exceptions=True)
             committer.cancel()
             await asyncio.gather(committer, return_exceptions=True)
-            await asyncio.to_thread(self._commit, self.registry.model_copy(deep=True))
+            commit_error: CheckpointError | None = None
+            try:
+                await asyncio.to_thread(self._commit, self.registry.model_copy(deep=True))
+            except CheckpointError as exc:
+                commit_error = exc  # still close outputs and workers; then report it
             for out in self.outputs:
                 await out.close()
             self.pool.close()
             self.stats.worker_replacements = self.pool.replacements
+            if commit_error is not None:
+                raise commit_error
             for sig in (signal.SIGTERM, signal.SIGINT):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)

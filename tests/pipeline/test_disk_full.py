@@ -3,13 +3,14 @@ event is delivered exactly once with no torn line (a real tmpfs that really fill
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.agenthelp import delivered, events, make_config, seq_counts, start, stop, wait_for, write_lines
+from tests.agenthelp import delivered, events, make_config, run_once, seq_counts, start, stop, wait_for, write_lines
 
 TOTAL = 5000
 
@@ -39,3 +40,34 @@ def test_disk_full_pauses_and_recovers_without_loss_or_tear(tmp_path: Path, smal
     assert seq_counts(tmp_path) == dict.fromkeys(range(TOTAL), 1)
     assert len(events(tmp_path)) == TOTAL  # every line of the output is a whole event
     assert b"No space left on device" in agent_log.read_bytes()
+
+
+def test_registry_that_cannot_be_written_stops_the_agent_loudly(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(state)], check=True)
+    try:
+        log = tmp_path / "app.log"
+        write_lines(log, 0, 1000)
+        config = make_config(tmp_path, [str(log)])
+        proc = start(config)
+        wait_for(lambda: delivered(tmp_path) >= 1000, what="first lines")
+        fd = os.open(state / "filler", os.O_WRONLY | os.O_CREAT)  # the registry's disk is now full
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        write_lines(log, 1000, 2000)
+        assert proc.wait(timeout=60) == 1  # stops rather than run on without saving positions
+        agent_log = (tmp_path / "agent.log").read_text()
+        assert "cannot write the registry" in agent_log and "stopping so no position is lost" in agent_log
+        (state / "filler").unlink()
+        again = run_once(config)
+        assert again.returncode == 0, again.stderr
+        counts = seq_counts(tmp_path)
+        assert sorted(counts) == list(range(2000))  # at least once: nothing lost
+    finally:
+        subprocess.run(["umount", "-l", str(state)], check=False)
