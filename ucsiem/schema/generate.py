@@ -83,8 +83,6 @@ def es_properties() -> dict[str, Any]:
         mapping: dict[str, Any] = {"type": kind}
         if kind == "keyword":
             mapping["ignore_above"] = 1024
-        if kind == "text" and dotted == "message":
-            mapping = {"type": "match_only_text"}
         node[parts[-1]] = mapping
     return props
 
