@@ -88,3 +88,28 @@ def test_torn_last_line_is_cut_at_start(tmp_path: Path) -> None:
 
     asyncio.run(main())
     assert path.read_bytes() == b'{"a":1}\n{"b":2}\n{"c":3}\n'
+
+
+def test_cdr_header_survives_a_restart(tmp_path: Path) -> None:
+    """AudioCodes sends its CDR header lines once: rows read after a restart still use them (they are
+    saved with the file position). The events must equal those of reading the file in one go."""
+    case = Path(__file__).resolve().parents[2] / "parsers" / "audiocodes_sbc" / "tests" / "cdr_custom_header.log"
+    lines = case.read_text().splitlines(keepends=True)[:7]  # 3 header lines, 3 call rows, 1 media row
+    assert sum("ReportType" in x for x in lines[:3]) == 3
+
+    def shipped(folder: Path, parts: list[list[str]]) -> list[dict[str, object]]:
+        folder.mkdir()
+        log = folder / "cdr.log"
+        config = make_config(folder, [str(log)], parser="audiocodes_sbc")
+        for part in parts:  # the agent runs once per part: a restart between them
+            with log.open("a") as fh:
+                fh.write("".join(part))
+            assert run_once(config).returncode == 0
+        return [{k: v for k, v in e.items() if k not in ("log",)} | {"event": {**e["event"], "ingested": None}}
+                for e in events(folder)]
+
+    in_one_go = shipped(tmp_path / "one", [lines])
+    with_restart = shipped(tmp_path / "two", [lines[:4], lines[4:]])
+    assert len(in_one_go) == 4
+    assert not any("cdr_default_header" in e.get("tags", []) for e in in_one_go)  # type: ignore[operator]
+    assert with_restart == in_one_go
