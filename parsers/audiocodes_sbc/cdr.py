@@ -16,9 +16,9 @@ from typing import Any
 
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext, ParsedEvent
-from ucsiem.parsing.helpers import split_uri_user
+from ucsiem.parsing.helpers import canonical_ip, split_uri_user
 
-from .prefix import MONTHS, canonical_ip, utc_offset
+from .prefix import MONTHS, utc_offset
 
 # Header keys (`ParserSpec.header_key`) name a report family, whatever the header's first column is
 # called (`SBCReportType`, `GWReportType`, `MediaReportType`, or `CDRReportType` in 7.4 manuals).

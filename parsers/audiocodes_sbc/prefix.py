@@ -18,14 +18,13 @@ All regexes are anchored or bounded and have no nested quantifiers (linear on an
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 
 from ucsiem.errors import ParseError
-from ucsiem.parsing.helpers import SYSLOG_FACILITIES, syslog_facility, syslog_severity
+from ucsiem.parsing.helpers import SYSLOG_FACILITIES, canonical_ip, syslog_facility, syslog_severity
 
 MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
@@ -51,15 +50,6 @@ _IPV4ISH = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _HOSTNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
 _FAC_SEV = re.compile(r"([A-Za-z-]{2,12}\d?)\.([A-Za-z]{3,13})")
 _DEVICE_TIME = re.compile(r"\[Time:(\d\d)-(\d\d)@(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?\]")
-
-
-@lru_cache(maxsize=4096)
-def canonical_ip(text: str) -> str | None:
-    """Canonical text of an IP address (brackets allowed), None when it is not one. Pure, memoised."""
-    try:
-        return str(ipaddress.ip_address(text.strip("[]")))
-    except ValueError:
-        return None
 
 
 @dataclass(slots=True)

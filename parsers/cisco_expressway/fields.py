@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from typing import Any
 
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_IPV4_MATCH = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}").fullmatch
+from ucsiem.parsing.helpers import canonical_ip
+
 _URI_SCHEMES = frozenset(("sip", "sips", "tel", "h323"))
 
 
 def as_ip(value: str) -> str | None:
     """The address in canonical form when `value` is an IPv4 or IPv6 address (brackets allowed)."""
-    if _IPV4_MATCH(value):
-        return value
-    if ":" in value and len(value) <= 64:
-        try:
-            return str(ipaddress.ip_address(value.strip("[]")))
-        except ValueError:
-            return None
-    return None
+    return canonical_ip(value) if len(value) <= 64 else None
 
 
 def as_port(value: str) -> int | None:
@@ -43,7 +34,7 @@ def small_int(value: str, high: int) -> int | None:
 
 def set_ip(endpoint: dict[str, Any], raw: str) -> None:
     """An IP goes to `ip`; anything else (a host name) to `address`."""
-    ip = raw if _IPV4_MATCH(raw) else as_ip(raw)
+    ip = as_ip(raw)
     if ip is not None:
         endpoint["ip"] = ip
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from datetime import datetime, tzinfo
 
 from ucsiem.errors import ParseError
@@ -36,6 +37,24 @@ def parse_iso_time(text: str, default_tz: tzinfo) -> datetime:
     except ValueError as exc:
         raise ParseError("bad_timestamp", f"not an ISO 8601 time: {text[:64]!r}") from exc
     return ts if ts.tzinfo is not None else ts.replace(tzinfo=default_tz)
+
+
+def canonical_ip(text: str) -> str | None:
+    """Canonical text of an IPv4/IPv6 address (brackets allowed), None when it is not one.
+
+    The same rules as the schema's `ip` fields (C `inet_pton`: strict dotted quad, no zone id), so a
+    value a parser accepts here is never rejected by validation later.
+    """
+    value = text.strip().strip("[]")
+    try:  # ValueError: an embedded NUL
+        socket.inet_pton(socket.AF_INET, value)
+        return value
+    except (OSError, ValueError):
+        pass
+    try:
+        return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, value))
+    except (OSError, ValueError):
+        return None
 
 
 def syslog_severity(name: str) -> tuple[str, int] | None:

@@ -10,12 +10,12 @@ derived from the Python type (ip, flattened, text).
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from ucsiem.parsing.helpers import canonical_ip
 from ucsiem.schema.actions import EventAction
 
 
@@ -25,16 +25,10 @@ def _check_ip(value: str) -> str:
     inet_pton is the C parser (strict dotted quad, no leading zeros); it is ~20x faster than
     `ipaddress`, and this runs several times per event on the hot path.
     """
-    text = value.strip().strip("[]")
-    try:
-        socket.inet_pton(socket.AF_INET, text)
-        return text
-    except OSError:
-        pass
-    try:
-        return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, text))
-    except OSError:
-        raise ValueError(f"not an IP address: {value[:64]!r}") from None
+    ip = canonical_ip(value)
+    if ip is None:
+        raise ValueError(f"not an IP address: {value[:64]!r}")
+    return ip
 
 
 def _to_utc(value: datetime) -> datetime:

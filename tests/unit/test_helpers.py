@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+
+from ucsiem.parsing.helpers import canonical_ip, parse_kv_quoted, split_uri_user
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("192.0.2.1", "192.0.2.1"),
+    (" 192.0.2.1 ", "192.0.2.1"),
+    ("[2001:DB8::1]", "2001:db8::1"),
+    ("2001:db8:0:0:0:0:0:1", "2001:db8::1"),
+    ("::ffff:192.0.2.1", "::ffff:192.0.2.1"),
+    ("01.2.3.4", None),  # leading zeros: ambiguous (octal), rejected like the schema does
+    ("256.1.1.1", None),
+    ("1.2.3", None),
+    ("fe80::1%eth0", None),  # zone ids are not valid in an `ip` field
+    ("192.0.2.1\x00", None),
+    ("sbc01.example.com", None),
+])
+def test_canonical_ip(text: str, expected: str | None) -> None:
+    assert canonical_ip(text) == expected
+
+
+def test_kv_scanner_trims_and_keeps_first() -> None:
+    assert parse_kv_quoted('A=" x " B="y" A="z" C="with \\"quote\\""') == {"A": "x", "B": "y", "C": 'with \\"quote\\"'}
+
+
+def test_split_uri_user() -> None:
+    assert split_uri_user("<sip:alice@example.com;transport=tls>") == ("alice", "example.com")
+    assert split_uri_user("+3312345@192.0.2.1:5060") == ("+3312345", "192.0.2.1")
+    assert split_uri_user("tel:+441632960000") == ("+441632960000", None)
