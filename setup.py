@@ -1,19 +1,22 @@
 """Map the fixed top-level folders to import packages (pyproject.toml cannot compute this list).
 
-./ucsiem -> ucsiem, ./parsers -> ucsiem_parsers (every plugin folder), ./mappings -> ucsiem_mappings.
+./ucsiem -> ucsiem, ./parsers -> ucsiem_parsers (every plugin folder, and its tests/ folder of golden
+files as data), ./mappings -> ucsiem_mappings.
 """
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, find_packages, setup
 
 parser_packages = ["ucsiem_parsers"] + [
-    f"ucsiem_parsers.{name}" for name in find_packages(where="parsers", exclude=["*.tests", "*.tests.*"])
+    f"ucsiem_parsers.{name}" for name in find_namespace_packages(where="parsers", exclude=["*__pycache__*"])
 ]
 setup(
-    packages=[*find_packages(include=["ucsiem", "ucsiem.*"]), *parser_packages, "ucsiem_mappings"],
+    packages=[*find_packages(include=["ucsiem", "ucsiem.*"]), *parser_packages, "ucsiem_mappings",
+              "ucsiem_mappings.elasticsearch"],
     package_dir={"ucsiem": "ucsiem", "ucsiem_parsers": "parsers", "ucsiem_mappings": "mappings"},
     package_data={
         "ucsiem": ["py.typed"],
-        "ucsiem_parsers": ["README.md", "*/README.md", "*/tests/*"],
-        "ucsiem_mappings": ["*.md", "*.json", "elasticsearch/*.json"],
+        "ucsiem_mappings": ["*.md", "*.json"],
+        # parser folders: README and golden files (*.log, *.log-expected.json, *-config.yml)
+        "": ["*.md", "*.log", "*.json", "*.yml"],
     },
 )
