@@ -137,6 +137,17 @@ stop_pid() {
     die "$name (pid $pid) survived SIGKILL"
 }
 
+# stop_service NAME PIDFILE MARKER: stop it if its pid file names a live process of ours; drop the pid file.
+stop_service() {
+    local name=$1 pidfile=$2 marker=$3 pid
+    if pid=$(pid_of "$pidfile" "$marker"); then
+        stop_pid "$name" "$pid"
+    else
+        log "$name is not running"
+    fi
+    rm -f "$pidfile"
+}
+
 # show_log FILE...: the last 40 lines of each file that exists.
 show_log() {
     local f
@@ -285,15 +296,7 @@ kafka_wait_ready() {
     done
 }
 
-kafka_stop() {
-    local pid
-    if pid=$(pid_of "$KAFKA_PID" "$KAFKA_MARKER"); then
-        stop_pid kafka "$pid"
-    else
-        log "kafka is not running"
-    fi
-    rm -f "$KAFKA_PID"
-}
+kafka_stop() { stop_service kafka "$KAFKA_PID" "$KAFKA_MARKER"; }
 
 kafka_status() {
     local pid
@@ -426,15 +429,7 @@ es_wait_ready() {
     done
 }
 
-es_stop() {
-    local pid
-    if pid=$(pid_of "$ES_PID" "$ES_MARKER"); then
-        stop_pid elasticsearch "$pid"
-    else
-        log "elasticsearch is not running"
-    fi
-    rm -f "$ES_PID"
-}
+es_stop() { stop_service elasticsearch "$ES_PID" "$ES_MARKER"; }
 
 es_status() {
     local pid

@@ -236,10 +236,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
                 job = BatchJob.of("parse", f"parse:{path}", str(path), frames, headers, ref, datetime.now(UTC))
                 result = run_batch(normalizer, ctx, job)
                 totals.merge(result.counters)
-                if spec.header_key is not None:
-                    for frame in frames:
-                        if frame.data and (key := spec.header_key(frame.data)):
-                            headers[key] = decode(frame.data)[0]
+                headers = result.headers
                 for doc in result.docs:
                     out.write(b'{"stage":"normalized","event":' + doc + b"}\n" if args.explain else doc + b"\n")
     out.flush()

@@ -59,6 +59,21 @@ def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
     return [event]
 
 
+def _endpoint(kv: dict[str, str], side: str) -> dict[str, Any]:
+    """`<side>-ip` / `<side>-port` -> source or destination fields (popped from `kv`)."""
+    endpoint: dict[str, Any] = {}
+    raw = kv.pop(f"{side}-ip", "")
+    if raw:
+        set_ip(endpoint, raw)
+    raw = kv.pop(f"{side}-port", "")
+    if raw:
+        if (port := as_port(raw)) is not None:
+            endpoint["port"] = port
+        else:
+            kv[f"{side}-port"] = raw  # not a port: keep it as the vendor wrote it
+    return endpoint
+
+
 def _assemble(kv: dict[str, str], free: str, dups: dict[str, list[str]] | None, ts: datetime,
               host: str | None, tags: list[str], pri: int | None) -> ParsedEvent:
     pop = kv.pop
@@ -88,26 +103,8 @@ def _assemble(kv: dict[str, str], free: str, dups: dict[str, list[str]] | None, 
     if name:
         ev["code"] = name
 
-    src: dict[str, Any] = {}
-    dst: dict[str, Any] = {}
-    raw = pop("Src-ip", "")
-    if raw:
-        set_ip(src, raw)
-    raw = pop("Src-port", "")
-    if raw:
-        if (port := as_port(raw)) is not None:
-            src["port"] = port
-        else:
-            kv["Src-port"] = raw  # not a port: keep it as the vendor wrote it
-    raw = pop("Dst-ip", "")
-    if raw:
-        set_ip(dst, raw)
-    raw = pop("Dst-port", "")
-    if raw:
-        if (port := as_port(raw)) is not None:
-            dst["port"] = port
-        else:
-            kv["Dst-port"] = raw
+    src = _endpoint(kv, "Src")
+    dst = _endpoint(kv, "Dst")
     observer: dict[str, Any] = {}
     if host:
         observer["hostname"] = host

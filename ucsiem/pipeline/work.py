@@ -43,6 +43,7 @@ class BatchJob:
 class BatchResult:
     docs: list[bytes]
     counters: Counters = field(default_factory=Counters)
+    headers: dict[str, str] = field(default_factory=dict)  # header lines known after the last record
 
 
 def decode(data: bytes) -> tuple[str, bool]:
@@ -70,4 +71,4 @@ def run_batch(normalizer: Normalizer, base_ctx: ParseContext, job: BatchJob) -> 
         if header_key is not None and (key := header_key(data)) is not None:
             headers[key] = text
         docs.extend(normalizer.process(text, RecordMeta(source_key, path, start, flags), ctx, ingested))
-    return BatchResult(docs, normalizer.counters)
+    return BatchResult(docs, normalizer.counters, headers)
