@@ -1,12 +1,13 @@
-"""The running agent: inputs -> parse workers -> outputs, with ordered acks and group-committed checkpoints.
+"""The running agent: inputs -> parse workers -> feed -> one sender per output, with ordered acks.
 
-    FileInput.run --emit--> [in-flight queue, bounded] --deliver--> outputs --ack--> AckTracker
-         ^                      (futures of worker pool)                              |
-         +--------- blocks while full (backpressure)            Committer: sync outputs, save registry
+    FileInput.run --emit--> [in-flight queue, bounded] --deliver--> Feed --Sender per output--> output
+         ^                      (futures of worker pool)         |  (memory, or the disk spool)
+         +--------- blocks while full (backpressure)             +--> input ack --> Committer
 
-Batches are delivered in the order they were read, so acks arrive in order; the tracker still
-enforces contiguity. The committer writes the registry as soon as something was acknowledged, after
-making the outputs durable, so a crash re-reads at most the batches that were in flight.
+Batches enter the feed in the order they were read. With the memory feed a batch's input position
+is acknowledged once every output delivered it; with the spool, once it is committed to disk. The
+committer writes the registry as soon as something was acknowledged, after making the file outputs
+durable, so a crash re-reads at most the batches that were in flight.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import resource
 import signal
 import socket
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
-from ucsiem.config import Config, FileOutputConfig, StdoutOutputConfig
-from ucsiem.errors import CheckpointError, OutputError
+from ucsiem.config import Config, ElasticsearchOutputConfig, FileOutputConfig, KafkaOutputConfig, OutputConfig
+from ucsiem.errors import CheckpointError
 from ucsiem.inputs.checkpoint import CheckpointStore, RegistryFile
 from ucsiem.inputs.file import Batch, FileInput
 from ucsiem.normalize import Counters
@@ -31,8 +32,11 @@ from ucsiem.outputs.base import Output
 from ucsiem.outputs.file import FileOutput
 from ucsiem.outputs.stdout import StdoutOutput
 from ucsiem.parsing.registry import ParserRegistry
-from ucsiem.pipeline.pool import BatchOutput, Ticket, WorkerPool, WorkerSetup
+from ucsiem.pipeline.delivery import Sender
+from ucsiem.pipeline.feed import Feed, MemoryFeed
+from ucsiem.pipeline.pool import Ticket, WorkerPool, WorkerSetup
 from ucsiem.pipeline.work import BatchJob
+from ucsiem.spool.feed import SpoolFeed
 
 log = logging.getLogger("ucsiem.agent")
 
@@ -41,11 +45,11 @@ log = logging.getLogger("ucsiem.agent")
 class Stats:
     batches: int = 0
     bytes: int = 0
-    delivered: int = 0
     counters: Counters = field(default_factory=Counters)
-    output_retries: int = 0
     worker_replacements: int = 0
     started: float = field(default_factory=time.monotonic)
+    senders: list[Sender] = field(default_factory=list)
+    feed: Feed | None = None
 
     def summary(self) -> dict[str, object]:
         elapsed = max(time.monotonic() - self.started, 1e-9)
@@ -54,10 +58,10 @@ class Stats:
             "events": self.counters.events,
             "skipped_records": self.counters.skipped,
             "pipeline_errors": dict(self.counters.errors),
-            "delivered_documents": self.delivered,
             "bytes_read": self.bytes,
             "batches": self.batches,
-            "output_retries": self.output_retries,
+            "outputs": {s.output.name: s.stats.summary() for s in self.senders},
+            **({"queued": self.feed.depth()} if self.feed is not None else {}),
             "worker_replacements": self.worker_replacements,
             "elapsed_secs": round(elapsed, 3),
             "records_per_sec": round(self.counters.records / elapsed),
@@ -71,22 +75,44 @@ def _cpu(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def make_output(cfg: FileOutputConfig | StdoutOutputConfig) -> Output:
+def make_output(cfg: OutputConfig, parsers: ParserRegistry) -> Output:
     if isinstance(cfg, FileOutputConfig):
         return FileOutput(cfg)
+    if isinstance(cfg, KafkaOutputConfig):
+        from ucsiem.outputs.kafka import KafkaOutput  # imported only when used: aiokafka is heavy
+
+        return KafkaOutput(cfg, parser_versions(parsers))
+    if isinstance(cfg, ElasticsearchOutputConfig):
+        from ucsiem.outputs.elasticsearch import ElasticsearchOutput
+
+        return ElasticsearchOutput(cfg)
     return StdoutOutput()
 
 
+def parser_versions(parsers: ParserRegistry) -> dict[str, str]:
+    """event.dataset -> the version of the parser that produces it (stamped in Kafka headers)."""
+    return {p.spec.dataset: p.spec.version for p in parsers.all()}
+
+
 class Agent:
-    def __init__(self, config: Config, parsers: ParserRegistry, *, once: bool = False) -> None:
+    def __init__(self, config: Config, parsers: ParserRegistry, *, once: bool = False,
+                 outputs: list[Output] | None = None) -> None:
         self.config = config
         self.parsers = parsers
         self.once = once
         self.stats = Stats()
         self.store = CheckpointStore(config.agent.data_dir)
         self.registry = self.store.load()
-        self.outputs = [make_output(c) for c in config.outputs]
+        self.outputs = outputs if outputs is not None else [make_output(c, parsers) for c in config.outputs]
         pc = config.pipeline
+        names = [o.name for o in self.outputs]
+        self.spool: SpoolFeed | None = None
+        if config.spool.enabled:
+            self.spool = SpoolFeed.open(config.spool, config.spool_path(), names)
+        self.feed: Feed = self.spool or MemoryFeed(names, pc.max_batches_in_flight)
+        self.senders = [Sender(o, self.feed, config.agent.data_dir, sync_each_batch=self.spool is not None)
+                        for o in self.outputs]
+        self.stats.senders, self.stats.feed = self.senders, self.feed
         self._dirty = asyncio.Event()
         self.inputs = [
             FileInput(cfg, parsers.get(cfg.parser).spec, self.registry.inputs.setdefault(cfg.id, {}), once=once,
@@ -116,34 +142,31 @@ class Agent:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
-        for out in self.outputs:
-            await out.start()
         self.store.save(self.registry)  # fail now, not after reading, if the data dir is not writable
         log.info("Agent started.", extra={"inputs": [i.cfg.id for i in self.inputs],
-                                          "outputs": [o.name for o in self.outputs], "workers": self.pool.workers})
+                                          "outputs": [o.name for o in self.outputs], "workers": self.pool.workers,
+                                          "spool": str(self.config.spool_path()) if self.spool else None})
+        senders = [asyncio.create_task(s.run(), name=f"output:{s.output.name}") for s in self.senders]
+        # Outputs that cannot start at all (a file output's folder is not writable) stop us before reading.
+        await self._wait_started(senders)
         deliver = asyncio.create_task(self._deliver(), name="deliver")
         committer = asyncio.create_task(self._commit_loop(), name="committer")
         stats = asyncio.create_task(self._stats_loop(), name="stats")
         readers = [asyncio.create_task(inp.run(self._emit), name=f"input:{inp.cfg.id}") for inp in self.inputs]
         try:
-            pending: set[asyncio.Task[None]] = {*readers, deliver, committer}
+            pending: set[asyncio.Task[None]] = {*readers, deliver, committer, *senders}
             while not all(r.done() for r in readers):
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
                     task.result()  # re-raise a failed stage (a registry that cannot be written stops us)
-                if deliver.done() or committer.done():
+                if deliver.done() or committer.done() or any(t.done() for t in senders):
                     raise RuntimeError("a pipeline stage ended unexpectedly")
             await self._queue.put(None)  # every input has ended: let delivery finish and return
-            try:
-                await asyncio.wait_for(asyncio.shield(deliver), self.config.pipeline.shutdown_timeout_secs)
-            except TimeoutError:
-                log.error("Shutdown timeout: batches still in flight are not acknowledged and will be read "
-                          "again at the next start.", extra={"in_flight": self._queue.qsize()})
-                deliver.cancel()
+            await self._drain(deliver, senders)
         finally:
-            for task in (*readers, deliver, stats):
+            for task in (*readers, deliver, stats, *senders):
                 task.cancel()
-            await asyncio.gather(*readers, deliver, stats, return_exceptions=True)
+            await asyncio.gather(*readers, deliver, stats, *senders, return_exceptions=True)
             committer.cancel()
             await asyncio.gather(committer, return_exceptions=True)
             commit_error: CheckpointError | None = None
@@ -152,7 +175,10 @@ class Agent:
             except CheckpointError as exc:
                 commit_error = exc  # still close outputs and workers; then report it
             for out in self.outputs:
-                await out.close()
+                with contextlib.suppress(Exception):
+                    await out.close()
+            if self.spool is not None:
+                self.spool.close_db()
             self.pool.close()
             self.stats.worker_replacements = self.pool.replacements
             if commit_error is not None:
@@ -164,11 +190,44 @@ class Agent:
         log.info("Agent stopped.", extra={"stats": self.stats.summary()})
         return self.stats
 
+    async def _wait_started(self, senders: list[asyncio.Task[None]]) -> None:
+        """Give outputs a moment to connect; raise if one failed for good (the rest retry in the background)."""
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and not all(
+                s.started.is_set() or t.done() for s, t in zip(self.senders, senders, strict=True)):
+            await asyncio.sleep(0.02)
+        for task in senders:
+            if task.done():
+                task.result()
+
+    async def _drain(self, deliver: asyncio.Task[None], senders: list[asyncio.Task[None]]) -> None:
+        """After the last read: put the rest into the feed and let the outputs take it, within the timeout.
+
+        With the spool, a stop (not --once) does not wait for the outputs: what is spooled stays on disk.
+        """
+        timeout = self.config.pipeline.shutdown_timeout_secs
+        waiting: list[asyncio.Task[None]] = [deliver]
+        if self.spool is None or self.once:
+            waiting += senders
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.shield(deliver)
+                self.feed.close()
+                await asyncio.gather(*(asyncio.shield(t) for t in waiting))
+        except TimeoutError:
+            depth = self.feed.depth()
+            if self.spool is not None:
+                log.warning("Shutdown timeout: undelivered events stay in the spool for the next start.",
+                            extra={"queued": depth})
+            else:
+                log.error("Shutdown timeout: batches still in flight are not acknowledged and will be read "
+                          "again at the next start.", extra={"in_flight": self._queue.qsize(), "queued": depth})
+
     # -- stages ----------------------------------------------------------------------------------
 
     async def _emit(self, batch: Batch) -> None:
         job = BatchJob.of(batch.input_id, batch.source_key, batch.path, batch.frames, batch.headers,
-                       batch.reference_time, datetime.now(UTC))
+                          batch.reference_time, datetime.now(UTC))
         await self._queue.put((batch, self.pool.submit(job)))  # blocks while full: the reader stops reading
 
     async def _deliver(self) -> None:
@@ -178,27 +237,9 @@ class Agent:
                 return
             batch, ticket = item
             result = await self.pool.result(ticket)
-            await self._write_all(result)
             self.stats.batches += 1
-            self.stats.delivered += result.count
             self.stats.counters.merge(result.counters)
-            self._by_id[batch.input_id].ack(batch)
-
-    async def _write_all(self, result: BatchOutput) -> None:
-        for out in self.outputs:
-            delay = 0.2
-            while True:
-                try:
-                    await out.write(result.blob, result.count)
-                    break
-                except OutputError as exc:
-                    if not exc.retriable:
-                        raise
-                    self.stats.output_retries += 1
-                    log.error("Output failed; retrying (nothing is dropped, reading is paused).",
-                              extra={"output": out.name, "error": str(exc), "retry_in_secs": round(delay, 2)})
-                    await asyncio.sleep(delay * (0.5 + random.random()))
-                    delay = min(delay * 2, 30.0)
+            await self.feed.put(result.blob, result.count, partial(self._by_id[batch.input_id].ack, batch))
 
     # -- checkpoints -----------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from ucsiem.errors import ConfigError
 
@@ -71,7 +71,108 @@ class StdoutOutputConfig(Strict):
     type: Literal["stdout"] = "stdout"
 
 
-OutputConfig = Annotated[FileOutputConfig | StdoutOutputConfig, Field(discriminator="type")]
+class TlsConfig(Strict):
+    ca_file: Path | None = Field(None, description="PEM CA bundle to trust (default: the system store).")
+    cert_file: Path | None = Field(None, description="PEM client certificate (mutual TLS).")
+    key_file: Path | None = Field(None, description="PEM private key of cert_file.")
+    check_hostname: bool = Field(True, description="Check the server name against its certificate.")
+
+    @model_validator(mode="after")
+    def _pair(self) -> TlsConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (mutual TLS needs both)")
+        return self
+
+
+def read_secret(inline: SecretStr | None, path: Path | None) -> str | None:
+    """A password or key given inline or, better, in a file only the agent can read."""
+    if path is not None:
+        return path.read_text().strip()
+    return inline.get_secret_value() if inline is not None else None
+
+
+class SaslConfig(Strict):
+    mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    username: str
+    password: SecretStr | None = None
+    password_file: Path | None = Field(None, description="File holding the password (preferred to password).")
+
+    @model_validator(mode="after")
+    def _one_password(self) -> SaslConfig:
+        if (self.password is None) == (self.password_file is None):
+            raise ValueError("give exactly one of password or password_file")
+        return self
+
+
+class KafkaOutputConfig(Strict):
+    type: Literal["kafka"] = "kafka"
+    id: str = Field("kafka", pattern=r"^[A-Za-z0-9_.-]+$", description="Names this output in logs and the spool.")
+    bootstrap_servers: list[str] = Field(min_length=1, description="host:port of one or more brokers.")
+    topic: str = Field("ucsiem.{event.dataset}", description="Topic template; {field.path} takes it from the event.")
+    key_field: str | None = Field(None, description="Event field used as the message key (partitioning).")
+    acks: Literal["all", 1, 0] = Field("all", description="Broker acknowledgement level; 'all' for no loss.")
+    idempotent: bool = Field(True, description="Idempotent producer (needs acks: all).")
+    compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "lz4"
+    linger_ms: int = Field(5, ge=0, description="Wait this long to fill a batch.")
+    max_batch_bytes: int = Field(1_048_576, ge=1024, description="Per-partition producer batch size.")
+    max_message_bytes: int = Field(1_000_000, ge=1024,
+                                   description="Larger events become dead letters (keep <= the broker's limit).")
+    request_timeout_ms: int = Field(30_000, ge=1000)
+    client_id: str = "ucsiem"
+    tls: TlsConfig | None = None
+    sasl: SaslConfig | None = None
+
+    @model_validator(mode="after")
+    def _acks(self) -> KafkaOutputConfig:
+        if self.idempotent and self.acks != "all":
+            raise ValueError("idempotent: true needs acks: all (set idempotent: false to use fewer acks)")
+        return self
+
+
+class ElasticsearchOutputConfig(Strict):
+    type: Literal["elasticsearch"] = "elasticsearch"
+    id: str = Field("elasticsearch", pattern=r"^[A-Za-z0-9_.-]+$",
+                    description="Names this output in logs and the spool.")
+    hosts: list[str] = Field(min_length=1, description="Node URLs, e.g. https://es1.example.com:9200.")
+    namespace: str = Field("default", pattern=r"^[a-z0-9_]+$",
+                           description="Data stream namespace: logs-uc.<dataset>-<namespace>.")
+    index_mode: Literal["auto", "data_stream", "index"] = Field(
+        "auto", description="data_stream, daily indices (index), or auto: data streams where the node has them.")
+    manage_templates: bool = Field(True, description="Install or update the ucsiem templates at start.")
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    api_key: SecretStr | None = Field(None, description="Base64 'id:key' API key.")
+    api_key_file: Path | None = None
+    tls: TlsConfig | None = None
+    request_timeout_secs: float = Field(30.0, gt=0)
+    max_bulk_bytes: int = Field(10_485_760, ge=65_536, description="A batch is split into bulk requests this big.")
+
+    @model_validator(mode="after")
+    def _auth(self) -> ElasticsearchOutputConfig:
+        if self.username is not None and (self.password is None) == (self.password_file is None):
+            raise ValueError("username needs exactly one of password or password_file")
+        if self.api_key is not None and self.api_key_file is not None:
+            raise ValueError("give api_key or api_key_file, not both")
+        if self.username is not None and (self.api_key is not None or self.api_key_file is not None):
+            raise ValueError("choose basic auth (username) or an API key, not both")
+        return self
+
+
+OutputConfig = Annotated[
+    FileOutputConfig | StdoutOutputConfig | KafkaOutputConfig | ElasticsearchOutputConfig,
+    Field(discriminator="type"),
+]
+
+
+class SpoolConfig(Strict):
+    enabled: bool = Field(False, description="Put a durable on-disk queue between the pipeline and the outputs.")
+    path: Path | None = Field(None, description="SQLite file (default: <data_dir>/spool.db).")
+    max_bytes: int = Field(1_073_741_824, ge=1_048_576, description="Bound on the spooled event bytes.")
+    when_full: Literal["block", "drop_newest"] = Field(
+        "block", description="block: inputs wait (nothing lost); drop_newest: new batches are dropped and counted.")
+    encryption_key_file: Path | None = Field(
+        None, description="32-byte key (raw, hex or base64; `ucsiem spool keygen`): AES-256-GCM at rest.")
 
 
 class PipelineConfig(Strict):
@@ -79,7 +180,8 @@ class PipelineConfig(Strict):
         "auto", description="Parser processes; 0 parses in the agent process; auto = number of CPUs."
     )
     batch_max_records: int = Field(2048, ge=1, description="Records per batch (bytes: see read_chunk_bytes).")
-    max_batches_in_flight: int = Field(8, ge=1, description="Bound on read-but-unacknowledged batches.")
+    max_batches_in_flight: int = Field(
+        8, ge=1, description="Batches waiting for the parse workers; as many again may wait for the outputs.")
     shutdown_timeout_secs: float = Field(30.0, gt=0)
 
     @field_validator("workers")
@@ -98,6 +200,7 @@ class Config(Strict):
     inputs: list[FileInputConfig] = Field(min_length=1)
     outputs: list[OutputConfig] = Field(min_length=1)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    spool: SpoolConfig = Field(default_factory=SpoolConfig)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Config:
@@ -106,7 +209,24 @@ class Config(Strict):
             if inp.id in seen:
                 raise ValueError(f"inputs[{i}].id {inp.id!r} is used twice; input ids must be unique")
             seen.add(inp.id)
+        names: set[str] = set()
+        for i, out in enumerate(self.outputs):
+            if output_name(out) in names:
+                raise ValueError(f"outputs[{i}]: a second output named {output_name(out)!r}; give each an id")
+            names.add(output_name(out))
         return self
+
+    def spool_path(self) -> Path:
+        return self.spool.path or self.agent.data_dir / "spool.db"
+
+
+def output_name(cfg: OutputConfig) -> str:
+    """Stable name of an output: keys its spool cursor and labels its logs and counters."""
+    if isinstance(cfg, FileOutputConfig):
+        return f"file:{cfg.path}"
+    if isinstance(cfg, StdoutOutputConfig):
+        return "stdout"
+    return f"{cfg.type}:{cfg.id}"
 
 
 def load_config(path: Path) -> Config:
@@ -141,7 +261,7 @@ def _describe(err: Any) -> str:
     for part in err["loc"]:
         if isinstance(part, int):
             loc += f"[{part}]"
-        elif part in ("file", "stdout") and loc.startswith("outputs"):
+        elif part in ("file", "stdout", "kafka", "elasticsearch") and loc.startswith("outputs"):
             continue  # the discriminator tag pydantic inserts; the user never wrote it
         else:
             loc += f".{part}" if loc else str(part)
@@ -151,7 +271,7 @@ def _describe(err: Any) -> str:
     elif err["type"] == "missing":
         message = "required key is missing"
     elif err["type"] == "union_tag_invalid":
-        message = f"unknown type {err.get('input', {}).get('type')!r}; use one of: file, stdout"
+        message = f"unknown type {err.get('input', {}).get('type')!r}; use one of: file, stdout, kafka, elasticsearch"
     return f"{loc or '(top level)'}: {message}"
 
 
@@ -168,3 +288,13 @@ def _resolve_paths(config: Config, base_dir: Path) -> None:
     for out in config.outputs:
         if isinstance(out, FileOutputConfig):
             out.path = rel(out.path)
+            continue
+        for owner in (out, getattr(out, "tls", None), getattr(out, "sasl", None)):
+            for name in ("ca_file", "cert_file", "key_file", "password_file", "api_key_file"):
+                value = getattr(owner, name, None) if owner is not None else None
+                if isinstance(value, Path):
+                    setattr(owner, name, rel(value))
+    if config.spool.path is not None:
+        config.spool.path = rel(config.spool.path)
+    if config.spool.encryption_key_file is not None:
+        config.spool.encryption_key_file = rel(config.spool.encryption_key_file)

@@ -54,8 +54,19 @@ class CheckpointError(UcsiemError):
 
 
 class OutputError(UcsiemError):
-    """An output failed. `retriable` tells the pipeline whether the same batch may succeed later."""
+    """An output failed. `retriable` tells the pipeline whether the same batch may succeed later.
 
-    def __init__(self, message: str, *, retriable: bool) -> None:
+    `retry_after` is the server's own hint (HTTP Retry-After) in seconds; `auth` marks credentials or
+    permissions refused: the output pauses and keeps everything, since only a person can fix it.
+    """
+
+    def __init__(self, message: str, *, retriable: bool, retry_after: float | None = None,
+                 auth: bool = False) -> None:
         self.retriable = retriable
+        self.retry_after = retry_after
+        self.auth = auth
         super().__init__(message)
+
+
+class SpoolError(UcsiemError):
+    """The on-disk spool cannot be opened, read or written (or its encryption key does not fit)."""

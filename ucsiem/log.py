@@ -16,3 +16,9 @@ def setup_logging(level: str = "info") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+    # The client libraries' own warnings (a broker going away, a node refusing) in the same JSON stream.
+    for name in ("aiokafka", "kafka", "elastic_transport", "elasticsearch"):
+        lib = logging.getLogger(name)
+        lib.handlers[:] = [handler]
+        lib.setLevel(max(logging.WARNING, root.level))
+        lib.propagate = False

@@ -83,7 +83,7 @@ def test_torn_last_line_is_cut_at_start(tmp_path: Path) -> None:
 
     async def main() -> None:
         await output.start()
-        await output.write(b'{"c":3}\n', 1)
+        await output.send([b'{"c":3}'])
         await output.close()
 
     asyncio.run(main())

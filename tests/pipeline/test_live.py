@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 from tests.agenthelp import PLUGINS, delivered, events, line, make_config, start, stop, wait_for, write_lines
 from ucsiem.agent import Agent
 from ucsiem.config import load_config
+from ucsiem.outputs.base import SendResult
 from ucsiem.parsing.registry import load_registry
 
 
@@ -33,18 +35,20 @@ class SlowOutput:
 
     name = "slow"
 
-    def __init__(self, agent: Agent) -> None:
-        self.agent = agent
+    def __init__(self) -> None:
+        self.agent: Agent | None = None
         self.max_in_flight = 0
         self.count = 0
 
     async def start(self) -> None:
         return None
 
-    async def write(self, blob: bytes, count: int) -> None:
+    async def send(self, docs: Sequence[bytes]) -> SendResult:
+        assert self.agent is not None
         self.max_in_flight = max(self.max_in_flight, sum(i.in_flight for i in self.agent.inputs))
-        self.count += count
+        self.count += len(docs)
         await asyncio.sleep(0.01)
+        return SendResult()
 
     def sync(self) -> None:
         return None
@@ -61,14 +65,14 @@ def test_slow_output_blocks_the_reader(tmp_path: Path) -> None:
     config = load_config(config_path)
 
     async def main() -> tuple[int, int]:
-        agent = Agent(config, load_registry([PLUGINS]), once=True)
-        slow = SlowOutput(agent)
-        agent.outputs = [slow]
+        slow = SlowOutput()
+        agent = Agent(config, load_registry([PLUGINS]), once=True, outputs=[slow])
+        slow.agent = agent
         await agent.run()
         return slow.max_in_flight, slow.count
 
     max_in_flight, count = asyncio.run(main())
     assert count == 20_000
-    # queue (3) + the batch being delivered + the batches of one read chunk waiting to enter the queue
+    # parse queue (3) + output feed (3) + the batch being handed over + one read chunk's batches
     per_chunk = 8192 // len(line(0)) // 50 + 1
-    assert max_in_flight <= 3 + 1 + per_chunk, max_in_flight
+    assert max_in_flight <= 3 + 3 + 1 + per_chunk, max_in_flight

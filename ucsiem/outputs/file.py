@@ -12,10 +12,12 @@ import contextlib
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from ucsiem.config import FileOutputConfig
 from ucsiem.errors import OutputError
+from ucsiem.outputs.base import SendResult
 
 log = logging.getLogger("ucsiem.output.file")
 
@@ -63,9 +65,12 @@ class FileOutput:
         os.truncate(self.cfg.path, pos)
         self._size = pos
 
-    async def write(self, blob: bytes, count: int) -> None:
-        if not blob:
-            return
+    async def send(self, docs: Sequence[bytes]) -> SendResult:
+        if docs:
+            self.write_blob(b"\n".join(docs) + b"\n")
+        return SendResult()
+
+    def write_blob(self, blob: bytes) -> None:
         with self._lock:
             try:
                 if self._size and self._size + len(blob) > self.cfg.max_bytes:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 from ucsiem.errors import OutputError
+from ucsiem.outputs.base import SendResult
 
 
 class StdoutOutput:
@@ -13,12 +15,13 @@ class StdoutOutput:
     async def start(self) -> None:
         return None
 
-    async def write(self, blob: bytes, count: int) -> None:
+    async def send(self, docs: Sequence[bytes]) -> SendResult:
         try:
-            sys.stdout.buffer.write(blob)
+            sys.stdout.buffer.write(b"".join(d + b"\n" for d in docs))
             sys.stdout.buffer.flush()
         except BrokenPipeError as exc:
             raise OutputError("standard output was closed by the reader", retriable=False) from exc
+        return SendResult()
 
     def sync(self) -> None:
         return None

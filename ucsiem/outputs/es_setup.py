@@ -1,0 +1,66 @@
+"""Install the ucsiem templates (generated from the schema, as in mappings/elasticsearch/) into a cluster.
+
+The component template holds the mappings; the index template applies it to `logs-uc.*-*` and,
+where the cluster supports them, makes those names data streams. A cluster that refuses the
+`data_stream` part gets the same template without it, and the output writes daily indices.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any, Literal
+
+import orjson
+from elasticsearch import ApiError, AsyncElasticsearch
+
+from ucsiem.schema.generate import COMPONENT_NAME, render
+
+log = logging.getLogger("ucsiem.output.elasticsearch")
+IndexMode = Literal["data_stream", "index"]
+INDEX_TEMPLATE_NAME = "ucsiem"
+
+
+def templates() -> tuple[dict[str, Any], dict[str, Any]]:
+    files = render()
+    component = orjson.loads(files[f"elasticsearch/component-template-{COMPONENT_NAME}.json"])
+    index = orjson.loads(files["elasticsearch/index-template-ucsiem.json"])
+    return component, index
+
+
+async def install_templates(client: AsyncElasticsearch, mode: Literal["auto", "data_stream", "index"],
+                            replicas: int | None = None) -> IndexMode:
+    """Put both templates; returns the index mode in force."""
+    component, index = templates()
+    if replicas is not None:
+        settings = index["template"].setdefault("settings", {}).setdefault("index", {})
+        settings["number_of_replicas"] = replicas
+    await client.cluster.put_component_template(name=COMPONENT_NAME, template=component["template"],
+                                                meta=component["_meta"])
+    if mode != "index":
+        try:
+            await client.indices.put_index_template(name=INDEX_TEMPLATE_NAME, **index)
+            return "data_stream"
+        except ApiError as exc:
+            if mode == "data_stream" or exc.meta.status != 400 or "data_stream" not in str(exc.body):
+                raise
+            log.warning("This cluster does not take data streams; writing daily indices instead.",
+                        extra={"error": str(exc.message)})
+    plain = copy.deepcopy(index)
+    plain.pop("data_stream", None)
+    await client.indices.put_index_template(name=INDEX_TEMPLATE_NAME, **plain)
+    return "index"
+
+
+async def installed_mode(client: AsyncElasticsearch) -> IndexMode:
+    """What the installed ucsiem template says (templates managed by someone else)."""
+    try:
+        found = await client.indices.get_index_template(name=INDEX_TEMPLATE_NAME)
+    except ApiError as exc:
+        if exc.meta.status == 404:
+            log.warning("No 'ucsiem' index template in the cluster: run `ucsiem setup elasticsearch` "
+                        "(or set manage_templates: true), or the events get dynamic mappings.")
+            return "data_stream"
+        raise
+    body = found.body.get("index_templates", [{}])[0].get("index_template", {})
+    return "data_stream" if "data_stream" in body else "index"

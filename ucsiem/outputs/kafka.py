@@ -1,0 +1,185 @@
+"""Kafka output (aiokafka): acks=all and the idempotent producer by default; TLS and SASL.
+
+A batch counts as delivered only when every message's delivery report is in. Messages whose report
+is an error are handed back for a retry (the broker was down, a leader moved, a timeout); a message
+the broker can never take (too large) is rejected and becomes a dead letter. Each message carries
+the headers `ucsiem.dataset` and `ucsiem.parser_version`; the topic comes from a template.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    SaslAuthenticationFailed,
+    TopicAuthorizationFailedError,
+)
+from aiokafka.helpers import create_ssl_context
+
+from ucsiem import __version__
+from ucsiem.config import KafkaOutputConfig, output_name, read_secret
+from ucsiem.errors import OutputError
+from ucsiem.outputs.base import Rejected, SendResult
+from ucsiem.outputs.routing import Template, field_value, kafka_topic_safe
+
+log = logging.getLogger("ucsiem.output.kafka")
+HEADER_OVERHEAD = 128  # record framing, timestamp and our two headers, roughly
+
+
+class KafkaOutput:
+    def __init__(self, cfg: KafkaOutputConfig, parser_versions: dict[str, str]) -> None:
+        self.cfg = cfg
+        self.name = output_name(cfg)
+        self._topic = Template(cfg.topic)
+        self._versions = {k: v.encode() for k, v in parser_versions.items()}
+        self._producer: AIOKafkaProducer | None = None
+
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        tls = self.cfg.tls
+        if tls is None:
+            return None
+        try:
+            context: ssl.SSLContext = create_ssl_context(
+                cafile=str(tls.ca_file) if tls.ca_file else None,
+                certfile=str(tls.cert_file) if tls.cert_file else None,
+                keyfile=str(tls.key_file) if tls.key_file else None)
+        except (OSError, ssl.SSLError) as exc:
+            raise OutputError(f"{self.name}: cannot load the TLS files: {exc}", retriable=False) from None
+        context.check_hostname = tls.check_hostname
+        return context
+
+    def _producer_options(self) -> dict[str, Any]:
+        cfg = self.cfg
+        sasl = cfg.sasl
+        protocol = ("SASL_SSL" if cfg.tls else "SASL_PLAINTEXT") if sasl else ("SSL" if cfg.tls else "PLAINTEXT")
+        options: dict[str, Any] = {
+            "bootstrap_servers": cfg.bootstrap_servers, "client_id": cfg.client_id, "acks": cfg.acks,
+            "enable_idempotence": cfg.idempotent, "linger_ms": cfg.linger_ms, "max_batch_size": cfg.max_batch_bytes,
+            "max_request_size": cfg.max_message_bytes + HEADER_OVERHEAD, "request_timeout_ms": cfg.request_timeout_ms,
+            "compression_type": None if cfg.compression == "none" else cfg.compression,
+            "security_protocol": protocol, "ssl_context": self._ssl_context(),
+        }
+        if sasl is not None:
+            try:
+                password = read_secret(sasl.password, sasl.password_file)
+            except OSError as exc:
+                raise OutputError(f"{self.name}: sasl.password_file: {exc.strerror}", retriable=False) from None
+            options.update(sasl_mechanism=sasl.mechanism, sasl_plain_username=sasl.username,
+                           sasl_plain_password=password)
+        return options
+
+    async def start(self) -> None:
+        producer = AIOKafkaProducer(**self._producer_options())
+        with _bootstrap_causes() as causes:
+            try:
+                await producer.start()
+            except KafkaError as exc:
+                await producer.stop()
+                raise self._start_error(exc, causes) from None
+        self._producer = producer
+        log.info("Connected to Kafka.", extra={"output": self.name, "bootstrap_servers": self.cfg.bootstrap_servers})
+
+    def _start_error(self, exc: KafkaError, causes: list[BaseException]) -> OutputError:
+        """aiokafka reports only 'Unable to bootstrap'; the reason (bad password, untrusted CA) is logged.
+
+        We pick it up so the operator reads one clear message."""
+        servers = ", ".join(self.cfg.bootstrap_servers)
+        for cause in causes:
+            if isinstance(cause, SaslAuthenticationFailed):
+                sasl = self.cfg.sasl
+                who = f"user {sasl.username!r} with {sasl.mechanism}" if sasl else "SASL"
+                return OutputError(f"{self.name}: Kafka at {servers} refused the credentials of {who}: {cause}",
+                                   retriable=True, auth=True)
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                return OutputError(f"{self.name}: the TLS certificate of Kafka at {servers} is not trusted: "
+                                   f"{cause.verify_message} (check tls.ca_file / tls.check_hostname)", retriable=True)
+            if isinstance(cause, ssl.SSLError):
+                return OutputError(f"{self.name}: TLS with Kafka at {servers} failed: {cause}", retriable=True)
+        detail = f": {causes[-1]}" if causes else ""
+        kind = "cannot connect to" if isinstance(exc, KafkaConnectionError) else "failed with"
+        return OutputError(f"{self.name}: {kind} Kafka at {servers}{detail} ({exc})", retriable=True)
+
+    async def send(self, docs: Sequence[bytes]) -> SendResult:
+        producer = self._producer
+        if producer is None:
+            raise OutputError(f"{self.name}: not connected", retriable=True)
+        result = SendResult()
+        pending: list[tuple[int, asyncio.Future[Any]]] = []
+        for i, doc in enumerate(docs):
+            try:
+                event = orjson.loads(doc)
+            except orjson.JSONDecodeError:
+                event = {}
+            key = field_value(event, self.cfg.key_field) if self.cfg.key_field else None
+            key_bytes = key.encode() if key is not None else None
+            if len(doc) + len(key_bytes or b"") > self.cfg.max_message_bytes:
+                result.rejected.append(Rejected(i, "oversize", f"event of {len(doc)} bytes is larger than "
+                                                f"max_message_bytes ({self.cfg.max_message_bytes})"))
+                continue
+            dataset = field_value(event, "event.dataset") or ""
+            headers = [("ucsiem.dataset", dataset.encode()),
+                       ("ucsiem.parser_version", self._versions.get(dataset, __version__.encode()))]
+            try:
+                future = await producer.send(kafka_topic_safe(self._topic.render(event)), value=doc, key=key_bytes,
+                                             headers=headers)
+            except MessageSizeTooLargeError as exc:
+                result.rejected.append(Rejected(i, "oversize", str(exc)))
+                continue
+            except KafkaError as exc:  # no metadata for the topic in time, buffer full: try again later
+                result.retry.append(i)
+                result.retry_reason = f"{type(exc).__name__}: {exc}"
+                continue
+            pending.append((i, future))
+        reports = await asyncio.gather(*(f for _, f in pending), return_exceptions=True)
+        for (i, _), report in zip(pending, reports, strict=True):
+            if not isinstance(report, BaseException):
+                continue
+            if isinstance(report, MessageSizeTooLargeError):
+                result.rejected.append(Rejected(i, "oversize", f"broker refused the size: {report}"))
+            elif isinstance(report, asyncio.CancelledError):
+                raise report
+            else:
+                result.retry.append(i)
+                result.retry_reason = f"{type(report).__name__}: {report}"
+                if isinstance(report, TopicAuthorizationFailedError):
+                    result.retry_reason = f"not authorized to write the topic ({report}); fix the broker ACLs"
+        return result
+
+    def sync(self) -> None:
+        return None  # delivery reports already mean durable (acks=all)
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+
+class _CauseCatcher(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.causes: list[BaseException] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        self.causes.extend(a for a in args if isinstance(a, BaseException))
+
+
+@contextmanager
+def _bootstrap_causes() -> Iterator[list[BaseException]]:
+    catcher = _CauseCatcher()
+    logger = logging.getLogger("aiokafka")
+    logger.addHandler(catcher)
+    try:
+        yield catcher.causes
+    finally:
+        logger.removeHandler(catcher)

@@ -1,0 +1,200 @@
+"""One sender per output: read the feed in order, send, retry with backoff, turn refusals into dead letters.
+
+Retries never drop anything: a failed batch (or the failed part of it) is sent again with jittered
+exponential backoff, honouring the server's Retry-After; refused credentials pause the output with a
+loud log until they work. A document the destination refuses for good (too large, mapping conflict)
+becomes a small `pipeline_error` event with the reason, sent through the same output; if even that
+is refused it is appended to `<data_dir>/dead-letters.ndjson`, so it never disappears.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ucsiem.errors import OutputError
+from ucsiem.normalize import MAX_ORIGINAL_CHARS
+from ucsiem.outputs.base import Output, Rejected
+from ucsiem.pipeline.feed import Feed
+
+log = logging.getLogger("ucsiem.delivery")
+
+FIRST_DELAY_SECS = 0.2
+MAX_DELAY_SECS = 30.0
+AUTH_DELAY_SECS = 10.0  # refused credentials: check again this often, never give up
+
+
+@dataclass
+class OutputStats:
+    delivered: int = 0
+    duplicates: int = 0
+    retries: int = 0
+    retried_documents: int = 0
+    auth_failures: int = 0
+    dead_letters: dict[str, int] = field(default_factory=dict)
+    dead_letters_local: int = 0
+    last_error: str = ""
+
+    def summary(self) -> dict[str, object]:
+        return {"delivered": self.delivered, "duplicates": self.duplicates, "retries": self.retries,
+                "retried_documents": self.retried_documents, "auth_failures": self.auth_failures,
+                "dead_letters": dict(self.dead_letters), "dead_letters_local": self.dead_letters_local,
+                **({"last_error": self.last_error} if self.last_error else {})}
+
+
+class Backoff:
+    """Jittered exponential delay; the server's Retry-After wins when it asks for longer."""
+
+    def __init__(self) -> None:
+        self.delay = FIRST_DELAY_SECS
+
+    def next(self, retry_after: float | None = None) -> float:
+        wait = self.delay * (0.5 + random.random())
+        self.delay = min(self.delay * 2, MAX_DELAY_SECS)
+        return max(wait, retry_after or 0.0)
+
+    def reset(self) -> None:
+        self.delay = FIRST_DELAY_SECS
+
+
+class Sender:
+    def __init__(self, output: Output, feed: Feed, data_dir: Path, *, sync_each_batch: bool) -> None:
+        self.output = output
+        self.feed = feed
+        self.stats = OutputStats()
+        self.started = asyncio.Event()
+        self._local = data_dir / "dead-letters.ndjson"
+        self._sync_each_batch = sync_each_batch  # the spool forgets a batch once acked: make it durable first
+
+    async def run(self) -> None:
+        await self._start()
+        name = self.output.name
+        while (entry := await self.feed.next(name)) is not None:
+            await self.deliver(entry.docs())
+            if self._sync_each_batch:
+                await asyncio.to_thread(self.output.sync)
+            await self.feed.ack(name, entry)
+
+    async def _start(self) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                await self.output.start()
+                self.started.set()
+                return
+            except OutputError as exc:
+                if not exc.retriable:
+                    raise
+                self._failed(exc, backoff.delay, 0)
+                await asyncio.sleep(backoff.next(exc.retry_after))
+
+    async def deliver(self, docs: Sequence[bytes]) -> None:
+        """Send until every document is delivered or dead-lettered."""
+        rejected = await self._send_all(docs)
+        if not rejected:
+            return
+        letters = [dead_letter(docs[r.index], r, self.output.name) for r in rejected]
+        for r in rejected:
+            self.stats.dead_letters[r.code] = self.stats.dead_letters.get(r.code, 0) + 1
+            log.warning("Output refused an event; it becomes a dead letter.",
+                        extra={"output": self.output.name, "code": r.code, "reason": r.reason[:500]})
+        refused = await self._send_all(letters)
+        if refused:  # the dead letter itself refused: keep it on local disk, never lose it
+            await asyncio.to_thread(self._write_local, [letters[r.index] for r in refused])
+
+    async def _send_all(self, docs: Sequence[bytes]) -> list[Rejected]:
+        pending = list(range(len(docs)))
+        rejected: list[Rejected] = []
+        backoff = Backoff()
+        while pending:
+            try:
+                result = await self.output.send([docs[i] for i in pending])
+            except OutputError as exc:
+                if not exc.retriable:
+                    raise
+                self._failed(exc, backoff.delay, len(pending))
+                await asyncio.sleep(AUTH_DELAY_SECS if exc.auth else backoff.next(exc.retry_after))
+                continue
+            retry = set(result.retry)
+            rejected.extend(Rejected(pending[r.index], r.code, r.reason) for r in result.rejected)
+            done = len(pending) - len(retry) - len(result.rejected)
+            self.stats.delivered += done
+            self.stats.duplicates += result.duplicates
+            if not retry:
+                break
+            pending = [pending[i] for i in sorted(retry)]
+            self.stats.retries += 1
+            self.stats.retried_documents += len(pending)
+            delay = backoff.next(result.retry_after)
+            self.stats.last_error = result.retry_reason
+            log.warning("Output asked to retry part of a batch.",
+                        extra={"output": self.output.name, "documents": len(pending), "reason": result.retry_reason,
+                               "retry_in_secs": round(delay, 2), "retry_after": result.retry_after})
+            await asyncio.sleep(delay)
+        return rejected
+
+    def _failed(self, exc: OutputError, delay: float, documents: int) -> None:
+        self.stats.last_error = str(exc)
+        if exc.auth:
+            self.stats.auth_failures += 1
+            log.error("Output refused our credentials or permissions; it is PAUSED and keeps every event "
+                      "until this is fixed.", extra={"output": self.output.name, "error": str(exc),
+                                                      "retry_in_secs": AUTH_DELAY_SECS})
+            return
+        self.stats.retries += 1
+        self.stats.retried_documents += documents
+        log.error("Output failed; retrying (nothing is dropped, reading is paused when the queue is full).",
+                  extra={"output": self.output.name, "error": str(exc), "retry_in_secs": round(delay, 2),
+                         "retry_after": exc.retry_after})
+
+    def _write_local(self, letters: list[bytes]) -> None:
+        self.stats.dead_letters_local += len(letters)
+        log.error("Dead letters refused by the output too; kept on local disk.",
+                  extra={"output": self.output.name, "path": str(self._local), "count": len(letters)})
+        self._local.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._local, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(fd, b"".join(d + b"\n" for d in letters))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def dead_letter(doc: bytes, rejected: Rejected, output: str) -> bytes:
+    """A small pipeline_error event standing for a document an output refused, with the reason.
+
+    It keeps the original's id (a re-sent dead letter is a duplicate, not a second one), dataset,
+    source and agent fields, and the original document (cut to 64 KiB) in event.original.
+    """
+    try:
+        original: dict[str, Any] = orjson.loads(doc)
+        if not isinstance(original, dict):
+            original = {}
+    except orjson.JSONDecodeError:
+        original = {}
+    now = datetime.now(UTC)
+    src_event = original.get("event") if isinstance(original.get("event"), dict) else {}
+    assert isinstance(src_event, dict)
+    text = doc[:MAX_ORIGINAL_CHARS].decode("utf-8", "replace")
+    event: dict[str, Any] = {
+        "@timestamp": original.get("@timestamp", now),
+        "message": f"{output} refused the event ({rejected.code}): {rejected.reason}"[:2000],
+        "event": {"kind": "pipeline_error", "action": "pipeline-error", "original": text, "ingested": now,
+                  **{k: src_event[k] for k in ("id", "dataset", "module") if k in src_event}},
+        "error": {"type": f"output_{rejected.code}", "message": rejected.reason[:8000]},
+    }
+    for key in ("observer", "agent", "host", "log"):
+        if key in original:
+            event[key] = original[key]
+    if len(doc) > MAX_ORIGINAL_CHARS:
+        event["tags"] = ["original_truncated"]
+    return orjson.dumps(event, option=orjson.OPT_UTC_Z)

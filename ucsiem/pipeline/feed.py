@@ -1,0 +1,106 @@
+"""Where parsed batches wait for the outputs: in memory (default) or in the on-disk spool.
+
+Each output reads the feed in order at its own pace through its own cursor. With the memory feed a
+batch's input position is acknowledged once every output has delivered it; with the spool, once
+the batch is committed to disk (the spool then owns it until every output has it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+OnStored = Callable[[], None]
+
+
+@dataclass
+class Entry:
+    seq: int
+    blob: bytes  # newline-terminated JSON documents
+    count: int
+
+    def docs(self) -> list[bytes]:
+        return self.blob.split(b"\n")[:-1] if self.blob else []
+
+
+class Feed(Protocol):
+    async def put(self, blob: bytes, count: int, on_stored: OnStored) -> None:
+        """Queue a batch; blocks while full. `on_stored` runs once the batch is safe to forget upstream."""
+
+    async def next(self, output: str) -> Entry | None:
+        """The output's next batch; None once the feed is closed and the output has read everything."""
+
+    async def ack(self, output: str, entry: Entry) -> None:
+        """The output delivered this batch (they are acknowledged in order)."""
+
+    def close(self) -> None:
+        """No more puts: readers drain what is there, then get None."""
+
+    def depth(self) -> dict[str, dict[str, int]]:
+        """Per output: batches, events and bytes not yet delivered."""
+
+
+@dataclass
+class _Held:
+    entry: Entry
+    waiting: set[str]
+    on_stored: OnStored
+
+
+@dataclass
+class MemoryFeed:
+    """A bounded in-memory queue shared by the outputs; an input is acked when every output has the batch."""
+
+    outputs: list[str]
+    capacity: int
+    _held: deque[_Held] = field(default_factory=deque)
+    _cursor: dict[str, int] = field(default_factory=dict)  # next seq each output reads
+    _next_seq: int = 0
+    _closed: bool = False
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    def __post_init__(self) -> None:
+        self._cursor = dict.fromkeys(self.outputs, 0)
+
+    async def put(self, blob: bytes, count: int, on_stored: OnStored) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: len(self._held) < self.capacity)
+            self._held.append(_Held(Entry(self._next_seq, blob, count), set(self.outputs), on_stored))
+            self._next_seq += 1
+            self._changed.notify_all()
+
+    async def next(self, output: str) -> Entry | None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._closed or self._cursor[output] < self._next_seq)
+            seq = self._cursor[output]
+            if seq >= self._next_seq:
+                return None
+            first = self._held[0].entry.seq
+            self._cursor[output] = seq + 1
+            return self._held[seq - first].entry
+
+    async def ack(self, output: str, entry: Entry) -> None:
+        async with self._changed:
+            self._held[entry.seq - self._held[0].entry.seq].waiting.discard(output)
+            while self._held and not self._held[0].waiting:
+                self._held.popleft().on_stored()
+            self._changed.notify_all()
+
+    def close(self) -> None:
+        self._closed = True
+        asyncio.get_running_loop().create_task(self._wake())
+
+    async def _wake(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def depth(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for name in self.outputs:
+            held = [h.entry for h in self._held if name in h.waiting]
+            out[name] = {"batches": len(held), "events": sum(e.count for e in held),
+                         "bytes": sum(len(e.blob) for e in held)}
+        return out

@@ -1,0 +1,1 @@
+"""The durable on-disk spool between the pipeline and the outputs (SQLite in WAL mode)."""

@@ -1,0 +1,111 @@
+"""The spool as a feed: a batch is acknowledged to its input once it is on disk; outputs read at their pace.
+
+Each output has a cursor (its last delivered batch). A batch leaves the spool when every output
+configured now is past it. An output added since the last run starts at the oldest batch still
+spooled; an output no longer configured loses its cursor (and stops holding batches back).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from pathlib import Path
+
+from ucsiem.config import SpoolConfig
+from ucsiem.pipeline.feed import Entry, OnStored
+from ucsiem.spool.crypto import SpoolCipher
+from ucsiem.spool.store import BatchInfo, SpoolStore
+
+log = logging.getLogger("ucsiem.spool")
+
+
+class SpoolFeed:
+    def __init__(self, cfg: SpoolConfig, store: SpoolStore, outputs: list[str]) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.outputs = outputs
+        self.dropped_events = 0
+        self._index: deque[BatchInfo] = deque(store.batches())
+        self._bytes = sum(b.bytes for b in self._index)
+        saved = store.cursors()
+        for gone in sorted(set(saved) - set(outputs)):
+            log.warning("Spool cursor of an output no longer configured is dropped.", extra={"output": gone})
+        # Sequence numbers only grow, even across an empty spool: a cursor never points past new batches.
+        last = max([*(b.seq for b in list(self._index)[-1:]), *saved.values(), -1])
+        self._next_seq = last + 1
+        start = self._index[0].seq - 1 if self._index else last
+        self._cursor = {name: saved.get(name, start) for name in outputs}
+        store.set_cursors(self._cursor)
+        self._closed = False
+        self._changed = asyncio.Condition()
+        if self._index:
+            log.info("Spool holds undelivered batches from the last run.",
+                     extra={"path": str(store.path), "queued": self.depth()})
+
+    @classmethod
+    def open(cls, cfg: SpoolConfig, path: Path, outputs: list[str]) -> SpoolFeed:
+        cipher = SpoolCipher.from_file(cfg.encryption_key_file) if cfg.encryption_key_file else None
+        return cls(cfg, SpoolStore(path, cipher), outputs)
+
+    async def put(self, blob: bytes, count: int, on_stored: OnStored) -> None:
+        async with self._changed:
+            if self.cfg.when_full == "drop_newest" and self._full(len(blob)):
+                self.dropped_events += count
+                log.warning("Spool full: batch dropped as configured (when_full: drop_newest).",
+                            extra={"events": count, "dropped_events_total": self.dropped_events})
+                on_stored()
+                return
+            await self._changed.wait_for(lambda: not self._full(len(blob)))
+            seq = self._next_seq
+            self._next_seq += 1
+            created = await asyncio.to_thread(self.store.append, seq, blob, count)
+            self._index.append(BatchInfo(seq, count, len(blob), created))
+            self._bytes += len(blob)
+            self._changed.notify_all()
+        on_stored()
+
+    def _full(self, size: int) -> bool:
+        return bool(self._index) and self._bytes + size > self.cfg.max_bytes
+
+    async def next(self, output: str) -> Entry | None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._closed or self._cursor[output] + 1 < self._next_seq)
+            seq = self._cursor[output] + 1
+            if seq >= self._next_seq:
+                return None
+            info = self._index[seq - self._index[0].seq]
+        blob = await asyncio.to_thread(self.store.read, seq)
+        return Entry(seq, blob, info.events)
+
+    async def ack(self, output: str, entry: Entry) -> None:
+        self._cursor[output] = entry.seq
+        low = min(self._cursor.values())
+        prune = low if self._index and self._index[0].seq <= low else None
+        await asyncio.to_thread(self.store.advance, output, entry.seq, prune)
+        async with self._changed:
+            while self._index and self._index[0].seq <= low:
+                self._bytes -= self._index.popleft().bytes
+            self._changed.notify_all()
+
+    def close(self) -> None:
+        self._closed = True
+        asyncio.get_running_loop().create_task(self._wake())
+
+    async def _wake(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    def depth(self) -> dict[str, dict[str, int]]:
+        return queue_depth(list(self._index), self._cursor)
+
+    def close_db(self) -> None:
+        self.store.close()
+
+
+def queue_depth(batches: list[BatchInfo], cursors: dict[str, int]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for name, cursor in cursors.items():
+        held = [b for b in batches if b.seq > cursor]
+        out[name] = {"batches": len(held), "events": sum(b.events for b in held), "bytes": sum(b.bytes for b in held)}
+    return out
