@@ -89,6 +89,21 @@ def _parser() -> argparse.ArgumentParser:
     mappings.add_argument("action", choices=["generate", "check"])
     mappings.add_argument("--out", type=Path, default=Path("mappings"))
     mappings.set_defaults(func=cmd_mappings)
+
+    setup = sub.add_parser("setup", help="prepare a destination: install the Elasticsearch templates")
+    setup.add_argument("target", choices=["elasticsearch"])
+    setup.add_argument("--config", "-c", type=Path, default=DEFAULT_CONFIG)
+    setup.add_argument("--replicas", type=int, help="index.number_of_replicas in the index template (0: one node)")
+    setup.set_defaults(func=cmd_setup)
+
+    spool = sub.add_parser("spool", help="inspect the on-disk spool, or make its encryption key")
+    ssub = spool.add_subparsers(dest="spool_command", required=True)
+    sstatus = ssub.add_parser("status", help="undelivered batches, events and bytes per output")
+    sstatus.add_argument("--config", "-c", type=Path, default=DEFAULT_CONFIG)
+    sstatus.set_defaults(func=cmd_spool_status)
+    skeygen = ssub.add_parser("keygen", help="write a new random AES-256 key file (mode 0600)")
+    skeygen.add_argument("path", type=Path)
+    skeygen.set_defaults(func=cmd_spool_keygen)
     return p
 
 
@@ -311,6 +326,72 @@ def cmd_mappings(args: argparse.Namespace) -> int:
         print(line)
     print("mappings are up to date" if not drift else f"{len(drift)} file(s) drifted: run `ucsiem mappings generate`")
     return 1 if drift else 0
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ucsiem.config import ElasticsearchOutputConfig, output_name
+    from ucsiem.outputs.elasticsearch import make_client, request_error
+    from ucsiem.outputs.es_setup import install_templates
+
+    config = load_config(args.config)
+    targets = [o for o in config.outputs if isinstance(o, ElasticsearchOutputConfig)]
+    if not targets:
+        raise ConfigError(str(args.config), ["outputs: no output of type elasticsearch to set up"])
+
+    async def install(cfg: ElasticsearchOutputConfig) -> str:
+        client = make_client(cfg)
+        try:
+            return await install_templates(client, cfg.index_mode, args.replicas)
+        except Exception as exc:
+            raise request_error(output_name(cfg), exc) from None
+        finally:
+            await client.close()
+
+    for cfg in targets:
+        mode = asyncio.run(install(cfg))
+        target = "data streams" if mode == "data_stream" else "daily indices"
+        print(f"{output_name(cfg)}: installed component template ucsiem-schema and index template ucsiem "
+              f"(logs-uc.*-*, {target}) on {', '.join(cfg.hosts)}")
+    return 0
+
+
+def cmd_spool_status(args: argparse.Namespace) -> int:
+    import time
+
+    from ucsiem.spool.feed import queue_depth
+    from ucsiem.spool.store import SpoolStore
+
+    config = load_config(args.config)
+    path = config.spool_path()
+    if not path.exists():
+        print(orjson.dumps({"spool": str(path), "exists": False}).decode())
+        return 0
+    store = SpoolStore(path, None, readonly=True)
+    try:
+        batches, cursors = store.batches(), store.cursors()
+    finally:
+        store.close()
+    oldest = min((b.created for b in batches), default=None)
+    report = {"spool": str(path), "enabled": config.spool.enabled, "batches": len(batches),
+              "events": sum(b.events for b in batches), "bytes": sum(b.bytes for b in batches),
+              "max_bytes": config.spool.max_bytes,
+              "oldest_age_secs": round(time.time() - oldest, 1) if oldest is not None else None,
+              "outputs": queue_depth(batches, cursors)}
+    print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+    return 0
+
+
+def cmd_spool_keygen(args: argparse.Namespace) -> int:
+    from ucsiem.spool.crypto import write_new_key
+
+    try:
+        write_new_key(args.path)
+    except FileExistsError:
+        raise UcsiemError(f"{args.path} exists; a key is never overwritten (spooled data would be lost)") from None
+    print(f"wrote a new AES-256 key to {args.path} (mode 0600); set spool.encryption_key_file to it")
+    return 0
 
 
 if __name__ == "__main__":
