@@ -16,7 +16,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import yaml
@@ -147,8 +147,8 @@ def test_wrong_key_and_tampering_are_refused(tmp_path: Path) -> None:
 def test_full_spool_blocks_or_drops_as_configured(tmp_path: Path) -> None:
     blob = b"x" * 600_000 + b"\n"
 
-    async def scenario(when_full: str) -> tuple[int, int, bool]:
-        cfg = SpoolConfig(enabled=True, max_bytes=1_048_576, when_full=when_full)  # type: ignore[arg-type]
+    async def scenario(when_full: Literal["block", "drop_newest"]) -> tuple[int, int, bool]:
+        cfg = SpoolConfig(enabled=True, max_bytes=1_048_576, when_full=when_full)
         feed = SpoolFeed.open(cfg, tmp_path / f"{when_full}.db", ["out"])
         stored: list[int] = []
         await feed.put(blob, 1, lambda: stored.append(1))
