@@ -1,0 +1,266 @@
+"""`res_security_log.c` lines: `SecurityEvent="<Type>",EventTV="...",...,RemoteAddress="IPV4/UDP/ip/port"[,...]`.
+
+Asterisk prints every information element as `,Name="value"` without escaping anything, so values
+the remote party chose (`AccountID`, `SessionID` = a PJSIP Call-ID, `Response`, `ReceivedHash`...) can
+contain quotes, commas and whole fake `",RemoteAddress="..."` elements. The line is therefore never
+split on `,` or read with a generic key=value scanner. Instead (see README "Attacker-controlled text"):
+
+* the fixed leading elements (`SecurityEvent`, `EventTV`, `Severity`, `Service`, `EventVersion`, whose
+  values Asterisk itself chooses) are read in order from the start;
+* the address pair is the strict pattern `",LocalAddress="<addr>",RemoteAddress="<addr>"` that
+  Asterisk writes right after `SessionID`. When text injected by the peer creates more than one such
+  pair, the last one that is plausible is taken: only well-formed, quote-free `,Name="value"`
+  elements of the type-specific kind follow it, and no type-specific element (`Challenge`,
+  `Response`...) precedes it; with no plausible pair, the first. The event gets the tag
+  `ambiguous_address` and every candidate RemoteAddress is kept in `uc.vendor.address_candidates`;
+* `AccountID`/`SessionID` are the text between the leading elements and that pair; the elements after
+  the pair go to `uc.vendor` as written.
+
+No IP is ever taken out of any other element.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+from ucsiem.errors import ParseError
+from ucsiem.parsing.contract import ParsedEvent
+from ucsiem.parsing.helpers import canonical_ip
+
+from .stamps import event_tv
+
+
+class Kind(NamedTuple):
+    action: str
+    category: tuple[str, ...]
+    type: tuple[str, ...]
+    outcome: str | None
+    kind: str = "event"
+
+
+_HEAD = re.compile(r'(SecurityEvent|EventTV|Severity|Service|EventVersion)="([^"]{0,64})"')
+_ADDR = r"IPV[46]/(?:[A-Z]{2,4}/)?[0-9A-Fa-f:.\[\]]{2,47}/\d{1,5}"
+_PAIR = re.compile(rf'",LocalAddress="({_ADDR})",RemoteAddress="({_ADDR})"')
+_STRICT_TAIL = re.compile(r'(?:,[A-Za-z]{2,32}="[^"]*")*')
+_STRICT_ITEM = re.compile(r',([A-Za-z]{2,32})="([^"]*)"')
+# A `,Name="` element start inside text whose values may hold quotes: the `"` that closes the
+# previous value (or the start), a comma, a name, `="`.
+_LOOSE_KEY = re.compile(r'(?:^|(?<="))\,([A-Za-z]{2,32})="')
+# Elements that only ever come before the address pair (AccountID may also follow it: RequestBadFormat)
+_PAIR_ONLY_KEYS = frozenset(("SecurityEvent", "EventTV", "Severity", "Service", "EventVersion", "SessionID",
+                             "LocalAddress", "RemoteAddress"))
+# Type-specific elements, always written after the pair
+_TAIL_KEYS = ("Module", "SessionTV", "ACLName", "RequestType", "RequestParams", "AuthMethod", "Challenge",
+              "Response", "ExpectedResponse", "ReceivedChallenge", "ReceivedHash", "UsingPassword",
+              "ExpectedAddress", "AttemptedTransport")
+MAX_CANDIDATES = 16
+
+# Services whose authentication is a management login rather than a SIP/IAX request.
+MANAGEMENT_SERVICES = frozenset(("AMI", "ARI", "HTTP", "AJAM", "CLI"))
+SERVICE_PROTOCOL = {"SIP": "sip", "PJSIP": "sip", "IAX2": "iax2", "AMI": "ami", "ARI": "http", "HTTP": "http",
+                    "AJAM": "http", "SKINNY": "sccp", "MGCP": "mgcp", "UNISTIM": "unistim"}
+TRANSPORTS = {"UDP": "udp", "TCP": "tcp", "TLS": "tcp", "WS": "tcp", "WSS": "tcp", "SCTP": "sctp"}
+
+_AUTH = ("authentication", "network")
+_REASONS = {
+    "FailedACL": "request violated an ACL",
+    "InvalidAccountID": "invalid account ID",
+    "SessionLimit": "too many concurrent sessions",
+    "MemoryLimit": "memory allocation failure",
+    "LoadAverageLimit": "load average limit reached",
+    "RequestNotSupported": "request not supported",
+    "RequestNotAllowed": "request not allowed",
+    "AuthMethodNotAllowed": "authentication method not allowed",
+    "RequestBadFormat": "badly formatted request",
+    "UnexpectedAddress": "request from an unexpected address",
+    "ChallengeResponseFailed": "challenge response failed",
+    "InvalidPassword": "invalid password",
+    "InvalidTransport": "transport not allowed",
+}
+# Elements whose value explains the failure better than the generic reason above.
+_REASON_ELEMENTS = ("RequestType", "AuthMethod", "AttemptedTransport", "ACLName")
+
+
+def classify(name: str, service: str, severity: str, request_type: str) -> Kind:
+    """Security event type (+ service) -> action and ECS categorisation. Table in README.md."""
+    management = service.upper() in MANAGEMENT_SERVICES
+    login = "admin-login" if management else "sip-auth"
+    if name in ("InvalidAccountID", "InvalidPassword", "ChallengeResponseFailed", "AuthMethodNotAllowed"):
+        if management:
+            return Kind(login, ("authentication",), ("start",), "failure")
+        return Kind(login, _AUTH, ("start", "denied"), "failure")
+    if name == "SuccessfulAuth":
+        if management:
+            return Kind(login, ("authentication", "session"), ("start",), "success")
+        return Kind(login, _AUTH, ("start", "allowed"), "success")
+    if name == "ChallengeSent":
+        return Kind(login, ("authentication",) if management else _AUTH, ("start", "info"), None)
+    if name == "FailedACL":
+        return Kind("deny-list", ("network",), ("denied",), "failure")
+    if name == "SessionLimit":
+        return Kind("flood-block", ("network", "intrusion_detection"), ("denied",), "failure")
+    if name in ("LoadAverageLimit", "MemoryLimit"):
+        return Kind("license-limit", ("network",), ("denied",), "failure")
+    if name in ("RequestNotAllowed", "RequestNotSupported", "RequestBadFormat", "InvalidTransport"):
+        if management:
+            return Kind("admin-action", ("api",), ("access", "denied"), "failure")
+        if request_type.lower().startswith("registrar"):
+            return Kind("sip-register", ("network",), ("protocol", "denied"), "failure")
+        return Kind("sip-message-reject", ("network",), ("protocol", "denied"), "failure")
+    if name == "UnexpectedAddress":
+        return Kind("security-alert", ("intrusion_detection",), ("info",), None, "alert")
+    outcome = "failure" if severity.lower() == "error" else None
+    return Kind("security-alert", ("intrusion_detection",), ("info",), outcome)
+
+
+def _endpoint(value: str, what: str) -> tuple[dict[str, Any], str | None]:
+    """`IPV4/UDP/192.0.2.1/5060` (transport optional) -> ({ip, port}, transport)."""
+    parts = value.split("/")
+    transport = parts[1] if len(parts) == 4 else None
+    ip = canonical_ip(parts[-2])
+    if ip is None:
+        raise ParseError("bad_field", f"{what} does not hold an IP address: {value[:64]!r}")
+    port = int(parts[-1])
+    if port > 65535:
+        raise ParseError("bad_field", f"{what} port out of range: {value[:64]!r}")
+    return {"ip": ip, "port": port}, transport
+
+
+def _tail_items(tail: str) -> list[tuple[str, str]]:
+    """`,Name="value"` elements after the address pair (values may hold quotes)."""
+    if _STRICT_TAIL.fullmatch(tail) is not None:
+        return _STRICT_ITEM.findall(tail)
+    items: list[tuple[str, str]] = []
+    starts = list(_LOOSE_KEY.finditer(tail))
+    for i, m in enumerate(starts):
+        end = starts[i + 1].start() - 1 if i + 1 < len(starts) else len(tail)
+        value = tail[m.end():end]
+        if i + 1 == len(starts) and value.endswith('"'):
+            value = value[:-1]
+        items.append((m.group(1), value))
+    return items
+
+
+def _plausible(body: str, start: int, m: re.Match[str]) -> bool:
+    """A pair Asterisk wrote is followed only by well-formed type-specific elements, and only
+    AccountID/SessionID stand between it and the leading elements."""
+    tail = body[m.end():]
+    if _STRICT_TAIL.fullmatch(tail) is None:
+        return False
+    if any(k in _PAIR_ONLY_KEYS for k, _ in _STRICT_ITEM.findall(tail)):
+        return False
+    middle = body[start:m.start() + 1]
+    return not any(f'",{k}="' in middle for k in _TAIL_KEYS)
+
+
+def _choose_pair(body: str, start: int) -> tuple[re.Match[str] | None, list[re.Match[str]]]:
+    """The LocalAddress/RemoteAddress pair Asterisk wrote (see the module doc), and all candidates."""
+    candidates: list[re.Match[str]] = []
+    for m in _PAIR.finditer(body, start):
+        candidates.append(m)
+        if len(candidates) >= MAX_CANDIDATES:
+            break
+    if len(candidates) <= 1:
+        return (candidates[0] if candidates else None), candidates
+    for m in reversed(candidates):
+        if _plausible(body, start, m):
+            return m, candidates
+    return candidates[0], candidates
+
+
+def parse_security(body: str, event: ParsedEvent, vendor: dict[str, Any], tags: list[str]) -> None:
+    """Fill `event` from a `SecurityEvent=` message (the header fields are already in it)."""
+    head: dict[str, str] = {}
+    pos = 0
+    while True:
+        m = _HEAD.match(body, pos)
+        if m is None:
+            break
+        head.setdefault(m.group(1), m.group(2))
+        pos = m.end()
+        if not body.startswith(",", pos) or _HEAD.match(body, pos + 1) is None:
+            break
+        pos += 1
+    name = head.get("SecurityEvent", "")
+    if not name:
+        raise ParseError("no_match", "security log line without SecurityEvent=\"...\"")
+
+    pair, candidates = _choose_pair(body, pos)
+    middle_end = pair.start() + 1 if pair is not None else len(body)
+    middle = body[pos:middle_end]
+    elements: list[tuple[str, str]] = []
+    if pair is not None:
+        elements = _tail_items(body[pair.end():])
+        middle = middle[:-1]  # the quote that closes SessionID
+    else:
+        elements = _tail_items(middle)
+        middle = ""
+    account: str | None = None
+    session: str | None = None
+    if middle.startswith(',AccountID="'):
+        rest = middle[len(',AccountID="'):]
+        cut = rest.find('",SessionID="')
+        if cut >= 0:
+            account, session = rest[:cut], rest[cut + len('",SessionID="'):]
+        else:
+            account = rest
+    elif middle.startswith(',SessionID="'):
+        session = middle[len(',SessionID="'):]
+    elif middle:
+        vendor["unparsed"] = middle[:512]
+    for key, value in elements:
+        if key == "AccountID" and account is None:
+            account = value
+        elif key == "SessionID" and session is None:
+            session = value
+        elif value and key not in vendor:
+            vendor[key] = value
+
+    service = head.get("Service", "")
+    severity = head.get("Severity", "")
+    kind = classify(name, service, severity, str(vendor.get("RequestType", "")))
+    ev = event["event"]
+    ev.update(kind=kind.kind, action=kind.action, category=list(kind.category), type=list(kind.type),
+              code=name)
+    if kind.outcome:
+        ev["outcome"] = kind.outcome
+    detail = next((f"{k}: {vendor[k]}" for k in _REASON_ELEMENTS if vendor.get(k)), None)
+    reason = _REASONS.get(name)
+    if reason or detail:
+        ev["reason"] = f"{reason} ({detail})" if reason and detail else (reason or detail)
+
+    for key in ("Severity", "EventVersion"):
+        if head.get(key):
+            vendor[key] = head[key]
+    if service:
+        network = event.setdefault("network", {})
+        network["application"] = service
+        network["protocol"] = SERVICE_PROTOCOL.get(service.upper(), service.lower())
+    if account is not None:
+        vendor["AccountID"] = account
+        if account and account != "<unknown>":
+            event["user"] = {"name": account}
+    if session:
+        vendor["SessionID"] = session
+
+    stamp = head.get("EventTV", "")
+    when = event_tv(stamp) if stamp else None
+    if when is not None:
+        event["@timestamp"] = when
+    elif stamp:
+        vendor["EventTV"] = stamp
+
+    if pair is not None:
+        local, local_tr = _endpoint(pair.group(1), "LocalAddress")
+        remote, remote_tr = _endpoint(pair.group(2), "RemoteAddress")
+        event["destination"] = local
+        event["source"] = remote
+        transport = remote_tr or local_tr
+        if transport:
+            event.setdefault("network", {})["transport"] = TRANSPORTS.get(transport, transport.lower())
+            if transport not in ("UDP", "TCP", "SCTP"):
+                vendor["transport"] = transport
+        if len(candidates) > 1:
+            tags.append("ambiguous_address")
+            vendor["address_candidates"] = [m.group(2) for m in candidates]

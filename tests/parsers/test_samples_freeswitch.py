@@ -1,0 +1,112 @@
+"""The freeswitch parser on the published FreeSWITCH lines (`shared/samples/freeswitch/`, beside the repository).
+
+The samples are the fail2ban project's fixture lines (file, syslog/journald with a second time stamp,
+CPU-idle percentage, year-less `[WARN] [SOFIA]` variant); every record must become a normal event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import random
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ucsiem.errors import ParseError
+from ucsiem.goldens import run_case_events
+from ucsiem.parsing.contract import ParseContext, ParserSpec, RawRecord
+
+
+def _parser() -> ParserSpec:
+    # Imported by name: type checkers cannot follow the `parsers/` -> `ucsiem_parsers` mapping of setup.py.
+    spec = getattr(importlib.import_module("ucsiem_parsers.freeswitch"), "PARSER", None)
+    assert isinstance(spec, ParserSpec)
+    return spec
+
+
+PARSER = _parser()
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "freeswitch"
+Event = dict[str, Any]
+
+
+def _sample_files() -> list[Path]:
+    assert SAMPLES.is_dir(), f"{SAMPLES} is missing: the tests expect shared/ beside the repository"
+    files = sorted(SAMPLES.glob("*.log"))
+    assert files, f"no *.log in {SAMPLES}"
+    return files
+
+
+@pytest.fixture(scope="module")
+def events() -> list[Event]:
+    return [e for path in _sample_files() for e in run_case_events(PARSER, path)]
+
+
+@pytest.mark.parametrize("path", _sample_files(), ids=lambda p: p.name)
+def test_every_sample_record_is_an_event(path: Path) -> None:
+    found = run_case_events(PARSER, path)
+    errors = [(e["log.offset"], e.get("error.message")) for e in found if e.get("event.kind") == "pipeline_error"]
+    assert not errors
+    first = re.compile(PARSER.framing.first_line_pattern or "")
+    records = [line for line in path.read_text(encoding="utf-8").splitlines() if first.match(line)]
+    assert len(found) == len(records)
+
+
+def test_every_sample_is_classified(events: list[Event]) -> None:
+    assert [e["event.action"] for e in events] == [
+        "sip-auth", "sip-auth", "sip-auth", "sip-auth", "sip-auth", "sip-auth"]
+    assert [e.get("event.outcome") for e in events] == [None, None, "failure", "failure", "failure", "failure"]
+    assert [e["source.ip"] for e in events] == [
+        "81.94.202.251", "185.24.234.141", "185.24.234.141", "192.0.2.2", "192.0.2.4", "192.0.2.5"]
+
+
+def test_invite_target_is_the_dialled_number_not_a_user(events: list[Event]) -> None:
+    challenge = events[0]
+    assert challenge["uc.sip.method"] == "INVITE"
+    assert challenge["uc.call.callee"] == "011448708752617@192.168.2.51"
+    assert "user.name" not in challenge
+    assert challenge["uc.vendor.profile"] == "internal"
+
+
+def test_syslog_and_variants(events: list[Event]) -> None:
+    journald = events[3]
+    assert (journald["observer.hostname"], journald["process.pid"]) == ("www.srv.tld", 122921)
+    assert journald["event.created"] == "2016-09-25T18:57:58.150982Z"
+    yearless = events[4]
+    assert yearless["@timestamp"] == "2023-08-03T08:10:21.026299Z"  # no year: the last 3 Aug before 15 Jun 2024
+    assert yearless["uc.vendor.subsystem"] == "SOFIA"
+    idle = events[5]
+    assert idle["uc.vendor.cpu_idle"] == 82.43
+    assert idle["@timestamp"] == "2021-10-29T14:13:24.894719Z"  # FreeSWITCH's own time, the receiver's is created
+    assert idle["event.created"] == "2021-10-29T21:05:58.894719Z"
+
+
+def test_hostile_input_raises_only_parse_error() -> None:
+    ctx = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
+    seeds = [line for p in _sample_files() for line in p.read_text(encoding="utf-8").splitlines() if line]
+    alphabet = "[]\"'@=/:.- 0123456789%WARNINGSIPfromip\n"
+    rnd = random.Random(20240305)
+    inputs: list[str] = []
+    for _ in range(2000):
+        chars = list(rnd.choice(seeds))
+        for _ in range(rnd.randint(1, 6)):
+            chars[rnd.randrange(len(chars))] = rnd.choice(alphabet)
+        inputs.append("".join(chars)[: rnd.randint(1, len(chars))])
+    mb = 1_000_000
+    head = "2024-03-05 10:15:02.000000 [WARNING] sofia_reg.c:1 "
+    inputs += [
+        head + "SIP auth failure (INVITE) on sofia profile 'x' for [" + "] from ip " * (mb // 10),
+        head + "Can't find user [" + "] from " * (mb // 7),
+        head + 'IP 192.0.2.1 Rejected by acl "' + "[" * mb,
+        "2024-03-05 10:15:02.000000 [DEBUG] sofia_reg.c:1 Register:\nFrom:    [" + "x" * mb,
+        "2024-03-05T10:15:02 " + "h" * mb,
+    ]
+    for text in inputs:
+        started = time.perf_counter()
+        with contextlib.suppress(ParseError):
+            PARSER.parse(RawRecord(text), ctx)
+        assert time.perf_counter() - started < 2.0, text[:80]

@@ -1,0 +1,107 @@
+"""The opensips parser on the published OpenSIPS lines and on hostile input.
+
+The samples (`shared/samples/opensips/`, beside the repository) are start-up errors quoted verbatim in a
+blog post: `Mmm dd HH:MM:SS /usr/sbin/opensips[pid]: LEVEL:module:function: message` without a host name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import random
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ucsiem.errors import ParseError
+from ucsiem.goldens import run_case_events
+from ucsiem.parsing.contract import ParseContext, ParserSpec, RawRecord
+
+
+def _parser() -> ParserSpec:
+    # Imported by name: type checkers cannot follow setup.py's `parsers/` -> `ucsiem_parsers` mapping.
+    spec = getattr(importlib.import_module("ucsiem_parsers.opensips"), "PARSER", None)
+    assert isinstance(spec, ParserSpec)
+    return spec
+
+
+PARSER = _parser()
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "opensips"
+CTX = ParseContext(reference_time=datetime(2024, 3, 5, 12, tzinfo=UTC))
+
+# (file name, 1-based line) -> why the line is not a log record. Nothing is excused today.
+NOT_RECORDS: dict[tuple[str, int], str] = {}
+
+Event = dict[str, Any]
+
+
+def _sample_files() -> list[Path]:
+    assert SAMPLES.is_dir(), f"{SAMPLES} is missing: the tests expect shared/ beside the repository"
+    files = sorted(SAMPLES.glob("*.log"))
+    assert files, f"no *.log in {SAMPLES}"
+    return files
+
+
+def _by_line(path: Path) -> dict[int, Event]:
+    data = path.read_bytes()
+    return {data.count(b"\n", 0, e["log.offset"]) + 1: e for e in run_case_events(PARSER, path)}
+
+
+@pytest.mark.parametrize("path", _sample_files(), ids=lambda p: p.name)
+def test_every_sample_line_is_an_event(path: Path) -> None:
+    events = _by_line(path)
+    errors = {n: e.get("error.message") for n, e in events.items() if e.get("event.kind") == "pipeline_error"}
+    assert set(errors) == {n for name, n in NOT_RECORDS if name == path.name}, errors
+    lines = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.strip()]
+    assert sorted(events) == lines
+
+
+def test_sample_lines() -> None:
+    lines = _by_line(SAMPLES / "samples.log")
+    radius = lines[1]
+    assert "observer.hostname" not in radius  # the published lines have no host name
+    assert (radius["process.name"], radius["process.pid"]) == ("opensips", 13231)
+    assert (radius["log.level"], radius["log.logger"], radius["uc.vendor.function"]) == (
+        "error", "aaa_radius", "init_radius_handle")
+    assert radius["message"] == "attribute not found Cisco:h323-return-code"
+    assert radius["event.type"] == ["error"]
+    assert radius["@timestamp"] == "2023-12-21T02:13:10Z"  # year from the reference time (2024-06-15)
+    for n in (2, 3):  # a failed fixup and a failed cfg action: the configuration did not load
+        assert lines[n]["event.action"] == "config-change"
+        assert (lines[n]["event.outcome"], lines[n]["event.category"]) == ("failure", ["configuration"])
+    assert lines[3]["event.reason"] == "fixing failed (code=-1) at cfg line 297"
+
+
+def test_console_form_and_payload() -> None:
+    (event,) = PARSER.parse(RawRecord(
+        "Mar  5 10:00:00 [4191] event=sip-auth outcome=failure user=mallory src_ip=203.0.113.9 code=403"), CTX)
+    assert event["process"] == {"pid": 4191}
+    assert (event["event"]["action"], event["event"]["outcome"]) == ("sip-auth", "failure")
+    assert event["@timestamp"] == datetime(2024, 3, 5, 10, tzinfo=UTC)
+    (pike,) = PARSER.parse(RawRecord(
+        "Mar  5 10:00:01 sbc1 opensips[4192]: PIKE - BLOCKing ip 203.0.113.9, node=0x7f3d5a1c2b10"), CTX)
+    assert (pike["event"]["action"], pike["source"]["ip"]) == ("flood-block", "203.0.113.9")
+
+
+def test_hostile_input_raises_only_parse_error() -> None:
+    seeds = [line for p in _sample_files() for line in p.read_text(encoding="utf-8").splitlines() if line]
+    seeds.append("Mar  5 10:00:00 [1] ERROR:proto_tls:tls_accept: New TLS connection from 192.0.2.1:1 failed")
+    alphabet = " \t:=\"'\\[](){}<>@/.-_0123456789ERROR:core:PIKE"
+    rnd = random.Random(20240306)
+    inputs: list[str] = []
+    for _ in range(2000):
+        chars = list(rnd.choice(seeds))
+        for _ in range(rnd.randint(1, 6)):
+            chars[rnd.randrange(len(chars))] = rnd.choice(alphabet)
+        inputs.append("".join(chars)[: rnd.randint(1, len(chars))])
+    mb = 1_000_000
+    inputs += ["Mar  5 10:00:00 [1] " + 'a="' * (mb // 3), "Mar  5 10:00:00 [1] ERROR:" + "a:" * (mb // 2),
+               "Mar  5 10:00:00 h opensips[1]: TLS errstack: " + ":" * mb]
+    for text in inputs:
+        started = time.perf_counter()
+        with contextlib.suppress(ParseError):
+            PARSER.parse(RawRecord(text), CTX)
+        assert time.perf_counter() - started < 2.0, text[:80]
