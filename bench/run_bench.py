@@ -12,6 +12,7 @@ figures compare with ../shared/reference/perf-baseline.md (same corpus generator
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import resource
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,12 +95,40 @@ def measure(cmd: list[str]) -> tuple[float, float, int]:
     return wall, cpu, peak
 
 
+def count_delivered(output: str, out_dir: Path, tag: str) -> int:
+    """Counted at the destination, not taken from the agent's word."""
+    if output == "file":
+        with (out_dir / "events.ndjson").open("rb") as fh:
+            return sum(1 for _ in fh)
+    if output == "elasticsearch":
+        base = f"http://127.0.0.1:19200/logs-uc.*-{tag}"
+        urllib.request.urlopen(urllib.request.Request(f"{base}/_refresh", method="POST"), timeout=60).read()
+        with urllib.request.urlopen(f"{base}/_count", timeout=60) as resp:
+            return int(json.load(resp)["count"])
+
+    async def kafka_count() -> int:
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        consumer = AIOKafkaConsumer(bootstrap_servers="127.0.0.1:19092")
+        await consumer.start()
+        try:
+            parts = [TopicPartition(tag, p) for p in (consumer.partitions_for_topic(tag) or {0})]
+            ends = await consumer.end_offsets(parts)
+            return sum(ends.values())
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(kafka_count())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lines", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--workers", default="auto")
     ap.add_argument("--kind", default="expressway", choices=["expressway", "sbc"])
+    ap.add_argument("--output", default="file", choices=["file", "kafka", "elasticsearch"],
+                    help="kafka / elasticsearch: the services of scripts/services.sh (127.0.0.1:19092 / :19200)")
     args = ap.parse_args()
     parser = {"expressway": "cisco_expressway", "sbc": "audiocodes_sbc"}[args.kind]
     log = corpus(args.kind, args.lines)
@@ -107,20 +137,27 @@ def main() -> None:
     out_dir, state = work / "out", work / "state"
     workers = args.workers if args.workers == "auto" else int(args.workers)
     config = work / "config.yml"
-    config.write_text(json.dumps({
-        "agent": {"data_dir": str(state), "stats_interval_secs": 0},
-        "inputs": [{"id": "bench", "paths": [str(log)], "parser": parser}],
-        "outputs": [{"type": "file", "path": str(out_dir / "events.ndjson"), "max_bytes": 1 << 40}],
-        "pipeline": {"workers": workers},
-    }))
-    results: dict[str, list[tuple[float, float, int]]] = {"run --once (file output)": [], "parse only": []}
-    for _ in range(args.rounds):
+    run_case = f"run --once ({args.output} output)"
+    results: dict[str, list[tuple[float, float, int]]] = {run_case: [], "parse only": []}
+    for round_no in range(args.rounds):
         shutil.rmtree(out_dir, ignore_errors=True)
         shutil.rmtree(state, ignore_errors=True)
-        results["run --once (file output)"].append(
+        tag = f"bench{os.getpid()}r{round_no}"
+        outputs: dict[str, dict[str, object]] = {
+            "file": {"type": "file", "path": str(out_dir / "events.ndjson"), "max_bytes": 1 << 40},
+            "kafka": {"type": "kafka", "bootstrap_servers": ["127.0.0.1:19092"], "topic": tag},
+            "elasticsearch": {"type": "elasticsearch", "hosts": ["http://127.0.0.1:19200"], "namespace": tag},
+        }
+        output = outputs[args.output]
+        config.write_text(json.dumps({
+            "agent": {"data_dir": str(state), "stats_interval_secs": 0},
+            "inputs": [{"id": "bench", "paths": [str(log)], "parser": parser}],
+            "outputs": [output],
+            "pipeline": {"workers": workers},
+        }))
+        results[run_case].append(
             measure([sys.executable, "-m", "ucsiem", "run", "--once", "--config", str(config)]))
-        with (out_dir / "events.ndjson").open("rb") as fh:
-            delivered = sum(1 for _ in fh)
+        delivered = count_delivered(args.output, out_dir, tag)
         if delivered != args.lines:
             sys.exit(f"delivered {delivered} events for {args.lines} lines")
         results["parse only"].append(measure([sys.executable, "-m", "ucsiem", "parse", "--parser", parser, str(log)]))
