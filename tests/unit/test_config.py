@@ -70,3 +70,62 @@ def test_duplicate_input_ids(tmp_path: Path) -> None:
     text = GOOD.replace("inputs:\n", "inputs:\n  - {id: exp, paths: [a], parser: x}\n")
     with pytest.raises(ConfigError, match="used twice"):
         load_config(write(tmp_path, text))
+
+
+def test_output_settings_are_checked_with_their_paths(tmp_path: Path) -> None:
+    text = """
+inputs: [{id: a, paths: [x.log], parser: cisco_expressway}]
+outputs:
+  - {type: kafka, bootstrap_servers: [k:9092], acks: 1, sasl: {username: u}, tls: {cert_file: c.pem}}
+  - {type: elasticsearch, hosts: [http://e:9200], namespace: Bad-NS, username: u}
+  - {type: kafka, bootstrap_servers: [k:9092], compression: brotli}
+  - {type: kafka, bootstrap_servers: [k:9092]}
+spool: {enabled: true, when_full: drop_oldest}
+"""
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text))
+    problems = "\n".join(err.value.problems)
+    # (a model's own cross-field check runs once its fields are valid: acks is checked below)
+    assert "outputs[0].sasl: Value error, give exactly one of password or password_file" in problems
+    assert "outputs[0].tls: Value error, cert_file and key_file go together" in problems
+    assert "outputs[1].namespace: String should match pattern" in problems
+    assert "outputs[1]: Value error, username needs exactly one of password or password_file" in problems
+    assert "outputs[2].compression: Input should be 'none', 'gzip', 'snappy', 'lz4' or 'zstd'" in problems
+    assert "spool.when_full: Input should be 'block' or 'drop_newest'" in problems
+
+
+def test_idempotent_producer_needs_acks_all(tmp_path: Path) -> None:
+    text = """
+inputs: [{id: a, paths: [x.log], parser: cisco_expressway}]
+outputs: [{type: kafka, bootstrap_servers: [k:9092], acks: 1}]
+"""
+    with pytest.raises(ConfigError, match=r"outputs\[0\]: Value error, idempotent: true needs acks: all"):
+        load_config(write(tmp_path, text))
+
+
+def test_two_outputs_with_one_name_are_refused(tmp_path: Path) -> None:
+    text = """
+inputs: [{id: a, paths: [x.log], parser: cisco_expressway}]
+outputs:
+  - {type: kafka, bootstrap_servers: [k1:9092]}
+  - {type: kafka, bootstrap_servers: [k2:9092]}
+"""
+    with pytest.raises(ConfigError, match="a second output named 'kafka:kafka'; give each an id"):
+        load_config(write(tmp_path, text))
+
+
+def test_secret_and_tls_paths_resolve_relative_to_the_config(tmp_path: Path) -> None:
+    text = """
+inputs: [{id: a, paths: [x.log], parser: cisco_expressway}]
+outputs:
+  - {type: kafka, bootstrap_servers: [k:9092], tls: {ca_file: ca.pem},
+     sasl: {mechanism: PLAIN, username: u, password_file: secret}}
+spool: {enabled: true, encryption_key_file: keys/spool.key}
+"""
+    config = load_config(write(tmp_path, text))
+    out = config.outputs[0]
+    assert out.type == "kafka" and out.tls is not None and out.sasl is not None
+    assert out.tls.ca_file == tmp_path / "ca.pem"
+    assert out.sasl.password_file == tmp_path / "secret"
+    assert config.spool.encryption_key_file == tmp_path / "keys" / "spool.key"
+    assert config.spool_path() == config.agent.data_dir / "spool.db"
