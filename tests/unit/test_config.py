@@ -79,7 +79,7 @@ outputs:
   - {type: kafka, bootstrap_servers: [k:9092], acks: 1, sasl: {username: u}, tls: {cert_file: c.pem}}
   - {type: elasticsearch, hosts: [http://e:9200], namespace: Bad-NS, username: u}
   - {type: kafka, bootstrap_servers: [k:9092], compression: brotli}
-  - {type: kafka, bootstrap_servers: [k:9092]}
+  - {type: elasticsearch, id: e2, hosts: [http://e:9200], username: u}
 spool: {enabled: true, when_full: drop_oldest}
 """
     with pytest.raises(ConfigError) as err:
@@ -89,7 +89,7 @@ spool: {enabled: true, when_full: drop_oldest}
     assert "outputs[0].sasl: Value error, give exactly one of password or password_file" in problems
     assert "outputs[0].tls: Value error, cert_file and key_file go together" in problems
     assert "outputs[1].namespace: String should match pattern" in problems
-    assert "outputs[1]: Value error, username needs exactly one of password or password_file" in problems
+    assert "outputs[3]: Value error, username needs exactly one of password or password_file" in problems
     assert "outputs[2].compression: Input should be 'none', 'gzip', 'snappy', 'lz4' or 'zstd'" in problems
     assert "spool.when_full: Input should be 'block' or 'drop_newest'" in problems
 
