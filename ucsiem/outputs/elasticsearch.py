@@ -57,11 +57,13 @@ def request_error(name: str, exc: Exception) -> OutputError:
     if isinstance(exc, ApiError):
         status = exc.meta.status
         retry_after = _retry_after(exc.meta.headers.get("retry-after"))
+        body = exc.body if isinstance(exc.body, dict) else {}
+        detail = _describe(body["error"]) if isinstance(body.get("error"), dict) else str(exc.message)
         if status in (401, 403):
-            return OutputError(f"{name}: Elasticsearch answered {status} {exc.message}: check the user/API key "
+            return OutputError(f"{name}: Elasticsearch answered {status} {detail}: check the user/API key "
                                "and its privileges (create_doc, auto_configure on logs-uc.*)",
                                retriable=True, auth=True)
-        return OutputError(f"{name}: Elasticsearch answered {status}: {exc.message}",
+        return OutputError(f"{name}: Elasticsearch answered {status}: {detail}",
                            retriable=status in RETRY_STATUS, retry_after=retry_after)
     if isinstance(exc, TransportConnectionError):
         return OutputError(f"{name}: cannot reach Elasticsearch: {exc.message}", retriable=True)

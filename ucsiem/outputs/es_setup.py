@@ -19,6 +19,10 @@ from ucsiem.schema.generate import COMPONENT_NAME, render
 log = logging.getLogger("ucsiem.output.elasticsearch")
 IndexMode = Literal["data_stream", "index"]
 INDEX_TEMPLATE_NAME = "ucsiem"
+# Daily indices get their own template on dated names only: turning the shared `ucsiem` template into
+# a plain one would be refused while any logs-uc data stream exists, and would change other agents' streams.
+DAILY_TEMPLATE_NAME = "ucsiem-daily"
+DAILY_PATTERNS = ["logs-uc.*-*-1*.*.*", "logs-uc.*-*-2*.*.*", "logs-uc.*-*-undated"]
 
 
 def templates() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -48,19 +52,24 @@ async def install_templates(client: AsyncElasticsearch, mode: Literal["auto", "d
                         extra={"error": str(exc.message)})
     plain = copy.deepcopy(index)
     plain.pop("data_stream", None)
-    await client.indices.put_index_template(name=INDEX_TEMPLATE_NAME, **plain)
+    plain["index_patterns"] = DAILY_PATTERNS
+    plain["priority"] = index["priority"] + 1
+    await client.indices.put_index_template(name=DAILY_TEMPLATE_NAME, **plain)
     return "index"
 
 
 async def installed_mode(client: AsyncElasticsearch) -> IndexMode:
     """What the installed ucsiem template says (templates managed by someone else)."""
-    try:
-        found = await client.indices.get_index_template(name=INDEX_TEMPLATE_NAME)
-    except ApiError as exc:
-        if exc.meta.status == 404:
-            log.warning("No 'ucsiem' index template in the cluster: run `ucsiem setup elasticsearch` "
-                        "(or set manage_templates: true), or the events get dynamic mappings.")
-            return "data_stream"
-        raise
-    body = found.body.get("index_templates", [{}])[0].get("index_template", {})
-    return "data_stream" if "data_stream" in body else "index"
+    for name, mode in ((INDEX_TEMPLATE_NAME, "data_stream"), (DAILY_TEMPLATE_NAME, "index")):
+        try:
+            found = await client.indices.get_index_template(name=name)
+        except ApiError as exc:
+            if exc.meta.status == 404:
+                continue
+            raise
+        body = found.body.get("index_templates", [{}])[0].get("index_template", {})
+        if mode == "index" or "data_stream" in body:
+            return mode  # type: ignore[return-value]
+    log.warning("No ucsiem index template in the cluster: run `ucsiem setup elasticsearch` "
+                "(or set manage_templates: true), or the events get dynamic mappings.")
+    return "data_stream"

@@ -94,8 +94,9 @@ class Sender:
             except OutputError as exc:
                 if not exc.retriable:
                     raise
-                self._failed(exc, backoff.delay, 0)
-                await asyncio.sleep(backoff.next(exc.retry_after))
+                delay = backoff.next(exc.retry_after)
+                self._failed(exc, delay, 0)
+                await asyncio.sleep(delay)
 
     async def deliver(self, docs: Sequence[bytes]) -> None:
         """Send until every document is delivered or dead-lettered."""
@@ -121,8 +122,9 @@ class Sender:
             except OutputError as exc:
                 if not exc.retriable:
                     raise
-                self._failed(exc, backoff.delay, len(pending))
-                await asyncio.sleep(AUTH_DELAY_SECS if exc.auth else backoff.next(exc.retry_after))
+                delay = AUTH_DELAY_SECS if exc.auth else backoff.next(exc.retry_after)
+                self._failed(exc, delay, len(pending))
+                await asyncio.sleep(delay)
                 continue
             retry = set(result.retry)
             rejected.extend(Rejected(pending[r.index], r.code, r.reason) for r in result.rejected)
