@@ -390,7 +390,7 @@ def secure_kafka(workdir: Path) -> Iterator[SecureKafka]:
     workdir.mkdir(parents=True, exist_ok=True)
     lib, java = kafka_lib(), find_java()
     certs = make_certs(workdir / "certs")
-    password = secrets.token_urlsafe(18)
+    password = secrets.token_hex(16)  # plain characters: the --add-scram value is parsed, not quoted
     port, controller_port, internal_port = free_ports(3)
     data = workdir / "data"
     data.mkdir(exist_ok=True)

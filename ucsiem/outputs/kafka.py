@@ -21,6 +21,7 @@ from aiokafka.errors import (
     KafkaConnectionError,
     KafkaError,
     MessageSizeTooLargeError,
+    OutOfOrderSequenceNumber,
     SaslAuthenticationFailed,
     TopicAuthorizationFailedError,
 )
@@ -43,6 +44,8 @@ class KafkaOutput:
         self._topic = Template(cfg.topic)
         self._versions = {k: v.encode() for k, v in parser_versions.items()}
         self._producer: AIOKafkaProducer | None = None
+        self.max_document_bytes = cfg.max_message_bytes
+        self.stall_secs = cfg.request_timeout_ms / 1000
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         tls = self.cfg.tls
@@ -110,6 +113,8 @@ class KafkaOutput:
         return OutputError(f"{self.name}: {kind} Kafka at {servers}{detail} ({exc})", retriable=True)
 
     async def send(self, docs: Sequence[bytes]) -> SendResult:
+        if self._producer is None:
+            await self.start()  # a new producer after a broken sequence (raises OutputError if it cannot)
         producer = self._producer
         if producer is None:
             raise OutputError(f"{self.name}: not connected", retriable=True)
@@ -141,6 +146,7 @@ class KafkaOutput:
                 continue
             pending.append((i, future))
         reports = await asyncio.gather(*(f for _, f in pending), return_exceptions=True)
+        broken = False
         for (i, _), report in zip(pending, reports, strict=True):
             if not isinstance(report, BaseException):
                 continue
@@ -153,15 +159,26 @@ class KafkaOutput:
                 result.retry_reason = f"{type(report).__name__}: {report}"
                 if isinstance(report, TopicAuthorizationFailedError):
                     result.retry_reason = f"not authorized to write the topic ({report}); fix the broker ACLs"
+                broken = broken or isinstance(report, OutOfOrderSequenceNumber)
+        if broken:  # a batch failed after its sequence number was taken: this producer can never write again
+            log.warning("Kafka producer sequence broken; starting a new producer.", extra={"output": self.name})
+            await self.close()
         return result
 
     def sync(self) -> None:
         return None  # delivery reports already mean durable (acks=all)
 
     async def close(self) -> None:
-        if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
+        producer, self._producer = self._producer, None
+        if producer is None:
+            return
+        try:  # deliver what the broker still takes; aiokafka's stop() alone waits for ever (idempotent)
+            await asyncio.wait_for(asyncio.shield(producer.flush()), 2.0)
+        except TimeoutError:
+            log.warning("Kafka did not acknowledge every message at close; they will be read again.",
+                        extra={"output": self.name})
+            await producer._sender.close()  # stop retrying, so that stop() does not wait for them
+        await producer.stop()
 
 
 class _CauseCatcher(logging.Handler):

@@ -94,7 +94,7 @@ class Sender:
             except OutputError as exc:
                 if not exc.retriable:
                     raise
-                delay = backoff.next(exc.retry_after)
+                delay = AUTH_DELAY_SECS if exc.auth else backoff.next(exc.retry_after)
                 self._failed(exc, delay, 0)
                 await asyncio.sleep(delay)
 
@@ -103,7 +103,8 @@ class Sender:
         rejected = await self._send_all(docs)
         if not rejected:
             return
-        letters = [dead_letter(docs[r.index], r, self.output.name) for r in rejected]
+        limit = getattr(self.output, "max_document_bytes", None)  # the dead letter must fit where it goes
+        letters = [dead_letter(docs[r.index], r, self.output.name, max_bytes=limit) for r in rejected]
         for r in rejected:
             self.stats.dead_letters[r.code] = self.stats.dead_letters.get(r.code, 0) + 1
             log.warning("Output refused an event; it becomes a dead letter.",
@@ -118,7 +119,7 @@ class Sender:
         backoff = Backoff()
         while pending:
             try:
-                result = await self.output.send([docs[i] for i in pending])
+                result = await self._watched(self.output.send([docs[i] for i in pending]), len(pending))
             except OutputError as exc:
                 if not exc.retriable:
                     raise
@@ -143,6 +144,25 @@ class Sender:
                                "retry_in_secs": round(delay, 2), "retry_after": result.retry_after})
             await asyncio.sleep(delay)
         return rejected
+
+    async def _watched(self, send: Any, documents: int) -> Any:
+        """An output that keeps retrying inside its client (the idempotent Kafka producer never gives up)
+        still shows up in the logs and counters: one warning per stall_secs without an answer."""
+        stall = getattr(self.output, "stall_secs", None)
+        task = asyncio.ensure_future(send)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=stall)
+                if done:
+                    return task.result()
+                self.stats.retries += 1
+                self.stats.retried_documents += documents
+                self.stats.last_error = f"no acknowledgement for {stall} s"
+                log.warning("Output has not acknowledged a batch yet; its client keeps retrying (nothing is "
+                            "dropped).", extra={"output": self.output.name, "documents": documents,
+                                                "waited_secs": stall})
+        finally:
+            task.cancel()
 
     def _failed(self, exc: OutputError, delay: float, documents: int) -> None:
         self.stats.last_error = str(exc)
@@ -171,7 +191,7 @@ class Sender:
             os.close(fd)
 
 
-def dead_letter(doc: bytes, rejected: Rejected, output: str) -> bytes:
+def dead_letter(doc: bytes, rejected: Rejected, output: str, max_bytes: int | None = None) -> bytes:
     """A small pipeline_error event standing for a document an output refused, with the reason.
 
     It keeps the original's id (a re-sent dead letter is a duplicate, not a second one), dataset,
@@ -199,4 +219,11 @@ def dead_letter(doc: bytes, rejected: Rejected, output: str) -> bytes:
             event[key] = original[key]
     if len(doc) > MAX_ORIGINAL_CHARS:
         event["tags"] = ["original_truncated"]
-    return orjson.dumps(event, option=orjson.OPT_UTC_Z)
+    out = orjson.dumps(event, option=orjson.OPT_UTC_Z)
+    while max_bytes is not None and len(out) > max_bytes and event["event"]["original"]:
+        original_text = event["event"]["original"]  # cut event.original until the letter fits the output
+        excess = len(out) - max_bytes
+        event["event"]["original"] = original_text[:max(0, len(original_text) - excess - 16)]
+        event["tags"] = ["original_truncated"]
+        out = orjson.dumps(event, option=orjson.OPT_UTC_Z)
+    return out
