@@ -6,30 +6,24 @@ blog post: `Mmm dd HH:MM:SS /usr/sbin/opensips[pid]: LEVEL:module:function: mess
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import random
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ucsiem.errors import ParseError
+from tests.parsers.samplehelp import (
+    SHARED_SAMPLES,
+    assert_only_parse_error,
+    builtin_parser,
+    mutated,
+    sample_files,
+    sample_lines,
+)
 from ucsiem.goldens import run_case_events
-from ucsiem.parsing.contract import ParseContext, ParserSpec, RawRecord
+from ucsiem.parsing.contract import ParseContext, RawRecord
 
-
-def _parser() -> ParserSpec:
-    # Imported by name: type checkers cannot follow setup.py's `parsers/` -> `ucsiem_parsers` mapping.
-    spec = getattr(importlib.import_module("ucsiem_parsers.opensips"), "PARSER", None)
-    assert isinstance(spec, ParserSpec)
-    return spec
-
-
-PARSER = _parser()
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "opensips"
+PARSER = builtin_parser("opensips")
 CTX = ParseContext(reference_time=datetime(2024, 3, 5, 12, tzinfo=UTC))
 
 # (file name, 1-based line) -> why the line is not a log record. Nothing is excused today.
@@ -39,10 +33,7 @@ Event = dict[str, Any]
 
 
 def _sample_files() -> list[Path]:
-    assert SAMPLES.is_dir(), f"{SAMPLES} is missing: the tests expect shared/ beside the repository"
-    files = sorted(SAMPLES.glob("*.log"))
-    assert files, f"no *.log in {SAMPLES}"
-    return files
+    return sample_files("opensips")
 
 
 def _by_line(path: Path) -> dict[int, Event]:
@@ -60,7 +51,7 @@ def test_every_sample_line_is_an_event(path: Path) -> None:
 
 
 def test_sample_lines() -> None:
-    lines = _by_line(SAMPLES / "samples.log")
+    lines = _by_line(SHARED_SAMPLES / "opensips" / "samples.log")
     radius = lines[1]
     assert "observer.hostname" not in radius  # the published lines have no host name
     assert (radius["process.name"], radius["process.pid"]) == ("opensips", 13231)
@@ -87,21 +78,11 @@ def test_console_form_and_payload() -> None:
 
 
 def test_hostile_input_raises_only_parse_error() -> None:
-    seeds = [line for p in _sample_files() for line in p.read_text(encoding="utf-8").splitlines() if line]
+    seeds = sample_lines("opensips")
     seeds.append("Mar  5 10:00:00 [1] ERROR:proto_tls:tls_accept: New TLS connection from 192.0.2.1:1 failed")
     alphabet = " \t:=\"'\\[](){}<>@/.-_0123456789ERROR:core:PIKE"
-    rnd = random.Random(20240306)
-    inputs: list[str] = []
-    for _ in range(2000):
-        chars = list(rnd.choice(seeds))
-        for _ in range(rnd.randint(1, 6)):
-            chars[rnd.randrange(len(chars))] = rnd.choice(alphabet)
-        inputs.append("".join(chars)[: rnd.randint(1, len(chars))])
+    inputs = mutated(seeds, alphabet, 20240306)
     mb = 1_000_000
     inputs += ["Mar  5 10:00:00 [1] " + 'a="' * (mb // 3), "Mar  5 10:00:00 [1] ERROR:" + "a:" * (mb // 2),
                "Mar  5 10:00:00 h opensips[1]: TLS errstack: " + ":" * mb]
-    for text in inputs:
-        started = time.perf_counter()
-        with contextlib.suppress(ParseError):
-            PARSER.parse(RawRecord(text), CTX)
-        assert time.perf_counter() - started < 2.0, text[:80]
+    assert_only_parse_error(PARSER, inputs, CTX)
