@@ -55,6 +55,20 @@ def request(method: str, path: str, body: Any = None, *, url: str = ES_URL, time
     return answer
 
 
+def read(method: str, path: str, body: Any = None, *, wait_secs: float = 30.0) -> Any:
+    """A search-side request that waits out a shard still starting: a data stream's first backing index is
+    created by the agent's first bulk request, and a count sent in the next instant meets its primary shard
+    initialising (503 no_shard_available_action_exception). Any other error is raised at once."""
+    deadline = time.monotonic() + wait_secs
+    while True:
+        try:
+            return request(method, path, body)
+        except EsError as exc:
+            if exc.status != 503 or "no_shard_available" not in json.dumps(exc.body) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)
+
+
 def reachable() -> str | None:
     """None when the node answers, else why not (the tests fail with it: they never skip)."""
     try:
@@ -83,7 +97,7 @@ def count(target: str, query: dict[str, Any] | None = None, *, do_refresh: bool 
     if do_refresh:
         refresh(target)
     body = {"query": query} if query is not None else None
-    answer = request("POST", f"/{target}/_count?ignore_unavailable=true&allow_no_indices=true", body)
+    answer = read("POST", f"/{target}/_count?ignore_unavailable=true&allow_no_indices=true", body)
     return int(answer["count"])
 
 
@@ -92,7 +106,7 @@ def search_all(target: str, query: dict[str, Any] | None = None, size: int = 10_
     refresh(target)
     body: dict[str, Any] = {"size": size, "track_total_hits": True, "query": query or {"match_all": {}},
                             "sort": [{"_doc": "asc"}]}
-    answer = request("POST", f"/{target}/_search", body)
+    answer = read("POST", f"/{target}/_search", body)
     hits: list[dict[str, Any]] = answer["hits"]["hits"]
     total = answer["hits"]["total"]["value"]
     assert len(hits) == total, f"search returned {len(hits)} of {total} hits: raise size"
@@ -104,7 +118,7 @@ def top_term_count(target: str, field: str) -> tuple[int, int]:
     refresh(target)
     body = {"size": 0, "track_total_hits": True,
             "aggs": {"top": {"terms": {"field": field, "size": 1, "order": {"_count": "desc"}}}}}
-    answer = request("POST", f"/{target}/_search", body)
+    answer = read("POST", f"/{target}/_search", body)
     buckets = answer["aggregations"]["top"]["buckets"]
     return int(answer["hits"]["total"]["value"]), int(buckets[0]["doc_count"]) if buckets else 0
 
