@@ -9,55 +9,12 @@ from __future__ import annotations
 
 from typing import get_args
 
-from ucsiem.schema.actions import EventAction
+from ucsiem.schema.actions import CATEGORISATION, EventAction
 
 VOCABULARY = frozenset(get_args(EventAction)) - {"pipeline-error"}
 
-_NET = ("network",)
-_CALL = ("network", "session")
-_AUTH = ("authentication",)
-_IDS = ("network", "intrusion_detection")
-
-# action -> (category, type, default outcome)
-KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str | None]] = {
-    "sip-register": (_NET, ("protocol",), None),
-    "sip-unregister": (_NET, ("protocol",), None),
-    "sip-auth": (_AUTH, ("start",), None),
-    "sip-message": (_NET, ("protocol",), None),
-    "sip-message-reject": (_NET, ("protocol", "denied"), "failure"),
-    "call-attempt": (_CALL, ("connection", "start"), None),
-    "call-start": (_CALL, ("connection", "start"), "success"),
-    "call-end": (_CALL, ("connection", "end"), None),
-    "call-reject": (_CALL, ("connection", "denied"), "failure"),
-    "call-redirect": (_CALL, ("connection", "info"), None),
-    "call-update": (_CALL, ("connection", "info"), None),
-    "route-lookup": (_NET, ("info",), None),
-    "media-start": (_NET, ("start",), None),
-    "media-update": (_NET, ("info",), None),
-    "media-end": (_NET, ("end",), None),
-    "dialog-start": (_CALL, ("start",), None),
-    "dialog-end": (_CALL, ("end",), None),
-    "admin-login": (_AUTH, ("start",), None),
-    "admin-logout": (_AUTH, ("end",), "success"),
-    "config-change": (("configuration",), ("change",), "success"),
-    "admin-action": (("configuration",), ("info",), None),
-    "alarm-raise": (("host",), ("info",), None),
-    "alarm-clear": (("host",), ("info",), None),
-    "system-start": (("host",), ("start",), "success"),
-    "system-stop": (("host",), ("end",), "success"),
-    "tls-handshake": (_NET, ("connection",), None),
-    "connection": (_NET, ("connection",), None),
-    "service-failure": (_NET, ("connection",), "failure"),
-    "flood-block": (_IDS, ("denied",), "success"),
-    "deny-list": (_IDS, ("denied",), "success"),
-    "security-alert": (("intrusion_detection",), ("info",), None),
-    "conference-start": (("session",), ("start",), None),
-    "conference-end": (("session",), ("end",), None),
-    "conference-join": (("session",), ("start",), None),
-    "conference-leave": (("session",), ("end",), None),
-    "license-limit": (_NET, ("info",), "failure"),
-    "diagnostic": ((), ("info",), None),
-}
+# action -> (category, type, default outcome): the schema's table, so every parser agrees
+KINDS = CATEGORISATION
 _OUTCOME_TYPE = {
     ("sip-register", "success"): "allowed", ("sip-register", "failure"): "denied",
     ("sip-unregister", "success"): "end", ("sip-unregister", "failure"): "denied",

@@ -6,7 +6,7 @@ A parser maps its vendor's event names onto these actions; the vendor's own name
 The table is rendered into `mappings/fields.md`.
 """
 
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 ACTIONS: dict[str, str] = {
     # Signalling and registration
@@ -33,22 +33,29 @@ ACTIONS: dict[str, str] = {
     "admin-logout": "A management session ended.",
     "config-change": "Configuration was changed, added, removed or loaded.",
     "admin-action": "Another management action: reset, software upgrade, file upload, backup, restore.",
+    # Users of the service (cloud and client sign-ins, accounts, content)
+    "user-login": "A user signed in to a UC client, portal or cloud service (see outcome).",
+    "user-logout": "A user signed out or a user session ended.",
+    "account-change": "A user account, role, licence assignment or group membership was created, changed or removed.",
+    "recording": "A call or meeting recording was started, stopped, made available, downloaded or deleted.",
+    "chat-message": "A chat message or file was sent, edited or deleted (metadata only).",
     # System and security
     "alarm-raise": "The appliance raised an alarm.",
     "alarm-clear": "An alarm was lowered or acknowledged.",
     "system-start": "The appliance or a service started or restarted.",
     "system-stop": "The appliance or a service stopped.",
     "tls-handshake": "A TLS negotiation happened (failures carry outcome failure).",
+    "certificate": "A certificate or key was loaded, rejected, expiring or expired.",
     "connection": "A transport connection was opened, closed or failed.",
     "service-failure": "Communication with a dependent server (DNS, LDAP, neighbour) failed.",
     "flood-block": "A source was blocked or throttled for flooding (DoS protection).",
-    "deny-list": "A source was added to or matched a deny list.",
+    "deny-list": "A source was added to, matched or removed from a deny list (`event.type` says which).",
     "security-alert": "The appliance itself reported a potential attack.",
     "conference-start": "A conference or meeting started.",
     "conference-end": "A conference or meeting ended.",
     "conference-join": "A participant joined a conference.",
     "conference-leave": "A participant left a conference.",
-    "license-limit": "A licence or capacity limit was reached.",
+    "license-limit": "A licence, capacity or resource limit (sessions, bandwidth, CPU, memory) was reached.",
     "diagnostic": "Diagnostic or debug detail with no security meaning on its own.",
     # Owned by the pipeline
     "pipeline-error": "The agent could not parse or validate a record; `event.original` holds it.",
@@ -59,7 +66,8 @@ EventAction = Literal[
     "call-attempt", "call-start", "call-end", "call-reject", "call-redirect", "call-update",
     "route-lookup", "media-start", "media-update", "media-end", "dialog-start", "dialog-end",
     "admin-login", "admin-logout", "config-change", "admin-action",
-    "alarm-raise", "alarm-clear", "system-start", "system-stop", "tls-handshake", "connection",
+    "user-login", "user-logout", "account-change", "recording", "chat-message",
+    "alarm-raise", "alarm-clear", "system-start", "system-stop", "tls-handshake", "certificate", "connection",
     "service-failure", "flood-block", "deny-list", "security-alert",
     "conference-start", "conference-end", "conference-join", "conference-leave", "license-limit",
     "diagnostic", "pipeline-error",
@@ -68,3 +76,69 @@ EventAction = Literal[
 # The Literal is what mypy and pydantic check; the table is what people read. Keep them one list.
 if set(get_args(EventAction)) != set(ACTIONS):  # pragma: no cover - import-time guard
     raise RuntimeError("ucsiem.schema.actions: EventAction and ACTIONS disagree")
+
+
+class Categorisation(NamedTuple):
+    """The ECS `event.category`/`event.type` an action gets by default, and its outcome when the log line
+    leaves it unsaid. Parsers start from this and refine (`allowed`/`denied`, `user`, `deletion`...)."""
+
+    category: tuple[str, ...]
+    type: tuple[str, ...]
+    outcome: str | None
+
+
+_NET = ("network",)
+_CALL = ("network", "session")
+_AUTH = ("authentication",)
+_IDS = ("network", "intrusion_detection")
+_IAM = ("iam",)
+
+CATEGORISATION: dict[str, Categorisation] = {name: Categorisation(*spec) for name, spec in {
+    "sip-register": (_NET, ("protocol",), None),
+    "sip-unregister": (_NET, ("protocol",), None),
+    "sip-auth": (_AUTH, ("start",), None),
+    "sip-message": (_NET, ("protocol",), None),
+    "sip-message-reject": (_NET, ("protocol", "denied"), "failure"),
+    "call-attempt": (_CALL, ("connection", "start"), None),
+    "call-start": (_CALL, ("connection", "start"), "success"),
+    "call-end": (_CALL, ("connection", "end"), None),
+    "call-reject": (_CALL, ("connection", "denied"), "failure"),
+    "call-redirect": (_CALL, ("connection", "info"), None),
+    "call-update": (_CALL, ("connection", "info"), None),
+    "route-lookup": (_NET, ("info",), None),
+    "media-start": (_NET, ("start",), None),
+    "media-update": (_NET, ("info",), None),
+    "media-end": (_NET, ("end",), None),
+    "dialog-start": (_CALL, ("start",), None),
+    "dialog-end": (_CALL, ("end",), None),
+    "admin-login": (_AUTH, ("start",), None),
+    "admin-logout": (_AUTH, ("end",), "success"),
+    "config-change": (("configuration",), ("change",), "success"),
+    "admin-action": (("configuration",), ("info",), None),
+    "user-login": (_AUTH, ("start",), None),
+    "user-logout": (_AUTH, ("end",), "success"),
+    "account-change": (_IAM, ("user", "change"), "success"),
+    "recording": (("file",), ("info",), None),
+    "chat-message": (("network",), ("info",), None),
+    "alarm-raise": (("host",), ("info",), None),
+    "alarm-clear": (("host",), ("info",), None),
+    "system-start": (("host",), ("start",), "success"),
+    "system-stop": (("host",), ("end",), "success"),
+    "tls-handshake": (_NET, ("connection",), None),
+    "certificate": (("configuration", "network"), ("info",), None),
+    "connection": (_NET, ("connection",), None),
+    "service-failure": (_NET, ("connection",), "failure"),
+    "flood-block": (_IDS, ("denied",), "success"),
+    "deny-list": (_IDS, ("denied",), "success"),
+    "security-alert": (("intrusion_detection",), ("info",), None),
+    "conference-start": (("session",), ("start",), None),
+    "conference-end": (("session",), ("end",), None),
+    "conference-join": (("session",), ("start",), None),
+    "conference-leave": (("session",), ("end",), None),
+    "license-limit": (_NET, ("info",), "failure"),
+    "diagnostic": ((), ("info",), None),
+    "pipeline-error": ((), ("error",), "failure"),
+}.items()}
+
+if set(CATEGORISATION) != set(ACTIONS):  # pragma: no cover - import-time guard
+    raise RuntimeError("ucsiem.schema.actions: CATEGORISATION does not cover every action")
