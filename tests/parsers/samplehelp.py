@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import random
-import time
 from pathlib import Path
 
 from ucsiem.errors import ParseError
@@ -21,16 +20,17 @@ def builtin_parser(parser_id: str) -> ParserSpec:
     return spec
 
 
-def sample_files(product: str) -> list[Path]:
+def sample_files(product: str, pattern: str = "*.log") -> list[Path]:
     folder = SHARED_SAMPLES / product
     assert folder.is_dir(), f"{folder} is missing: the tests expect shared/ beside the repository"
-    files = sorted(folder.glob("*.log"))
-    assert files, f"no *.log in {folder}"
+    files = sorted(folder.glob(pattern))
+    assert files, f"no {pattern} in {folder}"
     return files
 
 
-def sample_lines(product: str) -> list[str]:
-    return [line for p in sample_files(product) for line in p.read_text(encoding="utf-8").splitlines() if line]
+def sample_lines(product: str, pattern: str = "*.log") -> list[str]:
+    return [line for p in sample_files(product, pattern)
+            for line in p.read_text(encoding="utf-8").splitlines() if line]
 
 
 def mutated(seeds: list[str], alphabet: str, seed: int, count: int = 2000) -> list[str]:
@@ -46,9 +46,9 @@ def mutated(seeds: list[str], alphabet: str, seed: int, count: int = 2000) -> li
 
 
 def assert_only_parse_error(parser: ParserSpec, inputs: list[str], ctx: ParseContext) -> None:
-    """Only ParseError escapes, and no input takes a backtracking-sized time (a hang guard, not a benchmark)."""
+    """Only ParseError escapes `parse`. (Backtracking is checked statically in test_regex_safety.py; a
+    hang is caught by the suite's per-test timeout.)"""
     for text in inputs:
-        started = time.perf_counter()
         with contextlib.suppress(ParseError):
-            parser.parse(RawRecord(text), ctx)
-        assert time.perf_counter() - started < 2.0, text[:80]
+            events = parser.parse(RawRecord(text), ctx)
+            assert isinstance(events, list), text[:80]
