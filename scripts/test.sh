@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: venv, install, lint, types, schema drift, the real Kafka
-# and Elasticsearch on loopback (scripts/services.sh: fetched from Maven Central, cached), tests.
+# The whole test suite on a fresh machine: venv, install, lint, types, schema drift, the Debian packages
+# the end-to-end tests drive (scripts/system-packages.sh: Kamailio, SIPp), the real Kafka and
+# Elasticsearch on loopback (scripts/services.sh: fetched from Maven Central, cached), tests.
 # Set UCSIEM_KEEP_SERVICES=1 to leave the services running afterwards (faster reruns).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ fi
 echo "== ruff";    .venv/bin/ruff check .
 echo "== mypy";    .venv/bin/mypy
 echo "== mappings drift"; .venv/bin/ucsiem mappings check
+echo "== system packages"; bash scripts/system-packages.sh
 echo "== services"; bash scripts/services.sh start kafka es
 if [ -z "${UCSIEM_KEEP_SERVICES:-}" ]; then
     trap 'bash scripts/services.sh stop kafka es >/dev/null 2>&1 || true' EXIT

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Debian packages the test suite drives as real software (nothing here is needed to run the agent):
+#   kamailio, sip-tester   the Kamailio + SIPp end-to-end test (tests/e2e/test_kamailio_sipp.py)
+# Installs what is missing (as root, through apt-get); the tests start their own instances on
+# 127.0.0.1 with their own configuration and ports, so a packaged service left running does not matter.
+set -euo pipefail
+
+# command -> Debian package
+declare -A NEEDED=([kamailio]=kamailio [sipp]=sip-tester)
+
+missing=()
+for cmd in "${!NEEDED[@]}"; do
+    if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then
+        missing+=("${NEEDED[$cmd]}")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "system-packages: missing ${missing[*]}; run as root: apt-get install ${missing[*]}" >&2
+    exit 1
+fi
+echo "system-packages: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# policy-rc.d 101: do not start the packaged services (we run our own instances)
+policy=/usr/sbin/policy-rc.d
+created_policy=
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && created_policy=1
+fi
+trap '[ -n "$created_policy" ] && rm -f "$policy"' EXIT
+apt-get update -qq || echo "system-packages: apt-get update failed; trying the cached lists" >&2
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
