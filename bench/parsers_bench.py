@@ -18,10 +18,9 @@ import statistics
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from run_bench import DATA, measure
-
+from bench.run_bench import DATA, measure
 from ucsiem.goldens import find_cases
 from ucsiem.parsing.registry import load_registry
 
