@@ -147,6 +147,11 @@ def _tls(d: Draft, msg: str, body: Body) -> bool:
         d.set("tls-handshake", "failure")
         return True
     low = msg.lower()
+    if low.startswith("tls") and ("unable to load certificate" in low or "unable to load private key" in low):
+        # the TLS domain's own certificate or key: no handshake can happen with it
+        d.reason = msg[:256]
+        d.set("certificate", "failure")
+        return True
     if "certificate verification failed" in low:
         d.reason = "certificate verification failed"
         d.set("tls-handshake", "failure")
