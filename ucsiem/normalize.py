@@ -173,8 +173,11 @@ def _related(event: ParsedEvent) -> dict[str, list[str]]:
     media = (event.get("uc") or {}).get("media")
     if media:
         ips.extend(v for v in (media.get("local_ip"), media.get("remote_ip")) if v)
-    if (user := event.get("user")) and (name := user.get("name")):
-        users.insert(0, name)
+    if user := event.get("user"):
+        if (target := user.get("target")) and (name := target.get("name") or target.get("email")):
+            users.insert(0, name)
+        if name := user.get("name") or user.get("email"):
+            users.insert(0, name)
     out: dict[str, list[str]] = {}
     if ips:
         out["ip"] = list(dict.fromkeys(ips))

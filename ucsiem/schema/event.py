@@ -110,19 +110,55 @@ class Network(Schema):
     direction: Literal["inbound", "outbound", "internal", "external", "unknown"] | None = None
 
 
+class TargetUser(Schema):
+    name: str | None = Field(None, description="Account name of the user acted upon.")
+    domain: str | None = None
+    id: str | None = None
+    email: str | None = None
+    full_name: str | None = None
+
+
 class User(Schema):
     name: str | None = Field(None, description="Account name.")
     domain: str | None = Field(None, description="Account domain.")
     id: str | None = Field(None, description="Account id.")
     email: str | None = Field(None, description="E-mail address.")
     full_name: str | None = Field(None, description="Display name.")
+    roles: list[str] | None = Field(None, description="Roles of the account at the time of the event.")
+    target: TargetUser | None = Field(None, description="The account an administrator or a change acted on.")
+
+
+class Organization(Schema):
+    id: str | None = Field(None, description="Tenant, organisation or account id of a cloud service.")
+    name: str | None = None
 
 
 class Url(Schema):
     original: str | None = Field(None, description="URL or URI as logged.")
     scheme: str | None = None
     domain: str | None = None
+    port: Port | None = None
     path: str | None = None
+    query: str | None = Field(None, description="Query string, without the `?`.")
+
+
+class HttpRequest(Schema):
+    method: str | None = Field(None, description="HTTP method, upper case as logged.")
+    referrer: str | None = None
+    bytes: int | None = Field(None, ge=0, description="Size of the request in bytes.")
+
+
+class HttpResponse(Schema):
+    status_code: int | None = Field(None, ge=0, le=999)
+    bytes: int | None = Field(None, ge=0, description="Size of the response in bytes.")
+
+
+class Http(Schema):
+    """Web access to a UC service: reverse proxies, web bridges, admin portals."""
+
+    request: HttpRequest | None = None
+    response: HttpResponse | None = None
+    version: str | None = Field(None, description="HTTP version (1.1, 2).")
 
 
 class UserAgent(Schema):
@@ -196,6 +232,7 @@ class Agent(Schema):
 class Process(Schema):
     name: str | None = Field(None, description="Process or program that logged the record.")
     pid: int | None = None
+    command_line: str | None = Field(None, description="Command run (admin CLI audit lines).")
 
 
 class Error(Schema):
@@ -315,6 +352,8 @@ class UCEvent(Schema):
     network: Network | None = None
     user: User | None = None
     url: Url | None = None
+    http: Http | None = None
+    organization: Organization | None = None
     user_agent: UserAgent | None = None
     tls: Tls | None = None
     related: Related | None = None
