@@ -1,0 +1,134 @@
+"""Reading the SIP values of a record: start line, name-addr, `;`-parameters, peer, auth schemes.
+
+`ms-diagnostics: 1010; reason ="Certificate trust ... established";ErrorType="...";source="sip.example.com"`
+and `Direction: incoming;source="internal edge";destination="external edge"` and `Data: domain =" x "`
+share one grammar: `;`-separated `name = value` pairs, values optionally quoted, blanks around `=` and
+inside quotes allowed. The scanner is a single left-to-right pass (linear on any input).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ucsiem.errors import ParseError
+from ucsiem.parsing.helpers import canonical_ip
+
+MAX_PARAMS = 32
+MAX_SCAN = 8192  # characters of one value that are scanned for parameters
+
+
+def params(text: str) -> tuple[str, dict[str, str]]:
+    """`head; a ="x y"; b=z` -> ("head", {"a": "x y", "b": "z"}): first segment, then named pairs (keys
+    lower case, first one wins, values trimmed of quotes and blanks)."""
+    text = text[:MAX_SCAN]
+    segments: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+            current.append(char)
+        elif char == ";" and not quoted:
+            segments.append("".join(current))
+            current = []
+            if len(segments) > MAX_PARAMS:
+                break
+        else:
+            current.append(char)
+    segments.append("".join(current))
+    head = segments[0].strip()
+    out: dict[str, str] = {}
+    for segment in segments[1:]:
+        name, eq, value = segment.partition("=")
+        key = name.strip().lower()
+        if not key:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+            value = value[1:-1]
+        out.setdefault(key, value.strip() if eq else "")
+    return head, out
+
+
+def name_addr(value: str) -> tuple[str, str | None]:
+    """`"Bob" <sip:bob@example.com>;tag=1` -> ("sip:bob@example.com", "1")."""
+    lt = value.find("<")
+    if lt >= 0:
+        gt = value.find(">", lt)
+        if gt < 0:
+            return value[lt + 1:].strip(), None
+        uri, rest = value[lt + 1:gt].strip(), value[gt + 1:]
+    else:
+        uri, _, rest = value.partition(";")
+        uri, rest = uri.strip(), ";" + rest
+    _, found = params(rest)
+    return uri, (found.get("tag") or None)
+
+
+def start_line(text: str) -> dict[str, Any]:
+    """`INVITE sip:x@example.com SIP/2.0` -> method, request_uri; `SIP/2.0 403 Forbidden` -> status, reason.
+    Anything else -> {} (the caller decides whether that is an error)."""
+    out: dict[str, Any] = {}
+    parts = text.split(None, 2)
+    if not parts:
+        return out
+    if parts[0].upper().startswith("SIP/"):
+        if len(parts) >= 2 and len(parts[1]) == 3 and parts[1].isascii() and parts[1].isdigit():
+            out["status_code"] = int(parts[1])
+            if len(parts) == 3:
+                out["reason_phrase"] = parts[2].strip()
+    elif (len(parts) == 3 and parts[2].upper().startswith("SIP/") and parts[0].isascii() and parts[0].isalpha()
+          and len(parts[0]) <= 32):
+        out["method"] = parts[0].upper()
+        out["request_uri"] = parts[1]
+    return out
+
+
+def cseq_method(cseq: str) -> str | None:
+    parts = cseq.split()
+    if len(parts) == 2 and parts[1].isascii() and parts[1].isalpha() and len(parts[1]) <= 32:
+        return parts[1].upper()
+    return None
+
+
+def peer_endpoint(peer: str) -> dict[str, Any]:
+    """`host:port`, `[v6]:port`, `ip:port` -> {address, port, ip | domain}. A bad port is a bad record."""
+    value = peer.strip()
+    host, port_text = value, ""
+    if value.startswith("["):
+        close = value.find("]")
+        if close > 0:
+            host, rest = value[1:close], value[close + 1:]
+            port_text = rest[1:] if rest.startswith(":") else ""
+    elif value.count(":") == 1:
+        host, _, port_text = value.partition(":")
+    host = host.strip()
+    endpoint: dict[str, Any] = {"address": host}
+    if port_text:
+        if not (port_text.isascii() and port_text.isdigit() and len(port_text) <= 5 and int(port_text) <= 65535):
+            raise ParseError("bad_field", f"Peer port is not a port: {peer[:64]!r}")
+        endpoint["port"] = int(port_text)
+    ip = canonical_ip(host) if host else None
+    if ip is not None:
+        endpoint["ip"] = ip
+    elif host:
+        endpoint["domain"] = host.lower()
+    return endpoint
+
+
+def via_transport(via: str) -> str | None:
+    """`SIP/2.0/TLS 192.0.2.1:5061;branch=...` -> `TLS`."""
+    proto = via.split(None, 1)[0] if via.strip() else ""
+    if proto.upper().startswith("SIP/"):
+        word = proto.rpartition("/")[2].upper()
+        if word.isascii() and word.isalpha() and len(word) <= 8:
+            return word
+    return None
+
+
+def auth_scheme(value: str) -> str | None:
+    """`NTLM qop="auth", realm=...` -> `NTLM`; `TLS-DSK ...`, `Kerberos ...`, `Digest ...`."""
+    word = value.strip().split(None, 1)[0] if value.strip() else ""
+    if word and len(word) <= 32 and all(c.isalnum() or c == "-" for c in word):
+        return word
+    return None

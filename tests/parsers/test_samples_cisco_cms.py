@@ -1,0 +1,148 @@
+"""The cisco_cms parser on the published Cisco Meeting Server lines (`shared/samples/cisco_cms/`).
+
+The samples are copied from Cisco TAC documents (three presentation forms: syslog with a year-less
+time, syslog with an ISO time, the web admin event log view). Every line must become a normal event;
+the security-relevant ones must carry the right action, outcome and ids.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
+from ucsiem.errors import ParseError
+from ucsiem.goldens import run_case_events
+from ucsiem.parsing.contract import ParseContext, RawRecord
+
+PARSER = builtin_parser("cisco_cms")
+Event = dict[str, Any]
+CTX = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
+
+
+def _sample_files() -> list[Path]:
+    return sample_files("cisco_cms")
+
+
+@pytest.fixture(scope="module")
+def events() -> list[Event]:
+    return [e for path in _sample_files() for e in run_case_events(PARSER, path)]
+
+
+@pytest.mark.parametrize("path", _sample_files(), ids=lambda p: p.name)
+def test_every_sample_record_is_an_event(path: Path) -> None:
+    found = run_case_events(PARSER, path)
+    errors = [(e["log.offset"], e.get("error.message")) for e in found if e.get("event.kind") == "pipeline_error"]
+    assert not errors
+    assert len(found) == len([line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()])
+
+
+def test_security_relevant_actions(events: list[Event]) -> None:
+    """The exact sequence of non-diagnostic actions, in file order."""
+    found = [(e["event.action"], e.get("event.outcome")) for e in events if e["event.action"] != "diagnostic"]
+    assert found == [
+        ("conference-join", None),            # WebApp Audit: join call
+        ("account-change", "success"),        # created guest account
+        ("license-limit", "failure"),         # unable to apply logo -- no license
+        ("conference-start", None),           # conference <guid> named "9999"
+        ("call-attempt", None),               # call 11: allocated for guest (web app)
+        ("conference-join", None),            # participant joined space
+        ("call-end", None),                   # call 11: tearing down
+        ("conference-leave", None),           # participant left space
+        ("account-change", "success"),        # destroying guest account
+        ("call-attempt", None),               # call 38: incoming encrypted SIP call
+        ("conference-join", None),
+        ("conference-join", None),
+        ("call-attempt", None),               # call 40: incoming encrypted SIP call
+        ("call-end", "success"),              # call 40: ending; remote SIP teardown - connected for 0:14
+    ]
+
+
+def test_call_legs(events: list[Event]) -> None:
+    incoming = next(e for e in events if e["event.action"] == "call-attempt" and e.get("uc.call.id") == "38")
+    assert (incoming["uc.call.caller"], incoming["uc.call.callee"]) == (
+        "sip:2000@steven.lab", "sip:guestpin.space@acano.steven.lab")
+    assert (incoming["source.user.name"], incoming["destination.user.name"]) == ("2000", "guestpin.space")
+    assert incoming["uc.call.direction"] == "inbound" and incoming["uc.vendor.encrypted"] is True
+    assert incoming["@timestamp"] == "2017-02-21T17:48:54.809000Z"  # event log view, naive time in UTC
+    end = next(e for e in events if e["event.action"] == "call-end" and e.get("uc.call.id") == "40")
+    assert end["uc.call.disconnect_cause"] == "remote SIP teardown"
+    assert (end["uc.call.duration"], end["event.duration"]) == (14.0, 14_000_000_000)
+    web = next(e for e in events if e["event.action"] == "call-attempt" and e.get("uc.call.id") == "11")
+    assert (web["user.name"], web["user.full_name"], web["uc.vendor.client"]) == (
+        "guest1573064743", "Thomas", "Firefox")
+
+
+def test_conference_ids(events: list[Event]) -> None:
+    start = next(e for e in events if e["event.action"] == "conference-start")
+    assert (start["uc.conference.id"], start["uc.conference.name"]) == ("db0fafc3-ad47-43bd-bcbd-47886416451b", "9999")
+    joins = [e for e in events if e["event.action"] == "conference-join" and "uc.vendor.space_id" in e]
+    assert [(e["uc.conference.participant"], e["uc.conference.name"]) for e in joins] == [
+        ("guest1573064743", "9999"), ("2000@steven.lab", "Guest/Host PIN"), ("1060@steven.lab", "Guest/Host PIN")]
+    leave = next(e for e in events if e["event.action"] == "conference-leave")
+    assert leave["uc.vendor.space_id"] == "58ef98d1-5181-4e63-a386-4b60597be7e4"
+    jwt = next(e for e in events if str(e.get("message", "")).startswith("WebSocket : Got authenticated JWT"))
+    assert (jwt["uc.call.leg_id"], jwt["user.name"]) == ("fcfe42f4-ac94-4ab2-a14a-f4165ec960a7", "guest1573064743")
+
+
+def test_syslog_header_fields(events: list[Event]) -> None:
+    first = events[0]
+    assert (first["log.syslog.facility.name"], first["log.syslog.severity.name"]) == ("local0", "info")
+    assert (first["observer.hostname"], first["process.name"], first["log.level"]) == ("CMS", "client_backend", "info")
+    assert first["@timestamp"] == "2024-02-23T09:02:21.588000Z"  # year from the reference time
+    postgres = next(e for e in events if e.get("process.name") == "postgres")
+    assert postgres["process.pid"] == 54639
+    iso = [e for e in events if e.get("observer.hostname") == "cms01"]
+    assert [e["@timestamp"] for e in iso] == ["2024-03-05T16:50:25.736000Z", "2024-03-06T09:35:42.003000Z"]
+
+
+def test_mmp_audit_line_from_the_reference() -> None:
+    """The CMS 3.9 CLI audit line quoted in the reference (Cisco doc 221776), as published."""
+    line = ("2024-03-06T09:34:45.395 local0.info cms01 cli: User admin from 10.140.249.233:63290 issued command "
+            "< callbridge av1 enable>: permission granted")
+    event = PARSER.parse(RawRecord(line), CTX)[0]
+    assert (event["event"]["action"], event["event"]["outcome"]) == ("config-change", "success")
+    assert event["source"] == {"ip": "10.140.249.233", "port": 63290}
+    assert event["user"] == {"name": "admin"}
+    assert event["uc"]["vendor"]["command"] == "callbridge av1 enable"
+
+
+def test_not_cms_lines_are_parse_errors() -> None:
+    for line in ("Mar  5 10:15:02 pbx01 asterisk[2400]: NOTICE[2417]: chan_sip.c:1 in f: x",
+                 "2024-05-14T09:15:02.125+02:00 expc01 tvcs: Event=\"Registration Accepted\"",
+                 '{"time": "2024-01-01T00:00:00Z"}', "", "\x00\x00"):
+        with pytest.raises(ParseError):
+            PARSER.parse(RawRecord(line), CTX)
+
+
+def test_hostile_input_raises_only_parse_error() -> None:
+    """Mutated sample lines, 1 MB lines of each separator the parser splits on, truncations, U+FFFD."""
+    seeds = sample_lines("cisco_cms")
+    alphabet = "\"'()[]<>:;.,-/ 0123456789abcdefINFOcal\ufffd"
+    inputs = mutated(seeds, alphabet, 20240223)
+    inputs += [seed[:cut] for seed in seeds for cut in range(0, len(seed), 7)]
+    inputs += [seed.replace("e", "\ufffd") for seed in seeds]
+    mb = 1_000_000
+    head = "Feb 23 09:02:21.598 user.info cms01 host:server: INFO : "
+    for ch in " :\"'()[]<>-;,.@/":
+        inputs += [head + ch * mb, "Feb 23 09:02:21.598 user.info " + ch * mb, ch * mb]
+    inputs += [
+        head + "call 1: ending; " + " - " * (mb // 3),
+        head + 'participant "' + '" (' * (mb // 3),
+        head + "conference " + "0" * mb,
+        head + 'call 1: incoming SIP call from "' + '"' * mb,
+        head + "call 1: allocated for " + "x / " * (mb // 4) + " conference participation",
+        "Feb 23 09:02:21.598 local0.info cms01 client_backend: INFO : WebApp Audit : Session: "
+        + "a77d94b1-ba12-4e4e-8f3e-86b3e9c1de8f : Participant " + "(" * mb,
+        "Feb 23 09:02:21.599 local7.info cms01 wb3_frontend: ["
+        + "a:b, " * (mb // 5) + "] 192.0.2.1 - - [x] status 200",
+        "Feb 23 09:02:21.599 local7.info cms01 wb3_frontend: 192.0.2.1 - - [x] status 200 \"GET /"
+        + "a" * mb + ' HTTP/1.1" http_user_agent "' + '"' * mb,
+        "2024-03-06T09:34:45.395 local0.info cms01 cli: User " + " from " * (mb // 6) + " issued command <",
+        "2017-02-21  17:48:54.809  Info " + " " * mb + "x",
+        "<" + "1" * mb + ">",
+    ]
+    assert_only_parse_error(PARSER, inputs, CTX)
