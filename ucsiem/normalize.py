@@ -166,6 +166,8 @@ def _related(event: ParsedEvent) -> dict[str, list[str]]:
         if endpoint:
             if ip := endpoint.get("ip"):
                 ips.append(ip)
+            if (nat := endpoint.get("nat")) and (ip := nat.get("ip")):
+                ips.append(ip)
             if (user := endpoint.get("user")) and (name := user.get("name")):
                 users.append(name)
     observer = event.get("observer") or {}

@@ -72,6 +72,8 @@ class Event(Schema):
     reason: str | None = Field(None, description="Why the event happened (rejection reason, cause).")
     severity: int | None = Field(None, description="Numeric severity as the source gives it.")
     duration: int | None = Field(None, ge=0, description="Duration in nanoseconds.")
+    start: UtcTime | None = Field(None, description="When the activity (call, session, meeting) began.")
+    end: UtcTime | None = Field(None, description="When the activity ended.")
     dataset: str | None = Field(None, description="`<vendor>.<product>` of the parser (set by the pipeline).")
     module: str | None = Field(None, description="Vendor module of the parser (set by the pipeline).")
     provider: str | None = Field(None, description="Sub-source inside the product (process, log name).")
@@ -86,9 +88,15 @@ class EndpointUser(Schema):
     domain: str | None = Field(None, description="Domain part of the endpoint's URI.")
 
 
+class Nat(Schema):
+    ip: IP | None = Field(None, description="The address after NAT: the public (reflexive) address of a client.")
+    port: Port | None = None
+
+
 class Endpoint(Schema):
     ip: IP | None = Field(None, description="IP address.")
     port: Port | None = Field(None, description="Transport port.")
+    nat: Nat | None = None
     address: str | None = Field(None, description="Address as the source wrote it (IP, name or URI).")
     domain: str | None = Field(None, description="Domain name.")
     user: EndpointUser | None = None
@@ -295,9 +303,11 @@ class Media(Schema):
     packets_out: int | None = None
     packets_lost_local: int | None = None
     packets_lost_remote: int | None = None
+    packet_loss_rate: float | None = Field(None, ge=0, description="Lost packets as a fraction (0.01 = 1 %).")
     jitter_ms: float | None = None
     delay_ms: float | None = None
     mos: float | None = None
+    mos_degradation: float | None = Field(None, description="Loss of MOS points against the ideal (Teams).")
     r_factor: float | None = None
 
 
