@@ -1,0 +1,101 @@
+"""Media of a segment: network addresses of both ends and quality figures per stream.
+
+A segment holds `media` (one per negotiated media: `main-audio`, `main-video`, screen sharing...),
+each with `callerNetwork`/`calleeNetwork` (networkInfo) and `streams` (mediaStream, one per
+direction). The primary media (the first audio one, else the first) fills `uc.media.*` and the
+endpoint addresses; every stream's figures are kept, as Graph names them, in
+`uc.vendor.<label>.<streamDirection>.<property>`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .values import duration_seconds, ip, objects, port, scalar, sub, text
+
+MAX_MEDIA = 8
+MAX_STREAMS = 8
+# mediaStream properties kept in uc.vendor (durations as written, e.g. "PT0.016S").
+STREAM_FIELDS = (
+    "audioCodec", "videoCodec", "averageJitter", "maxJitter", "averagePacketLossRate", "maxPacketLossRate",
+    "averageRoundTripTime", "maxRoundTripTime", "averageAudioDegradation", "averageAudioNetworkJitter",
+    "maxAudioNetworkJitter", "averageRatioOfConcealedSamples", "maxRatioOfConcealedSamples",
+    "averageBandwidthEstimate", "packetUtilization", "postForwardErrorCorrectionPacketLossRate",
+    "averageVideoFrameLossPercentage", "averageVideoPacketLossRate", "averageFreezeDuration",
+    "wasMediaBypassed", "isAudioForwardErrorCorrectionUsed",
+)
+# networkInfo properties kept in uc.vendor (the endpoint's own address/port go to source/destination).
+NETWORK_FIELDS = ("subnet", "connectionType", "networkTransportProtocol", "relayPort", "dnsSuffix",
+                  "basicServiceSetIdentifier", "macAddress", "linkSpeed", "wifiBand", "wifiSignalStrength")
+NETWORK_IPS = ("reflexiveIPAddress", "relayIPAddress")
+_UNSET_CODECS = {"unknown", "invalid", "unknownFutureValue"}
+
+
+def media_type(label: str | None) -> str | None:
+    """`main-audio` -> audio, `applicationsharing-video` -> video; other labels as written."""
+    if not label:
+        return None
+    low = label.lower()
+    for kind in ("audio", "video", "data"):
+        if kind in low:
+            return kind
+    return label
+
+
+def primary(media: list[dict[str, Any]]) -> dict[str, Any]:
+    for item in media:
+        if "audio" in (text(item, "label") or "").lower():
+            return item
+    return media[0] if media else {}
+
+
+def endpoint_address(network: dict[str, Any]) -> dict[str, Any]:
+    """`source`/`destination` address of one end: the media endpoint's own IP and port."""
+    return {"ip": ip(network, "ipAddress"), "port": port(network, "port")}
+
+
+def network_vendor(network: dict[str, Any], prefix: str, vendor: dict[str, Any]) -> None:
+    raw = text(network, "ipAddress")
+    if raw is not None and ip(network, "ipAddress") is None:  # not an address: kept, never in an ip field
+        vendor[f"{prefix}.ipAddress"] = raw
+    for key in NETWORK_IPS:
+        if (value := ip(network, key)) is not None:
+            vendor[f"{prefix}.{key}"] = value
+    for key in NETWORK_FIELDS:
+        if (item := scalar(network, key)) is not None:
+            vendor[f"{prefix}.{key}"] = item
+
+
+def transport(network: dict[str, Any]) -> str | None:
+    proto = (text(network, "networkTransportProtocol") or "").lower()
+    return proto if proto in ("udp", "tcp") else None
+
+
+def quality(segment: dict[str, Any], vendor: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(uc.media, callerNetwork, calleeNetwork) of a segment; stream figures into `vendor`."""
+    media = objects(segment, "media", MAX_MEDIA)
+    main = primary(media)
+    for index, item in enumerate(media):
+        label = (text(item, "label") or f"media{index}")[:64]
+        for s_index, stream in enumerate(objects(item, "streams", MAX_STREAMS)):
+            direction = (text(stream, "streamDirection") or f"stream{s_index}")[:64]
+            for key in STREAM_FIELDS:
+                if (value := scalar(stream, key)) is not None:
+                    vendor[f"{label}.{direction}.{key}"] = value
+    figures: dict[str, Any] = {"type": media_type(text(main, "label"))}
+    streams = objects(main, "streams", MAX_STREAMS)
+    # One figure per segment: the worse direction (jitter and round trip are "lower is better").
+    jitters = [j for s in streams if (j := duration_seconds(s.get("averageJitter"))) is not None]
+    trips = [t for s in streams if (t := duration_seconds(s.get("averageRoundTripTime"))) is not None]
+    if jitters:
+        figures["jitter_ms"] = round(max(jitters) * 1000, 3)
+    if trips:
+        figures["delay_ms"] = round(max(trips) * 1000, 3)
+    for stream in streams:
+        codec = text(stream, "audioCodec") or text(stream, "videoCodec")
+        if codec and codec not in _UNSET_CODECS:
+            figures["codec"] = codec
+            break
+    caller_net = sub(main, "callerNetwork") or next((n for m in media if (n := sub(m, "callerNetwork"))), {})
+    callee_net = sub(main, "calleeNetwork") or next((n for m in media if (n := sub(m, "calleeNetwork"))), {})
+    return figures, caller_net, callee_net

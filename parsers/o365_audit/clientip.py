@@ -1,0 +1,49 @@
+"""`ClientIP` as the unified audit log writes it: an address, maybe with a port, maybe bracketed.
+
+Seen forms (Elastic o365 fixtures, `test-ip-formats-events.json`): `192.0.2.1`, `192.0.2.1:12345`,
+`[192.0.2.1]:12345`, `2001:db8::1`, `[2001:db8::1]:12345`, `::ffff:192.0.2.1`, and host names
+(`client.example.com`, `localhost:12345`). An address goes to `source.ip` in canonical form, a port to
+`source.port`, a host name to `source.domain`; the text as written stays in `source.address`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ucsiem.parsing.helpers import canonical_ip
+
+MAX_ADDRESS = 255
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
+
+
+def _port(text: str) -> int | None:
+    if not text.isdigit() or len(text) > 5:
+        return None
+    value = int(text)
+    return value if value <= 65535 else None
+
+
+def _host(text: str) -> str | None:
+    return text if text and set(text) <= _HOST_CHARS and any(c.isalpha() for c in text) else None
+
+
+def client_endpoint(raw: str) -> dict[str, Any]:
+    """`[2001:db8::1]:443` -> {"address": ..., "ip": "2001:db8::1", "port": 443}."""
+    raw = raw.strip()[:MAX_ADDRESS]
+    host, port = raw, None
+    if raw.startswith("["):
+        close = raw.find("]")
+        if close > 0:
+            host, rest = raw[1:close], raw[close + 1:]
+            port = _port(rest[1:]) if rest.startswith(":") else None
+    elif raw.count(":") == 1:  # IPv4 or a host name with a port (IPv6 has at least two colons)
+        head, _, tail = raw.partition(":")
+        if (p := _port(tail)) is not None:
+            host, port = head, p
+    address = canonical_ip(host)
+    endpoint: dict[str, Any] = {"address": raw, "port": port}
+    if address is not None:
+        endpoint["ip"] = address
+    else:
+        endpoint["domain"] = _host(host)
+    return endpoint

@@ -1,0 +1,72 @@
+"""Microsoft Teams fields of the audit schema: members, meetings, extra properties.
+
+`Members` (`[{"UPN", "Role", "DisplayName"}]`) are the targets of membership operations. Role numbers
+follow the Purview Teams activities table (1 Member, 2 Owner, 3 Guest), which the Elastic fixtures
+bear out (the team's creator is added with Role 2); the Management Activity API schema page numbers
+them differently (0/1/2), so the number is also kept as written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .values import code, duration_ns, objects, text, utc_time
+
+MAX_MEMBERS = 200
+ROLES = {1: "Member", 2: "Owner", 3: "Guest"}
+MEETING_OPS = ("MeetingDetail", "MeetingParticipantDetail")
+
+
+def _label(person: dict[str, Any]) -> str | None:
+    return text(person, "UPN") or text(person, "DisplayName") or text(person, "UserObjectId")
+
+
+def _role(person: dict[str, Any]) -> str | None:
+    number = code(person, "Role")
+    if number is None:
+        return text(person, "Role")
+    return ROLES.get(number, str(number))
+
+
+def split_upn(upn: str | None) -> tuple[str | None, str | None]:
+    """`bob@example.com` -> ("bob", "example.com"); a name without '@' stays whole."""
+    if not upn:
+        return None, None
+    local, at, domain = upn.rpartition("@")
+    if not at or not local or not domain:
+        return upn, None
+    return local, domain
+
+
+def members(record: dict[str, Any], event: dict[str, Any], vendor: dict[str, Any]) -> None:
+    """Targets of MemberAdded/Removed/RoleChanged: all in `uc.vendor`, a single one also in
+    `destination.user` (the schema has no list of target users)."""
+    people = objects(record, "Members", MAX_MEMBERS)
+    if not people:
+        return
+    vendor["Members"] = [label for p in people if (label := _label(p))]
+    vendor["Members.Role"] = [role for p in people if (role := _role(p))]
+    vendor["Members.DisplayName"] = [name for p in people if (name := text(p, "DisplayName"))]
+    if len(people) == 1:
+        name, domain = split_upn(text(people[0], "UPN"))
+        event["destination"] = {"user": {"name": name, "domain": domain}}
+
+
+def meeting(operation: str, record: dict[str, Any], event: dict[str, Any], vendor: dict[str, Any]) -> None:
+    """MeetingDetail (a meeting ended) and MeetingParticipantDetail (someone attended it)."""
+    if operation == "MeetingDetail":
+        start, end = utc_time(record, "StartTime"), utc_time(record, "EndTime")
+        conference_id = text(record, "Id")
+        participant = role = None
+    else:
+        start, end = utc_time(record, "JoinTime"), utc_time(record, "LeaveTime")
+        conference_id = text(record, "MeetingDetailId")  # the Id of the meeting's MeetingDetail record
+        attendees = objects(record, "Attendees", MAX_MEMBERS)
+        participant = _label(attendees[0]) if attendees else None
+        role = _role(attendees[0]) if attendees else None
+        if len(attendees) > 1:
+            vendor["Attendees"] = [label for a in attendees if (label := _label(a))]
+    event["event"]["duration"] = duration_ns(start, end)
+    event["uc"]["conference"] = {"id": conference_id, "name": text(record, "ItemName"),
+                                 "participant": participant, "role": role}
+    event["url"] = {"original": text(record, "MeetingURL")}

@@ -1,0 +1,115 @@
+"""The o365_audit parser on real unified audit log records (`shared/samples/ms_teams/o365_audit_teams.jsonl`).
+
+The samples are Elastic's o365 fixture records from a test tenant (TeamCreated, MemberAdded twice,
+TeamsSessionStarted, and a TeamCreated copy with AppAccessContext). Each must become one event with
+the action, outcome, user and targets the operation calls for.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
+from ucsiem.goldens import run_case_events
+from ucsiem.normalize import Normalizer, RecordMeta
+from ucsiem.parsing.contract import ParseContext
+
+PARSER = builtin_parser("o365_audit")
+Event = dict[str, Any]
+
+
+def _sample_files() -> list[Path]:
+    return sample_files("ms_teams", "o365_audit_teams.jsonl")
+
+
+@pytest.fixture(scope="module")
+def events() -> list[Event]:
+    return [e for path in _sample_files() for e in run_case_events(PARSER, path)]
+
+
+def test_every_sample_record_is_one_event(events: list[Event]) -> None:
+    assert not [e.get("error.message") for e in events if e.get("event.kind") == "pipeline_error"]
+    assert len(events) == len(sample_lines("ms_teams", "o365_audit_teams.jsonl")) == 5
+    assert [(e["event.code"], e["event.action"], e["event.outcome"]) for e in events] == [
+        ("TeamCreated", "config-change", "success"),
+        ("MemberAdded", "account-change", "success"),
+        ("MemberAdded", "account-change", "success"),
+        ("TeamsSessionStarted", "user-login", "success"),
+        ("TeamCreated", "config-change", "success"),
+    ]
+    assert not [e for e in events if e["event.action"] == "diagnostic"]
+
+
+def test_time_is_utc_without_designator(events: list[Event]) -> None:
+    # CreationTime has no zone and is UTC by the API schema: the goldens' Europe/Paris must not apply
+    assert [e["@timestamp"] for e in events] == [
+        "2020-02-17T16:59:44Z", "2020-02-17T16:59:47Z", "2020-02-17T16:59:44Z", "2020-02-17T16:59:34Z",
+        "2020-02-17T16:59:44Z"]
+
+
+def test_users_and_targets(events: list[Event]) -> None:
+    created, added, owner, login, created_app = events
+    assert (login["user.email"], login["user.name"], login["user.domain"], login["user.id"]) == (
+        "bob@testsiem.onmicrosoft.com", "bob", "testsiem.onmicrosoft.com", "d0e0cfb0-284d-4b0a-83fe-dd543a1c1ed0")
+    assert login["event.category"] == ["authentication"] and "source.ip" not in login  # no ClientIP in samples
+    assert (created["user.name"], created["uc.vendor.TeamName"]) == ("Application", "SIEMTest")
+    assert "user.id" not in created  # UserKey is empty
+    assert added["uc.vendor.Members"] == ["david@testsiem.onmicrosoft.com", "chuck@testsiem.onmicrosoft.com",
+                                         "bob@testsiem.onmicrosoft.com", "alice@testsiem.onmicrosoft.com"]
+    assert added["uc.vendor.Members.Role"] == ["Member"] * 4 and "destination.user.name" not in added
+    assert (owner["destination.user.name"], owner["uc.vendor.Members.Role"]) == ("asr", ["Owner"])
+    assert created_app["uc.vendor.AppAccessContext.DeviceId"] == "Device123"
+
+
+@pytest.mark.parametrize(("client_ip", "ip", "port", "domain"), [
+    ("192.0.2.1", "192.0.2.1", None, None),
+    ("192.0.2.1:12345", "192.0.2.1", 12345, None),
+    ("[192.0.2.1]:12345", "192.0.2.1", 12345, None),
+    ("[192.0.2.1]", "192.0.2.1", None, None),
+    ("::ffff:192.0.2.1", "::ffff:192.0.2.1", None, None),
+    ("[::ffff:192.0.2.1]:12345", "::ffff:192.0.2.1", 12345, None),
+    ("[2001:db8::abcd]:12345", "2001:db8::abcd", 12345, None),
+    ("2001:DB8:0::abcd", "2001:db8::abcd", None, None),
+    ("[2001:db8::abcd]", "2001:db8::abcd", None, None),
+    ("localhost", None, None, "localhost"),
+    ("[localhost]:12345", None, 12345, "localhost"),
+    ("client.example.com:12345", None, 12345, "client.example.com"),
+    ("192.0.2.1:99999", None, None, None),
+    ("999.0.2.1", None, None, None),
+])
+def test_client_ip_forms(client_ip: str, ip: str | None, port: int | None, domain: str | None) -> None:
+    """The ClientIP forms of Elastic's `test-ip-formats-events.json`: canonical address and port."""
+    record = orjson.dumps({"CreationTime": "2020-02-17T17:12:03", "Id": "3be78a31-dbd3-4c2c-eaf9-08d7b3cc8226",
+                           "Operation": "TeamsSessionStarted", "RecordType": 25, "ClientIP": client_ip}).decode()
+    doc = orjson.loads(Normalizer(PARSER, host_name=None, agent_name=None).process(
+        record, RecordMeta("k", "p", 0), ParseContext(), datetime(2024, 6, 15, tzinfo=UTC))[0])
+    source = doc["source"]
+    assert (source.get("ip"), source.get("port"), source.get("domain"), source["address"]) == (
+        ip, port, domain, client_ip)
+
+
+def test_hostile_input_raises_only_parse_error() -> None:
+    ctx = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
+    seeds = sample_lines("ms_teams", "o365_audit_teams.jsonl")
+    inputs = mutated(seeds, '{}[]":,0123456789.-T@ \\nulltruefalse', 20240305)
+    inputs += [line[:n] for line in seeds for n in range(0, len(line), 37)]
+    mb = 1_000_000
+    head = '{"CreationTime":"2020-02-17T16:59:44","Id":"x","Operation":"MemberAdded",'
+    for char in '{}[]":,\\@':
+        inputs += [char * mb, head + '"ClientIP":"' + char * mb + '"}', head + '"Members":[' + char * mb + "]}"]
+    inputs += [
+        head + '"Members":[' + '{"UPN":"a@b","Role":"9999999999999"},' * 50000 + "{}]}",
+        head + '"ClientIP":"[' + ":" * 1000 + ']:1"}',
+        head + '"Extra":' + "[" * 200 + "]" * 200 + "}",
+        '{"CreationTime":"9999-12-31T23:59:59-05:00","Operation":"X"}',
+        '{"CreationTime":"2020-02-17T16:59:44","Operation":"MeetingDetail","StartTime":"x"}',
+        '{"CreationTime":"2020-02-17T16:59:44","Operation":"UserLoginFailed","ExtendedProperties":[{"Name":1}],'
+        '"LogonError":[]}',
+        "\ufffd" * 1000 + head + '"UserId":"\ufffd@\ufffd"}',
+    ]
+    assert_only_parse_error(PARSER, inputs, ctx)
