@@ -47,6 +47,17 @@ def test_single_folder_loader() -> None:
     assert load_plugin_folder(PLUGINS / "linetest").spec.id == "linetest"
 
 
+def test_folder_plugins_import_their_own_modules(tmp_path: Path) -> None:
+    # a plugin split into modules (`from . import x`, `from .x import y`) loads from any folder
+    folder = tmp_path / "split_plugin"
+    shutil.copytree(PLUGINS / "linetest", folder)
+    (folder / "helpers.py").write_text("NAME = 'split_plugin'\n")
+    init = (folder / "__init__.py").read_text().replace('id="linetest"', "id=helpers.NAME")
+    (folder / "__init__.py").write_text("from . import helpers\n" + init)
+    assert load_plugin_folder(folder).spec.id == "split_plugin"
+    assert load_registry([tmp_path], entry_point_plugins=False).get("split_plugin").spec.id == "split_plugin"
+
+
 def test_entry_point_plugins_are_discovered(tmp_path: Path) -> None:
     """A third-party distribution declaring `[ucsiem.parsers]` in its metadata is picked up."""
     import subprocess

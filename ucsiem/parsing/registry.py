@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import pkgutil
 import sys
+import types
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -135,12 +136,20 @@ def _folder_plugins(folder: Path, found: list[LoadedParser], problems: list[str]
             found.append(loaded)
 
 
+_USER_PACKAGE = "ucsiem_user_parsers"
+
+
 def _load_folder(child: Path, problems: list[str]) -> LoadedParser | None:
     init = child / "__init__.py"
     if not init.is_file():
         return None
     origin = str(child)
-    name = f"ucsiem_user_parsers.{child.name}"
+    name = f"{_USER_PACKAGE}.{child.name}"
+    if _USER_PACKAGE not in sys.modules:
+        # The folders' parent package must exist for `from . import x` inside a plugin to work.
+        parent = types.ModuleType(_USER_PACKAGE)
+        parent.__path__ = []
+        sys.modules[_USER_PACKAGE] = parent
     try:
         mod_spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(child)])
         if mod_spec is None or mod_spec.loader is None:
