@@ -220,20 +220,22 @@ def _users(msg: str, event: ParsedEvent) -> bool:
     m = _QUOTED_USER.fullmatch(msg)
     if m is not None:
         what, user = m.groups()
+        if what.endswith("guest account with user ID"):
+            # The Call Bridge creates or removes the guest account itself: no actor, only the account acted on.
+            if user:
+                event["user"] = {"target": {"name": user}}
+            created = what.startswith("created")
+            apply(event, "account-change", types=("user", "creation" if created else "deletion"))
+            return True
         if user:
             event["user"] = {"name": user}
-        if what.startswith("created guest"):
-            apply(event, "account-change", types=("user", "creation"))
-        elif what.startswith("destroying guest"):
-            apply(event, "account-change", types=("user", "deletion"))
-        elif what.startswith("new session"):
+        if what.startswith("new session"):
             apply(event, "user-login", "success")
-        else:
-            return False
-        return True
+            return True
+        return False
     m = _REMOVING_GUEST.fullmatch(msg)
     if m is not None:
-        event["user"] = {"name": m[1], "full_name": m[2]}
+        event["user"] = {"target": {"name": m[1], "full_name": m[2]}}
         apply(event, "account-change", types=("user", "deletion"), reason=m[3])
         return True
     m = _USER_STATE.fullmatch(msg)

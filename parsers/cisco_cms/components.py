@@ -30,6 +30,16 @@ _CHANGE_WORDS = frozenset((
     "certs", "listen", "clear", "reset", "create", "assign", "trust", "key", "password", "expire", "rule",
     "factory_reset", "restore", "backup", "min-tls-version", "min-dtls-version", "ciphers",
 ))
+# MMP user account commands naming the account they act on (`user add <name> <role>`, `user del <name>`...).
+_USER_VERBS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "add": ("account-change", ("user", "creation")),
+    "del": ("account-change", ("user", "deletion")),
+    "expire": ("account-change", ("user", "change")),
+    "host": ("account-change", ("user", "change")),
+    "duty": ("account-change", ("user", "change")),
+    "evict": ("admin-action", ("info",)),  # logs the account out: an action on it, not a change of it
+    "info": ("admin-action", ("info",)),
+}
 
 
 def _vendor(event: ParsedEvent) -> dict[str, Any]:
@@ -105,6 +115,29 @@ def client_backend(msg: str, event: ParsedEvent) -> bool:
     return False
 
 
+def _quoted(rest: str, key: str) -> str | None:
+    """The text of ` key "<value>"` in the tail of an access line, blanks around it dropped; nginx's `-`
+    (no value) and an unclosed quote give None."""
+    at = rest.find(f' {key} "')
+    if at < 0:
+        return None
+    start = at + len(key) + 3
+    end = rest.find('"', start)
+    if end < 0:
+        return None
+    value = rest[start:end].strip()
+    return value if value and value != "-" else None
+
+
+def _bytes_sent(rest: str) -> int | None:
+    """` bytes_sent N` (nginx `$bytes_sent`: everything sent to the client, headers included)."""
+    at = rest.find(" bytes_sent ")
+    if at < 0:
+        return None
+    token = rest[at + 12:at + 32].split(" ", 1)[0]
+    return int(token) if token.isascii() and token.isdigit() and len(token) <= 18 else None
+
+
 def web_bridge_access(msg: str, event: ParsedEvent) -> bool:
     """nginx-style access line of Web Bridge 3: `[Tag:value, ...] <ip> - - [time] status N "METHOD path
     HTTP/1.1" bytes_sent N http_referer "..." http_user_agent "..." to upstream <ip>:<port>: ...`."""
@@ -114,23 +147,26 @@ def web_bridge_access(msg: str, event: ParsedEvent) -> bool:
     ip = canonical_ip(m["ip"])
     if ip is None:
         return False
-    status, path = int(m["status"]), m["path"]
+    status, target = int(m["status"]), m["path"]
+    path, _, query = target.partition("?")
     event["source"] = {"ip": ip}
     event["network"] = {"protocol": "http", "application": "webbridge3"}
-    event["url"] = {"path": path.split("?", 1)[0], "original": path}
-    vendor = _vendor(event)
-    vendor.update(http_method=m["method"], http_status=status)
+    event["url"] = {"original": target, "path": path, "query": query}
+    rest = msg[m.end():]
+    event["http"] = {
+        "request": {"method": m["method"], "referrer": _quoted(rest, "http_referer")},
+        "response": {"status_code": status, "bytes": _bytes_sent(rest)},
+        "version": m["proto"][len("HTTP/"):],
+    }
     tags: dict[str, str] = {}
     for item in (m["tags"] or "").split(", "):
         key, sep, value = item.partition(":")
         if sep and key.strip() and value.strip():
             tags[key.strip()] = value.strip()
-    rest = msg[m.end():]
-    ua_at = rest.find('http_user_agent "')
-    if ua_at >= 0:
-        end = rest.find('"', ua_at + 17)
-        if end > ua_at + 17:
-            event["user_agent"] = {"original": rest[ua_at + 17:end]}
+    agent = _quoted(rest, "http_user_agent")
+    if agent:
+        event["user_agent"] = {"original": agent}
+    vendor = _vendor(event)
     up = _UPSTREAM.search(rest)
     if up is not None:
         vendor["upstream"] = f"{up[1]}:{up[2]}"
@@ -155,6 +191,13 @@ def web_bridge_access(msg: str, event: ParsedEvent) -> bool:
     return True
 
 
+def _mmp_user_command(words: list[str]) -> tuple[str, tuple[str, ...]] | None:
+    """`user <verb> <username> ...` (MMP user account commands): the action and ECS types, or None."""
+    if len(words) < 3 or words[0].lower() != "user":
+        return None
+    return _USER_VERBS.get(words[1].lower())
+
+
 def mmp_audit(msg: str, event: ParsedEvent) -> bool:
     """`User <u> from <ip>:<port> issued command <cmd>: permission granted|denied` (MMP CLI audit)."""
     if not msg.startswith("User "):
@@ -172,14 +215,22 @@ def mmp_audit(msg: str, event: ParsedEvent) -> bool:
         return False
     event["source"] = {"ip": ip, "port": int(port)}
     event["user"] = {"name": user}
+    event.setdefault("process", {})["command_line"] = command
     event["network"] = {"protocol": "ssh", "application": "MMP"}
-    _vendor(event).update(command=command, permission=verdict)
-    changes = bool(_CHANGE_WORDS.intersection(command.lower().split()))
-    if verdict == "granted":
-        apply(event, "config-change" if changes else "admin-action", "success")
+    _vendor(event)["permission"] = verdict
+    words = command.split()
+    on_user = _mmp_user_command(words)
+    if on_user is not None:
+        action, types = on_user
+        event["user"]["target"] = {"name": words[2]}
+    elif _CHANGE_WORDS.intersection(w.lower() for w in words):
+        action, types = "config-change", ("change",)
     else:
-        apply(event, "config-change" if changes else "admin-action", "failure", types=("change", "denied")
-              if changes else ("info", "denied"), reason=f"permission {verdict}")
+        action, types = "admin-action", ("info",)
+    if verdict == "granted":
+        apply(event, action, "success", types=types)
+    else:
+        apply(event, action, "failure", types=(*types, "denied"), reason=f"permission {verdict}")
     return True
 
 

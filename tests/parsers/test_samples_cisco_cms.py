@@ -76,6 +76,14 @@ def test_call_legs(events: list[Event]) -> None:
         "guest1573064743", "Thomas", "Firefox")
 
 
+def test_guest_accounts_are_the_target(events: list[Event]) -> None:
+    """The Call Bridge creates and removes guest accounts itself: the guest is `user.target`, there is no actor."""
+    guests = [e for e in events if e["event.action"] == "account-change"]
+    assert [(e["event.type"], e["user.target.name"], "user.name" in e) for e in guests] == [
+        (["user", "creation"], "guest1573064743", False), (["user", "deletion"], "guest1573064743", False)]
+    assert all(e["related.user"] == ["guest1573064743"] for e in guests)
+
+
 def test_conference_ids(events: list[Event]) -> None:
     start = next(e for e in events if e["event.action"] == "conference-start")
     assert (start["uc.conference.id"], start["uc.conference.name"]) == ("db0fafc3-ad47-43bd-bcbd-47886416451b", "9999")
@@ -107,7 +115,68 @@ def test_mmp_audit_line_from_the_reference() -> None:
     assert (event["event"]["action"], event["event"]["outcome"]) == ("config-change", "success")
     assert event["source"] == {"ip": "10.140.249.233", "port": 63290}
     assert event["user"] == {"name": "admin"}
-    assert event["uc"]["vendor"]["command"] == "callbridge av1 enable"
+    assert event["process"]["command_line"] == "callbridge av1 enable"
+    assert event["uc"]["vendor"] == {"permission": "granted"}
+
+
+_CLI = "2024-03-06T09:34:45.395 local0.info cms01 cli: User admin from 203.0.113.233:63290 issued command <{}>: {}"
+
+
+@pytest.mark.parametrize(("command", "verdict", "action", "types", "outcome", "target"), [
+    (" user add mmpops appadmin", "permission granted", "account-change", ["user", "creation"], "success", "mmpops"),
+    (" user del mmpops", "permission granted", "account-change", ["user", "deletion"], "success", "mmpops"),
+    (" user expire mmpops", "permission granted", "account-change", ["user", "change"], "success", "mmpops"),
+    (" user add mmpops admin", "permission denied", "account-change", ["user", "creation", "denied"], "failure",
+     "mmpops"),
+    (" user evict mmpops", "permission granted", "admin-action", ["info"], "success", "mmpops"),
+    (" user list", "permission granted", "admin-action", ["info"], "success", None),
+    (" user rule password_length 12", "permission granted", "config-change", ["change"], "success", None),
+])
+def test_mmp_user_commands_name_the_target_account(command: str, verdict: str, action: str, types: list[str],
+                                                   outcome: str, target: str | None) -> None:
+    """MMP `user <verb> <name>` commands: the admin is `user.name`, the account acted on `user.target.name`
+    (command syntax from the MMP Command Line Reference; the line shape is the audit line above)."""
+    event = PARSER.parse(RawRecord(_CLI.format(command, verdict)), CTX)[0]
+    ev = event["event"]
+    assert (ev["action"], ev["type"], ev["outcome"]) == (action, types, outcome)
+    assert event["user"]["name"] == "admin"
+    assert event["user"].get("target") == ({"name": target} if target else None)
+    assert event["process"]["command_line"] == command.strip()
+
+
+_WB3 = ("Feb 23 09:02:21.599 local7.info cms01 3b8086e0e5a0 wb3_frontend: [Join call:fcfe42f4-ac94-4ab2-a14a-"
+        "f4165ec960a7] 198.51.100.52 - - [23/Feb/2024:09:02:21 +0000] status {status} \"{request}\" bytes_sent "
+        "{sent} http_referer \"{referrer}\" http_user_agent \"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:122.0) "
+        "Gecko/20100101 Firefox/122.0\" toupstream 192.0.2.2:9000: upstream_response_time 0.008 request_time 0.007 "
+        "msec 1708678941.598 upstream_response_length 1027 200")
+
+
+def test_web_bridge_access_line_http_fields() -> None:
+    """The CMS Edge doc's Web Bridge 3 access line: method, status, version, bytes and referrer under `http.*`,
+    the request target split into `url.path` / `url.query`; nothing of it left under `uc.vendor`."""
+    line = _WB3.format(status=200, request="POST /api/join HTTP/1.1", sent=1003,
+                       referrer="https://join.example.com:445/")
+    event = PARSER.parse(RawRecord(line), CTX)[0]
+    assert event["http"] == {"request": {"method": "POST", "referrer": "https://join.example.com:445/"},
+                             "response": {"status_code": 200, "bytes": 1003}, "version": "1.1"}
+    assert event["url"] == {"original": "/api/join", "path": "/api/join"}
+    assert event["uc"]["vendor"] == {"container": "3b8086e0e5a0", "upstream": "192.0.2.2:9000"}
+    assert event["event"]["action"] == "conference-join"
+
+
+def test_web_bridge_access_query_no_referrer_and_error_status() -> None:
+    """Same line with a query string, nginx's `-` for no referrer, and a 403 on the auth API."""
+    line = _WB3.format(status=403, request="GET /api/auth/sso?lang=en-GB&next=%2F HTTP/1.0", sent=512, referrer="-")
+    event = PARSER.parse(RawRecord(line), CTX)[0]
+    assert event["url"] == {"original": "/api/auth/sso?lang=en-GB&next=%2F", "path": "/api/auth/sso",
+                            "query": "lang=en-GB&next=%2F"}
+    assert event["http"] == {"request": {"method": "GET"}, "response": {"status_code": 403, "bytes": 512},
+                             "version": "1.0"}
+    ev = event["event"]
+    assert (ev["action"], ev["outcome"], ev["reason"]) == ("user-login", "failure", "HTTP 403")
+    oversized = PARSER.parse(RawRecord(_WB3.format(status=200, request="GET / HTTP/1.1", sent="9" * 30,
+                                                   referrer="-")), CTX)[0]
+    assert oversized["http"]["response"] == {"status_code": 200}
 
 
 def test_not_cms_lines_are_parse_errors() -> None:
@@ -142,6 +211,12 @@ def test_hostile_input_raises_only_parse_error() -> None:
         "Feb 23 09:02:21.599 local7.info cms01 wb3_frontend: 192.0.2.1 - - [x] status 200 \"GET /"
         + "a" * mb + ' HTTP/1.1" http_user_agent "' + '"' * mb,
         "2024-03-06T09:34:45.395 local0.info cms01 cli: User " + " from " * (mb // 6) + " issued command <",
+        "2024-03-06T09:34:45.395 local0.info cms01 cli: User a from 192.0.2.1:1 issued command <user add "
+        + "x " * (mb // 2) + ">: permission granted",
+        "Feb 23 09:02:21.599 local7.info cms01 wb3_frontend: 192.0.2.1 - - [x] status 200 \"GET /?"
+        + "?" * 4000 + ' HTTP/1.1" bytes_sent ' + "9" * mb + ' http_referer "' + " " * mb,
+        "Feb 23 09:02:21.599 local7.info cms01 wb3_frontend: 192.0.2.1 - - [x] status 200 \"GET / HTTP/1.1\""
+        + ' http_referer "' * (mb // 15) + " bytes_sent \u0663",
         "2017-02-21  17:48:54.809  Info " + " " * mb + "x",
         "<" + "1" * mb + ">",
     ]
