@@ -94,7 +94,7 @@ def record_events(doc: dict[str, Any]) -> list[ParsedEvent]:
     ns = duration_ns(start, end)
     vendor: dict[str, Any] = {
         "type": call_type, "version": integer(doc, "version"), "modalities": strings(doc, "modalities"),
-        "participants": participants, "organizer.tenantId": organizer.tenant_id,
+        "participants": participants,
         "sessions": len(sessions) if "sessions" in doc else None,
     }
     event: ParsedEvent = {
@@ -105,12 +105,15 @@ def record_events(doc: dict[str, Any]) -> list[ParsedEvent]:
             "category": ["session"] if conference else ["network", "session"],
             "type": ["end"] if conference else ["connection", "end"],
             "outcome": outcome, "reason": reason, "duration": ns, "created": modified,
+            # first join to last leave: a meeting's span, not a connect time (uc.call has none here)
+            "start": start, "end": end,
         },
         "user": user_fields(organizer),
+        "organization": {"id": organizer.tenant_id},  # the organizer's tenant owns the record
         "url": {"original": text(doc, "joinWebUrl")},
         "uc": {
             "call": {
-                "id": call_id, "connect_time": start, "end_time": end, "duration": _seconds(ns),
+                "id": call_id, "duration": _seconds(ns),
                 "caller": None if conference else caller.label, "callee": None if conference else callee.label,
                 "caller_number": None if conference else caller.number,
                 "callee_number": None if conference else callee.number,
@@ -150,8 +153,8 @@ def leg_event(call_id: str, session: dict[str, Any], segment: dict[str, Any] | N
     vendor["callee.userAgent.headerValue"] = user_agent(callee_ep, "callee", vendor)
     for side, party, endpoint in (("caller", caller, caller_ep), ("callee", callee, callee_ep)):
         vendor[f"{side}.identity"] = party.kind
-        vendor[f"{side}.tenantId"] = party.tenant_id
-        if side == "callee":  # the caller's device name is uc.device.name
+        if side == "callee":  # the caller's tenant is organization.id, its device name uc.device.name
+            vendor["callee.tenantId"] = party.tenant_id
             vendor["callee.name"] = text(endpoint, "name")
         vendor[f"{side}.feedback.rating"] = text(sub(endpoint, "feedback"), "rating")
 
@@ -177,12 +180,14 @@ def leg_event(call_id: str, session: dict[str, Any], segment: dict[str, Any] | N
             "kind": "event", "action": "media-end", "code": kind, "provider": PROVIDER,
             "category": ["network"], "type": ["end"],
             "outcome": "failure" if (reason or stage) else "success",
-            "reason": reason, "duration": ns,
+            "reason": reason, "duration": ns, "start": start, "end": end,
         },
         "source": {**endpoint_address(caller_net), "user": endpoint_user(caller)},
         "destination": {**endpoint_address(callee_net), "user": endpoint_user(callee)},
         "network": {"transport": transport(caller_net) or transport(callee_net)},
         "user": user_fields(caller),
+        # the tenant of `user` (the caller); a phone or service caller has none: the callee's
+        "organization": {"id": caller.tenant_id or callee.tenant_id},
         "user_agent": {"original": agent},
         "uc": {
             "call": {
@@ -190,7 +195,6 @@ def leg_event(call_id: str, session: dict[str, Any], segment: dict[str, Any] | N
                 "caller_number": caller.number, "callee_number": callee.number,
                 # a leg that failed at call setup never connected: its start is the setup time
                 "setup_time": start if stage == "callSetup" else None,
-                "connect_time": None if stage == "callSetup" else start, "end_time": end,
                 "duration": None if stage == "callSetup" else _seconds(ns),
                 "disconnect_cause": reason, "disconnect_category": stage,
             },

@@ -3,15 +3,15 @@
 A segment holds `media` (one per negotiated media: `main-audio`, `main-video`, screen sharing...),
 each with `callerNetwork`/`calleeNetwork` (networkInfo) and `streams` (mediaStream, one per
 direction). The primary media (the first audio one, else the first) fills `uc.media.*` and the
-endpoint addresses; every stream's figures are kept, as Graph names them, in
-`uc.vendor.<label>.<streamDirection>.<property>`.
+endpoint addresses (`ipAddress` -> `<side>.ip`, the public `reflexiveIPAddress` -> `<side>.nat.ip`);
+every stream's figures are kept, as Graph names them, in `uc.vendor.<label>.<streamDirection>.<property>`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .values import duration_seconds, ip, objects, port, scalar, sub, text
+from .values import duration_seconds, ip, number, objects, port, scalar, sub, text
 
 MAX_MEDIA = 8
 MAX_STREAMS = 8
@@ -27,8 +27,9 @@ STREAM_FIELDS = (
 # networkInfo properties kept in uc.vendor (the endpoint's own address/port go to source/destination).
 NETWORK_FIELDS = ("subnet", "connectionType", "networkTransportProtocol", "relayPort", "dnsSuffix",
                   "basicServiceSetIdentifier", "macAddress", "linkSpeed", "wifiBand", "wifiSignalStrength")
-NETWORK_IPS = ("reflexiveIPAddress", "relayIPAddress")
+NETWORK_IPS = ("relayIPAddress",)
 _UNSET_CODECS = {"unknown", "invalid", "unknownFutureValue"}
+MAX_MOS_DEGRADATION = 5.0  # MOS is a 1-5 scale: a larger degradation is not a figure
 
 
 def media_type(label: str | None) -> str | None:
@@ -50,8 +51,10 @@ def primary(media: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def endpoint_address(network: dict[str, Any]) -> dict[str, Any]:
-    """`source`/`destination` address of one end: the media endpoint's own IP and port."""
-    return {"ip": ip(network, "ipAddress"), "port": port(network, "port")}
+    """`source`/`destination` address of one end: the media endpoint's own IP and port, and the
+    public address the relay saw it from (its NAT address; networkInfo has no reflexive port)."""
+    return {"ip": ip(network, "ipAddress"), "port": port(network, "port"),
+            "nat": {"ip": ip(network, "reflexiveIPAddress")}}
 
 
 def network_vendor(network: dict[str, Any], prefix: str, vendor: dict[str, Any]) -> None:
@@ -91,6 +94,14 @@ def quality(segment: dict[str, Any], vendor: dict[str, Any]) -> tuple[dict[str, 
         figures["jitter_ms"] = round(max(jitters) * 1000, 3)
     if trips:
         figures["delay_ms"] = round(max(trips) * 1000, 3)
+    # Loss rate is a fraction (0.01 = 1 %), degradation is MOS points lost: the worse direction too.
+    losses = [r for s in streams if (r := number(s, "averagePacketLossRate")) is not None and 0 <= r <= 1]
+    degradations = [d for s in streams if (d := number(s, "averageAudioDegradation")) is not None
+                    and 0 <= d <= MAX_MOS_DEGRADATION]
+    if losses:
+        figures["packet_loss_rate"] = max(losses)
+    if degradations:
+        figures["mos_degradation"] = max(degradations)
     for stream in streams:
         codec = text(stream, "audioCodec") or text(stream, "videoCodec")
         if codec and codec not in _UNSET_CODECS:

@@ -29,7 +29,7 @@ MAPPED = frozenset({
     "CreationTime", "Operation", "Workload", "UserId", "UserKey", "ClientIP", "ClientIPAddress",
     "LogonError", "ExtendedProperties", "DeviceProperties", "Actor", "Target", "Members", "Attendees",
     "ExtraProperties", "AppAccessContext", "MeetingURL", "StartTime", "EndTime", "JoinTime", "LeaveTime",
-    "MeetingDetailId",
+    "MeetingDetailId", "OrganizationId",
 })
 AAD_LOGONS = ("UserLoggedIn", "UserLoginFailed")
 # Where the client address is, by workload: ClientIP (common schema), ClientIPAddress (Exchange
@@ -62,6 +62,7 @@ def _event(record: dict[str, Any]) -> ParsedEvent:
                   "type": list(rule.type), "outcome": outcome or rule.outcome, "code": operation,
                   "provider": text(record, "Workload")},
         "user": _user(record),
+        "organization": {"id": text(record, "OrganizationId")},  # the tenant
         "uc": {},
     }
     for key in ADDRESS_FIELDS:

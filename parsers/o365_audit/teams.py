@@ -39,8 +39,8 @@ def split_upn(upn: str | None) -> tuple[str | None, str | None]:
 
 
 def members(record: dict[str, Any], event: dict[str, Any], vendor: dict[str, Any]) -> None:
-    """Targets of MemberAdded/Removed/RoleChanged: all in `uc.vendor`, a single one also in
-    `destination.user` (the schema has no list of target users)."""
+    """Targets of MemberAdded/Removed/RoleChanged: all in `uc.vendor` (the schema has no list of
+    target users, nor a target's role), a single one also in `user.target`."""
     people = objects(record, "Members", MAX_MEMBERS)
     if not people:
         return
@@ -48,8 +48,10 @@ def members(record: dict[str, Any], event: dict[str, Any], vendor: dict[str, Any
     vendor["Members.Role"] = [role for p in people if (role := _role(p))]
     vendor["Members.DisplayName"] = [name for p in people if (name := text(p, "DisplayName"))]
     if len(people) == 1:
-        name, domain = split_upn(text(people[0], "UPN"))
-        event["destination"] = {"user": {"name": name, "domain": domain}}
+        upn = text(people[0], "UPN")
+        name, domain = split_upn(upn)
+        event["user"]["target"] = {"name": name, "domain": domain, "email": upn if domain else None,
+                                   "full_name": text(people[0], "DisplayName")}
 
 
 def meeting(operation: str, record: dict[str, Any], event: dict[str, Any], vendor: dict[str, Any]) -> None:
@@ -66,7 +68,7 @@ def meeting(operation: str, record: dict[str, Any], event: dict[str, Any], vendo
         role = _role(attendees[0]) if attendees else None
         if len(attendees) > 1:
             vendor["Attendees"] = [label for a in attendees if (label := _label(a))]
-    event["event"]["duration"] = duration_ns(start, end)
+    event["event"].update(start=start, end=end, duration=duration_ns(start, end))
     event["uc"]["conference"] = {"id": conference_id, "name": text(record, "ItemName"),
                                  "participant": participant, "role": role}
     event["url"] = {"original": text(record, "MeetingURL")}

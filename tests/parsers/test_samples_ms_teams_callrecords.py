@@ -47,7 +47,16 @@ def test_call_record_and_its_segment(events: list[Event]) -> None:
     assert call["uc.call.id"] == segment["uc.call.id"] == CALL_ID  # regroupable
     assert call["@timestamp"] == "2020-02-25T18:52:46.764001Z"
     assert call["event.duration"] == 25_547_013_000 and call["event.outcome"] == "success"
+    # first join to last leave: event.start/end, not call connect/end times
+    assert (call["event.start"], call["event.end"]) == ("2020-02-25T18:52:21.216988Z", "2020-02-25T18:52:46.764001Z")
+    assert (segment["event.start"], segment["event.end"]) == (call["event.start"], call["event.end"])
+    assert not [k for e in (call, segment) for k in e if k in ("uc.call.connect_time", "uc.call.end_time")]
     assert (call["user.id"], call["user.full_name"]) == ("821809f5-0000-0000-0000-3b5136c0e777", "Abbie Wilkins")
+    # the organizer's tenant, and the caller's on the segment (the callee's stays vendor)
+    assert call["organization.id"] == segment["organization.id"] == "dc368399-474c-4d40-900c-6265431fd81f"
+    assert segment["uc.vendor.callee.tenantId"] == "dc368399-474c-4d40-900c-6265431fd81f"
+    assert not [k for e in (call, segment) for k in e if k in ("uc.vendor.organizer.tenantId",
+                                                               "uc.vendor.caller.tenantId")]
     assert (segment["source.ip"], segment["uc.media.jitter_ms"], segment["uc.media.type"]) == (
         "10.150.0.2", 16.0, "audio")
     assert (segment["uc.call.caller"], segment["uc.call.callee"]) == (
@@ -56,6 +65,9 @@ def test_call_record_and_its_segment(events: list[Event]) -> None:
     assert segment["user_agent.original"].startswith("RTCC/7.0.0.0 UCWA/7.0.0.0 AndroidLync/")
     assert segment["uc.vendor.callee.feedback.rating"] == "poor"
     assert segment["uc.vendor.main-audio.callerToCallee.averageJitter"] == "PT0.016S"
+    # averageAudioDegradation is null and no loss rate is given: no figure, no NAT address
+    assert not [k for k in segment if k.startswith(("uc.media.mos_degradation", "uc.media.packet_loss_rate",
+                                                    "source.nat.", "destination.nat."))]
 
 
 def test_participants_and_organizer_email(events: list[Event]) -> None:
@@ -72,6 +84,11 @@ def test_direct_routing_row(events: list[Event]) -> None:
     assert (row["uc.call.caller"], row["uc.call.duration"]) == ("+12345678***", 5.0)
     assert "uc.call.caller_number" not in row  # masked: not an E.164 number
     assert "uc.sip.status_code" not in row and row["uc.vendor.finalSipCode"] == 0
+    # invite = setup, start = connect (a successful call); the span is event.start/end
+    assert (row["uc.call.setup_time"], row["uc.call.connect_time"], row["event.start"], row["event.end"]) == (
+        "2019-11-01T00:00:21.949000Z", "2019-11-01T00:00:25.105000Z", "2019-11-01T00:00:25.105000Z",
+        "2019-11-01T00:00:30.105000Z")
+    assert "uc.call.end_time" not in row
 
 
 def test_event_ids_are_distinct_and_deterministic() -> None:
@@ -133,3 +150,31 @@ def test_odd_values_never_reach_schema_fields() -> None:
     events = PARSER.parse(RawRecord(segment_text), ParseContext())
     leg = events[1]
     assert "ip" not in leg.get("source", {}) and leg["uc"]["vendor"]["callerNetwork.ipAddress"] == "999.1.1.1"
+
+
+def test_reflexive_address_and_quality_figures() -> None:
+    """The public (reflexive) address is the endpoint's NAT address, in related.ip; loss rate and MOS
+    degradation take the worse direction, and values outside their scale never reach uc.media."""
+    now = datetime(2024, 6, 15, 12, tzinfo=UTC)
+
+    def segment(streams: str) -> dict[str, Any]:
+        text = ('{"id":"x","endDateTime":"2024-01-01T00:00:00Z","sessions":[{"segments":[{"media":[{"label":'
+                '"main-audio","callerNetwork":{"ipAddress":"192.0.2.10","reflexiveIPAddress":"203.0.113.10"},'
+                '"calleeNetwork":{"ipAddress":"192.0.2.77","reflexiveIPAddress":"not-an-ip"},"streams":['
+                + streams + "]}]}]}]}")
+        docs = Normalizer(PARSER, host_name=None, agent_name=None).process(
+            text, RecordMeta("k", "p", 0), ParseContext(), now)
+        leg: dict[str, Any] = orjson.loads(docs[1])
+        assert leg["event"]["action"] == "media-end", leg
+        return leg
+
+    leg = segment('{"averagePacketLossRate":0.01,"averageAudioDegradation":0.4},'
+                  '{"averagePacketLossRate":0.2,"averageAudioDegradation":1.5}')
+    assert leg["source"]["nat"] == {"ip": "203.0.113.10"} and "nat" not in leg["destination"]
+    assert leg["related"]["ip"] == ["192.0.2.10", "203.0.113.10", "192.0.2.77"]
+    assert (leg["uc"]["media"]["packet_loss_rate"], leg["uc"]["media"]["mos_degradation"]) == (0.2, 1.5)
+    assert "callerNetwork.reflexiveIPAddress" not in leg["uc"]["vendor"]
+    odd = segment('{"averagePacketLossRate":-0.5,"averageAudioDegradation":99},'
+                  '{"averagePacketLossRate":1.5,"averageAudioDegradation":-1}')
+    assert "packet_loss_rate" not in odd["uc"]["media"] and "mos_degradation" not in odd["uc"]["media"]
+    assert odd["uc"]["vendor"]["main-audio.stream0.averagePacketLossRate"] == -0.5  # kept as written

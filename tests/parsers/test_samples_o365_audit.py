@@ -17,7 +17,7 @@ import pytest
 from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
 from ucsiem.goldens import run_case_events
 from ucsiem.normalize import Normalizer, RecordMeta
-from ucsiem.parsing.contract import ParseContext
+from ucsiem.parsing.contract import ParseContext, RawRecord
 
 PARSER = builtin_parser("o365_audit")
 Event = dict[str, Any]
@@ -61,9 +61,29 @@ def test_users_and_targets(events: list[Event]) -> None:
     assert "user.id" not in created  # UserKey is empty
     assert added["uc.vendor.Members"] == ["david@testsiem.onmicrosoft.com", "chuck@testsiem.onmicrosoft.com",
                                          "bob@testsiem.onmicrosoft.com", "alice@testsiem.onmicrosoft.com"]
-    assert added["uc.vendor.Members.Role"] == ["Member"] * 4 and "destination.user.name" not in added
-    assert (owner["destination.user.name"], owner["uc.vendor.Members.Role"]) == ("asr", ["Owner"])
+    # several members: no single target, the list stays in uc.vendor
+    assert added["uc.vendor.Members.Role"] == ["Member"] * 4
+    assert not [k for k in added if k.startswith(("user.target.", "destination.user."))]
+    # one member (the creator adding themself as owner): the account acted on; its role has no schema home
+    assert (owner["user.target.name"], owner["user.target.domain"], owner["user.target.email"],
+            owner["user.target.full_name"]) == (
+        "asr", "testsiem.onmicrosoft.com", "asr@testsiem.onmicrosoft.com", "Alan Smithee")
+    assert owner["uc.vendor.Members.Role"] == ["Owner"] and "destination.user.name" not in owner
+    assert not [e for e in events if "user.roles" in e]  # no record says the actor's roles
     assert created_app["uc.vendor.AppAccessContext.DeviceId"] == "Device123"
+
+
+def test_tenant_is_organization_id(events: list[Event]) -> None:
+    assert {e["organization.id"] for e in events} == {"b86ab9d4-fcf1-4b11-8a06-7a8f91b47fbd"}
+    assert not [e for e in events if "uc.vendor.OrganizationId" in e]
+
+
+def test_single_member_without_upn_is_a_display_name_only() -> None:
+    record = ('{"CreationTime":"2020-02-17T16:59:47","Operation":"MemberRemoved","UserId":"asr@example.com",'
+              '"Members":[{"DisplayName":"Chuck","Role":1}]}')
+    (event,) = PARSER.parse(RawRecord(record), ParseContext())
+    assert event["user"]["target"] == {"full_name": "Chuck"}
+    assert event["uc"]["vendor"]["Members"] == ["Chuck"]
 
 
 @pytest.mark.parametrize(("client_ip", "ip", "port", "domain"), [
