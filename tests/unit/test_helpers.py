@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ucsiem.parsing.helpers import canonical_ip, parse_kv_quoted, split_uri_user
 
@@ -30,3 +34,21 @@ def test_split_uri_user() -> None:
     assert split_uri_user("<sip:alice@example.com;transport=tls>") == ("alice", "example.com")
     assert split_uri_user("+3312345@192.0.2.1:5060") == ("+3312345", "192.0.2.1")
     assert split_uri_user("tel:+441632960000") == ("+441632960000", None)
+
+
+_OLD_KV = re.compile(r'([A-Za-z0-9_.:-]+)="([^"\\]*(?:\\.[^"\\]*)*)"')
+
+
+@given(st.text(alphabet='ab=" \\.:-x', max_size=60))
+def test_kv_scanner_finds_what_the_regex_found(text: str) -> None:
+    # the linear scanner replaced re.findall with this pattern: same pairs, same first-wins rule
+    expected: dict[str, str] = {}
+    for key, value in _OLD_KV.findall(text):
+        expected.setdefault(key, value.strip())
+    assert parse_kv_quoted(text) == expected
+
+
+def test_kv_scanner_on_megabyte_runs_returns() -> None:
+    assert parse_kv_quoted("a" * 1_000_000) == {}
+    assert parse_kv_quoted('="' * 500_000) == {}
+    assert parse_kv_quoted("k" * 500_000 + '="v"') == {"k" * 500_000: "v"}

@@ -8,8 +8,10 @@ from datetime import datetime, tzinfo
 
 from ucsiem.errors import ParseError
 
-# key="value" with backslash escapes; the unrolled loop keeps matching linear on any input.
-KV_QUOTED = re.compile(r'([A-Za-z0-9_.:-]+)="([^"\\]*(?:\\.[^"\\]*)*)"')
+# The quoted value of key="value", with backslash escapes; matched only at a known `"` (linear: an
+# unterminated quote can fail once, since any later `="` would have closed it).
+_QUOTED_VALUE = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"')
+_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-")
 
 SYSLOG_FACILITIES = (
     "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
@@ -22,11 +24,25 @@ _SEVERITY_ALIASES = {"emergency": "emerg", "critical": "crit", "error": "err", "
 
 
 def parse_kv_quoted(text: str) -> dict[str, str]:
-    """`A="x" B=" y "` -> {"A": "x", "B": "y"}: values trimmed, the first occurrence of a key wins."""
+    """`A="x" B=" y "` -> {"A": "x", "B": "y"}: values trimmed, the first occurrence of a key wins.
+
+    Keys are `[A-Za-z0-9_.:-]+`. A scanner rather than `re.findall(key="value")`: the regex retries
+    its key run at every start position, which is quadratic on a long run of key characters.
+    """
     out: dict[str, str] = {}
-    for key, value in KV_QUOTED.findall(text):
+    pos = 0
+    while (eq := text.find('="', pos)) >= 0:
+        start = eq
+        while start > pos and text[start - 1] in _KEY_CHARS:
+            start -= 1
+        value = _QUOTED_VALUE.match(text, eq + 1) if start < eq else None
+        if value is None:
+            pos = eq + 1
+            continue
+        key = text[start:eq]
         if key not in out:
-            out[key] = value.strip()
+            out[key] = value.group(1).strip()
+        pos = value.end()
     return out
 
 
