@@ -87,7 +87,7 @@ def _is_challenge(substatus: int | None, win32: int | None, user: bool) -> bool:
 
 
 def classify(event: ParsedEvent, vendor: dict[str, Any], tags: list[str]) -> None:
-    status = vendor.get("sc-status")
+    status = event.get("http", {}).get("response", {}).get("status_code")
     substatus = vendor.get("sc-substatus")
     win32 = vendor.get("sc-win32-status")
     code = None if not isinstance(status, int) else (f"{status}.{substatus}" if substatus else str(status))

@@ -17,8 +17,8 @@ from ucsiem.parsing.helpers import canonical_ip
 FIELDS_DIRECTIVE = "#Fields:"
 MAX_FIELDS = 64
 # vendor fields kept under uc.vendor as the header names them (no ECS/uc home in the schema)
-_VENDOR_FIELDS = ("cs-method", "cs-uri-query", "sc-status", "sc-substatus", "sc-win32-status", "time-taken",
-                  "s-sitename", "sc-bytes", "cs-bytes", "cs-version", "cs(referer)")
+_VENDOR_INTS = ("sc-substatus", "sc-win32-status", "time-taken")
+_VENDOR_TEXT = ("s-sitename",)
 _XFF = ("x-forwarded-for", "cs(x-forwarded-for)")
 
 
@@ -41,13 +41,16 @@ def read_row(line: str, columns: tuple[str, ...]) -> dict[str, str]:
     return {name: value for name, value in zip(columns, values, strict=True) if value != "-"}
 
 
-def _int(row: dict[str, str], name: str) -> int | None:
+def _int(row: dict[str, str], name: str, limit: int = 10**12 - 1) -> int | None:
     value = row.get(name)
     if value is None:
         return None
     if not value.isdigit() or len(value) > 12:
         raise ParseError("bad_field", f"{name} is not a number: {value[:32]!r}")
-    return int(value)
+    number = int(value)
+    if number > limit:
+        raise ParseError("bad_field", f"{name} out of range: {number}")
+    return number
 
 
 def timestamp(row: dict[str, str]) -> datetime:
@@ -79,8 +82,31 @@ def _first_forwarded(value: str) -> str | None:
     return canonical_ip(first)
 
 
+def _http(row: dict[str, str], vendor: dict[str, Any]) -> dict[str, Any]:
+    """ECS `http.*`: method, status, referrer, byte counts; `cs-version` `HTTP/1.1` -> `1.1`."""
+    request: dict[str, Any] = {}
+    response: dict[str, Any] = {}
+    if "cs-method" in row:
+        request["method"] = row["cs-method"]
+    if "cs(referer)" in row:
+        request["referrer"] = row["cs(referer)"]  # a URL: `+` is kept (it is a space only in a query)
+    request["bytes"] = _int(row, "cs-bytes")
+    response["status_code"] = _int(row, "sc-status", 999)
+    response["bytes"] = _int(row, "sc-bytes")
+    http: dict[str, Any] = {"request": request, "response": response}
+    version = row.get("cs-version")
+    if version is not None:
+        proto, sep, number = version.partition("/")
+        if sep and proto.upper() == "HTTP" and number:
+            http["version"] = number
+        else:  # not `HTTP/<n>`: kept as logged rather than guessed
+            vendor["cs-version"] = version
+    return http
+
+
 def map_row(row: dict[str, str], event: ParsedEvent, vendor: dict[str, Any], tags: list[str]) -> None:
-    """ECS fields of one row; HTTP details the schema has no field for go to `uc.vendor`."""
+    """ECS fields of one row; IIS details the schema has no field for (sub-status, Win32 status, site) go to
+    `uc.vendor`."""
     source: dict[str, Any] = {}
     destination: dict[str, Any] = {}
     client = row.get("c-ip")
@@ -103,10 +129,8 @@ def map_row(row: dict[str, str], event: ParsedEvent, vendor: dict[str, Any], tag
         if ip is None:
             raise ParseError("bad_field", f"s-ip is not an IP address: {row['s-ip'][:64]!r}")
         destination["ip"] = ip
-    port = _int(row, "s-port")
+    port = _int(row, "s-port", 65535)
     if port is not None:
-        if port > 65535:
-            raise ParseError("bad_field", f"s-port out of range: {port}")
         destination["port"] = port
     if "cs-host" in row:
         destination["domain"] = row["cs-host"]
@@ -116,23 +140,29 @@ def map_row(row: dict[str, str], event: ParsedEvent, vendor: dict[str, Any], tag
         event["user"] = _user(row["cs-username"])
     url: dict[str, Any] = {}
     stem = row.get("cs-uri-stem")
+    query = row.get("cs-uri-query")  # `-` (no query) was already left out by read_row
     if stem is not None:
         url["path"] = stem
-        query = row.get("cs-uri-query")
         url["original"] = f"{stem}?{query}" if query else stem
+    if query is not None:
+        url["query"] = query
     if "cs-host" in row:
         url["domain"] = row["cs-host"]
+    if port is not None:
+        url["port"] = port  # the port the request was addressed to, as ECS url.port
     event["url"] = url
+    event["http"] = _http(row, vendor)
     if "cs(user-agent)" in row:
         event["user_agent"] = {"original": row["cs(user-agent)"].replace("+", " ")}
     if "s-computername" in row:
         event.setdefault("observer", {})["hostname"] = row["s-computername"]
-    for name in _VENDOR_FIELDS:
+    for name in _VENDOR_INTS:
+        number = _int(row, name)
+        if number is not None:
+            vendor[name] = number
+    for name in _VENDOR_TEXT:
         if name in row:
-            value: str | int = row[name]
-            if name in ("sc-status", "sc-substatus", "sc-win32-status", "time-taken", "sc-bytes", "cs-bytes"):
-                value = _int(row, name) or 0
-            vendor["cs(Referer)" if name == "cs(referer)" else name] = value
+            vendor[name] = row[name]
     taken = _int(row, "time-taken")
     if taken is not None:
         event["event"]["duration"] = taken * 1_000_000  # milliseconds -> nanoseconds

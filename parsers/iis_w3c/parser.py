@@ -58,9 +58,10 @@ def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
     event["@timestamp"] = timestamp(row)
     map_row(row, event, vendor, tags)
     classify(event, vendor, tags)
-    method = vendor.get("cs-method", "-")
-    status = vendor.get("sc-status", "-")
-    event["message"] = f"{method} {event.get('url', {}).get('original', '-')} {status}"
+    http = event.get("http", {})
+    method = http.get("request", {}).get("method") or "-"
+    status = http.get("response", {}).get("status_code")
+    event["message"] = f"{method} {event.get('url', {}).get('original', '-')} {'-' if status is None else status}"
     if vendor:
         event.setdefault("uc", {})["vendor"] = vendor
     if tags:

@@ -20,6 +20,8 @@ from ucsiem.parsing.contract import ParseContext, RawRecord
 PARSER = builtin_parser("iis_w3c")
 Event = dict[str, Any]
 GOLDEN = Path(__file__).resolve().parents[2] / "parsers" / "iis_w3c" / "tests"
+_IIS_ONLY = {"uc.vendor.sc-substatus", "uc.vendor.sc-win32-status", "uc.vendor.time-taken", "uc.vendor.s-sitename",
+             "uc.vendor.c-ip", "uc.vendor.X-Forwarded-For"}
 HEADER = ("#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) "
           "cs(Referer) sc-status sc-substatus sc-win32-status time-taken")
 ROW = ("2024-03-05 10:00:02 192.0.2.10 POST /WebTicket/WebTicketService.svc - 443 EXAMPLE\\alice 203.0.113.5 "
@@ -55,6 +57,18 @@ def test_sign_in_classification() -> None:
     assert failed["user.domain"] == "EXAMPLE"
     assert failed["@timestamp"] == "2024-03-05T10:00:02Z"  # W3C time is UTC whatever the configured zone
     assert failed["event.duration"] == 15_000_000
+    assert (failed["http.request.method"], failed["http.response.status_code"], failed["url.port"]) == (
+        "POST", 401, 443)
+    # sub-status and Win32 status have no ECS field: kept under uc.vendor, the HTTP details are not
+    assert (failed["uc.vendor.sc-substatus"], failed["uc.vendor.sc-win32-status"]) == (1, 1326)
+    assert not [k for e in found for k in e if k.startswith("uc.vendor.") and k not in _IIS_ONLY]
+    autodiscover = found[5]
+    assert autodiscover["url.query"] == "originalDomain=example.com&sipuri=bob@example.com"
+    assert autodiscover["url.original"] == ("/Autodiscover/AutodiscoverService.svc/root"
+                                            "?originalDomain=example.com&sipuri=bob@example.com")
+    assert all("url.query" not in e for i, e in enumerate(found) if i != 5)  # `-` is no query
+    assert found[8]["http.request.referrer"] == "https://meet.example.com/alice/AB12CD34"
+    assert [e["message"] for e in found[7:]] == ["POST /EWS/Exchange.asmx 403", "GET /favicon.ico 404"]
     assert found[0]["user_agent.original"].startswith("Mozilla/5.0 (Windows NT 10.0; Win64; x64)")
     assert [e.get("tags") for e in found[:3]] == [["auth_challenge"], None, ["auth_challenge"]]
     assert found[8]["event.category"] == ["web"] and found[8]["event.type"] == ["access"]
@@ -68,7 +82,30 @@ def test_header_change_mid_file_is_followed() -> None:
     assert (second["source.ip"], second["uc.vendor.c-ip"]) == ("203.0.113.77", "192.0.2.50")
     assert second["tags"] == ["source_from_x_forwarded_for"]
     assert (second["event.action"], second["event.outcome"]) == ("user-login", "failure")
+    assert "source.nat.ip" not in second  # the proxy is not a NAT translation of the client
+    http = {k: v for k, v in second.items() if k.startswith("http.")}
+    assert http == {"http.request.method": "POST", "http.request.bytes": 1024, "http.response.status_code": 401,
+                    "http.response.bytes": 345, "http.version": "1.1"}
+    assert second["url.query"] == "Cmd=Sync&User=dave&DeviceId=ABCDEF0123456789&DeviceType=iPhone"
+    assert (second["url.port"], second["destination.port"], second["uc.vendor.s-sitename"]) == (443, 443, "W3SVC1")
     assert (third["source.ip"], third["destination.ip"]) == ("2001:db8::50", "2001:db8::10")
+    assert (third["http.version"], third["http.response.bytes"], third["http.request.bytes"]) == ("1.1", 410, 512)
+    assert all(not k.startswith("uc.vendor.") or k in _IIS_ONLY for e in (first, second, third) for k in e)
+
+
+def _row(header: str, values: str) -> dict[str, Any]:
+    return PARSER.parse(RawRecord(f"2024-03-05 10:00:00 {values}"), _ctx(f"#Fields: date time {header}"))[0]
+
+
+def test_http_version_and_number_ranges() -> None:
+    event = _row("cs-method cs-uri-stem cs-version sc-status", "GET /owa/ HTTP/2 200")
+    assert (event["http"]["version"], event["http"]["response"]["status_code"]) == ("2", 200)
+    assert "uc" not in event
+    odd = _row("cs-method cs-uri-stem cs-version sc-status", "GET /owa/ SPDY/3 200")
+    assert "version" not in odd["http"] and odd["uc"]["vendor"]["cs-version"] == "SPDY/3"
+    for header, values in (("sc-status", "1000"), ("s-port", "65536"), ("sc-bytes", "12k"), ("cs-bytes", "-1")):
+        with pytest.raises(ParseError, match=header):
+            _row(header, values)
 
 
 def test_ip_restrictions() -> None:
