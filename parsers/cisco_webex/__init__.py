@@ -1,0 +1,23 @@
+"""Cisco Webex: Control Hub admin audit and security audit (sign-in/sign-out) events, webhook deliveries."""
+
+from ucsiem.parsing.contract import ParserSpec
+from ucsiem.parsing.jsonrecords import JSON_FRAMING
+
+from .parser import parse
+
+PARSER = ParserSpec(
+    id="cisco_webex",
+    version="1.0.0",
+    description="Webex REST API records as a poller or webhook receiver saved them (NDJSON, arrays, "
+                "{\"items\": [...]} pages, pretty-printed): admin audit events (logins, settings, users, "
+                "licences, integrations), security audit sign-ins/sign-outs, webhooks for meetings, "
+                "participants, recordings, Webex Calling calls, messages and memberships.",
+    vendor="Cisco",
+    product="Webex",
+    observer_type="conferencing",
+    dataset="cisco.webex",
+    framing=JSON_FRAMING,
+    parse=parse,
+)
+
+__all__ = ["PARSER"]

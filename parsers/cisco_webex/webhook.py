@@ -1,0 +1,266 @@
+"""Webex webhook deliveries: the envelope Webex POSTs to a `targetUrl` plus the changed resource in `data`:
+
+    {"id", "name", "targetUrl", "resource", "event", "filter", "orgId", "createdBy", "appId", "ownedBy",
+     "status", "created", "actorId", "data": {...}}
+
+`created` is when the *webhook* was registered, not when the event happened: the event time comes from
+`data` (per resource below), else the time the record was read. `resource` + `event` select the
+mapping (table in README.md); `data` fields are the resource's own (Webex REST reference: meetings,
+meetingParticipants, recordings, telephony_calls, messages, memberships, rooms).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ucsiem.parsing.contract import ParseContext, ParsedEvent
+
+from .values import iso, objects, scalar, sub, text
+
+_SESSION = ("session",)
+_CALL = ("network", "session")
+_E164_DIGITS = frozenset("0123456789")
+_ENVELOPE = ("name", "orgId", "appId", "ownedBy", "createdBy", "status", "filter")
+# Which data time dates the event, per resource and event.
+_TIME_KEYS = {
+    ("meetings", "started"): ("start",), ("meetings", "ended"): ("end",),
+    ("meetingParticipants", "joined"): ("joinedTime",), ("meetingParticipants", "left"): ("leftTime",),
+    ("recordings", None): ("createTime", "timeRecorded"), ("convergedRecordings", None): ("createTime",),
+    ("telephony_calls", None): ("eventTimestamp",),
+}
+_CRUD_TYPES = {"created": "creation", "updated": "change", "deleted": "deletion"}
+# telephony_calls `data.eventType`
+_CALL_EVENTS: dict[str, tuple[str, list[str], str | None]] = {
+    "alerting": ("call-attempt", ["connection", "start"], None),
+    "received": ("call-attempt", ["connection", "start"], None),
+    "answered": ("call-start", ["connection", "start"], "success"),
+    "connected": ("call-start", ["connection", "start"], "success"),
+    "held": ("call-update", ["connection", "info"], None),
+    "remoteHeld": ("call-update", ["connection", "info"], None),
+    "resumed": ("call-update", ["connection", "info"], None),
+    "recording": ("call-update", ["connection", "info"], None),
+    "forwarded": ("call-redirect", ["connection", "info"], None),
+    "disconnected": ("call-end", ["connection", "end"], None),
+}
+
+
+def is_webhook(doc: dict[str, Any]) -> bool:
+    return isinstance(doc.get("resource"), str) and isinstance(doc.get("event"), str)
+
+
+def _put(target: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None and value != "":
+        target[key] = value
+
+
+def webhook_event(doc: dict[str, Any], ctx: ParseContext) -> ParsedEvent:
+    resource = (text(doc, "resource") or "").strip()
+    verb = (text(doc, "event") or "").strip()
+    data = sub(doc, "data")
+    event: ParsedEvent = {"event": {"kind": "event", "code": f"{resource}.{verb}"[:128], "provider": "webhook"}}
+    vendor: dict[str, Any] = {}
+    _put(vendor, "webhookId", text(doc, "id"))
+    for key in _ENVELOPE:
+        _put(vendor, key, scalar(doc, key))
+    user: dict[str, Any] = {}
+    _put(user, "id", text(doc, "actorId"))
+    event["user"] = user
+    handler = _HANDLERS.get(resource, _other)
+    handler(verb, data, event, vendor)
+    when = _time(resource, verb, data)
+    event["@timestamp"] = when or ctx.reference_time
+    if when is None:
+        event["tags"] = ["time_from_reference"]
+    event["uc"] = {**event.get("uc", {}), "vendor": vendor}
+    return event
+
+
+def _time(resource: str, verb: str, data: dict[str, Any]) -> datetime | None:
+    keys = _TIME_KEYS.get((resource, verb)) or _TIME_KEYS.get((resource, None)) or ()
+    for key in (*keys, "created"):
+        when = iso(data, key)
+        if when is not None:
+            return when
+    return None
+
+
+def _set(event: ParsedEvent, action: str, category: tuple[str, ...] | list[str], type_: list[str],
+         outcome: str | None) -> None:
+    event["event"].update({"action": action, "category": list(category), "type": type_, "outcome": outcome})
+
+
+def _copy(data: dict[str, Any], vendor: dict[str, Any], keys: tuple[str, ...]) -> None:
+    for key in keys:
+        _put(vendor, key, scalar(data, key))
+
+
+# -- meetings ----------------------------------------------------------------------------------
+
+def _meeting(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
+    if verb == "started":
+        _set(event, "conference-start", _SESSION, ["start"], "success")
+    elif verb == "ended":
+        _set(event, "conference-end", _SESSION, ["end"], "success")
+    elif verb in _CRUD_TYPES:
+        _set(event, "config-change", ("configuration",), [_CRUD_TYPES[verb]], "success")
+    else:
+        _set(event, "diagnostic", (), ["info"], None)
+    conf: dict[str, Any] = {}
+    _put(conf, "id", text(data, "meetingNumber") or text(data, "id"))
+    _put(conf, "name", text(data, "title"))
+    event["uc"] = {"conference": conf}
+    _put(event["user"], "email", text(data, "hostEmail"))
+    _put(event["user"], "name", text(data, "hostEmail"))
+    _put(event["user"], "full_name", text(data, "hostDisplayName"))
+    _copy(data, vendor, ("id", "meetingSeriesId", "scheduledMeetingId", "meetingType", "state", "siteUrl",
+                         "hostUserId", "start", "end", "timezone"))
+    event["message"] = f"meeting {verb}: {conf.get('name') or conf.get('id') or '?'}"
+
+
+def _participant(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
+    if verb == "joined":
+        _set(event, "conference-join", _SESSION, ["start"], "success")
+    elif verb == "left":
+        _set(event, "conference-leave", _SESSION, ["end"], "success")
+    else:
+        _set(event, "diagnostic", (), ["info"], None)
+    conf: dict[str, Any] = {}
+    _put(conf, "id", text(data, "meetingId"))
+    who = text(data, "displayName") or text(data, "email")
+    _put(conf, "participant", who)
+    if data.get("host") is True:
+        conf["role"] = "host"
+    elif data.get("coHost") is True:
+        conf["role"] = "cohost"
+    elif who:
+        conf["role"] = "attendee"
+    event["uc"] = {"conference": conf}
+    # the participant is the subject; the webhook actor stays in uc.vendor
+    _put(vendor, "actorId", event["user"].pop("id", None))
+    _put(event["user"], "email", text(data, "email"))
+    _put(event["user"], "name", text(data, "email"))
+    _put(event["user"], "full_name", text(data, "displayName"))
+    _copy(data, vendor, ("id", "hostEmail", "siteUrl", "state", "invitee", "spaceModerator", "muted", "video",
+                         "meetingStartTime"))
+    devices = objects(data, "devices", 16)
+    if devices:
+        first = devices[0]
+        model = text(first, "deviceType")
+        if model:
+            event["uc"]["device"] = {"model": model}
+        _copy(first, vendor, ("audioType", "callType", "phoneNumber", "correlationId"))
+    event["message"] = f"participant {verb}: {who or '?'} in meeting {conf.get('id') or '?'}"
+
+
+# -- recordings and transcripts ----------------------------------------------------------------
+
+def _recording(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
+    _set(event, "recording", ("file",), [_CRUD_TYPES.get(verb, "info")], "success")
+    conf: dict[str, Any] = {}
+    _put(conf, "id", text(data, "meetingId"))
+    _put(conf, "name", text(data, "topic"))
+    if conf:
+        event["uc"] = {"conference": conf}
+    host = text(data, "hostEmail") or text(data, "ownerEmail")
+    _put(event["user"], "email", host)
+    _put(event["user"], "name", host)
+    _copy(data, vendor, ("id", "meetingSeriesId", "scheduledMeetingId", "format", "serviceType", "status",
+                         "durationSeconds", "sizeBytes", "siteUrl", "ownerId", "ownerType", "callSessionId",
+                         "shareToMe", "storageRegion"))
+    event["message"] = f"recording {verb}: {conf.get('name') or text(data, 'id') or '?'}"
+
+
+# -- Webex Calling -----------------------------------------------------------------------------
+
+def _e164(number: str | None) -> str | None:
+    if number and number.startswith("+") and 4 <= len(number) <= 16 and set(number[1:]) <= _E164_DIGITS:
+        return number
+    return None
+
+
+def _telephony(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
+    kind = text(data, "eventType") or ""
+    action, type_, outcome = _CALL_EVENTS.get(kind, ("diagnostic", ["info"], None))
+    call: dict[str, Any] = {}
+    _put(call, "id", text(data, "callSessionId"))
+    _put(call, "leg_id", text(data, "callId"))
+    remote = sub(data, "remoteParty")
+    number = text(remote, "number")
+    personality = text(data, "personality")
+    if personality in ("originator", "clickToDial"):
+        call["direction"] = "outbound"
+        _put(call, "callee", number)
+        _put(call, "callee_number", _e164(number))
+    elif personality == "terminator":
+        call["direction"] = "inbound"
+        _put(call, "caller", number)
+        _put(call, "caller_number", _e164(number))
+    created, answered, ended = iso(data, "created"), iso(data, "answered"), iso(data, "disconnected")
+    _put(call, "setup_time", created)
+    _put(call, "connect_time", answered)
+    _put(call, "end_time", ended)
+    if answered is not None and ended is not None and ended >= answered:
+        call["duration"] = (ended - answered).total_seconds()
+    if action == "call-end":
+        # Webex gives no cause: a call that ends without having been answered was not connected
+        outcome = "success" if answered is not None else "failure"
+        if answered is None:
+            call["disconnect_cause"] = "not answered"
+    if action == "diagnostic":
+        _set(event, action, (), type_, outcome)
+    else:
+        _set(event, action, _CALL, type_, outcome)
+    event["uc"] = {"call": call}
+    _put(event["user"], "id", text(data, "actorPersonId") or event["user"].get("id"))
+    _copy(data, vendor, ("eventType", "personality", "state", "recordingState", "appearance"))
+    for key in ("name", "callType", "privacyEnabled", "personId", "placeId"):
+        _put(vendor, f"remoteParty.{key}", scalar(remote, key))
+    event["message"] = f"call {kind or verb}: {personality or '?'} remote {number or '?'}"
+
+
+# -- messaging ---------------------------------------------------------------------------------
+
+def _message(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
+    """Message metadata only (webhooks carry no text)."""
+    _set(event, "chat-message", ("network",), ["info"], "success")
+    _put(event["user"], "email", text(data, "personEmail"))
+    _put(event["user"], "name", text(data, "personEmail"))
+    _put(event["user"], "id", text(data, "personId") or event["user"].get("id"))
+    _copy(data, vendor, ("id", "roomId", "roomType", "parentId"))
+    event["message"] = f"message {verb} by {text(data, 'personEmail') or '?'} in {text(data, 'roomType') or 'room'}"
+
+
+def _membership(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
+    """A person added to / removed from a space: a group membership change."""
+    _set(event, "account-change", ("iam",), ["group", _CRUD_TYPES.get(verb, "change")], "success")
+    # the actor (who added or removed) is user.id; the member is the target
+    _copy(data, vendor, ("id", "roomId", "roomType", "personId", "personEmail", "personDisplayName",
+                         "personOrgId", "isModerator", "isMonitor"))
+    event["message"] = f"membership {verb}: {text(data, 'personEmail') or '?'} in {text(data, 'roomId') or '?'}"
+
+
+def _service_app(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
+    _set(event, "config-change", ("configuration",), ["creation" if verb == "authorized" else "deletion"],
+         "success")
+    _copy(data, vendor, ("id", "appId", "orgId"))
+    event["message"] = f"service app {verb}"
+
+
+def _other(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
+    _set(event, "diagnostic", (), ["info"], None)
+    _put(vendor, "data.id", text(data, "id"))
+    event["message"] = f"webhook {event['event']['code']}"
+
+
+_HANDLERS = {
+    "meetings": _meeting,
+    "meetingParticipants": _participant,
+    "recordings": _recording,
+    "convergedRecordings": _recording,
+    "meetingTranscripts": _recording,
+    "telephony_calls": _telephony,
+    "messages": _message,
+    "memberships": _membership,
+    "serviceApp": _service_app,
+}
