@@ -1,0 +1,105 @@
+"""The cisco_cucm parser on the published CUCM / UC-OS syslog lines (`shared/samples/cisco_cucm/samples.log`):
+every line is an event with the right action, outcome, address and time; hostile input only raises ParseError.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
+from ucsiem.goldens import run_case_events
+from ucsiem.parsing.contract import ParseContext, RawRecord
+
+PARSER = builtin_parser("cisco_cucm")
+Event = dict[str, Any]
+CTX = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
+
+
+@pytest.fixture(scope="module")
+def events() -> list[Event]:
+    return [e for path in sample_files("cisco_cucm", "*.log") for e in run_case_events(PARSER, path)]
+
+
+def test_every_sample_line_is_an_event(events: list[Event]) -> None:
+    assert not [e.get("error.message") for e in events if e.get("event.kind") == "pipeline_error"]
+    assert len(events) == len(sample_lines("cisco_cucm", "*.log"))
+
+
+def test_actions_and_outcomes(events: list[Event]) -> None:
+    assert [(e["event.code"], e["event.action"], e.get("event.outcome")) for e in events] == [
+        ("GeneralConfigurationUpdate", "config-change", "success"),
+        ("RTMT_ALERT", "alarm-raise", None),
+        ("ServiceStartFailed", "system-start", "failure"),
+        ("ServiceStartFailed", "system-start", "failure"),
+        ("ServiceStartFailed", "system-start", "failure"),
+        ("CertExpired", "certificate", "failure"),
+        ("DuplicateUserid", "alarm-raise", None),
+    ]
+
+
+def test_audit_line(events: list[Event]) -> None:
+    audit = events[0]
+    assert audit["@timestamp"] == "2015-10-14T05:50:19.484000Z"  # 12-hour clock, AM before the ms
+    assert (audit["user.name"], audit["source.ip"]) == ("administrator", "10.110.1.2")
+    assert audit["event.type"] == ["deletion"]
+    assert audit["message"] == "record in table device, with key field name = SEP0000311107A5 deleted"
+    assert (audit["observer.hostname"], audit["process.name"]) == ("CUCM11PUB", "Cisco Tomcat")
+    assert audit["log.syslog.priority"] == 189 and audit["uc.vendor.sequence"] == 8103
+
+
+def test_alarm_lines(events: list[Event]) -> None:
+    rtmt = events[1]
+    assert rtmt["@timestamp"] == "2016-07-05T16:03:01.688000Z"  # PM
+    assert rtmt["rule.name"] == "SyslogSeverityMatchFound"
+    assert rtmt["tags"] == ["truncated_tags"]  # the published line is cut inside the alert
+    assert "process.name" not in rtmt  # the embedded line's AppID is not the alert's
+    service = events[2]
+    assert service["event.reason"] == "HTTP 404 Error"  # `[ Reason=HTTP 404 Error ]`, blanks trimmed
+    assert service["observer.hostname"] == "hcs862-hcm-f.XXXXXXXX.net"
+    assert service["@timestamp"] == "2019-06-17T14:14:19.781000Z"  # the CiscoLog UTC time, not the local header
+    assert events[3]["uc.vendor.ServiceName"] == "Cisco Trace Collection Servlet"  # `ServiceStartFailed :` form
+    cert = events[5]
+    assert cert["@timestamp"] == "2019-06-19T10:00:00.019000Z"
+    assert cert["log.syslog.severity.name"] == "emerg"
+
+
+@pytest.mark.parametrize(("name", "action", "outcome"), [
+    ("AuthenticationFailed", "admin-login", "failure"),
+    ("DeviceUnregistered", "sip-unregister", None),
+    ("DeviceRegistered", "sip-register", "success"),
+    ("DeviceTransientConnection", "sip-register", "failure"),
+    ("CallAttemptBlockedByPolicy", "call-reject", "failure"),
+    ("EMCCFailedInLocalCluster", "user-login", "failure"),
+    ("SomeFutureAlarm", "alarm-raise", None),
+])
+def test_alarm_table(name: str, action: str, outcome: str | None) -> None:
+    # The mnemonic of the real EndPointUnregistered line swapped: checks the table, not a line format.
+    line = ("31 uc-ucm-01 local7 3 : 41679: uc-ucm-01.example.com Jul 02 2015 06:22:31 UTC :   "
+            f"%UC_CALLMANAGER-3-{name}: %[DeviceName=SEP001122334455][IPAddress=192.0.2.21][Protocol=SIP]"
+            "[AppID=Cisco CallManager][ClusterID=StandAloneCluster][NodeID=uc-ucm-01]: text")
+    (event,) = PARSER.parse(RawRecord(line), CTX)
+    assert (event["event"]["action"], event["event"].get("outcome")) == (action, outcome)
+    assert event["source"]["ip"] == "192.0.2.21"
+    assert event["uc"]["device"]["name"] == "SEP001122334455"
+
+
+def test_hostile_input_raises_only_parse_error() -> None:
+    seeds = sample_lines("cisco_cucm", "*.log")
+    inputs = mutated(seeds, "[]=%:-<> 0123456789APMUTC#\ufffd", 20240615, count=2000)
+    mb = 1_000_000
+    head = "<189>1: Oct 14 2015 05:50:19 AM.484 UTC : %UC_X-3-Y: %"
+    inputs += [
+        head + "[" * mb,
+        head + "[a=b]" * (mb // 5),
+        head + "[AlertDetail=" * (mb // 13),
+        "<189>1: Oct 14 2015 05:50:19 AM.484 UTC : %UC_RTMT-2-RTMT_ALERT: %[AlertDetail=" + "#012][AppID=" * (mb // 13),
+        "%" * mb,
+        ":" * mb,
+        "<189>" + "Oct 14 2015 " * (mb // 12) + ": %UC_X-3-Y: x",
+        "Oct 14 2015 05:50:19" + " " * mb + ": %UC_X-3-Y:",
+        seeds[0][: len(seeds[0]) // 3],
+    ]
+    assert_only_parse_error(PARSER, inputs, CTX)
