@@ -6,7 +6,8 @@
 
 The category decides the action (table in README.md); `eventDescription` is the vendor's event name
 (`event.code`); `eventStatus` / `failedReason` / `errorCode` give the outcome of sign-ins and failed
-operations. Every other scalar of `data` is kept in `uc.vendor` under its own name.
+operations. The actor's organisation is `organization.*`, its admin roles `user.roles`, a person the
+admin acted on `user.target.*`. Every other scalar of `data` is kept in `uc.vendor` under its own name.
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ from .values import scalar, text
 
 MAX_LIST = 32
 # Read into schema fields, not copied to uc.vendor.
-_MAPPED = frozenset(("actorName", "actorEmail", "actorIp", "actorUserAgent", "actionText", "eventDescription"))
+_MAPPED = frozenset(("actorName", "actorEmail", "actorIp", "actorUserAgent", "actionText", "eventDescription",
+                     "actorOrgName", "adminRoles"))
+# `targetType` values naming a person (the API also writes them `TargetResourceType.PERSON`).
+_PERSON_TARGETS = frozenset(("PERSON", "USER", "PEOPLE"))
+# Webex fills the target of some admin operations (token revocation) with the acting admin, labelled so.
+_ADMIN_PLACEHOLDER = "using admin"
 
 _IAM = ("iam",)
 _CONFIG = ("configuration",)
@@ -123,7 +129,8 @@ def audit_event(doc: dict[str, Any], ctx: ParseContext) -> ParsedEvent:
         event["event"]["reason"] = text(data, "failedReason") or text(data, "errorMessage")
     email = text(data, "actorEmail")
     event["user"] = {"name": email or text(data, "actorName"), "email": email if email and "@" in email else None,
-                     "full_name": text(data, "actorName"), "id": text(doc, "actorId")}
+                     "full_name": text(data, "actorName"), "id": text(doc, "actorId"), "roles": _roles(data)}
+    event["organization"] = {"id": text(doc, "actorOrgId"), "name": text(data, "actorOrgName")}
     raw_ip = text(data, "actorIp")
     if raw_ip:
         ip = canonical_ip(raw_ip)
@@ -131,18 +138,49 @@ def audit_event(doc: dict[str, Any], ctx: ParseContext) -> ParsedEvent:
     agent = text(data, "actorUserAgent")
     if agent:
         event["user_agent"] = {"original": agent}
-    event["uc"] = {"vendor": _vendor(doc, data)}
+    target = _target_person(doc, data)
+    if target:
+        event["user"]["target"] = target
+    event["uc"] = {"vendor": _vendor(doc, data, skip=("targetId", "targetName") if target else ())}
     return event
 
 
-def _vendor(doc: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _roles(data: dict[str, Any]) -> list[str] | None:
+    """`adminRoles` of the actor (`["User", "Full_Admin", "id_full_admin"]`), as Webex names them."""
+    raw = data.get("adminRoles")
+    if not isinstance(raw, list):
+        return None
+    return [r.strip()[:128] for r in raw[:MAX_LIST] if isinstance(r, str) and r.strip()] or None
+
+
+def _target_person(doc: dict[str, Any], data: dict[str, Any]) -> dict[str, Any] | None:
+    """The person an admin acted on (`targetType` PERSON), as `user.target`; None for any other target.
+
+    Not a target: the actor's own record (sign-in/out audit items name the actor as target, with the
+    organisation's name as `targetName`) and Webex's `Using Admin Id: ...` placeholders.
+    """
+    kind = (text(data, "targetType") or "").upper().removeprefix("TARGETRESOURCETYPE.")
+    if kind not in _PERSON_TARGETS:
+        return None
+    target_id, name = text(data, "targetId"), text(data, "targetName")
+    if target_id is None or target_id == text(doc, "actorId"):
+        return None
+    if any(_ADMIN_PLACEHOLDER in (v or "").lower() for v in (target_id, name)):
+        return None
+    if name in (text(data, "targetOrgName"), text(data, "actorOrgName")):
+        name = None  # the organisation's name, not the person's
+    is_email = name is not None and "@" in name
+    return {"id": target_id, "name": name, "email": name if is_email else None,
+            "full_name": None if is_email else name}
+
+
+def _vendor(doc: dict[str, Any], data: dict[str, Any], skip: tuple[str, ...]) -> dict[str, Any]:
     vendor: dict[str, Any] = {}
-    for key in ("id", "actorOrgId"):
-        value = text(doc, key)
-        if value:
-            vendor[key] = value
+    value = text(doc, "id")
+    if value:
+        vendor["id"] = value
     for key, raw in data.items():
-        if key in _MAPPED or not isinstance(key, str) or len(key) > 64:
+        if key in _MAPPED or key in skip or not isinstance(key, str) or len(key) > 64:
             continue
         if isinstance(raw, list):
             items = [i.strip() for i in raw[:MAX_LIST] if isinstance(i, str) and i.strip()]

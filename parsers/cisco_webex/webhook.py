@@ -21,7 +21,7 @@ from .values import iso, objects, scalar, sub, text
 _SESSION = ("session",)
 _CALL = ("network", "session")
 _E164_DIGITS = frozenset("0123456789")
-_ENVELOPE = ("name", "orgId", "appId", "ownedBy", "createdBy", "status", "filter")
+_ENVELOPE = ("name", "appId", "ownedBy", "createdBy", "status", "filter")
 # Which data time dates the event, per resource and event.
 _TIME_KEYS = {
     ("meetings", "started"): ("start",), ("meetings", "ended"): ("end",),
@@ -66,6 +66,8 @@ def webhook_event(doc: dict[str, Any], ctx: ParseContext) -> ParsedEvent:
     user: dict[str, Any] = {}
     _put(user, "id", text(doc, "actorId"))
     event["user"] = user
+    # the organisation the webhook is registered in (data.orgId of a few resources when it is absent)
+    event["organization"] = {"id": text(doc, "orgId") or text(data, "orgId")}
     handler = _HANDLERS.get(resource, _other)
     handler(verb, data, event, vendor)
     when = _time(resource, verb, data)
@@ -95,6 +97,13 @@ def _copy(data: dict[str, Any], vendor: dict[str, Any], keys: tuple[str, ...]) -
         _put(vendor, key, scalar(data, key))
 
 
+def _span(event: ParsedEvent, start: datetime | None, end: datetime | None) -> None:
+    """`event.start` / `event.end`: when the meeting, attendance, call or recording the event is about
+    began and ended (never a scheduled time); `@timestamp` stays the time of the event itself."""
+    _put(event["event"], "start", start)
+    _put(event["event"], "end", end)
+
+
 # -- meetings ----------------------------------------------------------------------------------
 
 def _meeting(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
@@ -114,7 +123,15 @@ def _meeting(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[s
     _put(event["user"], "name", text(data, "hostEmail"))
     _put(event["user"], "full_name", text(data, "hostDisplayName"))
     _copy(data, vendor, ("id", "meetingSeriesId", "scheduledMeetingId", "meetingType", "state", "siteUrl",
-                         "hostUserId", "start", "end", "timezone"))
+                         "hostUserId", "timezone"))
+    # `start` / `end` of a started or ended meeting happened; otherwise (the `end` of a started meeting,
+    # both of created/updated/deleted) they are the schedule and stay in uc.vendor as logged
+    start = iso(data, "start") if verb in ("started", "ended") else None
+    end = iso(data, "end") if verb == "ended" else None
+    _span(event, start, end)
+    for key, used in (("start", start), ("end", end)):
+        if used is None:
+            _put(vendor, key, scalar(data, key))
     event["message"] = f"meeting {verb}: {conf.get('name') or conf.get('id') or '?'}"
 
 
@@ -143,6 +160,8 @@ def _participant(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: di
     _put(event["user"], "full_name", text(data, "displayName"))
     _copy(data, vendor, ("id", "hostEmail", "siteUrl", "state", "invitee", "spaceModerator", "muted", "video",
                          "meetingStartTime"))
+    if verb in ("joined", "left"):
+        _span(event, iso(data, "joinedTime"), iso(data, "leftTime"))  # this participant's attendance
     devices = objects(data, "devices", 16)
     if devices:
         first = devices[0]
@@ -168,6 +187,7 @@ def _recording(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict
     _copy(data, vendor, ("id", "meetingSeriesId", "scheduledMeetingId", "format", "serviceType", "status",
                          "durationSeconds", "sizeBytes", "siteUrl", "ownerId", "ownerType", "callSessionId",
                          "shareToMe", "storageRegion"))
+    _span(event, iso(data, "timeRecorded"), None)  # when recording began; its length is durationSeconds
     event["message"] = f"recording {verb}: {conf.get('name') or text(data, 'id') or '?'}"
 
 
@@ -202,6 +222,7 @@ def _telephony(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict
     _put(call, "end_time", ended)
     if answered is not None and ended is not None and ended >= answered:
         call["duration"] = (ended - answered).total_seconds()
+    _span(event, created, ended)
     if action == "call-end":
         # Webex gives no cause: a call that ends without having been answered was not connected
         outcome = "success" if answered is not None else "failure"
@@ -234,16 +255,24 @@ def _message(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[s
 def _membership(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
     """A person added to / removed from a space: a group membership change."""
     _set(event, "account-change", ("iam",), ["group", _CRUD_TYPES.get(verb, "change")], "success")
-    # the actor (who added or removed) is user.id; the member is the target
-    _copy(data, vendor, ("id", "roomId", "roomType", "personId", "personEmail", "personDisplayName",
-                         "personOrgId", "isModerator", "isMonitor"))
+    # the actor (who added or removed) is user.id; the member is the account the change acted on
+    target: dict[str, Any] = {}
+    _put(target, "id", text(data, "personId"))
+    _put(target, "name", text(data, "personEmail"))
+    _put(target, "email", text(data, "personEmail"))
+    _put(target, "full_name", text(data, "personDisplayName"))
+    if target:
+        event["user"]["target"] = target
+    _copy(data, vendor, ("id", "roomId", "roomType", "personOrgId", "isModerator", "isMonitor"))
     event["message"] = f"membership {verb}: {text(data, 'personEmail') or '?'} in {text(data, 'roomId') or '?'}"
 
 
 def _service_app(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
     _set(event, "config-change", ("configuration",), ["creation" if verb == "authorized" else "deletion"],
          "success")
-    _copy(data, vendor, ("id", "appId", "orgId"))
+    _copy(data, vendor, ("id", "appId"))
+    if text(data, "orgId") != event["organization"]["id"]:
+        _put(vendor, "data.orgId", text(data, "orgId"))
     event["message"] = f"service app {verb}"
 
 

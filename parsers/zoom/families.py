@@ -24,6 +24,13 @@ def _put(target: dict[str, Any], key: str, value: Any) -> None:
         target[key] = value
 
 
+def _span(event: Event, start: datetime | None, end: datetime | None) -> None:
+    """`event.start` / `event.end`: when the meeting, attendance, call or recording the event is about
+    began and ended (never a scheduled time); `@timestamp` stays the time of the event itself."""
+    _put(event["event"], "start", start)
+    _put(event["event"], "end", end)
+
+
 def _user(event: Event) -> dict[str, Any]:
     user: dict[str, Any] = event.setdefault("user", {})
     return user
@@ -87,6 +94,8 @@ def conference(name: str, verb: str, kind: Kind, payload: dict[str, Any], event:
         for key in ("content", "source", "link_source", "file_link"):
             _put(vendor, f"sharing_details.{key}", scalar(sharing, key))
         when = iso(part, "leave_time" if "left" in verb else "join_time") or iso(sharing, "date_time")
+        if kind.action in ("conference-join", "conference-leave"):
+            _span(event, iso(part, "join_time"), iso(part, "leave_time"))  # this participant's attendance
     registrant = sub(obj, "registrant")
     for key in ("id", "email", "status"):
         _put(vendor, f"registrant.{key}", scalar(registrant, key))
@@ -99,6 +108,9 @@ def conference(name: str, verb: str, kind: Kind, payload: dict[str, Any], event:
     diff = _changes(payload, obj, event, vendor)
     event["message"] = _message(name, [("participant", conf.get("participant")), ("meeting", conf.get("id")),
                                        ("topic", conf.get("name"))], diff)
+    if verb in ("started", "ended"):
+        # start_time of a started/ended meeting is when it began; of other events it may be the schedule
+        _span(event, iso(obj, "start_time"), iso(obj, "end_time") if verb == "ended" else None)
     if when is None:
         if verb == "started":
             when = iso(obj, "start_time")
@@ -114,25 +126,45 @@ def user_account(name: str, family: str, verb: str, kind: Kind, payload: dict[st
     obj = sub(payload, "object")
     email = text(obj, "email") or text(obj, "owner_email")
     full = " ".join(p for p in (text(obj, "first_name"), text(obj, "last_name")) if p) or None
+    # a user object's id is the user; an account object's id is a (sub-)account, its owner the person
+    person_id = text(obj, "id") if family == "user" else text(obj, "owner_id")
     if kind.action in ("user-login", "user-logout") or not operator(payload, event):
         # the user signing in/out, or the subject of an event without an operator
         user = _user(event)
         _put(user, "name", email)
         _put(user, "email", email)
-        _put(user, "id", text(obj, "id") if family == "user" else text(obj, "owner_id"))
+        _put(user, "id", person_id)
         _put(user, "full_name", full)
     else:
-        _put(vendor, "target.id", text(obj, "id"))
-        _put(vendor, "target.email", email)
-        _put(vendor, "target.name", full)
-        _put(vendor, "target.owner_id", text(obj, "owner_id"))
-    for key in ("client_type", "version", "login_type", "type", "presence_status", "account_name"):
+        # an operator (admin) acted on this user, or on the sub-account of this owner
+        target: dict[str, Any] = {}
+        _put(target, "name", email)
+        _put(target, "email", email if email and "@" in email else None)
+        _put(target, "id", person_id)
+        _put(target, "full_name", full)
+        if target:
+            _user(event)["target"] = target
+    for key in ("client_type", "version", "login_type", "type", "presence_status"):
         _put(vendor, key, scalar(obj, key))
+    if family == "account":
+        _account(obj, event, vendor)
     _put(vendor, "creation_type", scalar(payload, "creation_type"))
     diff = _changes(payload, obj, event, vendor)
     subject = email or text(obj, "id")
     event["message"] = _message(name, [(family, subject), ("by", text(payload, "operator"))], diff)
     return iso(obj, "date_time")
+
+
+def _account(obj: dict[str, Any], event: Event, vendor: dict[str, Any]) -> None:
+    """An account object is the payload's own account (settings, name) or a sub-account of it."""
+    org: dict[str, Any] = event.get("organization", {})
+    account_id = ident(obj, "id")
+    if org.get("id") is not None and account_id in (None, org["id"]):
+        _put(org, "name", text(obj, "account_name"))
+    else:  # a sub-account (account.created, disassociated), or no payload account to compare with
+        prefix = "sub_account" if org.get("id") is not None else "account"
+        _put(vendor, f"{prefix}.id", account_id)
+        _put(vendor, f"{prefix}.name", scalar(obj, "account_name"))
 
 
 # -- phone -------------------------------------------------------------------------------------
@@ -170,6 +202,7 @@ def phone(name: str, verb: str, kind: Kind, payload: dict[str, Any], event: Even
     _put(call, "end_time", end)
     if connect is not None and end is not None and end >= connect:
         call["duration"] = (end - connect).total_seconds()
+    _span(event, setup or connect, end)
     if verb == "callee_missed":
         call["disconnect_cause"] = "missed"
     elif verb == "callee_rejected":
@@ -222,6 +255,7 @@ def call_log(name: str, row: dict[str, Any], payload: dict[str, Any], event: Eve
         call["duration"] = duration
     started = iso(row, "date_time")
     _put(call, "setup_time", started)
+    _span(event, started, None)  # `duration` is talk time, so the end is not derived from it
     result = text(row, "result")
     _put(call, "disconnect_cause", result)
     low = (result or "").lower()
@@ -263,6 +297,9 @@ def recording(name: str, verb: str, kind: Kind, payload: dict[str, Any], event: 
     diff = _changes(payload, obj, event, vendor)
     event["message"] = _message(name, [("meeting", conf.get("id")), ("topic", conf.get("name"))], diff)
     single = sub(obj, "recording_file")
+    starts = [t for t in (iso(f, "recording_start") for f in (single, *files)) if t]
+    ends = [t for t in (iso(f, "recording_end") for f in (single, *files)) if t]
+    _span(event, min(starts, default=None), max(ends, default=None))
     return (iso(single, "recording_end") or iso(single, "recording_start")
             or next((t for t in (iso(f, "recording_end") for f in files) if t), None))
 

@@ -92,12 +92,12 @@ def _skeleton(name: str, family: str, kind: Kind, doc: dict[str, Any],
         "event": {"kind": "event", "action": kind.action, "category": list(kind.category),
                   "type": list(kind.type), "outcome": kind.outcome, "code": name, "provider": family},
     }
-    vendor: dict[str, Any] = {}
-    # account_id belongs in the payload; some (older) bodies carry it beside `event`
+    # The Zoom account (tenant) the event belongs to. account_id belongs in the payload; some (older)
+    # bodies carry it beside `event`.
     account = text(payload, "account_id") or text(doc, "account_id")
     if account:
-        vendor["account_id"] = account
-    return event, vendor
+        event["organization"] = {"id": account}
+    return event, {}
 
 
 def _finish(event: ParsedEvent, vendor: dict[str, Any], when: datetime | None, ctx: ParseContext) -> ParsedEvent:

@@ -67,12 +67,62 @@ def test_actions_and_outcomes(events: list[Event]) -> None:
     ]
 
 
-def test_operator_is_the_actor_and_the_target_is_kept(events: list[Event]) -> None:
+def test_operator_is_the_actor_and_the_affected_user_the_target(events: list[Event]) -> None:
     deleted = _by_code(events, "user.deleted")
     assert (deleted["user.email"], deleted["user.id"]) == ("anawesomeuser@email.com", "z8yCxjabcdEFGHfp8uQ")
-    assert deleted["uc.vendor.target.email"] == "henrysemail@email.com"
+    target = {k: v for k, v in deleted.items() if k.startswith("user.target.")}
+    assert target == {"user.target.name": "henrysemail@email.com", "user.target.email": "henrysemail@email.com",
+                      "user.target.id": "abcD3ojfdbjfg", "user.target.full_name": "Henry Phan"}
     assert deleted["event.type"] == ["user", "deletion"]
-    assert deleted["related.user"] == ["anawesomeuser@email.com"]
+    assert deleted["related.user"] == ["anawesomeuser@email.com", "henrysemail@email.com"]
+    assert not any(k.startswith("uc.vendor.target") for k in deleted)
+    # settings of another user: only its id is known
+    settings = _by_code(events, "user.settings_updated")
+    assert settings["user.target.id"] == "fdhjfdhsj536274gfd"
+    # a sub-account: its owner is the target, the sub-account id stays in uc.vendor
+    sub = _by_code(events, "account.created")
+    assert (sub["user.target.email"], sub["user.target.id"]) == ("thesubaccountowneremail@somemail.com",
+                                                                 "e2ZHO5RSGqyfrmFnElxw")
+    assert (sub["organization.id"], sub["uc.vendor.sub_account.id"]) == ("lq8KK_EoRCq6ByEyA73qCA",
+                                                                         "aIxE1yiRR8WghhUIO6eu9L")
+    # sign-in/out and events without an operator have no target: the object is the user
+    for code in ("user.signed_out", "user.personal_notes_updated", "meeting.participant_joined"):
+        assert not any(k.startswith("user.target") for k in _by_code(events, code)), code
+
+
+def test_account_id_is_the_organization(events: list[Event]) -> None:
+    assert [e.get("organization.id") for e in events[:3]] == ["AAAAAA", "lAA_EBBBBBBB", "EPbbbbb@@@@@2sfdfdA"]
+    assert all(e.get("organization.id") for e in events)
+    assert not any("uc.vendor.account_id" in e for e in events)
+
+
+def test_meeting_times_are_event_start_and_end(events: list[Event]) -> None:
+    ended = _by_code(events, "meeting.ended")
+    assert ended["event.start"] == "2019-07-09T17:00:00Z" and "event.end" not in ended  # no end_time logged
+    joined = _by_code(events, "meeting.participant_joined")
+    assert joined["event.start"] == "2019-07-16T17:13:13Z"  # the participant's join_time
+    # a scheduled start_time is not when anything began
+    for code in ("meeting.created", "meeting.deleted", "meeting.registration_approved"):
+        assert "event.start" not in _by_code(events, code), code
+
+
+def test_phone_and_webinar_spans() -> None:
+    call = {"event": "phone.caller_ended", "event_ts": 1715720964000,
+            "payload": {"account_id": "EPeQjuh6768MA", "object": {
+                "answer_start_time": "2024-05-14T21:09:20Z", "call_end_time": "2024-05-14T21:19:24Z",
+                "call_id": "7358206310925532436", "callee": {"phone_number": "+442079460123"},
+                "caller": {"extension_number": "10800", "user_id": "z66jfgjdg2QgCfp8uQ"}}}}
+    [event] = PARSER.parse(RawRecord(json.dumps(call)), CTX)
+    assert (event["event"]["start"], event["event"]["end"]) == (datetime(2024, 5, 14, 21, 9, 20, tzinfo=UTC),
+                                                                datetime(2024, 5, 14, 21, 19, 24, tzinfo=UTC))
+    assert event["organization"] == {"id": "EPeQjuh6768MA"}
+    webinar = {"event": "webinar.ended", "event_ts": 1715681000000,
+               "payload": {"account_id": "x", "object": {"id": 1, "start_time": "2024-05-14T09:00:00Z",
+                                                         "end_time": "2024-05-14T10:03:20Z"}}}
+    [event] = PARSER.parse(RawRecord(json.dumps(webinar)), CTX)
+    assert (event["event"]["start"], event["event"]["end"]) == (datetime(2024, 5, 14, 9, tzinfo=UTC),
+                                                                datetime(2024, 5, 14, 10, 3, 20, tzinfo=UTC))
+    assert event["@timestamp"] == datetime(2024, 5, 14, 10, 3, 20, tzinfo=UTC)  # event_ts, unchanged
 
 
 def test_security_setting_downgrade_is_visible(events: list[Event]) -> None:
