@@ -20,6 +20,7 @@ from regexploit.redos import find
 
 import ucsiem.parsing.helpers
 import ucsiem.parsing.jsonrecords
+import ucsiem.parsing.stamps
 
 # regexploit's measure of how many quantifiers overlap: 3 or more means a crafted line of a few KiB
 # takes seconds to hours; 1-2 appear in harmless patterns.
@@ -30,7 +31,7 @@ def _parser_modules() -> list[ModuleType]:
     package = importlib.import_module("ucsiem_parsers")
     modules = [importlib.import_module(info.name)
                for info in pkgutil.walk_packages(package.__path__, "ucsiem_parsers.")]
-    return [*modules, ucsiem.parsing.helpers, ucsiem.parsing.jsonrecords]
+    return [*modules, ucsiem.parsing.helpers, ucsiem.parsing.jsonrecords, ucsiem.parsing.stamps]
 
 
 def _patterns(module: ModuleType) -> list[tuple[str, re.Pattern[str]]]:
