@@ -69,3 +69,16 @@ def test_iso_and_bsd_matches() -> None:
     with pytest.raises(ParseError):
         bsd_time(bsd, UTC, READ)
     assert month_number("SEP") == 9 and month_number("Sept") is None
+
+
+def test_references_at_the_ends_of_time_give_parse_errors_or_dates() -> None:
+    end = datetime(9999, 12, 31, 23, 30, tzinfo=UTC)
+    assert with_year(12, 31, 10, 0, 0, 0, UTC, end) == datetime(9999, 12, 31, 10, tzinfo=UTC)
+    with pytest.raises(ParseError):
+        with_year(2, 30, 10, 0, 0, 0, UTC, end)
+    start = datetime(1, 1, 1, 0, 30, tzinfo=UTC)
+    assert with_year(1, 1, 0, 0, 0, 0, UTC, start) == datetime(1, 1, 1, tzinfo=UTC)
+    with pytest.raises(ParseError):
+        with_year(12, 31, 10, 0, 0, 0, UTC, start)
+    west = timezone(-timedelta(hours=5))
+    assert with_year(1, 1, 0, 0, 0, 0, west, start).year in (1, 2)

@@ -63,8 +63,14 @@ def build_time(year: int, month: int, day: int, hour: int, minute: int, second: 
 def with_year(month: int, day: int, hour: int, minute: int, second: int, micro: int, tz: tzinfo,
               reference: datetime, *, slack: timedelta = YEAR_SLACK, what: str = "time stamp") -> datetime:
     """A year-less stamp in the latest year that keeps it no later than `reference + slack`."""
-    base = reference.astimezone(tz).year
-    limit = reference + slack
+    try:
+        base = reference.astimezone(tz).year
+    except OverflowError:  # a reference in year 1 or 9999 seen from a zone beyond the calendar's edge
+        base = reference.year
+    try:
+        limit = reference + slack
+    except OverflowError:  # a reference at the end of year 9999 (a hostile receiver stamp can make one)
+        limit = datetime.max.replace(tzinfo=UTC)
     for year in (base + 1, base, base - 1):
         try:
             candidate = datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
