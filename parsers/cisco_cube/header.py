@@ -22,8 +22,9 @@ from datetime import datetime, tzinfo
 
 from ucsiem.errors import ParseError
 from ucsiem.parsing.helpers import canonical_ip
+from ucsiem.parsing.stamps import fraction_micro
 
-from .stamps import build, iso_time, micro, zone_of
+from .stamps import build, iso_time, zone_of
 
 SHOWN = 96  # characters of a bad record quoted in an error message
 MAX_COUNTERS = 2
@@ -82,7 +83,7 @@ def split_header(line: str, tz: tzinfo, reference: datetime) -> Header:
         head.zone_name = zone
         head.stamp_text = m.group(0).rstrip(": ")
         head.timestamp = build(int(year) if year else None, mon, int(day), (int(hh), int(mi), int(ss)),
-                               micro(frac), zone_of(zone, tz), head.received or reference, "log time")
+                               fraction_micro(frac), zone_of(zone, tz), head.received or reference, "log time")
         pos = m.end()
     elif (m := _UPTIME.match(line, pos)) is not None:
         head.uptime = m.group(1)

@@ -19,19 +19,17 @@ syslog receiver's stamp, when present, goes to `event.created`. All regexes are 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
 from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES, prune
+from ucsiem.parsing.stamps import BSD_STAMP, ISO_STAMP, build_time, fraction_micro, iso_time, month_number, with_year
 
 from .messages import classify
 
 SHOWN = 96
-YEAR_SLACK = timedelta(days=1)
-_MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
 _MONTH = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
@@ -54,59 +52,28 @@ _LINE = re.compile(
     r"\[(?P<level>[A-Za-z]{2,8})\] "
     r"(?:\[(?P<subsys>[A-Za-z0-9_]{1,32})\] \[(?P<bfile>[A-Za-z0-9_./-]{1,128}):(?P<bline>\d{1,7})\]"
     r"|(?P<file>[A-Za-z0-9_./-]{1,128}):(?P<line>\d{1,7}))(?: |$)")
-_ISO = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d)?")
-_BSD = re.compile(r"(" + _MONTH + r") {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?")
 
 
-def _micro(frac: str | None) -> int:
-    return int((frac + "000000")[:6]) if frac else 0
-
-
-def _offset(text: str | None) -> tzinfo | None:
-    if not text:
-        return None
-    if text == "Z":
-        return UTC
-    digits = text[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:4])
-    if hours > 23 or minutes > 59:
-        raise ParseError("bad_timestamp", f"UTC offset out of range: {text[:8]!r}")
-    delta = timedelta(hours=hours, minutes=minutes)
-    return timezone(-delta if text[0] == "-" else delta)
-
-
-def _datetime(parts: tuple[int, int, int, int, int, int, int], tz: tzinfo, what: str) -> datetime:
+def _with_year(month: int, day: int, hour: int, minute: int, second: int, micro: int, tz: tzinfo,
+               reference: datetime, what: str) -> datetime:
+    """The shared `with_year`, with this parser's error message (month and day only: golden files)."""
     try:
-        return datetime(*parts, tzinfo=tz)
-    except ValueError:
-        raise ParseError("bad_timestamp", f"{what} is not a valid date and time") from None
-
-
-def _with_year(month: int, day: int, hms: tuple[int, int, int, int], tz: tzinfo, reference: datetime,
-               what: str) -> datetime:
-    """Month/day known, year not: the latest year that keeps the stamp within a day of the reference."""
-    base = reference.astimezone(tz).year
-    for year in (base + 1, base, base - 1):
-        try:
-            candidate = datetime(year, month, day, *hms, tzinfo=tz)
-        except ValueError:
-            continue
-        if candidate <= reference + YEAR_SLACK:
-            return candidate
-    raise ParseError("bad_timestamp", f"{what} is not a valid date: month {month} day {day}")
+        return with_year(month, day, hour, minute, second, micro, tz, reference, what=what)
+    except ParseError:
+        raise ParseError("bad_timestamp", f"{what} is not a valid date: month {month} day {day}") from None
 
 
 def _receiver_time(m: re.Match[str], ctx: ParseContext) -> datetime:
     if m["iso"]:
-        t = _ISO.fullmatch(m["iso"])
+        t = ISO_STAMP.fullmatch(m["iso"])
         assert t is not None  # the syslog pattern only lets this shape through
-        y, mo, d, h, mi, s, f, off = t.groups()
-        return _datetime((int(y), int(mo), int(d), int(h), int(mi), int(s), _micro(f)),
-                         _offset(off) or ctx.timezone, "syslog time")
-    t = _BSD.fullmatch(m["bsd"])
+        return iso_time(t, ctx.timezone, "syslog time")
+    t = BSD_STAMP.fullmatch(m["bsd"])
     assert t is not None
     mon, d, h, mi, s, f = t.groups()
-    return _with_year(_MONTHS[mon], int(d), (int(h), int(mi), int(s), _micro(f)), ctx.timezone,
+    month = month_number(mon)
+    assert month is not None  # the syslog pattern only lets the twelve month names through
+    return _with_year(month, int(d), int(h), int(mi), int(s), fraction_micro(f), ctx.timezone,
                       ctx.reference_time, "syslog time")
 
 
@@ -159,11 +126,11 @@ def _parse(text: str, ctx: ParseContext) -> ParsedEvent:
     if m is None:
         raise ParseError("no_match", f"not a FreeSWITCH log line ('<date> <time> [LEVEL] file.c:line message'): "
                          f"{line[:SHOWN]!r}")
-    hms = (int(m["h"]), int(m["mi"]), int(m["s"]), _micro(m["f"]))
+    hms = (int(m["h"]), int(m["mi"]), int(m["s"]), fraction_micro(m["f"]))
     if m["y"]:
-        event["@timestamp"] = _datetime((int(m["y"]), int(m["mo"]), int(m["d"]), *hms), ctx.timezone, "log time")
+        event["@timestamp"] = build_time(int(m["y"]), int(m["mo"]), int(m["d"]), *hms, ctx.timezone, "log time")
     else:
-        event["@timestamp"] = _with_year(int(m["mo"]), int(m["d"]), hms, ctx.timezone,
+        event["@timestamp"] = _with_year(int(m["mo"]), int(m["d"]), *hms, ctx.timezone,
                                          received or ctx.reference_time, "log time")
     event["log"]["level"] = m["level"].lower()
     event["log"]["logger"] = m["file"] or m["bfile"]
