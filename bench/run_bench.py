@@ -7,6 +7,12 @@ Cases: `ucsiem run --once` into the file output (end to end: tail, frame, parse,
 write, checkpoint), and `ucsiem parse` alone (one process, stdout to /dev/null). Prints lines/s and the
 peak RSS of the whole process tree (sampled sum of VmRSS of the agent and its parse workers), so the
 figures compare with ../shared/reference/perf-baseline.md (same corpus generator and seed).
+
+`--output kafka|elasticsearch` ships to the services of scripts/services.sh and counts what arrived at
+the destination. With Kafka, Debian's `kcat` (librdkafka) also produces the same events, made once
+beforehand with `ucsiem parse`, to the same broker with the same producer settings (lz4, acks=all,
+idempotent, linger 5 ms), and the ratio is printed: ucsiem's figure includes tailing, parsing and
+validating, kcat's only shipping.
 """
 
 from __future__ import annotations
@@ -106,19 +112,27 @@ def count_delivered(output: str, out_dir: Path, tag: str) -> int:
         with urllib.request.urlopen(f"{base}/_count", timeout=60) as resp:
             return int(json.load(resp)["count"])
 
-    async def kafka_count() -> int:
-        from aiokafka import AIOKafkaConsumer, TopicPartition
+    return asyncio.run(kafka_count(tag))
 
-        consumer = AIOKafkaConsumer(bootstrap_servers="127.0.0.1:19092")
-        await consumer.start()
-        try:
-            parts = [TopicPartition(tag, p) for p in (consumer.partitions_for_topic(tag) or {0})]
-            ends = await consumer.end_offsets(parts)
-            return sum(ends.values())
-        finally:
-            await consumer.stop()
 
-    return asyncio.run(kafka_count())
+async def kafka_count(topic: str) -> int:
+    """Messages in a topic of the services' broker (sum of the partitions' end offsets)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers="127.0.0.1:19092")
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or {0})]
+        ends = await consumer.end_offsets(parts)
+        return sum(ends.values())
+    finally:
+        await consumer.stop()
+
+
+def kcat_command(events: Path, topic: str) -> list[str]:
+    """Debian's kcat (librdkafka) producing NDJSON lines with the Kafka output's default settings."""
+    return ["kcat", "-P", "-b", "127.0.0.1:19092", "-t", topic, "-l", str(events), "-z", "lz4",
+            "-X", "acks=all", "-X", "enable.idempotence=true", "-X", "linger.ms=5"]
 
 
 def main() -> None:
@@ -139,6 +153,16 @@ def main() -> None:
     config = work / "config.yml"
     run_case = f"run --once ({args.output} output)"
     results: dict[str, list[tuple[float, float, int]]] = {run_case: [], "parse only": []}
+    events = work / "events.ndjson"
+    kcat_case = "kcat -P, same events (NDJSON)"
+    if args.output == "kafka":
+        # The yardstick: a C producer shipping the very events ucsiem makes, already parsed.
+        if shutil.which("kcat") is None:
+            sys.exit("--output kafka compares with Debian's kcat: apt-get install kcat")
+        with events.open("wb") as fh:
+            subprocess.run([sys.executable, "-m", "ucsiem", "parse", "--parser", parser, str(log)], stdout=fh,
+                           stderr=subprocess.DEVNULL, check=True)
+        results[kcat_case] = []
     for round_no in range(args.rounds):
         shutil.rmtree(out_dir, ignore_errors=True)
         shutil.rmtree(state, ignore_errors=True)
@@ -161,6 +185,11 @@ def main() -> None:
         if delivered != args.lines:
             sys.exit(f"delivered {delivered} events for {args.lines} lines")
         results["parse only"].append(measure([sys.executable, "-m", "ucsiem", "parse", "--parser", parser, str(log)]))
+        if args.output == "kafka":
+            results[kcat_case].append(measure(kcat_command(events, f"{tag}-kcat")))
+            produced = asyncio.run(kafka_count(f"{tag}-kcat"))
+            if produced != args.lines:
+                sys.exit(f"kcat produced {produced} messages for {args.lines} events")
     print(f"corpus: {log} ({args.lines:,} lines, {log.stat().st_size:,} bytes); workers={args.workers}; "
           f"cpus={os.cpu_count()}; rounds={args.rounds}")
     print(f"{'case':<28} {'lines/s (median, min-max)':<30} {'CPU s':>7} {'peak RSS MiB (tree)':>20}")
@@ -170,6 +199,10 @@ def main() -> None:
         rss = max(p for _, _, p in runs) / 1024
         print(f"{case:<28} {statistics.median(rates):>9,.0f} ({min(rates):,.0f}-{max(rates):,.0f}){'':<6} "
               f"{cpu:>7.1f} {rss:>20.0f}")
+    if args.output == "kafka":
+        ours = statistics.median(args.lines / w for w, _, _ in results[run_case])
+        theirs = statistics.median(args.lines / w for w, _, _ in results[kcat_case])
+        print(f"ucsiem (tail, parse, validate, ship) / kcat (ship pre-made NDJSON): {ours / theirs:.0%}")
     shutil.rmtree(work, ignore_errors=True)
 
 
