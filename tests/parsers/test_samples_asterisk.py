@@ -6,42 +6,41 @@ event (no pipeline error), with the offender's address taken from the field Aste
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
-from ucsiem.goldens import run_case_events
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_every_record_is_an_event,
+    assert_only_parse_error,
+    builtin_parser,
+    each_file,
+    mutated,
+    record_starts,
+    sample_events,
+    sample_files,
+    sample_lines,
+)
 from ucsiem.parsing.contract import ParseContext
 
 PARSER = builtin_parser("asterisk")
-Event = dict[str, Any]
-
-
-def _sample_files() -> list[Path]:
-    return sample_files("asterisk")
+FILES = sample_files("asterisk")
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    return [e for path in _sample_files() for e in run_case_events(PARSER, path)]
+    return sample_events(PARSER, FILES)
 
 
 def _by_message(events: list[Event], start: str) -> list[Event]:
     return [e for e in events if str(e.get("message", "")).startswith(start)]
 
 
-@pytest.mark.parametrize("path", _sample_files(), ids=lambda p: p.name)
+@each_file(FILES)
 def test_every_sample_record_is_an_event(path: Path) -> None:
-    found = run_case_events(PARSER, path)
-    errors = [(e["log.offset"], e.get("error.message")) for e in found if e.get("event.kind") == "pipeline_error"]
-    assert not errors
-    first = re.compile(PARSER.framing.first_line_pattern or "")
-    records = [line for line in path.read_text(encoding="utf-8").splitlines() if first.match(line)]
-    assert len(found) == len(records)
+    assert_every_record_is_an_event(PARSER, path, record_starts(PARSER, path))
 
 
 def test_no_sample_is_left_unclassified(events: list[Event]) -> None:
@@ -88,7 +87,7 @@ def test_text_families(events: list[Event]) -> None:
 
 def test_hostile_input_raises_only_parse_error() -> None:
     """Mutated sample lines, random bytes and 1 MB lines: events or ParseError, nothing else."""
-    ctx = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
+    ctx = ParseContext(reference_time=REFERENCE_TIME)
     seeds = sample_lines("asterisk")
     alphabet = "[]\"',=/:.- 0123456789IPVUDTCSecurityEvntAdsL<>@\n"
     inputs = mutated(seeds, alphabet, 20240305)

@@ -6,67 +6,50 @@ are real lines from public test fixtures and vendor manuals; each must become a 
 
 from __future__ import annotations
 
-import importlib
+import contextlib
 import random
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import pytest
-
+from tests.parsers.samplehelp import (
+    SHARED_SAMPLES,
+    Event,
+    assert_every_record_is_an_event,
+    assert_no_pipeline_errors,
+    assert_only_parse_error,
+    bench_corpus_events,
+    builtin_parser,
+    each_file,
+    events_by_line,
+    header_key_of,
+    mutated,
+    sample_files,
+    sample_lines,
+)
 from ucsiem.errors import ParseError
 from ucsiem.goldens import run_case_events
-from ucsiem.parsing.contract import ParseContext, ParserSpec, RawRecord
+from ucsiem.parsing.contract import ParseContext
 
-
-def _parser() -> tuple[ParserSpec, Callable[[bytes], str | None]]:
-    # Imported by name: type checkers cannot follow setup.py's `parsers/` -> `ucsiem_parsers` mapping.
-    spec = getattr(importlib.import_module("ucsiem_parsers.audiocodes_sbc"), "PARSER", None)
-    assert isinstance(spec, ParserSpec) and spec.header_key is not None
-    return spec, spec.header_key
-
-
-PARSER, header_key = _parser()
-
-REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
-SAMPLES = SHARED / "samples" / "audiocodes_sbc"
-GEN_CORPUS = SHARED / "bench" / "gen_corpus.py"
+PARSER = builtin_parser("audiocodes_sbc")
+header_key = header_key_of(PARSER)
+SAMPLES = SHARED_SAMPLES / "audiocodes_sbc"
+FILES = sample_files("audiocodes_sbc")
 
 # (file name, 1-based line) -> why the line is not a log record. None today: every published line,
 # including the SIP/SDP continuation packet and the prefix-less CDR rows, is a record.
 NOT_LOG_RECORDS: dict[tuple[str, int], str] = {}
 
 
-def _sample_files() -> list[Path]:
-    files = sorted(SAMPLES.glob("*.log"))
-    assert files, f"no sample files in {SAMPLES}: shared/ must sit beside the repository"
-    return files
-
-
-def _events(name: str) -> list[dict[str, Any]]:
-    return run_case_events(PARSER, SAMPLES / name)
-
-
-def _by_line(name: str) -> dict[int, dict[str, Any]]:
+def _by_line(name: str) -> dict[int, Event]:
     """Events keyed by the 1-based line they came from (log.offset -> line number)."""
-    data = (SAMPLES / name).read_bytes()
-    starts = [0] + [i + 1 for i, b in enumerate(data) if b == 0x0A]
-    return {starts.index(e["log.offset"]) + 1: e for e in _events(name)}
+    return events_by_line(PARSER, SAMPLES / name)
 
 
-@pytest.mark.parametrize("path", _sample_files(), ids=lambda p: p.name)
+@each_file(FILES)
 def test_every_sample_line_is_an_event(path: Path) -> None:
-    events = run_case_events(PARSER, path)
-    errors = [e for e in events if e.get("event.kind") == "pipeline_error"]
-    assert not errors, [(e["log.offset"], e["error.message"]) for e in errors]
     lines = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.strip()]
-    records = [n for n in lines if (path.name, n) not in NOT_LOG_RECORDS]
-    assert len(events) == len(records)
+    assert_every_record_is_an_event(PARSER, path, [n for n in lines if (path.name, n) not in NOT_LOG_RECORDS])
 
 
 def test_sample_cdr_call_end() -> None:
@@ -149,13 +132,9 @@ def test_header_row_from_the_fixture_drives_later_rows(tmp_path: Path) -> None:
 
 
 def test_benchmark_corpus_parses(tmp_path: Path) -> None:
-    corpus = tmp_path / "sbc.log"
-    subprocess.run([sys.executable, str(GEN_CORPUS), "--kind", "sbc", "--lines", "2000", "--out", str(corpus)],
-                   check=True, capture_output=True)
-    events = run_case_events(PARSER, corpus)
+    events = bench_corpus_events(PARSER, "sbc", tmp_path / "sbc.log")
     assert len(events) == 2000
-    errors = [e for e in events if e.get("event.kind") == "pipeline_error"]
-    assert not errors, [e["error.message"] for e in errors[:5]]
+    assert_no_pipeline_errors(events)
     actions = Counter(e["event.action"] for e in events)
     assert set(actions) <= {"sip-message", "diagnostic", "call-end"}
     assert actions["sip-message"] > 0 and actions["call-end"] > 0
@@ -164,23 +143,16 @@ def test_benchmark_corpus_parses(tmp_path: Path) -> None:
 def test_hostile_input_raises_only_parse_error() -> None:
     """Mutated sample lines, random bytes and 1 MB lines: events or ParseError, nothing else."""
     ctx = ParseContext(reference_time=datetime(2025, 1, 1, 0, 10, tzinfo=UTC))
-    seeds = [line for p in _sample_files() for line in p.read_text(encoding="utf-8").splitlines() if line]
+    seeds = sample_lines("audiocodes_sbc")
     alphabet = "[]|():=#@.-+ \t\\0123456789SIDBTimeUTCDec'<>_"
     rnd = random.Random(20261127)
-    inputs: list[str] = []
-    for _ in range(3000):
-        chars = list(rnd.choice(seeds))
-        for _ in range(rnd.randint(1, 6)):
-            chars[rnd.randrange(len(chars))] = rnd.choice(alphabet)
-        inputs.append("".join(chars)[: rnd.randint(1, len(chars))])
+    inputs = mutated(seeds, alphabet, rnd, count=3000)
     inputs += [bytes(rnd.getrandbits(8) for _ in range(200)).decode("utf-8", "replace") for _ in range(200)]
     mb = 1_000_000
     inputs += ["[S=1] |" + "x |" * (mb // 3), "[S=1] [BID=a:1] Activity Log: " + " was changed from '" * (mb // 20),
                "[S=1] [SID=a:1:2] " + "a=" * (mb // 2), "10:00:00.000 " + "a " * (mb // 2) + "[S=1] x",
                "[S=1] [BID=a:1] Packets-Loss report " + "[a]=1, " * (mb // 7)]
-    for text in inputs:
-        try:
-            PARSER.parse(RawRecord(text), ctx)
+    assert_only_parse_error(PARSER, inputs, ctx)
+    for text in inputs:  # the header-row recogniser sees every line too
+        with contextlib.suppress(ParseError):
             header_key(text.encode("utf-8", "surrogatepass"))
-        except ParseError:
-            pass

@@ -7,37 +7,40 @@ the security-relevant ones must carry the right action, outcome and ids.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_every_record_is_an_event,
+    assert_only_parse_error,
+    builtin_parser,
+    each_file,
+    mutated,
+    nonblank_lines,
+    sample_events,
+    sample_files,
+    sample_lines,
+    truncations,
+)
 from ucsiem.errors import ParseError
-from ucsiem.goldens import run_case_events
 from ucsiem.parsing.contract import ParseContext, RawRecord
 
 PARSER = builtin_parser("cisco_cms")
-Event = dict[str, Any]
-CTX = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
-
-
-def _sample_files() -> list[Path]:
-    return sample_files("cisco_cms")
+FILES = sample_files("cisco_cms")
+CTX = ParseContext(reference_time=REFERENCE_TIME)
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    return [e for path in _sample_files() for e in run_case_events(PARSER, path)]
+    return sample_events(PARSER, FILES)
 
 
-@pytest.mark.parametrize("path", _sample_files(), ids=lambda p: p.name)
+@each_file(FILES)
 def test_every_sample_record_is_an_event(path: Path) -> None:
-    found = run_case_events(PARSER, path)
-    errors = [(e["log.offset"], e.get("error.message")) for e in found if e.get("event.kind") == "pipeline_error"]
-    assert not errors
-    assert len(found) == len([line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()])
+    assert_every_record_is_an_event(PARSER, path, nonblank_lines(path))
 
 
 def test_security_relevant_actions(events: list[Event]) -> None:
@@ -192,7 +195,7 @@ def test_hostile_input_raises_only_parse_error() -> None:
     seeds = sample_lines("cisco_cms")
     alphabet = "\"'()[]<>:;.,-/ 0123456789abcdefINFOcal\ufffd"
     inputs = mutated(seeds, alphabet, 20240223)
-    inputs += [seed[:cut] for seed in seeds for cut in range(0, len(seed), 7)]
+    inputs += truncations(seeds, 7)
     inputs += [seed.replace("e", "\ufffd") for seed in seeds]
     mb = 1_000_000
     head = "Feb 23 09:02:21.598 user.info cms01 host:server: INFO : "

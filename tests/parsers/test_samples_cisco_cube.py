@@ -7,43 +7,44 @@ error), with the security-relevant ones classified exactly.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_every_record_is_an_event,
+    assert_only_parse_error,
+    builtin_parser,
+    each_file,
+    mutated,
+    nonblank_lines,
+    sample_events,
+    sample_files,
+    sample_lines,
+    the_one,
+)
 from ucsiem.errors import ParseError
-from ucsiem.goldens import run_case_events
 from ucsiem.parsing.contract import ParseContext, RawRecord
 
 PARSER = builtin_parser("cisco_cube")
-Event = dict[str, Any]
-CTX = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
-
-
-def _sample_files() -> list[Path]:
-    return sample_files("cisco_cube")
+FILES = sample_files("cisco_cube")
+CTX = ParseContext(reference_time=REFERENCE_TIME)
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    return [e for path in _sample_files() for e in run_case_events(PARSER, path)]
+    return sample_events(PARSER, FILES)
 
 
 def _by_message(events: list[Event], start: str) -> Event:
-    found = [e for e in events if str(e.get("message", "")).startswith(start)]
-    assert len(found) == 1, start
-    return found[0]
+    return the_one([e for e in events if str(e.get("message", "")).startswith(start)], start)
 
 
-@pytest.mark.parametrize("path", _sample_files(), ids=lambda p: p.name)
+@each_file(FILES)
 def test_every_sample_record_is_an_event(path: Path) -> None:
-    found = run_case_events(PARSER, path)
-    errors = [(e["log.offset"], e.get("error.message")) for e in found if e.get("event.kind") == "pipeline_error"]
-    assert not errors
-    assert len(found) == len([line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()])
+    assert_every_record_is_an_event(PARSER, path, nonblank_lines(path))
 
 
 def test_every_sample_names_its_mnemonic_or_is_debug(events: list[Event]) -> None:

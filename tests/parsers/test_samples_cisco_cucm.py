@@ -4,28 +4,32 @@ every line is an event with the right action, outcome, address and time; hostile
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
-from ucsiem.goldens import run_case_events
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_only_parse_error,
+    assert_records_are_events,
+    builtin_parser,
+    mutated,
+    sample_events,
+    sample_files,
+    sample_lines,
+)
 from ucsiem.parsing.contract import ParseContext, RawRecord
 
 PARSER = builtin_parser("cisco_cucm")
-Event = dict[str, Any]
-CTX = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
+CTX = ParseContext(reference_time=REFERENCE_TIME)
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    return [e for path in sample_files("cisco_cucm", "*.log") for e in run_case_events(PARSER, path)]
+    return sample_events(PARSER, sample_files("cisco_cucm", "*.log"))
 
 
 def test_every_sample_line_is_an_event(events: list[Event]) -> None:
-    assert not [e.get("error.message") for e in events if e.get("event.kind") == "pipeline_error"]
-    assert len(events) == len(sample_lines("cisco_cucm", "*.log"))
+    assert_records_are_events(events, sample_lines("cisco_cucm", "*.log"))
 
 
 def test_actions_and_outcomes(events: list[Event]) -> None:

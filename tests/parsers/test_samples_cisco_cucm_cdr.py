@@ -7,46 +7,51 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
+from tests.parsers.samplehelp import (
+    Event,
+    assert_no_pipeline_errors,
+    assert_only_parse_error,
+    builtin_parser,
+    each_file,
+    golden_dir,
+    header_key_of,
+    mutated,
+    nonblank_lines,
+    sample_files,
+    sample_lines,
+)
 from ucsiem.errors import ParseError
 from ucsiem.goldens import run_case_events
 from ucsiem.parsing.contract import ParseContext, RawRecord
 
 PARSER = builtin_parser("cisco_cucm_cdr")
-Event = dict[str, Any]
+FILES = sample_files("cisco_cucm", "*.csv")
 CTX = ParseContext(reference_time=datetime(2025, 4, 18, 17, tzinfo=UTC))
 
 
-def _files() -> list[Path]:
-    return sample_files("cisco_cucm", "*.csv")
-
-
 def _events(name: str) -> list[Event]:
-    return run_case_events(PARSER, next(p for p in _files() if p.name == name))
+    return run_case_events(PARSER, next(p for p in FILES if p.name == name))
 
 
 def _lines(name: str) -> list[str]:
-    path = next(p for p in _files() if p.name == name)
+    path = next(p for p in FILES if p.name == name)
     return path.read_text(encoding="utf-8").splitlines()
 
 
 def _ctx_with_header(names_line: str) -> ParseContext:
-    assert PARSER.header_key is not None
-    key = PARSER.header_key(names_line.encode())
+    key = header_key_of(PARSER)(names_line.encode())
     assert key is not None
     return ParseContext(reference_time=CTX.reference_time, headers={key: names_line})
 
 
-@pytest.mark.parametrize("path", _files(), ids=lambda p: p.name)
+@each_file(FILES)
 def test_every_sample_row_is_an_event_and_the_header_lines_are_none(path: Path) -> None:
     events = run_case_events(PARSER, path)
-    assert not [e.get("error.message") for e in events if e.get("event.kind") == "pipeline_error"]
-    rows = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert len(events) == len(rows) - 2  # names line and types line make no event
+    assert_no_pipeline_errors(events)
+    assert len(events) == len(nonblank_lines(path)) - 2  # names line and types line make no event
 
 
 def test_cdr_samples() -> None:
@@ -148,16 +153,15 @@ def test_quoted_value_with_comma() -> None:
 
 
 def test_golden_rotation_case_uses_the_later_header() -> None:
-    folder = Path(__file__).resolve().parents[2] / "parsers" / "cisco_cucm_cdr" / "tests"
-    events = run_case_events(PARSER, folder / "cdr_rotation.log")
+    events = run_case_events(PARSER, golden_dir("cisco_cucm_cdr") / "cdr_rotation.log")
     assert [e["event.action"] for e in events] == ["call-attempt", "call-end"]
-    assert all(e.get("event.kind") != "pipeline_error" for e in events)
+    assert_no_pipeline_errors(events)
 
 
 def test_hostile_input_raises_only_parse_error() -> None:
     names = _lines("cdr_samples.csv")[0]
     ctx = _ctx_with_header(names)
-    seeds = [line for line in sample_lines("cisco_cucm", "*.csv")]
+    seeds = sample_lines("cisco_cucm", "*.csv")
     inputs = mutated(seeds, ',"0123456789-=; \ufffdx', 20250418, count=1500)
     mb = 1_000_000
     row = _lines("cdr_samples.csv")[3]

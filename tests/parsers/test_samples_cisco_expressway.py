@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import re
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,24 +17,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.parsers.samplehelp import (
+    SHARED_SAMPLES,
+    Event,
+    assert_no_pipeline_errors,
+    bench_corpus_events,
+    builtin_parser,
+    line_of,
+    record_starts,
+    sample_files,
+    the_one,
+)
 from ucsiem.errors import ParseError
 from ucsiem.goldens import run_case_events
-from ucsiem.parsing.contract import ParseContext, ParserSpec, RawRecord
+from ucsiem.parsing.contract import ParseContext, RawRecord
 from ucsiem.schema.event import UCEvent
 
-
-def _parser() -> ParserSpec:
-    # Imported by name: type checkers cannot follow the `parsers/` -> `ucsiem_parsers` mapping of setup.py.
-    spec = getattr(importlib.import_module("ucsiem_parsers.cisco_expressway"), "PARSER", None)
-    assert isinstance(spec, ParserSpec)
-    return spec
-
-
-PARSER = _parser()
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-SAMPLES = SHARED / "samples" / "cisco_expressway"
-GEN_CORPUS = SHARED / "bench" / "gen_corpus.py"
+PARSER = builtin_parser("cisco_expressway")
+SAMPLES = SHARED_SAMPLES / "cisco_expressway"
+FILES = sample_files("cisco_expressway")
 
 # file name -> {1-based line number of a record start: why it is not a log record}.
 # Every line of the published samples is a real record today, so nothing is excused.
@@ -46,48 +44,31 @@ NOT_RECORDS: dict[str, dict[int, str]] = {
     "samples_multiline.log": {},
 }
 
-Event = dict[str, Any]
-
-
-def _sample_files() -> list[Path]:
-    assert SAMPLES.is_dir(), f"{SAMPLES} is missing: the tests expect shared/ beside the repository"
-    files = sorted(SAMPLES.glob("*.log"))
-    assert files, f"no *.log in {SAMPLES}"
-    return files
-
-
-def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
-
 
 @pytest.fixture(scope="module")
 def sample_events() -> dict[str, list[Event]]:
-    return {path.name: run_case_events(PARSER, path) for path in _sample_files()}
+    return {path.name: run_case_events(PARSER, path) for path in FILES}
 
 
 def _find(events: list[Event], **fields: Any) -> Event:
     """The one event whose flattened fields have these values (`__` stands for `.`)."""
     wanted = {key.replace("__", "."): value for key, value in fields.items()}
-    found = [e for e in events if all(e.get(k) == v for k, v in wanted.items())]
-    assert len(found) == 1, f"{len(found)} events match {wanted}"
-    return found[0]
+    return the_one([e for e in events if all(e.get(k) == v for k, v in wanted.items())], wanted)
 
 
 @pytest.mark.parametrize("name", sorted(NOT_RECORDS))
 def test_every_sample_record_is_an_event(name: str, sample_events: dict[str, list[Event]]) -> None:
     path = SAMPLES / name
-    data = path.read_bytes()
-    starts = re.compile(PARSER.framing.first_line_pattern or "")
-    records = sum(1 for line in data.decode().splitlines() if starts.match(line))
     events = sample_events[name]
-    assert len(events) == records
-    errors = {_line_of(data, e["log.offset"]): e.get("error.message") for e in events
+    assert len(events) == len(record_starts(PARSER, path))
+    data = path.read_bytes()
+    errors = {line_of(data, e["log.offset"]): e.get("error.message") for e in events
               if e.get("event.kind") == "pipeline_error"}
     assert set(errors) == set(NOT_RECORDS[name]), f"unexpected pipeline errors in {name}: {errors}"
 
 
 def test_every_sample_file_is_covered() -> None:
-    assert {p.name for p in _sample_files()} == set(NOT_RECORDS)
+    assert {p.name for p in FILES} == set(NOT_RECORDS)
 
 
 def test_alarm_and_configuration_audit(sample_events: dict[str, list[Event]]) -> None:
@@ -172,15 +153,9 @@ def test_sip_message_records(sample_events: dict[str, list[Event]]) -> None:
 
 
 def test_benchmark_corpus_parses(tmp_path: Path) -> None:
-    out = tmp_path / "expressway.log"
-    subprocess.run(
-        [sys.executable, str(GEN_CORPUS), "--kind", "expressway", "--lines", "2000", "--out", str(out)],
-        check=True, capture_output=True, timeout=120,
-    )
-    events = run_case_events(PARSER, out)
+    events = bench_corpus_events(PARSER, "expressway", tmp_path / "expressway.log", timeout=120)
     assert len(events) == 2000
-    errors = [e.get("error.message") for e in events if e.get("event.kind") == "pipeline_error"]
-    assert not errors, errors[:5]
+    assert_no_pipeline_errors(events)
     actions = Counter(e["event.action"] for e in events)
     assert set(actions) == {"sip-register", "call-attempt", "call-start", "call-end", "call-reject",
                             "route-lookup", "admin-login"}

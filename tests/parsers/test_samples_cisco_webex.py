@@ -11,30 +11,35 @@ from typing import Any
 
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
-from ucsiem.goldens import run_case_events
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_every_record_is_an_event,
+    assert_only_parse_error,
+    builtin_parser,
+    each_file,
+    mutated,
+    nonblank_lines,
+    sample_events,
+    sample_files,
+    sample_lines,
+    truncations,
+)
 from ucsiem.parsing.contract import ParseContext, RawRecord
 
 PARSER = builtin_parser("cisco_webex")
-Event = dict[str, Any]
-CTX = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
-
-
-def _sample_files() -> list[Path]:
-    return sample_files("cisco_webex")
+FILES = sample_files("cisco_webex")
+CTX = ParseContext(reference_time=REFERENCE_TIME)
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    return [e for path in _sample_files() for e in run_case_events(PARSER, path)]
+    return sample_events(PARSER, FILES)
 
 
-@pytest.mark.parametrize("path", _sample_files(), ids=lambda p: p.name)
+@each_file(FILES)
 def test_every_sample_record_is_an_event(path: Path) -> None:
-    found = run_case_events(PARSER, path)
-    errors = [(e["log.offset"], e.get("error.message")) for e in found if e.get("event.kind") == "pipeline_error"]
-    assert not errors
-    assert len(found) == len([line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()])
+    assert_every_record_is_an_event(PARSER, path, nonblank_lines(path))
 
 
 def test_actions_outcomes_and_addresses(events: list[Event]) -> None:
@@ -158,5 +163,5 @@ def test_hostile_input_raises_only_parse_error() -> None:
         '{"data":{"eventCategory":"LOGINS"},"created":"9999-12-31T23:59:59-23:59"}',
         "\ufffd" * 1000 + '{"data":{"eventCategory":"LOGINS"}}',
     ]
-    inputs += [line[:cut] for line in seeds for cut in range(0, len(line), 23)]
+    inputs += truncations(seeds, 23)
     assert_only_parse_error(PARSER, inputs, CTX)

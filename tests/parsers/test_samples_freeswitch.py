@@ -6,38 +6,37 @@ CPU-idle percentage, year-less `[WARN] [SOFIA]` variant); every record must beco
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
-from ucsiem.goldens import run_case_events
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_every_record_is_an_event,
+    assert_only_parse_error,
+    builtin_parser,
+    each_file,
+    mutated,
+    record_starts,
+    sample_events,
+    sample_files,
+    sample_lines,
+)
 from ucsiem.parsing.contract import ParseContext
 
 PARSER = builtin_parser("freeswitch")
-Event = dict[str, Any]
-
-
-def _sample_files() -> list[Path]:
-    return sample_files("freeswitch")
+FILES = sample_files("freeswitch")
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    return [e for path in _sample_files() for e in run_case_events(PARSER, path)]
+    return sample_events(PARSER, FILES)
 
 
-@pytest.mark.parametrize("path", _sample_files(), ids=lambda p: p.name)
+@each_file(FILES)
 def test_every_sample_record_is_an_event(path: Path) -> None:
-    found = run_case_events(PARSER, path)
-    errors = [(e["log.offset"], e.get("error.message")) for e in found if e.get("event.kind") == "pipeline_error"]
-    assert not errors
-    first = re.compile(PARSER.framing.first_line_pattern or "")
-    records = [line for line in path.read_text(encoding="utf-8").splitlines() if first.match(line)]
-    assert len(found) == len(records)
+    assert_every_record_is_an_event(PARSER, path, record_starts(PARSER, path))
 
 
 def test_every_sample_is_classified(events: list[Event]) -> None:
@@ -70,7 +69,7 @@ def test_syslog_and_variants(events: list[Event]) -> None:
 
 
 def test_hostile_input_raises_only_parse_error() -> None:
-    ctx = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
+    ctx = ParseContext(reference_time=REFERENCE_TIME)
     seeds = sample_lines("freeswitch")
     alphabet = "[]\"'@=/:.- 0123456789%WARNINGSIPfromip\n"
     inputs = mutated(seeds, alphabet, 20240305)

@@ -6,20 +6,26 @@ follow the documented W3C layout and the default `#Fields:` set of IIS.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_only_parse_error,
+    builtin_parser,
+    golden_dir,
+    golden_lines,
+    header_key_of,
+    mutated,
+)
 from ucsiem.errors import ParseError
 from ucsiem.goldens import run_case_events
 from ucsiem.parsing.contract import ParseContext, RawRecord
 
 PARSER = builtin_parser("iis_w3c")
-Event = dict[str, Any]
-GOLDEN = Path(__file__).resolve().parents[2] / "parsers" / "iis_w3c" / "tests"
+GOLDEN = golden_dir("iis_w3c")
 _IIS_ONLY = {"uc.vendor.sc-substatus", "uc.vendor.sc-win32-status", "uc.vendor.time-taken", "uc.vendor.s-sitename",
              "uc.vendor.c-ip", "uc.vendor.X-Forwarded-For"}
 HEADER = ("#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) "
@@ -29,8 +35,7 @@ ROW = ("2024-03-05 10:00:02 192.0.2.10 POST /WebTicket/WebTicketService.svc - 44
 
 
 def _ctx(header: str | None = HEADER) -> ParseContext:
-    return ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC),
-                        headers={"Fields": header} if header else {})
+    return ParseContext(reference_time=REFERENCE_TIME, headers={"Fields": header} if header else {})
 
 
 def _events(name: str) -> list[Event]:
@@ -120,15 +125,14 @@ def test_directives_are_no_events_and_rows_need_a_header() -> None:
         assert PARSER.parse(RawRecord(directive), _ctx(None)) == []
     with pytest.raises(ParseError, match="no #Fields: header"):
         PARSER.parse(RawRecord(ROW), _ctx(None))
-    assert PARSER.header_key is not None
-    assert PARSER.header_key(HEADER.encode()) == "Fields"
-    assert PARSER.header_key(ROW.encode()) is None
-    assert PARSER.header_key(b"#Software: x") is None
+    header_key = header_key_of(PARSER)
+    assert header_key(HEADER.encode()) == "Fields"
+    assert header_key(ROW.encode()) is None
+    assert header_key(b"#Software: x") is None
 
 
 def test_hostile_input_raises_only_parse_error() -> None:
-    seeds = [line for p in sorted(GOLDEN.glob("*.log"))
-             for line in p.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    seeds = [line for line in golden_lines("iis_w3c") if not line.startswith("#")]
     inputs = mutated(seeds, "- +#:./\\?&=,[]0123456789\t\ufffd", 20240305)
     mb = 1_000_000
     inputs += [" " * mb, "-" * mb, "+" * mb, "#" * mb, ROW + " -" * (mb // 2), ROW[:40], "\ufffd" * mb,

@@ -6,37 +6,40 @@ The samples are Jicofo lines pasted into public GitHub issues (old `Class.log()`
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_every_record_is_an_event,
+    assert_only_parse_error,
+    builtin_parser,
+    each_file,
+    golden_dir,
+    golden_lines,
+    mutated,
+    record_starts,
+    sample_events,
+    sample_files,
+    sample_lines,
+)
 from ucsiem.goldens import run_case_events
 from ucsiem.parsing.contract import ParseContext
 
 PARSER = builtin_parser("jitsi")
-Event = dict[str, Any]
-GOLDEN = Path(__file__).resolve().parents[2] / "parsers" / "jitsi" / "tests"
-
-
-def _sample_files() -> list[Path]:
-    return sample_files("jitsi")
+FILES = sample_files("jitsi")
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    return [e for path in _sample_files() for e in run_case_events(PARSER, path)]
+    return sample_events(PARSER, FILES)
 
 
-@pytest.mark.parametrize("path", _sample_files(), ids=lambda p: p.name)
+@each_file(FILES)
 def test_every_sample_record_is_an_event(path: Path) -> None:
-    found = run_case_events(PARSER, path)
-    assert not [(e["log.offset"], e.get("error.message")) for e in found if e.get("event.kind") == "pipeline_error"]
-    first = re.compile(PARSER.framing.first_line_pattern or "")
-    assert len(found) == len([line for line in path.read_text(encoding="utf-8").splitlines() if first.match(line)])
+    assert_every_record_is_an_event(PARSER, path, record_starts(PARSER, path))
 
 
 def test_sample_actions(events: list[Event]) -> None:
@@ -57,7 +60,7 @@ def test_sample_actions(events: list[Event]) -> None:
 
 
 def test_prosody_auth_families() -> None:
-    found = run_case_events(PARSER, GOLDEN / "prosody.log")
+    found = run_case_events(PARSER, golden_dir("jitsi") / "prosody.log")
     failed = [e for e in found if e["event.action"] == "user-login" and e.get("event.outcome") == "failure"]
     assert [(e.get("user.name"), e.get("source.ip"), e["event.reason"]) for e in failed] == [
         ("alice", "203.0.113.45", "not-authorized"),
@@ -71,9 +74,8 @@ def test_prosody_auth_families() -> None:
 
 def test_hostile_input_raises_only_parse_error() -> None:
     """Mutated sample and golden lines, and 1 MB lines of each separator: events or ParseError only."""
-    ctx = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
-    seeds = sample_lines("jitsi") + [line for p in sorted(GOLDEN.glob("*.log"))
-                                     for line in p.read_text(encoding="utf-8").splitlines() if line]
+    ctx = ParseContext(reference_time=REFERENCE_TIME)
+    seeds = sample_lines("jitsi") + golden_lines("jitsi")
     inputs = mutated(seeds, "[]()=,:;/@.# \t\n0123456789JicofoINFOSEVERE<>'\ufffd", 20240305)
     mb = 1_000_000
     jicofo = "Jicofo 2024-03-05 10:00:01.120 INFO: [51] "

@@ -10,19 +10,26 @@ checks the classification of those cases exactly and that nothing but ParseError
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_no_pipeline_errors,
+    assert_only_parse_error,
+    builtin_parser,
+    golden_dir,
+    mutated,
+    text_lines,
+    truncations,
+)
 from ucsiem.goldens import run_case_events
 from ucsiem.parsing.contract import ParseContext, RawRecord
 
 PARSER = builtin_parser("lync_windows_events")
-CASES = Path(__file__).resolve().parents[2] / "parsers" / "lync_windows_events" / "tests"
-Event = dict[str, Any]
+CASES = golden_dir("lync_windows_events")
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +47,7 @@ def _summary(events: list[Event]) -> list[tuple[Any, ...]]:
 
 
 def test_winlogbeat_ids_map_to_actions(winlogbeat: list[Event]) -> None:
-    assert not [e for e in winlogbeat if e["event.kind"] == "pipeline_error"]
+    assert_no_pipeline_errors(winlogbeat)
     assert _summary(winlogbeat) == [
         ("14428", "tls-handshake", "event", "failure"),
         ("14603", "flood-block", "event", "success"),
@@ -92,11 +99,10 @@ def test_epoch_event_time_and_arrays() -> None:
 
 def test_hostile_input_raises_only_parse_error() -> None:
     """Mutated golden documents, 1 MB values and separators, cut documents, odd JSON types."""
-    ctx = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
-    seeds = [line for name in ("winlogbeat.log", "nxlog.log") for line in
-             (CASES / name).read_text(encoding="utf-8").splitlines() if line]
+    ctx = ParseContext(reference_time=REFERENCE_TIME)
+    seeds = text_lines([CASES / "winlogbeat.log", CASES / "nxlog.log"])
     alphabet = "{}[]\":,.-_ \\0123456789abcdefENTtrue\n\ufffd"
-    inputs = mutated(seeds, alphabet, 14603) + [s[:n] for s in seeds[:3] for n in range(0, len(s), 5)]
+    inputs = mutated(seeds, alphabet, 14603) + truncations(seeds[:3], 5)
     mb = 1_000_000
     doc = json.loads(seeds[1])
     for sep in ("\n", "\r", '"', ";", ",", ":", " ", "\\", "\ufffd"):

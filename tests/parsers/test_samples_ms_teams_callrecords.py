@@ -8,34 +8,36 @@ distinct and stable.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
-from ucsiem.goldens import run_case_events
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_no_pipeline_errors,
+    assert_only_parse_error,
+    builtin_parser,
+    mutated,
+    sample_events,
+    sample_files,
+    sample_lines,
+)
 from ucsiem.normalize import Normalizer, RecordMeta
 from ucsiem.parsing.contract import ParseContext, RawRecord
 
 PARSER = builtin_parser("ms_teams_callrecords")
-Event = dict[str, Any]
 CALL_ID = "e523d2ed-2966-4b6b-925b-754a88034cc5"
-
-
-def _sample_files() -> list[Path]:
-    return sample_files("ms_teams", "graph_callrecords.jsonl")
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    return [e for path in _sample_files() for e in run_case_events(PARSER, path)]
+    return sample_events(PARSER, sample_files("ms_teams", "graph_callrecords.jsonl"))
 
 
 def test_every_sample_document_is_events_without_errors(events: list[Event]) -> None:
-    assert not [e.get("error.message") for e in events if e.get("event.kind") == "pipeline_error"]
+    assert_no_pipeline_errors(events)
     # line 1: call + one segment; line 2: call (participants, no sessions); line 3: one Direct Routing row
     assert [(e["log.offset"] > 0, e["event.action"], e["event.code"]) for e in events] == [
         (False, "call-end", "peerToPeer"), (False, "media-end", "segment"),
@@ -94,7 +96,7 @@ def test_direct_routing_row(events: list[Event]) -> None:
 def test_event_ids_are_distinct_and_deterministic() -> None:
     """Several events from one record: the pipeline's id (source, offset, index, text) tells them apart."""
     text = sample_lines("ms_teams", "graph_callrecords.jsonl")[0]
-    now = datetime(2024, 6, 15, 12, tzinfo=UTC)
+    now = REFERENCE_TIME
 
     def ids() -> list[str]:
         normalizer = Normalizer(PARSER, host_name=None, agent_name=None)
@@ -106,7 +108,7 @@ def test_event_ids_are_distinct_and_deterministic() -> None:
 
 
 def test_hostile_input_raises_only_parse_error() -> None:
-    ctx = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
+    ctx = ParseContext(reference_time=REFERENCE_TIME)
     seeds = sample_lines("ms_teams", "graph_callrecords.jsonl")
     inputs = mutated(seeds, '{}[]":,0123456789.-PTSZ \\nulltruefalse', 20240305)
     inputs += [line.encode()[: n].decode("utf-8", "replace") for line in seeds for n in range(0, len(line), 97)]
@@ -132,7 +134,7 @@ def test_hostile_input_raises_only_parse_error() -> None:
 def test_odd_values_never_reach_schema_fields() -> None:
     """Bad addresses, ports, far dates and huge durations are dropped or kept as vendor text: the
     pipeline never turns them into invalid_event or parser_exception dead letters."""
-    now = datetime(2024, 6, 15, 12, tzinfo=UTC)
+    now = REFERENCE_TIME
     texts = [
         '{"id":"x","endDateTime":"2024-01-01T00:00:00Z","sessions":[{"segments":[{"media":[{"label":"main-audio",'
         '"callerNetwork":{"ipAddress":"999.1.1.1","port":70000,"reflexiveIPAddress":"fe80::1%eth0"},"streams":'
@@ -155,7 +157,7 @@ def test_odd_values_never_reach_schema_fields() -> None:
 def test_reflexive_address_and_quality_figures() -> None:
     """The public (reflexive) address is the endpoint's NAT address, in related.ip; loss rate and MOS
     degradation take the worse direction, and values outside their scale never reach uc.media."""
-    now = datetime(2024, 6, 15, 12, tzinfo=UTC)
+    now = REFERENCE_TIME
 
     def segment(streams: str) -> dict[str, Any]:
         text = ('{"id":"x","endDateTime":"2024-01-01T00:00:00Z","sessions":[{"segments":[{"media":[{"label":'

@@ -8,33 +8,35 @@ the action, outcome, user and targets the operation calls for.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
-from ucsiem.goldens import run_case_events
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_only_parse_error,
+    assert_records_are_events,
+    builtin_parser,
+    mutated,
+    sample_events,
+    sample_files,
+    sample_lines,
+    truncations,
+)
 from ucsiem.normalize import Normalizer, RecordMeta
 from ucsiem.parsing.contract import ParseContext, RawRecord
 
 PARSER = builtin_parser("o365_audit")
-Event = dict[str, Any]
-
-
-def _sample_files() -> list[Path]:
-    return sample_files("ms_teams", "o365_audit_teams.jsonl")
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    return [e for path in _sample_files() for e in run_case_events(PARSER, path)]
+    return sample_events(PARSER, sample_files("ms_teams", "o365_audit_teams.jsonl"))
 
 
 def test_every_sample_record_is_one_event(events: list[Event]) -> None:
-    assert not [e.get("error.message") for e in events if e.get("event.kind") == "pipeline_error"]
-    assert len(events) == len(sample_lines("ms_teams", "o365_audit_teams.jsonl")) == 5
+    assert_records_are_events(events, sample_lines("ms_teams", "o365_audit_teams.jsonl"), count=5)
     assert [(e["event.code"], e["event.action"], e["event.outcome"]) for e in events] == [
         ("TeamCreated", "config-change", "success"),
         ("MemberAdded", "account-change", "success"),
@@ -114,10 +116,10 @@ def test_client_ip_forms(client_ip: str, ip: str | None, port: int | None, domai
 
 
 def test_hostile_input_raises_only_parse_error() -> None:
-    ctx = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
+    ctx = ParseContext(reference_time=REFERENCE_TIME)
     seeds = sample_lines("ms_teams", "o365_audit_teams.jsonl")
     inputs = mutated(seeds, '{}[]":,0123456789.-T@ \\nulltruefalse', 20240305)
-    inputs += [line[:n] for line in seeds for n in range(0, len(line), 37)]
+    inputs += truncations(seeds, 37)
     mb = 1_000_000
     head = '{"CreationTime":"2020-02-17T16:59:44","Id":"x","Operation":"MemberAdded",'
     for char in '{}[]":,\\@':

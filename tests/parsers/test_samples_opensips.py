@@ -8,50 +8,35 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from tests.parsers.samplehelp import (
     SHARED_SAMPLES,
+    assert_every_line_is_an_event,
     assert_only_parse_error,
     builtin_parser,
+    each_file,
+    events_by_line,
     mutated,
     sample_files,
     sample_lines,
 )
-from ucsiem.goldens import run_case_events
 from ucsiem.parsing.contract import ParseContext, RawRecord
 
 PARSER = builtin_parser("opensips")
+FILES = sample_files("opensips")
 CTX = ParseContext(reference_time=datetime(2024, 3, 5, 12, tzinfo=UTC))
 
 # (file name, 1-based line) -> why the line is not a log record. Nothing is excused today.
 NOT_RECORDS: dict[tuple[str, int], str] = {}
 
-Event = dict[str, Any]
 
-
-def _sample_files() -> list[Path]:
-    return sample_files("opensips")
-
-
-def _by_line(path: Path) -> dict[int, Event]:
-    data = path.read_bytes()
-    return {data.count(b"\n", 0, e["log.offset"]) + 1: e for e in run_case_events(PARSER, path)}
-
-
-@pytest.mark.parametrize("path", _sample_files(), ids=lambda p: p.name)
+@each_file(FILES)
 def test_every_sample_line_is_an_event(path: Path) -> None:
-    events = _by_line(path)
-    errors = {n: e.get("error.message") for n, e in events.items() if e.get("event.kind") == "pipeline_error"}
-    assert set(errors) == {n for name, n in NOT_RECORDS if name == path.name}, errors
-    lines = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.strip()]
-    assert sorted(events) == lines
+    assert_every_line_is_an_event(PARSER, path, NOT_RECORDS)
 
 
 def test_sample_lines() -> None:
-    lines = _by_line(SHARED_SAMPLES / "opensips" / "samples.log")
+    lines = events_by_line(PARSER, SHARED_SAMPLES / "opensips" / "samples.log")
     radius = lines[1]
     assert "observer.hostname" not in radius  # the published lines have no host name
     assert (radius["process.name"], radius["process.pid"]) == ("opensips", 13231)

@@ -9,28 +9,36 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
-from ucsiem.goldens import run_case_events
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_every_record_is_an_event,
+    assert_only_parse_error,
+    builtin_parser,
+    each_file,
+    mutated,
+    sample_events,
+    sample_files,
+    sample_lines,
+    text_lines,
+)
 from ucsiem.parsing.contract import ParseContext, RawRecord
 
 PARSER = builtin_parser("oracle_acme_sbc")
-Event = dict[str, Any]
+FILES = sample_files("oracle_acme_sbc")
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    return [e for path in sample_files("oracle_acme_sbc") for e in run_case_events(PARSER, path)]
+    return sample_events(PARSER, FILES)
 
 
-@pytest.mark.parametrize("path", sample_files("oracle_acme_sbc"), ids=lambda p: p.name)
+@each_file(FILES)
 def test_every_sample_record_is_an_event(path: Path) -> None:
-    found = run_case_events(PARSER, path)
-    assert not [e.get("error.message") for e in found if e.get("event.kind") == "pipeline_error"]
-    assert len(found) == len([line for line in path.read_text(encoding="utf-8").splitlines() if line])
+    assert_every_record_is_an_event(PARSER, path, text_lines([path]))
 
 
 def test_actions_outcomes_and_users(events: list[Event]) -> None:
@@ -56,13 +64,13 @@ def test_demotion_carries_the_offender(events: list[Event]) -> None:
 
 
 def test_year_less_stamps_take_the_reference_year() -> None:
-    ctx = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
+    ctx = ParseContext(reference_time=REFERENCE_TIME)
     (first,) = PARSER.parse(RawRecord(sample_lines("oracle_acme_sbc")[1]), ctx)
     assert first["@timestamp"] == datetime(2023, 11, 28, 17, 53, 47, tzinfo=UTC)
 
 
 def test_hostile_input_raises_only_parse_error() -> None:
-    ctx = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
+    ctx = ParseContext(reference_time=REFERENCE_TIME)
     seeds = [
         *sample_lines("oracle_acme_sbc"),
         '2,"192.0.2.10",5060,"id@192.0.2.10","a@b","","SIP","","","<sip:1@example.com>","<sip:2@example.com>",1,'

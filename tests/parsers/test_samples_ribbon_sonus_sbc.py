@@ -6,31 +6,38 @@ taken from Ribbon's documented field numbers, and hostile input may only raise P
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
-from ucsiem.goldens import run_case_events
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_every_record_is_an_event,
+    assert_only_parse_error,
+    builtin_parser,
+    each_file,
+    mutated,
+    sample_events,
+    sample_files,
+    sample_lines,
+    text_lines,
+)
 from ucsiem.parsing.contract import ParseContext, RawRecord
 
 PARSER = builtin_parser("ribbon_sonus_sbc")
-Event = dict[str, Any]
-CTX = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
+FILES = sample_files("ribbon_sonus_sbc")
+CTX = ParseContext(reference_time=REFERENCE_TIME)
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    return [e for path in sample_files("ribbon_sonus_sbc") for e in run_case_events(PARSER, path)]
+    return sample_events(PARSER, FILES)
 
 
-@pytest.mark.parametrize("path", sample_files("ribbon_sonus_sbc"), ids=lambda p: p.name)
+@each_file(FILES)
 def test_every_sample_record_is_an_event(path: Path) -> None:
-    found = run_case_events(PARSER, path)
-    assert not [e.get("error.message") for e in found if e.get("event.kind") == "pipeline_error"]
-    assert len(found) == len([line for line in path.read_text(encoding="utf-8").splitlines() if line])
+    assert_every_record_is_an_event(PARSER, path, text_lines([path]))
 
 
 def test_actions_outcomes_and_causes(events: list[Event]) -> None:

@@ -7,38 +7,38 @@ headers). Every record must become a normal event with the fields the record car
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
-from ucsiem.goldens import run_case_events
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_every_record_is_an_event,
+    assert_only_parse_error,
+    builtin_parser,
+    each_file,
+    mutated,
+    record_starts,
+    sample_events,
+    sample_files,
+    sample_lines,
+    truncations,
+)
 from ucsiem.parsing.contract import ParseContext, RawRecord
 
 PARSER = builtin_parser("skype_lync_edge")
-Event = dict[str, Any]
-
-
-def _sample_files() -> list[Path]:
-    return sample_files("skype_lync_edge")
+FILES = sample_files("skype_lync_edge")
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    return [e for path in _sample_files() for e in run_case_events(PARSER, path)]
+    return sample_events(PARSER, FILES)
 
 
-@pytest.mark.parametrize("path", _sample_files(), ids=lambda p: p.name)
+@each_file(FILES)
 def test_every_sample_record_is_an_event(path: Path) -> None:
-    found = run_case_events(PARSER, path)
-    errors = [(e["log.offset"], e.get("error.message")) for e in found if e.get("event.kind") == "pipeline_error"]
-    assert not errors
-    first = re.compile(PARSER.framing.first_line_pattern or "")
-    records = [line for line in path.read_text(encoding="utf-8").splitlines() if first.match(line)]
-    assert len(found) == len(records) == 2
+    found = assert_every_record_is_an_event(PARSER, path, record_starts(PARSER, path), count=2)
     assert all("incomplete_record" not in e.get("tags", []) for e in found)
 
 
@@ -81,12 +81,12 @@ def test_cut_record_still_parses() -> None:
 
 def test_hostile_input_raises_only_parse_error() -> None:
     """Mutated sample records, 1 MB lines of every separator the parser splits on, cut records."""
-    ctx = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
+    ctx = ParseContext(reference_time=REFERENCE_TIME)
     lines = sample_lines("skype_lync_edge")
     records = ["\n".join(lines[:18]), "\n".join(lines[18:])]
     alphabet = "[]()\"';=:.-_ \n0123456789ABCDEFabcdefTL_INFOSIPsip@<>$\\/\ufffd"
     inputs = mutated(records, alphabet, 20120118) + mutated(lines, alphabet, 20170302)
-    inputs += [r[:n] for r in records for n in range(0, len(r), 7)]
+    inputs += truncations(records, 7)
     mb = 1_000_000
     head = lines[0]
     for sep in (":", ";", "\"", "=", "<", ">", "[", "]", "(", ")", "\n", " ", "$", "\\"):

@@ -6,29 +6,34 @@ registration action; every other text must stay a ParseError.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
-
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_only_parse_error,
+    assert_records_are_events,
+    builtin_parser,
+    golden_dir,
+    golden_lines,
+    mutated,
+    sample_events,
+    sample_files,
+    sample_lines,
+)
 from ucsiem.goldens import run_case_events
 from ucsiem.parsing.contract import ParseContext
 
 PARSER = builtin_parser("threecx")
-Event = dict[str, Any]
-GOLDEN = Path(__file__).resolve().parents[2] / "parsers" / "threecx" / "tests"
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    return [e for path in sample_files("3cx") for e in run_case_events(PARSER, path)]
+    return sample_events(PARSER, sample_files("3cx"))
 
 
 def test_every_sample_record_is_an_event(events: list[Event]) -> None:
-    assert not [e.get("error.message") for e in events if e.get("event.kind") == "pipeline_error"]
-    assert len(events) == len(sample_lines("3cx"))
+    assert_records_are_events(events, sample_lines("3cx"))
 
 
 def test_sample_actions(events: list[Event]) -> None:
@@ -40,7 +45,7 @@ def test_sample_actions(events: list[Event]) -> None:
 
 
 def test_failed_registration_names_the_offender() -> None:
-    found = run_case_events(PARSER, GOLDEN / "registration.log")
+    found = run_case_events(PARSER, golden_dir("threecx") / "registration.log")
     failed = [e for e in found if e.get("event.outcome") == "failure"]
     assert [(e["event.action"], e["source.ip"], e["user.name"], e["event.code"]) for e in failed] == [
         ("sip-register", "203.0.113.28", "100", "CM102001"),
@@ -49,9 +54,8 @@ def test_failed_registration_names_the_offender() -> None:
 
 
 def test_hostile_input_raises_only_parse_error() -> None:
-    ctx = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
-    seeds = sample_lines("3cx") + [line for p in sorted(GOLDEN.glob("*.log"))
-                                   for line in p.read_text(encoding="utf-8").splitlines() if line]
+    ctx = ParseContext(reference_time=REFERENCE_TIME)
+    seeds = sample_lines("3cx") + golden_lines("threecx")
     inputs = mutated(seeds, "[]():;,/=@. Ext0123456789CMREGISTER\ufffd", 20240305)
     mb = 1_000_000
     auth = "Authentication failed for SipReq: REGISTER 203.0.113.28 tid="

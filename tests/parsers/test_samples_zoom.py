@@ -9,40 +9,43 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.parsers.samplehelp import assert_only_parse_error, builtin_parser, mutated, sample_files, sample_lines
-from ucsiem.goldens import run_case_events
+from tests.parsers.samplehelp import (
+    REFERENCE_TIME,
+    Event,
+    assert_every_record_is_an_event,
+    assert_only_parse_error,
+    builtin_parser,
+    each_file,
+    mutated,
+    nonblank_lines,
+    sample_events,
+    sample_files,
+    sample_lines,
+    the_one,
+    truncations,
+)
 from ucsiem.parsing.contract import ParseContext, RawRecord
 
 PARSER = builtin_parser("zoom")
-Event = dict[str, Any]
-CTX = ParseContext(reference_time=datetime(2024, 6, 15, 12, tzinfo=UTC))
-
-
-def _sample_files() -> list[Path]:
-    return sample_files("zoom", "*.jsonl")
+FILES = sample_files("zoom", "*.jsonl")
+CTX = ParseContext(reference_time=REFERENCE_TIME)
 
 
 @pytest.fixture(scope="module")
 def events() -> list[Event]:
-    return [e for path in _sample_files() for e in run_case_events(PARSER, path)]
+    return sample_events(PARSER, FILES)
 
 
 def _by_code(events: list[Event], code: str) -> Event:
-    found = [e for e in events if e.get("event.code") == code]
-    assert len(found) == 1, code
-    return found[0]
+    return the_one([e for e in events if e.get("event.code") == code], code)
 
 
-@pytest.mark.parametrize("path", _sample_files(), ids=lambda p: p.name)
+@each_file(FILES)
 def test_every_sample_record_is_an_event(path: Path) -> None:
-    found = run_case_events(PARSER, path)
-    errors = [(e["log.offset"], e.get("error.message")) for e in found if e.get("event.kind") == "pipeline_error"]
-    assert not errors
-    assert len(found) == len([line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()])
+    assert_every_record_is_an_event(PARSER, path, nonblank_lines(path))
 
 
 def test_actions_and_outcomes(events: list[Event]) -> None:
@@ -168,5 +171,5 @@ def test_hostile_input_raises_only_parse_error() -> None:
         '{"event":"user.signed_in","event_ts":99999999999999999999,"payload":{}}',
         "\ufffd" * 1000 + '{"event":"user.signed_in","payload":{}}',
     ]
-    inputs += [line[:cut] for line in seeds for cut in range(0, len(line), 17)]
+    inputs += truncations(seeds, 17)
     assert_only_parse_error(PARSER, inputs, CTX)
