@@ -17,8 +17,7 @@ from typing import Any
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext, ParsedEvent
 from ucsiem.parsing.helpers import canonical_ip, split_uri_user
-
-from .prefix import MONTHS, utc_offset
+from ucsiem.parsing.stamps import fraction_micro, month_number, utc_offset
 
 # Header keys (`ParserSpec.header_key`) name a report family, whatever the header's first column is
 # called (`SBCReportType`, `GWReportType`, `MediaReportType`, or `CDRReportType` in 7.4 manuals).
@@ -221,7 +220,8 @@ def parse_cdr_time(value: str, column: str, default_tz: tzinfo, tags: list[str])
             raise ParseError("bad_timestamp", f"{column} is not a CDR time: {value[:48]!r}") from None
         return ts if ts.tzinfo is not None else ts.replace(tzinfo=default_tz)
     h, mi, s, frac, zone, mon, d, y = m.groups()
-    if mon not in MONTHS:
+    month = month_number(mon)
+    if month is None:
         raise ParseError("bad_timestamp", f"{column} has an unknown month: {value[:48]!r}")
     tz: tzinfo
     if zone is None or zone in _UTC_NAMES:
@@ -233,8 +233,7 @@ def parse_cdr_time(value: str, column: str, default_tz: tzinfo, tags: list[str])
         if "cdr_time_zone_assumed" not in tags:
             tags.append("cdr_time_zone_assumed")
     try:
-        return datetime(int(y), MONTHS[mon], int(d), int(h), int(mi), int(s),
-                        int((frac or "0").ljust(6, "0")), tzinfo=tz)
+        return datetime(int(y), month, int(d), int(h), int(mi), int(s), fraction_micro(frac), tzinfo=tz)
     except ValueError:
         raise ParseError("bad_timestamp", f"{column} is not a valid date: {value[:48]!r}") from None
 

@@ -20,18 +20,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 
 from ucsiem.errors import ParseError
+from ucsiem.parsing import stamps
 from ucsiem.parsing.helpers import SYSLOG_FACILITIES, canonical_ip, syslog_facility, syslog_severity
+from ucsiem.parsing.stamps import fraction_micro, month_number, utc_offset
 
-MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
-
-# How far past the reference time a year-less stamp may fall before it is taken as last year's
-# (or last day's): tolerates clock skew between device, receiver and agent.
-YEAR_SLACK = timedelta(days=1)
+# How far past the reference time a date-less stamp may fall before it is taken as last day's:
+# tolerates clock skew between device, receiver and agent (year-less stamps: `stamps.YEAR_SLACK`).
 DAY_SLACK = timedelta(hours=1)
 _HALF_YEAR = timedelta(days=180)
 MAX_PREFIX = 256  # the receiver prefix is short; never scan further for the first marker
@@ -79,43 +77,23 @@ class Prefix:
     severity: tuple[str, int] | None = None
 
 
-def _micro(frac: str | None) -> int:
-    if not frac:
-        return 0
-    return int((frac + "000000")[:6])
-
-
-@lru_cache(maxsize=64)
-def utc_offset(text: str | None) -> tzinfo | None:
-    """`Z`, `+02:00`, `-0530` -> a fixed zone; None for no text. Pure, memoised."""
-    if not text:
-        return None
-    if text == "Z":
-        return UTC
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
-    if hours > 23 or minutes > 59:
-        raise ParseError("bad_timestamp", f"UTC offset out of range: {text[:8]!r}")
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
-
-
 def _leading_time(text: str, pos: int) -> tuple[StampParts | None, int]:
     """The receiver's time stamp at `pos`, if any, and the index just past it."""
     c4 = text[pos + 4:pos + 5]
     if c4 == "-" and (m := _ISO.match(text, pos)):
         y, mo, d, h, mi, s, frac, tz = m.groups()
-        return StampParts(int(y), int(mo), int(d), int(h), int(mi), int(s), _micro(frac), utc_offset(tz)), m.end()
+        return (StampParts(int(y), int(mo), int(d), int(h), int(mi), int(s), fraction_micro(frac), utc_offset(tz)),
+                m.end())
     c2 = text[pos + 2:pos + 3]
     if c2 == "/" and (m := _MMDD.match(text, pos)):
         mo, d, h, mi, s, frac = m.groups()
-        return StampParts(None, int(mo), int(d), int(h), int(mi), int(s), _micro(frac)), m.end()
+        return StampParts(None, int(mo), int(d), int(h), int(mi), int(s), fraction_micro(frac)), m.end()
     if c2 == ":" and (m := _TIME.match(text, pos)):
         h, mi, s, frac = m.groups()
-        return StampParts(None, None, None, int(h), int(mi), int(s), _micro(frac)), m.end()
-    if text[pos:pos + 3] in MONTHS and (m := _BSD.match(text, pos)):
-        mon, d, h, mi, s, frac = m.groups()
-        return StampParts(None, MONTHS[mon], int(d), int(h), int(mi), int(s), _micro(frac)), m.end()
+        return StampParts(None, None, None, int(h), int(mi), int(s), fraction_micro(frac)), m.end()
+    if (month := month_number(text[pos:pos + 3])) is not None and (m := _BSD.match(text, pos)):
+        _, d, h, mi, s, frac = m.groups()
+        return StampParts(None, month, int(d), int(h), int(mi), int(s), fraction_micro(frac)), m.end()
     return None, pos
 
 
@@ -233,7 +211,7 @@ def device_time(text: str) -> tuple[StampParts | None, int]:
     if tail and not (tail.startswith("[") and tail.endswith("]") and tail[1:-1].isdigit()):
         return None, len(text)
     d, mo, h, mi, s, frac = m.groups()
-    return StampParts(None, int(mo), int(d), int(h), int(mi), int(s), _micro(frac)), at
+    return StampParts(None, int(mo), int(d), int(h), int(mi), int(s), fraction_micro(frac)), at
 
 
 def _build(parts: StampParts, year: int, month: int, day: int, tz: tzinfo) -> datetime | None:
@@ -256,19 +234,29 @@ def with_year(parts: StampParts, anchor: datetime, tz: tzinfo, what: str) -> dat
     """Month/day known, year not: the latest year that does not put the stamp after the anchor."""
     if parts.month is None or parts.day is None:
         raise ParseError("bad_timestamp", f"{what} has no month and day")
-    local_anchor = anchor.astimezone(parts.tz or tz)
-    limit = anchor + YEAR_SLACK
-    same = _build(parts, local_anchor.year, parts.month, parts.day, tz)
-    if same is not None and limit - _HALF_YEAR < same <= limit:
-        return same  # fast path: next year's date would be after the limit, last year's is older
-    found = _latest_not_after(
-        [_build(parts, y, parts.month, parts.day, tz)
-         for y in (local_anchor.year + 1, local_anchor.year, local_anchor.year - 1)],
-        anchor + YEAR_SLACK,
-    )
-    if found is None:
+    zone = parts.tz or tz
+    year = anchor.astimezone(zone).year
+    # The anchor may be the receiver's own stamp. At the calendar's edges this parser has always raised
+    # OverflowError (parse() reports it as out of range) where the shared rule picks a year: a limit past
+    # year 9999, or, in the first half of year 1, a date that exists in the anchor's year.
+    naive = anchor.replace(tzinfo=None)
+    if naive > datetime.max - stamps.YEAR_SLACK or (
+            naive < datetime.min + _HALF_YEAR - stamps.YEAR_SLACK
+            and _build(parts, year, parts.month, parts.day, tz) is not None):
+        raise OverflowError("year-less stamp anchored at the edge of the calendar")
+    try:
+        return stamps.with_year(parts.month, parts.day, parts.hour, parts.minute, parts.second, parts.micro,
+                                zone, anchor)
+    except ParseError:
+        pass
+    # No candidate year puts a valid date on or before the limit (29 February read before the leap day of
+    # a leap year or in the year before one; 31 December read in year 1): this parser takes the earliest
+    # date that exists rather than failing.
+    existing = [c for y in (year - 1, year, year + 1)
+                if (c := _build(parts, y, parts.month, parts.day, tz)) is not None]
+    if not existing:
         raise ParseError("bad_timestamp", f"{what} is not a valid date: day {parts.day} month {parts.month}")
-    return found
+    return existing[0]
 
 
 def receiver_datetime(parts: StampParts, tz: tzinfo, reference: datetime, near: datetime | None) -> datetime:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from ucsiem.errors import ParseError
 from ucsiem.parsing.helpers import syslog_facility
+from ucsiem.parsing.stamps import fraction_micro, month_number
 
 SHOWN = 80
 HEADER_SCAN = 600  # the mnemonic is never further into a line
@@ -31,8 +32,6 @@ STAMP = re.compile(
     r"(?:^|(?<=[\s:]))([A-Z][a-z]{2}) {1,2}(\d{1,2}) (?:(\d{4}) )?(\d{1,2}):(\d\d):(\d\d)"
     r"(?: ?([AP]M))?(?:\.(\d{1,6}))?(?: ?([AP]M))?(?: ([A-Za-z]{1,6}))?$"
 )
-MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
-                                      "Nov", "Dec"), start=1)}
 _UTC = frozenset(("UTC", "GMT", "UT", "Z"))
 
 
@@ -58,13 +57,15 @@ def _stamp(m: re.Match[str], ctx_tz: tzinfo, reference: datetime) -> tuple[datet
     assumed = zone is not None and zone not in _UTC
     tz: tzinfo = UTC if zone in _UTC else ctx_tz
     # CiscoLog prints milliseconds; some lines carry fewer digits (`10:00:00.19`): read as a count of ms.
-    micros = int(frac) * 1000 if frac and len(frac) <= 3 else int((frac or "0").ljust(6, "0")[:6])
-    month = MONTHS.get(mon)
+    micros = int(frac) * 1000 if frac and len(frac) <= 3 else fraction_micro(frac)
+    month = month_number(mon)
     if month is None:
         raise ParseError("bad_timestamp", f"unknown month {mon!r} in {m.group(0)[:SHOWN]!r}")
     try:
         if year is not None:
             return datetime(int(year), month, int(day), hour, int(mi), int(ss), micros, tzinfo=tz), assumed
+        # Not ucsiem.parsing.stamps.with_year: this rule only tries the reference year and the one before
+        # (never next year), and 29 February outside a leap year is an error rather than another year.
         ref = reference.astimezone(tz)
         ts = datetime(ref.year, month, int(day), hour, int(mi), int(ss), micros, tzinfo=tz)
         if ts - ref > timedelta(days=1):  # year-less stamps are not in the future: last year's

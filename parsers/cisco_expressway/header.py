@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext
+from ucsiem.parsing.stamps import MONTHS
 
 # A record starts at a line with an ISO 8601 or BSD syslog time (maybe after a <PRI>), or at a
 # header-less line that starts with the first attribute of an Expressway message.
@@ -26,8 +27,8 @@ FIRST_LINE_PATTERN = (
 )
 
 _TAG = re.compile(r"([A-Za-z0-9_.()/-]{1,64})(?:\[([0-9]{1,10})\])?:")
-_MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
+# Case-sensitive, as FIRST_LINE_PATTERN: only `Mar` (not `MAR`) starts a BSD header here.
+_MONTHS = {name.capitalize(): number for name, number in MONTHS.items()}
 _MAX_TAGS = 3
 _COMMON_TAGS = frozenset(("tvcs:", "alarm:", "management:", "replication:"))
 _BODY_STARTS = ('Event="', 'UTCTime="', 'Level="')
@@ -167,7 +168,11 @@ def header_time(text: str | None, style: str, ctx: ParseContext) -> datetime:
 
 
 def _bsd_time(text: str, zone: tzinfo, reference: datetime) -> datetime:
-    """`Nov  7 10:23:45`: the latest year that does not put the time more than 2 days after the reference."""
+    """`Nov  7 10:23:45`: the latest year that does not put the time more than 2 days after the reference.
+
+    Not `ucsiem.parsing.stamps.with_year`: this rule never takes next year and looks up to eight years
+    back for a 29 February.
+    """
     month = _MONTHS.get(text[:3])
     digits = text[4:6].strip() + text[7:9] + text[10:12] + text[13:15]
     if month is not None and digits.isascii() and digits.isdigit() and text[9] == text[12] == ":":

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext
+from ucsiem.parsing.stamps import fraction_micro, month_number, utc_offset
 
-MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
 SHOWN = 80  # characters of input quoted in error messages
 # A year-less time may lie this far after the reference time (clock skew) before it is taken as last year's.
 YEAR_SLACK = timedelta(days=2)
@@ -51,39 +50,29 @@ class Header:
     body_at: int = 0
 
 
-def _fraction(frac: str | None) -> int:
-    return int((frac + "00000")[:6]) if frac else 0
-
-
-def _offset(text: str) -> tzinfo:
-    if text == "Z":
-        return UTC
-    digits = text[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:4])
-    if hours > 23 or minutes > 59:
-        raise ParseError("bad_timestamp", f"UTC offset out of range: {text!r}")
-    sign = -1 if text[0] == "-" else 1
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
-
-
 def _iso_time(m: re.Match[str], zone: tzinfo) -> datetime:
     y, mo, d, h, mi, s, frac, off = m.groups()
     try:
-        ts = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), _fraction(frac),
-                      tzinfo=_offset(off) if off else zone)
+        ts = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), fraction_micro(frac),
+                      tzinfo=utc_offset(off) or zone)
         return ts.astimezone(UTC)  # also checks the time stays representable in UTC
     except (ValueError, OverflowError):
         raise ParseError("bad_timestamp", f"not a valid time: {m.group(0).strip()!r}") from None
 
 
 def _bsd_time(m: re.Match[str], zone: tzinfo, reference: datetime) -> datetime:
-    """`Nov  7 10:23:45`: the latest year that does not put it more than two days after the reference."""
+    """`Nov  7 10:23:45`: the latest year that does not put it more than two days after the reference.
+
+    Not `ucsiem.parsing.stamps.with_year`: this rule reads a leap second (`:60`) as `:59` and looks up to
+    seven years back for a 29 February.
+    """
     mon, d, h, mi, s, frac = m.groups()
-    month = MONTHS.get(mon)
+    month = month_number(mon)
     if month is not None and int(h) < 24 and int(mi) < 60 and int(s) < 61:
         for year in range(reference.year + 1, reference.year - 8, -1):  # 29 February: back to a leap year
             try:
-                ts = datetime(year, month, int(d), int(h), int(mi), min(int(s), 59), _fraction(frac), tzinfo=zone)
+                ts = datetime(year, month, int(d), int(h), int(mi), min(int(s), 59), fraction_micro(frac),
+                              tzinfo=zone)
             except ValueError:
                 continue
             if ts - reference <= YEAR_SLACK:
@@ -215,7 +204,7 @@ def read_header(text: str, flavour: str, ctx: ParseContext) -> Header:
     if c4 == "-" and (m := _ISO.match(text, pos)) is not None:
         head.time = _iso_time(m, ctx.timezone)
         pos = m.end()
-    elif text[pos:pos + 3] in MONTHS and (m := _BSD.match(text, pos)) is not None:
+    elif month_number(text[pos:pos + 3]) is not None and (m := _BSD.match(text, pos)) is not None:
         head.time = _bsd_time(m, ctx.timezone, ctx.reference_time)
         pos = m.end()
     elif head.pri is not None:

@@ -8,13 +8,11 @@ All patterns are anchored and bounded.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from ucsiem.errors import ParseError
+from ucsiem.parsing.stamps import YEAR_SLACK, fraction_micro, month_number, with_year
 
-MONTHS = {m: i for i, m in enumerate(
-    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), start=1)}
-YEAR_SLACK = timedelta(days=1)
 _UTC_NAMES = frozenset({"UTC", "GMT", "Z"})
 
 BSD = re.compile(r"([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?")
@@ -23,29 +21,24 @@ H323 = re.compile(r"[*.]?(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? ([A-Za-z]{1,6}) (?
                   r"([A-Za-z]{3}) (\d{1,2}) (\d{4})")
 
 
-def _micro(frac: str | None) -> int:
-    return int((frac or "0").ljust(6, "0")[:6])
-
-
 def syslog_time(text: str, tz: tzinfo, reference: datetime) -> datetime:
     """`May  3 17:06:10` / `Dec 18 13:39:44.121` -> aware time in `tz`, year from the reference."""
     m = BSD.fullmatch(text)
     if m is None:
         raise ParseError("bad_timestamp", f"not a 'Mon dd hh:mm:ss' stamp: {text[:40]!r}")
     mon, day, hh, mm, ss, frac = m.groups()
-    month = MONTHS.get(mon.upper())
+    month = month_number(mon)
     if month is None:
         raise ParseError("bad_timestamp", f"unknown month in {text[:40]!r}")
-    base = reference.astimezone(tz).year
-    limit = reference + YEAR_SLACK
-    for year in (base + 1, base, base - 1):
-        try:
-            candidate = datetime(year, month, int(day), int(hh), int(mm), int(ss), _micro(frac), tzinfo=tz)
-        except ValueError:  # 29 Feb outside a leap year, 31 Apr, 25:61...
-            continue
-        if candidate <= limit:
-            return candidate
-    raise ParseError("bad_timestamp", f"not a valid date and time: {text[:40]!r}")
+    # A reference time at the calendar's edges (year 1, 9999) is an OverflowError here, which parse()
+    # reports as out of range; the shared rule would pick a year instead.
+    reference.astimezone(tz)
+    if reference.replace(tzinfo=None) > datetime.max - YEAR_SLACK:
+        raise OverflowError("reference time at the end of year 9999")
+    try:
+        return with_year(month, int(day), int(hh), int(mm), int(ss), fraction_micro(frac), tz, reference)
+    except ParseError:  # 31 Apr, 25:61...: this parser's own message (golden files show it)
+        raise ParseError("bad_timestamp", f"not a valid date and time: {text[:40]!r}") from None
 
 
 def h323_time(value: str, what: str, tz: tzinfo, tags: list[str]) -> datetime | None:
@@ -57,13 +50,13 @@ def h323_time(value: str, what: str, tz: tzinfo, tags: list[str]) -> datetime | 
     if m is None:
         raise ParseError("bad_timestamp", f"{what} is not 'hh:mm:ss.mmm ZONE Ddd Mon dd yyyy': {value[:48]!r}")
     hh, mm, ss, frac, zone, mon, day, year = m.groups()
-    month = MONTHS.get(mon.upper())
+    month = month_number(mon)
     if month is None:
         raise ParseError("bad_timestamp", f"{what} has an unknown month: {value[:48]!r}")
     zone_tz: tzinfo = UTC if zone.upper() in _UTC_NAMES else tz
     if zone_tz is tz and "cdr_time_zone_assumed" not in tags:
         tags.append("cdr_time_zone_assumed")
     try:
-        return datetime(int(year), month, int(day), int(hh), int(mm), int(ss), _micro(frac), tzinfo=zone_tz)
+        return datetime(int(year), month, int(day), int(hh), int(mm), int(ss), fraction_micro(frac), tzinfo=zone_tz)
     except ValueError:
         raise ParseError("bad_timestamp", f"{what} is not a valid date and time: {value[:48]!r}") from None
