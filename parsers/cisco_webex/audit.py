@@ -17,8 +17,9 @@ from typing import Any
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext, ParsedEvent
 from ucsiem.parsing.helpers import canonical_ip, parse_iso_time
+from ucsiem.parsing.jsonvalues import text
 
-from .values import scalar, text
+from .values import scalar
 
 MAX_LIST = 32
 # Read into schema fields, not copied to uc.vendor.

@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from ucsiem.parsing.contract import ParseContext, ParsedEvent
+from ucsiem.parsing.jsonvalues import objects, sub, text, zoned_time
 
-from .values import iso, objects, scalar, sub, text
+from .values import scalar
 
 _SESSION = ("session",)
 _CALL = ("network", "session")
@@ -81,7 +82,7 @@ def webhook_event(doc: dict[str, Any], ctx: ParseContext) -> ParsedEvent:
 def _time(resource: str, verb: str, data: dict[str, Any]) -> datetime | None:
     keys = _TIME_KEYS.get((resource, verb)) or _TIME_KEYS.get((resource, None)) or ()
     for key in (*keys, "created"):
-        when = iso(data, key)
+        when = zoned_time(data, key)
         if when is not None:
             return when
     return None
@@ -126,8 +127,8 @@ def _meeting(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[s
                          "hostUserId", "timezone"))
     # `start` / `end` of a started or ended meeting happened; otherwise (the `end` of a started meeting,
     # both of created/updated/deleted) they are the schedule and stay in uc.vendor as logged
-    start = iso(data, "start") if verb in ("started", "ended") else None
-    end = iso(data, "end") if verb == "ended" else None
+    start = zoned_time(data, "start") if verb in ("started", "ended") else None
+    end = zoned_time(data, "end") if verb == "ended" else None
     _span(event, start, end)
     for key, used in (("start", start), ("end", end)):
         if used is None:
@@ -161,7 +162,7 @@ def _participant(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: di
     _copy(data, vendor, ("id", "hostEmail", "siteUrl", "state", "invitee", "spaceModerator", "muted", "video",
                          "meetingStartTime"))
     if verb in ("joined", "left"):
-        _span(event, iso(data, "joinedTime"), iso(data, "leftTime"))  # this participant's attendance
+        _span(event, zoned_time(data, "joinedTime"), zoned_time(data, "leftTime"))  # this participant's attendance
     devices = objects(data, "devices", 16)
     if devices:
         first = devices[0]
@@ -187,7 +188,7 @@ def _recording(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict
     _copy(data, vendor, ("id", "meetingSeriesId", "scheduledMeetingId", "format", "serviceType", "status",
                          "durationSeconds", "sizeBytes", "siteUrl", "ownerId", "ownerType", "callSessionId",
                          "shareToMe", "storageRegion"))
-    _span(event, iso(data, "timeRecorded"), None)  # when recording began; its length is durationSeconds
+    _span(event, zoned_time(data, "timeRecorded"), None)  # when recording began; its length is durationSeconds
     event["message"] = f"recording {verb}: {conf.get('name') or text(data, 'id') or '?'}"
 
 
@@ -216,7 +217,8 @@ def _telephony(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict
         call["direction"] = "inbound"
         _put(call, "caller", number)
         _put(call, "caller_number", _e164(number))
-    created, answered, ended = iso(data, "created"), iso(data, "answered"), iso(data, "disconnected")
+    created, answered = zoned_time(data, "created"), zoned_time(data, "answered")
+    ended = zoned_time(data, "disconnected")
     _put(call, "setup_time", created)
     _put(call, "connect_time", answered)
     _put(call, "end_time", ended)

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from ucsiem.errors import ParseError
 from ucsiem.parsing.helpers import parse_iso_time
+from ucsiem.parsing.jsonvalues import sub
 
 MAX_DATA_KEYS = 32
 MAX_TEXT = 4096
@@ -39,10 +40,6 @@ class WinEvent(NamedTuple):
     record_id: str
     pid: int | None
     data: dict[str, str]
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _text(value: Any) -> str:
@@ -103,9 +100,9 @@ def _maybe_time(value: Any, field: str, zone: tzinfo) -> datetime | None:
     return parse_iso_time(value, zone)
 
 
-def _data(value: Any) -> dict[str, str]:
+def _data(fields: dict[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
-    for key, item in _dict(value).items():
+    for key, item in fields.items():
         if len(out) >= MAX_DATA_KEYS:
             break
         if isinstance(item, str | int | float) and not isinstance(item, bool) and str(item).strip():
@@ -117,7 +114,7 @@ def read(doc: dict[str, Any], zone: tzinfo) -> WinEvent:
     """The collector's document -> WinEvent; raises ParseError for other JSON."""
     winlog = doc.get("winlog")
     if isinstance(winlog, dict):
-        event, log, process = _dict(doc.get("event")), _dict(doc.get("log")), _dict(winlog.get("process"))
+        event, log, process = sub(doc, "event"), sub(doc, "log"), sub(winlog, "process")
         provider = _text(winlog.get("provider_name")) or _text(event.get("provider"))
         raw_id = winlog.get("event_id", event.get("code"))
         return WinEvent(
@@ -132,7 +129,7 @@ def read(doc: dict[str, Any], zone: tzinfo) -> WinEvent:
             level=(_text(log.get("level")) or _text(winlog.get("level"))).lower(),
             record_id=_record_id(winlog.get("record_id")),
             pid=_pid(process.get("pid")),
-            data=_data(winlog.get("event_data")),
+            data=_data(sub(winlog, "event_data")),
         )
     if "source_name" in doc and "event_id" in doc:  # Winlogbeat 6.x
         return WinEvent(
@@ -147,7 +144,7 @@ def read(doc: dict[str, Any], zone: tzinfo) -> WinEvent:
             level=_text(doc.get("level")).lower(),
             record_id=_record_id(doc.get("record_number")),
             pid=_pid(doc.get("process_id")),
-            data=_data(doc.get("event_data")),
+            data=_data(sub(doc, "event_data")),
         )
     if "EventID" in doc and ("SourceName" in doc or "ProviderName" in doc):  # NXLog im_msvistalog
         return WinEvent(

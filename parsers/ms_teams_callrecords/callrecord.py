@@ -15,6 +15,7 @@ from typing import Any
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParsedEvent
 from ucsiem.parsing.helpers import prune
+from ucsiem.parsing.jsonvalues import duration_ns, flag, integer, objects, strings, sub, text
 
 from .identity import (
     NOBODY,
@@ -27,7 +28,7 @@ from .identity import (
     user_fields,
 )
 from .media import endpoint_address, network_vendor, quality, transport
-from .values import duration_ns, flag, integer, objects, strings, sub, text, timestamp
+from .values import timestamp
 
 PROVIDER = "callRecords"
 MAX_SESSIONS = 2000

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from .values import sub, text
+from ucsiem.parsing.jsonvalues import sub, text
 
 # Which member of an identity set names the party, most specific first (communicationsIdentitySet).
 IDENTITY_KINDS = (

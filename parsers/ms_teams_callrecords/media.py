@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .values import duration_seconds, ip, number, objects, port, scalar, sub, text
+from ucsiem.parsing.jsonvalues import duration_seconds, number, objects, scalar, sub, text
+
+from .values import ip, port
 
 MAX_MEDIA = 8
 MAX_STREAMS = 8

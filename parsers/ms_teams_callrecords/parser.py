@@ -14,10 +14,10 @@ from typing import Any
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
 from ucsiem.parsing.jsonrecords import json_documents
+from ucsiem.parsing.jsonvalues import text
 
 from .callrecord import record_events, sessions_page_events
 from .rows import direct_routing_event, pstn_event
-from .values import text
 
 SHOWN = 80
 # Fields only one kind of document has (Graph resource properties), for rows saved without a page.

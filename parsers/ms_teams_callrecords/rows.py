@@ -14,9 +14,10 @@ from typing import Any
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParsedEvent
 from ucsiem.parsing.helpers import prune
+from ucsiem.parsing.jsonvalues import flag, integer, scalar, text
 
 from .identity import split_upn
-from .values import flag, integer, scalar, text, timestamp
+from .values import timestamp
 
 _E164 = re.compile(r"\+[1-9][0-9]{5,14}")
 DR_VENDOR = ("correlationId", "mediaPathLocation", "signalingLocation", "mediaBypassEnabled", "callEndSubReason",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .values import name_value_pairs, objects, text
+from ucsiem.parsing.jsonvalues import objects, text
+
+from .values import name_value_pairs
 
 
 def sign_in(record: dict[str, Any], event: dict[str, Any], vendor: dict[str, Any]) -> None:

@@ -15,12 +15,13 @@ from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
 from ucsiem.parsing.helpers import prune
 from ucsiem.parsing.jsonrecords import json_documents
+from ucsiem.parsing.jsonvalues import scalar, text, utc_time
 
 from .aad import sign_in
 from .clientip import client_endpoint
 from .operations import RESULT_OUTCOME, mapping
 from .teams import MEETING_OPS, meeting, members, split_upn
-from .values import code, name_value_pairs, scalar, text, utc_time
+from .values import code, name_value_pairs
 
 SHOWN = 80
 MAX_VENDOR_KEYS = 64

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .values import code, duration_ns, objects, text, utc_time
+from ucsiem.parsing.jsonvalues import duration_ns, objects, text, utc_time
+
+from .values import code
 
 MAX_MEMBERS = 200
 ROLES = {1: "Member", 2: "Owner", 3: "Guest"}

@@ -2,7 +2,8 @@
 
 Each function reads `payload.object` (and `old_object`, `operator`) of one webhook body into the
 event being built and returns the time the object itself gives for the event, used when the
-envelope has no `event_ts`. Nothing here trusts a field's JSON type (see values.py).
+envelope has no `event_ts`. Nothing here trusts a field's JSON type (see
+ucsiem.parsing.jsonvalues and values.py).
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ucsiem.parsing.jsonvalues import objects, sub, text, zoned_time
+
 from .changes import changed_fields, describe
 from .events import Kind
-from .values import ident, iso, number, objects, scalar, sub, text
+from .values import ident, number, scalar
 
 Event = dict[str, Any]
 MAX_CALL_LOGS = 500  # rows of one call-log event turned into events
@@ -93,9 +96,9 @@ def conference(name: str, verb: str, kind: Kind, payload: dict[str, Any], event:
         sharing = sub(part, "sharing_details")
         for key in ("content", "source", "link_source", "file_link"):
             _put(vendor, f"sharing_details.{key}", scalar(sharing, key))
-        when = iso(part, "leave_time" if "left" in verb else "join_time") or iso(sharing, "date_time")
+        when = zoned_time(part, "leave_time" if "left" in verb else "join_time") or zoned_time(sharing, "date_time")
         if kind.action in ("conference-join", "conference-leave"):
-            _span(event, iso(part, "join_time"), iso(part, "leave_time"))  # this participant's attendance
+            _span(event, zoned_time(part, "join_time"), zoned_time(part, "leave_time"))  # this participant's attendance
     registrant = sub(obj, "registrant")
     for key in ("id", "email", "status"):
         _put(vendor, f"registrant.{key}", scalar(registrant, key))
@@ -110,12 +113,12 @@ def conference(name: str, verb: str, kind: Kind, payload: dict[str, Any], event:
                                        ("topic", conf.get("name"))], diff)
     if verb in ("started", "ended"):
         # start_time of a started/ended meeting is when it began; of other events it may be the schedule
-        _span(event, iso(obj, "start_time"), iso(obj, "end_time") if verb == "ended" else None)
+        _span(event, zoned_time(obj, "start_time"), zoned_time(obj, "end_time") if verb == "ended" else None)
     if when is None:
         if verb == "started":
-            when = iso(obj, "start_time")
+            when = zoned_time(obj, "start_time")
         elif verb == "ended":
-            when = iso(obj, "end_time")
+            when = zoned_time(obj, "end_time")
     return when
 
 
@@ -152,7 +155,7 @@ def user_account(name: str, family: str, verb: str, kind: Kind, payload: dict[st
     diff = _changes(payload, obj, event, vendor)
     subject = email or text(obj, "id")
     event["message"] = _message(name, [(family, subject), ("by", text(payload, "operator"))], diff)
-    return iso(obj, "date_time")
+    return zoned_time(obj, "date_time")
 
 
 def _account(obj: dict[str, Any], event: Event, vendor: dict[str, Any]) -> None:
@@ -194,9 +197,9 @@ def phone(name: str, verb: str, kind: Kind, payload: dict[str, Any], event: Even
     _put(call, "callee", callee)
     _put(call, "caller_number", _e164(caller))
     _put(call, "callee_number", _e164(callee))
-    setup = iso(obj, "ringing_start_time")
-    connect = iso(obj, "answer_start_time") or iso(obj, "connected_start_time")
-    end = iso(obj, "call_end_time")
+    setup = zoned_time(obj, "ringing_start_time")
+    connect = zoned_time(obj, "answer_start_time") or zoned_time(obj, "connected_start_time")
+    end = zoned_time(obj, "call_end_time")
     _put(call, "setup_time", setup)
     _put(call, "connect_time", connect)
     _put(call, "end_time", end)
@@ -224,7 +227,7 @@ def phone(name: str, verb: str, kind: Kind, payload: dict[str, Any], event: Even
     if call:
         event.setdefault("uc", {})["call"] = call
     event["message"] = _message(name, [("call", call.get("id")), ("from", caller), ("to", callee)])
-    return end or connect or setup or iso(obj, "date_time")
+    return end or connect or setup or zoned_time(obj, "date_time")
 
 
 _LOG_SUCCESS = ("connected", "answered", "recorded")
@@ -253,7 +256,7 @@ def call_log(name: str, row: dict[str, Any], payload: dict[str, Any], event: Eve
     duration = number(row, "duration")
     if duration is not None and duration >= 0:
         call["duration"] = duration
-    started = iso(row, "date_time")
+    started = zoned_time(row, "date_time")
     _put(call, "setup_time", started)
     _span(event, started, None)  # `duration` is talk time, so the end is not derived from it
     result = text(row, "result")
@@ -297,11 +300,11 @@ def recording(name: str, verb: str, kind: Kind, payload: dict[str, Any], event: 
     diff = _changes(payload, obj, event, vendor)
     event["message"] = _message(name, [("meeting", conf.get("id")), ("topic", conf.get("name"))], diff)
     single = sub(obj, "recording_file")
-    starts = [t for t in (iso(f, "recording_start") for f in (single, *files)) if t]
-    ends = [t for t in (iso(f, "recording_end") for f in (single, *files)) if t]
+    starts = [t for t in (zoned_time(f, "recording_start") for f in (single, *files)) if t]
+    ends = [t for t in (zoned_time(f, "recording_end") for f in (single, *files)) if t]
     _span(event, min(starts, default=None), max(ends, default=None))
-    return (iso(single, "recording_end") or iso(single, "recording_start")
-            or next((t for t in (iso(f, "recording_end") for f in files) if t), None))
+    return (zoned_time(single, "recording_end") or zoned_time(single, "recording_start")
+            or next((t for t in (zoned_time(f, "recording_end") for f in files) if t), None))
 
 
 # -- chat and anything else --------------------------------------------------------------------
@@ -314,7 +317,7 @@ def chat(name: str, payload: dict[str, Any], event: Event, vendor: dict[str, Any
         _put(vendor, key, scalar(obj, key))
     event["message"] = _message(name, [("by", text(payload, "operator")), ("channel", text(obj, "channel_name")),
                                        ("contact", text(obj, "contact_email"))])
-    return iso(obj, "date_time")
+    return zoned_time(obj, "date_time")
 
 
 def other(name: str, payload: dict[str, Any], event: Event, vendor: dict[str, Any]) -> datetime | None:
@@ -323,4 +326,4 @@ def other(name: str, payload: dict[str, Any], event: Event, vendor: dict[str, An
     operator(payload, event)
     _put(vendor, "object.id", ident(obj, "id"))
     event["message"] = name
-    return iso(obj, "date_time")
+    return zoned_time(obj, "date_time")

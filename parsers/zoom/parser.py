@@ -21,10 +21,10 @@ from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
 from ucsiem.parsing.helpers import prune
 from ucsiem.parsing.jsonrecords import json_documents
+from ucsiem.parsing.jsonvalues import epoch_ms, text
 
 from .events import CALL_LOG, CALL_LOG_EVENTS, Kind, classify
 from .families import call_log, call_log_rows, chat, conference, other, phone, recording, user_account
-from .values import epoch_ms, text
 
 SHOWN = 80
 MAX_EVENT_NAME = 128

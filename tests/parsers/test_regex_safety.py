@@ -20,6 +20,7 @@ from regexploit.redos import find
 
 import ucsiem.parsing.helpers
 import ucsiem.parsing.jsonrecords
+import ucsiem.parsing.jsonvalues
 import ucsiem.parsing.stamps
 
 # regexploit's measure of how many quantifiers overlap: 3 or more means a crafted line of a few KiB
@@ -31,7 +32,8 @@ def _parser_modules() -> list[ModuleType]:
     package = importlib.import_module("ucsiem_parsers")
     modules = [importlib.import_module(info.name)
                for info in pkgutil.walk_packages(package.__path__, "ucsiem_parsers.")]
-    return [*modules, ucsiem.parsing.helpers, ucsiem.parsing.jsonrecords, ucsiem.parsing.stamps]
+    return [*modules, ucsiem.parsing.helpers, ucsiem.parsing.jsonrecords, ucsiem.parsing.jsonvalues,
+            ucsiem.parsing.stamps]
 
 
 def _patterns(module: ModuleType) -> list[tuple[str, re.Pattern[str]]]:
