@@ -214,7 +214,7 @@ def pjsip_aor_not_found(msg: str, event: ParsedEvent, sip: dict[str, Any]) -> bo
             inner = text[open_at + 2:-1]
             colon = inner.rfind(":")
             ip = canonical_ip(inner[:colon]) if colon > 0 else None
-            if ip is not None and inner[colon + 1:].isdigit() and len(inner) - colon <= 6:
+            if ip is not None and inner[colon + 1:].isdecimal() and len(inner) - colon <= 6:
                 port = int(inner[colon + 1:])
                 source = {"ip": ip, "port": port} if port <= 65535 else {"ip": ip}
                 text = text[:open_at]

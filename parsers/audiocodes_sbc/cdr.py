@@ -196,14 +196,14 @@ def _ip(value: str, column: str) -> str | None:
 def _port(value: str, column: str) -> int | None:
     if not value or value == "-1":
         return None
-    if not value.isdigit() or int(value) > 65535:
+    if not value.isdecimal() or int(value) > 65535:
         raise ParseError("bad_field", f"{column} is not a port: {value[:32]!r}")
     return int(value)
 
 
 def _count(value: str) -> int | None:
     """Counter or None when unavailable (-1, 0xFFFFFFFF), not a number or beyond 64 bits."""
-    if value in UNAVAILABLE or not value.isdigit() or len(value) > 18:
+    if value in UNAVAILABLE or not value.isdecimal() or len(value) > 18:
         return None
     return int(value)
 
@@ -253,14 +253,14 @@ def _mos(value: str) -> float | None:
         except ValueError:
             return None
         return mos if 1.0 <= mos <= 5.0 else None
-    if not value.isdigit():
+    if not value.isdecimal():
         return None
     n = int(value)
     return n / 10 if 10 <= n <= 50 else None
 
 
 def _rfactor(value: str) -> float | None:
-    if not value.isdigit():
+    if not value.isdecimal():
         return None
     n = int(value)
     return float(n) if n <= 120 else None
@@ -464,7 +464,7 @@ def _map_signalling(report: str, row: _Row, event: ParsedEvent, ev: dict[str, An
     duration_raw = row.take("duration")
     duration: int | None = None
     if ending and duration_raw and duration_raw != "-1":
-        if not duration_raw.isdigit() or len(duration_raw) > 9:
+        if not duration_raw.isdecimal() or len(duration_raw) > 9:
             raise ParseError("bad_field", f"Duration is not a number of seconds: {duration_raw[:32]!r}")
         duration = int(duration_raw)
         call["duration"] = float(duration)
@@ -484,7 +484,7 @@ def _map_signalling(report: str, row: _Row, event: ParsedEvent, ev: dict[str, An
             call["disconnect_category"] = category
         if sip_reason:
             ev["reason"] = sip_reason
-            if sip_reason.isdigit() and 100 <= int(sip_reason) <= 699:
+            if sip_reason.isdecimal() and 100 <= int(sip_reason) <= 699:
                 status = int(sip_reason)
                 sip["status_code"] = status
         if sip_desc:

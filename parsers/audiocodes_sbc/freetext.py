@@ -276,7 +276,7 @@ def rtp_reorder(body: str, event: ParsedEvent, vendor: dict[str, Any]) -> None:
     for key, value in _KV.findall(body):
         if key == "SrcIP":
             source["ip"] = _addr(value, "SrcIP")
-        elif key == "SrcPort" and value.isdigit() and int(value) <= 65535:
+        elif key == "SrcPort" and value.isdecimal() and int(value) <= 65535:
             source["port"] = int(value)
         elif vendor.get(key.lower()) != value:  # [CID:n] trailer already kept
             vendor[key] = value

@@ -114,7 +114,7 @@ def classify_prefix(chunk: str) -> _Tokens:
         token = tokens[i]
         low = token.lower()
         i += 1
-        if low == "local" and i < len(tokens) and tokens[i].isdigit():  # "Local 0"
+        if low == "local" and i < len(tokens) and tokens[i].isdecimal():  # "Local 0"
             facility = syslog_facility(low + tokens[i])
             i += 1
             continue
@@ -208,7 +208,7 @@ def device_time(text: str) -> tuple[StampParts | None, int]:
     if m is None:
         return None, len(text)
     tail = text[m.end():].strip()
-    if tail and not (tail.startswith("[") and tail.endswith("]") and tail[1:-1].isdigit()):
+    if tail and not (tail.startswith("[") and tail.endswith("]") and tail[1:-1].isdecimal()):
         return None, len(text)
     d, mo, h, mi, s, frac = m.groups()
     return StampParts(None, int(mo), int(d), int(h), int(mi), int(s), fraction_micro(frac)), at

@@ -135,7 +135,7 @@ def _bytes_sent(rest: str) -> int | None:
     if at < 0:
         return None
     token = rest[at + 12:at + 32].split(" ", 1)[0]
-    return int(token) if token.isascii() and token.isdigit() and len(token) <= 18 else None
+    return int(token) if token.isascii() and token.isdecimal() and len(token) <= 18 else None
 
 
 def web_bridge_access(msg: str, event: ParsedEvent) -> bool:
@@ -211,7 +211,7 @@ def mmp_audit(msg: str, event: ParsedEvent) -> bool:
     verdict = msg[end + len(">: permission "):].strip()
     host, _, port = where.rpartition(":")
     ip = canonical_ip(host) if host else None
-    if ip is None or not port.isdigit() or int(port) > 65535:
+    if ip is None or not port.isdecimal() or int(port) > 65535:
         return False
     event["source"] = {"ip": ip, "port": int(port)}
     event["user"] = {"name": user}

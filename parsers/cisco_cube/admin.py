@@ -83,7 +83,7 @@ def sec_login(mnemonic: str, text: str, event: ParsedEvent, vendor: dict[str, An
         set_ip(source, src)
     if source:
         event["source"] = source
-    if (port := fields.get("localport", "")).isdigit() and int(port) <= 65535:
+    if (port := fields.get("localport", "")).isdecimal() and int(port) <= 65535:
         event["destination"] = {"port": int(port)}
     reason = fields.get("Reason")
     if acl := fields.get("ACL"):

@@ -75,7 +75,7 @@ def call_history(text: str, event: ParsedEvent, vendor: dict[str, Any], tz: tzin
         call["disconnect_cause"] = text_cause or cause_hex
     for key in _COUNTERS:
         raw = pairs.pop(key, "")
-        if raw.isdigit():
+        if raw.isdecimal():
             vendor[key] = int(raw)
         elif raw:
             vendor[key] = raw

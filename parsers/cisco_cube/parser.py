@@ -193,7 +193,7 @@ def _debug(body: str, event: ParsedEvent, vendor: dict[str, Any]) -> None:
                 message = text.strip() or body
                 if path.startswith("CUBE_VT/"):
                     event["event"]["provider"] = "voip_trace"
-            if call_id.isdigit():
+            if call_id.isdecimal():
                 event["uc"] = {"call": {"leg_id": call_id}}
             vendor["guid"] = guid
     elif (m := _DEBUG_TAG.match(body)) is not None:

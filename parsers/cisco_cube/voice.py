@@ -126,7 +126,7 @@ def sip_registration(text: str, event: ParsedEvent, vendor: dict[str, Any]) -> N
     elif addr:
         vendor["addr"] = addr
     port = pairs.pop("port", "")
-    if port.isdigit() and int(port) <= 65535:
+    if port.isdecimal() and int(port) <= 65535:
         destination["port"] = int(port)
     elif port:
         vendor["port"] = port

@@ -81,7 +81,7 @@ def split_header(text: str, ctx_tz: tzinfo, reference: datetime) -> Header:
     start = 0
     if text.startswith("<"):
         close = text.find(">", 1, 5)
-        if close > 1 and text[1:close].isdigit():
+        if close > 1 and text[1:close].isdecimal():
             pri, start = int(text[1:close]), close + 1
     mnemonic = MNEMONIC.search(text, start, min(len(text), start + HEADER_SCAN))
     if mnemonic is None:
@@ -106,11 +106,11 @@ def _prefix(prefix: str, header: Header) -> None:
         local, rest = "", prefix
     if local:  # `Jun 17 16:14:19 host local7 2` (or its cut `31 host local7 3`): facility, severity number
         tokens = local.split()
-        if len(tokens) >= 3 and tokens[-1].isdigit() and len(tokens[-1]) == 1:
+        if len(tokens) >= 3 and tokens[-1].isdecimal() and len(tokens[-1]) == 1:
             header.facility = syslog_facility(tokens[-2])
             header.host = tokens[-3]
     parts = [p.strip() for p in rest.split(":")]
-    if parts and parts[0].isascii() and parts[0].isdigit() and len(parts[0]) <= 12:
+    if parts and parts[0].isascii() and parts[0].isdecimal() and len(parts[0]) <= 12:
         header.seq = int(parts[0])
         parts = parts[1:]
     names = [p for p in parts if p and " " not in p]

@@ -42,7 +42,7 @@ def call_id(row: Row) -> str | None:
 
 def _e164(number: str) -> str | None:
     digits = number[1:]
-    return number if number.startswith("+") and digits.isascii() and digits.isdigit() and 6 <= len(digits) <= 15 \
+    return number if number.startswith("+") and digits.isascii() and digits.isdecimal() and 6 <= len(digits) <= 15 \
         else None
 
 
@@ -79,7 +79,7 @@ def _sip_status(cause: int) -> int | None:
     if not name.startswith("CCM_SIP_"):
         return None
     digits = name[8:].lstrip("_")[:3]
-    return int(digits) if digits.isdigit() else None
+    return int(digits) if digits.isdecimal() else None
 
 
 def map_cdr(row: Row, event: ParsedEvent) -> None:

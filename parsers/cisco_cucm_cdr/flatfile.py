@@ -48,7 +48,7 @@ def is_types_line(text: str) -> bool:
         return False
     for token in text.split(","):
         name, _, size = token.strip().partition("(")
-        if name not in _SQL_TYPES or (size and not (size.endswith(")") and size[:-1].isdigit())):
+        if name not in _SQL_TYPES or (size and not (size.endswith(")") and size[:-1].isdecimal())):
             return False
     return True
 

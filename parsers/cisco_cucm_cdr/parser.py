@@ -37,7 +37,7 @@ def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
     if is_types_line(text):
         return []
     first = text.split(",", 1)[0].strip().strip('"')
-    if not first.isascii() or not first.isdigit():
+    if not first.isascii() or not first.isdecimal():
         raise ParseError("no_match", f"not a CUCM CDR/CMR row (it must start with cdrRecordType): {text[:SHOWN]!r}")
     values = split_row(text)
     header = _pick_header(values, ctx)

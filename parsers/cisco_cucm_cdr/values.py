@@ -18,7 +18,7 @@ def integer(value: str, column: str) -> int | None:
     if not value:
         return None
     digits = value[1:] if value[0] == "-" else value
-    if not digits.isascii() or not digits.isdigit():
+    if not digits.isascii() or not digits.isdecimal():
         raise ParseError("bad_field", f"{column} is not an integer: {value[:SHOWN]!r}")
     n = int(value) if len(digits) <= 10 else _UINT32_MAX + 1
     if not _INT32_MIN <= n <= _UINT32_MAX:

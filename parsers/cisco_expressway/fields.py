@@ -16,7 +16,7 @@ def as_ip(value: str) -> str | None:
 
 def as_port(value: str) -> int | None:
     """0-65535 written in ASCII digits, else None."""
-    if len(value) <= 5 and value.isascii() and value.isdigit():
+    if len(value) <= 5 and value.isascii() and value.isdecimal():
         port = int(value)
         if port <= 65535:
             return port
@@ -25,7 +25,7 @@ def as_port(value: str) -> int | None:
 
 def small_int(value: str, high: int) -> int | None:
     """A non-negative integer of at most 9 ASCII digits, not above `high`, else None."""
-    if 0 < len(value) <= 9 and value.isascii() and value.isdigit():
+    if 0 < len(value) <= 9 and value.isascii() and value.isdecimal():
         number = int(value)
         if number <= high:
             return number
@@ -100,7 +100,7 @@ def map_alias(endpoint: dict[str, Any], alias: str, call: dict[str, Any] | None,
         endpoint["user"] = {"name": name, "domain": domain} if domain else {"name": name}
         if call is not None and name[0] == "+":
             digits = name[1:]
-            if 6 <= len(digits) <= 15 and digits.isascii() and digits.isdigit():
+            if 6 <= len(digits) <= 15 and digits.isascii() and digits.isdecimal():
                 call[number_key] = name
     elif domain:
         endpoint["user"] = {"domain": domain}

@@ -42,7 +42,7 @@ def split_header(line: str) -> tuple[str | None, str, str | None, list[str], str
     if len(parts) == 4:
         ts_text, host, tag, body = parts
         if (tag in _COMMON_TAGS and body.startswith(_BODY_STARTS) and len(ts_text) > 10 and ts_text[4] == "-"
-                and ts_text[:4].isdigit() and host and host[-1] != ":" and '="' not in host):
+                and ts_text[:4].isdecimal() and host and host[-1] != ":" and '="' not in host):
             return ts_text, "iso", host, [tag[:-1]], body, None
     return _header_general(line)
 
@@ -53,7 +53,7 @@ def _header_general(line: str) -> tuple[str | None, str, str | None, list[str], 
     if line.startswith("<"):
         end = line.find(">", 1, 5)
         digits = line[1:end] if end > 1 else ""
-        if not (digits.isascii() and digits.isdigit()) or int(digits) > 191:
+        if not (digits.isascii() and digits.isdecimal()) or int(digits) > 191:
             raise ParseError("no_match", f"bad syslog priority: {line[:SHOWN]!r}")
         pri = int(digits)
         line = line[end + 1:]
@@ -61,7 +61,7 @@ def _header_general(line: str) -> tuple[str | None, str, str | None, list[str], 
             rfc5424 = True
             line = line[2:]
     head4 = line[:4]
-    if len(line) > 10 and line[4] == "-" and head4.isascii() and head4.isdigit():
+    if len(line) > 10 and line[4] == "-" and head4.isascii() and head4.isdecimal():
         ts_text, _, rest = line.partition(" ")
         style = "iso"
     elif line[:3] in _MONTHS and len(line) > 16 and line[15] == " ":
@@ -104,7 +104,7 @@ def _rfc5424(rest: str) -> tuple[str | None, list[str], str]:
     host, app, procid, _msgid, sd_msg = parts
     tag = "" if app == "-" else app
     if tag and procid != "-":
-        tag = f"{tag}[{procid}]" if procid.isascii() and procid.isdigit() and len(procid) <= 10 else tag
+        tag = f"{tag}[{procid}]" if procid.isascii() and procid.isdecimal() and len(procid) <= 10 else tag
     if sd_msg.startswith("-"):
         msg = sd_msg[1:]
     elif sd_msg.startswith("["):
@@ -175,7 +175,7 @@ def _bsd_time(text: str, zone: tzinfo, reference: datetime) -> datetime:
     """
     month = _MONTHS.get(text[:3])
     digits = text[4:6].strip() + text[7:9] + text[10:12] + text[13:15]
-    if month is not None and digits.isascii() and digits.isdigit() and text[9] == text[12] == ":":
+    if month is not None and digits.isascii() and digits.isdecimal() and text[9] == text[12] == ":":
         day, hour, minute, second = int(text[4:6]), int(text[7:9]), int(text[10:12]), int(text[13:15])
         for year in range(reference.year, reference.year - 9, -1):  # 29 February: back to a leap year
             try:

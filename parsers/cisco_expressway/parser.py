@@ -82,7 +82,7 @@ def _assemble(kv: dict[str, str], free: str, dups: dict[str, list[str]] | None, 
     level = pop("Level", "")
     detail = pop("Detail", "")
     reason = pop("Reason", "")
-    level_word = level.lower() if level and not level.isdigit() else ""
+    level_word = level.lower() if level and not level.isdecimal() else ""
     if level and not level_word:
         kv["Level"] = level  # event-log levels 1-4 are verbosity classes, not severities
 
@@ -223,7 +223,7 @@ def _assemble(kv: dict[str, str], free: str, dups: dict[str, list[str]] | None, 
         first = tags[0]
         bracket = first.find("[")
         pid = first[bracket + 1:-1] if bracket > 0 else ""
-        if pid.isascii() and pid.isdigit():
+        if pid.isascii() and pid.isdecimal():
             out["process"] = {"name": first[:bracket], "pid": int(pid)}
         else:
             out["process"] = {"name": first}

@@ -72,7 +72,7 @@ def parse_sipmsg(lines: list[str]) -> dict[str, Any]:
     sip["_start_line"] = start
     if start.startswith("SIP/"):
         parts = start.split(None, 2)
-        if len(parts) >= 2 and len(parts[1]) == 3 and parts[1].isascii() and parts[1].isdigit():
+        if len(parts) >= 2 and len(parts[1]) == 3 and parts[1].isascii() and parts[1].isdecimal():
             sip["status_code"] = int(parts[1])
             if len(parts) == 3:
                 sip["reason_phrase"] = parts[2]
@@ -110,6 +110,6 @@ def parse_sipmsg(lines: list[str]) -> dict[str, Any]:
         proto = via.split(None, 1)[0].upper()  # SIP/2.0/TLS
         sip["_transport"] = proto.rpartition("/")[2]
     expires = headers.get("expires")
-    if expires and len(expires) <= 9 and expires.isascii() and expires.isdigit():
+    if expires and len(expires) <= 9 and expires.isascii() and expires.isdecimal():
         sip["_expires"] = int(expires)
     return sip

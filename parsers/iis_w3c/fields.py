@@ -45,7 +45,7 @@ def _int(row: dict[str, str], name: str, limit: int = 10**12 - 1) -> int | None:
     value = row.get(name)
     if value is None:
         return None
-    if not value.isdigit() or len(value) > 12:
+    if not value.isdecimal() or len(value) > 12:
         raise ParseError("bad_field", f"{name} is not a number: {value[:32]!r}")
     number = int(value)
     if number > limit:

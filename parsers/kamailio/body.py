@@ -62,7 +62,7 @@ def _kam_module(text: str, pos: int, body: Body) -> int | None:
     if m is None:
         return None
     name, file, line = m.groups()
-    if file is None and not name.startswith("<") and not (name.islower() or name.isdigit()):
+    if file is None and not name.startswith("<") and not (name.islower() or name.isdecimal()):
         return None  # "Numbering1: ..." is script text, not a module of a build without debug info
     body.module = name.strip("<>")
     if file is not None:

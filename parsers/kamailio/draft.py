@@ -43,7 +43,7 @@ class Draft:
 
 def port(text: str) -> int | None:
     value = text.strip()
-    if value.isascii() and value.isdigit() and len(value) <= 5 and int(value) <= 65535:
+    if value.isascii() and value.isdecimal() and len(value) <= 5 and int(value) <= 65535:
         return int(value)
     return None
 

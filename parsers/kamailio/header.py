@@ -92,7 +92,7 @@ def _tag(token: str) -> tuple[str, int | None] | None:
     if name.endswith("]"):
         lb = name.rfind("[")
         digits = name[lb + 1:-1]
-        if lb <= 0 or not (digits.isascii() and digits.isdigit()) or len(digits) > 10:
+        if lb <= 0 or not (digits.isascii() and digits.isdecimal()) or len(digits) > 10:
             return None
         pid, name = int(digits), name[:lb]
     if not name or len(name) > 256 or any(c in name for c in _NOT_IN_NAMES):
@@ -152,7 +152,7 @@ def _rfc5424(text: str, pos: int, head: Header, ctx: ParseContext) -> None:
         head.time = _iso_time(m, ctx.timezone)
     head.host = None if host == "-" else host
     head.tag = None if app == "-" else app
-    if procid.isascii() and procid.isdigit() and len(procid) <= 10:
+    if procid.isascii() and procid.isdecimal() and len(procid) <= 10:
         head.pid = int(procid)
     body_at = len(text) - len(rest)
     if rest.startswith("-"):

@@ -72,7 +72,7 @@ def _log_prefix(body: Body, draft: Draft) -> None:
     prefix = body.log_prefix or ""
     draft.vendor["log_prefix"] = prefix
     parts = prefix.strip("{} ").split(" ", 4)
-    if len(parts) >= 4 and parts[0] in ("1", "2") and parts[1].isdigit() and parts[2].isalpha() \
+    if len(parts) >= 4 and parts[0] in ("1", "2") and parts[1].isdecimal() and parts[2].isalpha() \
             and parts[2].isupper():
         sip = draft.sip
         sip.setdefault("cseq", f"{parts[1]} {parts[2]}")

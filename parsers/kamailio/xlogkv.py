@@ -164,7 +164,7 @@ def _method(d: Draft, key: str, value: str) -> None:
 
 
 def _code(d: Draft, key: str, value: str) -> None:
-    if value.isascii() and value.isdigit() and len(value) <= 3:
+    if value.isascii() and value.isdecimal() and len(value) <= 3:
         d.sip["status_code"] = int(value)
     else:
         d.vendor[key] = value
@@ -192,7 +192,7 @@ def _aor(d: Draft, key: str, value: str) -> None:
 
 
 def _expires(d: Draft, key: str, value: str) -> None:
-    if value.isascii() and value.isdigit() and len(value) <= 9:
+    if value.isascii() and value.isdecimal() and len(value) <= 9:
         d.registration["expires"] = int(value)
     else:
         d.vendor[key] = value

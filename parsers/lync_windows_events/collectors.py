@@ -49,7 +49,7 @@ def _text(value: Any) -> str:
 def _event_id(value: Any, field: str) -> int:
     if isinstance(value, bool):
         value = None
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 5:
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdecimal() and len(value.strip()) <= 5:
         value = int(value.strip())
     if not isinstance(value, int) or not 0 <= value <= 65535:
         raise ParseError("bad_field", f"{field} is not a Windows event id (0-65535): {str(value)[:32]!r}")
@@ -59,7 +59,7 @@ def _event_id(value: Any, field: str) -> int:
 def _pid(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+    if isinstance(value, str) and value.isascii() and value.isdecimal() and len(value) <= 10:
         value = int(value)
     return value if isinstance(value, int) and 0 <= value < 2**32 else None
 

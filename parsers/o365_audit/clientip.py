@@ -17,7 +17,7 @@ _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 
 
 def _port(text: str) -> int | None:
-    if not text.isdigit() or len(text) > 5:
+    if not text.isdecimal() or len(text) > 5:
         return None
     value = int(text)
     return value if value <= 65535 else None

@@ -24,8 +24,8 @@ def code(obj: Mapping[str, Any], key: str) -> int | None:
     if isinstance(value, str):
         text = value.strip()
         digits = text[1:] if text.startswith("-") else text
-        # isascii: "²".isdigit() is true but int("²") fails
-        if digits.isascii() and digits.isdigit() and len(text) <= 10:
+        # isascii: "²".isdecimal() is true but int("²") fails
+        if digits.isascii() and digits.isdecimal() and len(text) <= 10:
             return int(text)
     return None
 

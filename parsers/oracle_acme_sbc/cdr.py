@@ -139,7 +139,7 @@ def _port(attrs: dict[str, str], name: str) -> int | None:
     value = attrs.get(name, "")
     if not value or value == "0":
         return None
-    if not value.isdigit() or int(value) > 65535:
+    if not value.isdecimal() or int(value) > 65535:
         raise ParseError("bad_field", f"{name} is not a port: {value[:SHOWN]!r}")
     return int(value)
 
@@ -181,7 +181,7 @@ def map_cdr(attrs: dict[str, str], ctx: ParseContext, named: bool) -> ParsedEven
             raise ParseError("bad_field", f"Acct-Session-Time out of range: {session_time[:SHOWN]!r}")
     sip: dict[str, Any] = {"call_id": attrs.get("Acme-Session-Ingress-CallId")}
     status_code = attrs.get("Acme-SIP-Status", "")
-    if status_code.isdigit() and 100 <= int(status_code) <= 699:
+    if status_code.isdecimal() and 100 <= int(status_code) <= 699:
         sip["status_code"] = int(status_code)
     timestamp: datetime | None
     if status == "2":

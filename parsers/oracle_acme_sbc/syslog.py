@@ -135,7 +135,7 @@ def _ids_log(event: ParsedEvent, text: str) -> bool:
     ev, vendor = event["event"], event["uc"]["vendor"]
     address, _, port = m.group("addr").rpartition(":")
     ip = canonical_ip(address)
-    if ip is None or not port.isdigit() or int(port) > 65535:
+    if ip is None or not port.isdecimal() or int(port) > 65535:
         raise ParseError("bad_field", f"IDS_LOG SigAddr is not <ip>:<port>: {m.group('addr')[:64]!r}")
     event["source"] = {"ip": ip, "port": int(port) or None}
     vendor.update(realm=m.group("realm"), trust_level=m.group("trust"), verdict=m.group("verdict"))

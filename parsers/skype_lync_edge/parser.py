@@ -68,7 +68,7 @@ def _trace_vendor(header: Header, body: Body, event: ParsedEvent) -> dict[str, A
     if source_file:
         vendor["source_file"] = source_file.strip()
     origin = header.origin.strip()
-    if origin.isascii() and origin.isdigit():
+    if origin.isascii() and origin.isdecimal():
         vendor["cpu"] = int(origin[:6])
     elif origin:
         vendor["origin"] = origin  # `machine\role` in CLS searches merged from several servers
@@ -176,13 +176,13 @@ def _protocol(body: Body, event: ParsedEvent, vendor: dict[str, Any]) -> None:
     # ms-diagnostics: <code>; reason="..."; source="..." (the header or its -public twin)
     diag_code, diag_reason = _ms_diagnostics(headers, vendor)
     expires_text = _first(headers, "expires")
-    expires = int(expires_text) if expires_text.isascii() and expires_text.isdigit() and len(expires_text) <= 9 \
+    expires = int(expires_text) if expires_text.isascii() and expires_text.isdecimal() and len(expires_text) <= 9 \
         else None
     contact = sip.get("contact", "")
     close = contact.find(">", max(contact.find("<"), 0))
     _, contact_params = params(contact[close + 1:] if close >= 0 else contact)  # the parameters after <uri>
     granted = contact_params.get("expires", "")
-    if expires is None and granted.isascii() and granted.isdigit() and len(granted) <= 9:
+    if expires is None and granted.isascii() and granted.isdecimal() and len(granted) <= 9:
         expires = int(granted)  # a 200 OK grants the expiry on its Contact
     unregister = expires == 0
     kind = sip_kind(method, status, challenged=bool(challenges), authorized=bool(credentials),
@@ -222,7 +222,7 @@ def _ms_diagnostics(headers: dict[str, list[str]], vendor: dict[str, Any]) -> tu
         return None, None
     vendor["ms_diagnostics"] = raw[:MAX_VENDOR_TEXT]
     head, found = params(raw)
-    code = head if head.isascii() and head.isdigit() and len(head) <= 10 else None
+    code = head if head.isascii() and head.isdecimal() and len(head) <= 10 else None
     reason = found.get("reason") or None
     if found.get("source"):
         vendor["ms_diagnostics_source"] = found["source"]

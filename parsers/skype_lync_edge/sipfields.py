@@ -73,7 +73,7 @@ def start_line(text: str) -> dict[str, Any]:
     if not parts:
         return out
     if parts[0].upper().startswith("SIP/"):
-        if len(parts) >= 2 and len(parts[1]) == 3 and parts[1].isascii() and parts[1].isdigit():
+        if len(parts) >= 2 and len(parts[1]) == 3 and parts[1].isascii() and parts[1].isdecimal():
             out["status_code"] = int(parts[1])
             if len(parts) == 3:
                 out["reason_phrase"] = parts[2].strip()
@@ -105,7 +105,7 @@ def peer_endpoint(peer: str) -> dict[str, Any]:
     host = host.strip()
     endpoint: dict[str, Any] = {"address": host}
     if port_text:
-        if not (port_text.isascii() and port_text.isdigit() and len(port_text) <= 5 and int(port_text) <= 65535):
+        if not (port_text.isascii() and port_text.isdecimal() and len(port_text) <= 5 and int(port_text) <= 65535):
             raise ParseError("bad_field", f"Peer port is not a port: {peer[:64]!r}")
         endpoint["port"] = int(port_text)
     ip = canonical_ip(host) if host else None

@@ -64,7 +64,7 @@ def _contact(event: ParsedEvent, contacts: str, vendor: dict[str, Any]) -> None:
     ip = canonical_ip(host) if host else None
     if ip is not None:
         source: dict[str, Any] = {"ip": ip}
-        if port is not None and port.isdigit() and int(port) <= 65535:
+        if port is not None and port.isdecimal() and int(port) <= 65535:
             source["port"] = int(port)
         event["source"] = source
     if len(contacts) > len(first):

@@ -28,8 +28,8 @@ def ident(obj: Mapping[str, Any], key: str) -> str | None:
 def number(obj: Mapping[str, Any], key: str) -> float | None:
     """A finite number, also when Zoom wrote it as a numeric string (`"duration": "1235"`)."""
     value = obj.get(key)
-    # isascii: "²".isdigit() is true but float("²") fails
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value.strip()) <= 15:
+    # isascii: "²".isdecimal() is true but float("²") fails
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdecimal() and len(value.strip()) <= 15:
         return float(value.strip())
     return jsonvalues.number(obj, key)
 

@@ -66,3 +66,21 @@ def test_megabyte_lines(loaded: LoadedParser) -> None:
     for line in golden_lines(loaded)[:5]:
         check(spec, line + "A" * 1_000_000)
         check(spec, line[: len(line) // 2] + '="' * 300_000)
+
+
+# Characters str.isdigit() accepts but int() refuses (superscripts), and decimal digits of other
+# scripts that \d and int() both accept: a parser must turn each into an event or a ParseError.
+_ODD_DIGITS = ("\u00b2", "\u2075", "\u0663", "\U0001d7d7", "\uff17")
+
+
+@pytest.mark.parametrize("loaded", PARSERS, ids=lambda p: p.spec.id)
+@FUZZ
+@given(data=st.data())
+def test_digits_of_other_scripts(loaded: LoadedParser, data: st.DataObject) -> None:
+    line = data.draw(st.sampled_from(golden_lines(loaded)))
+    digits = [i for i, ch in enumerate(line) if ch.isascii() and ch.isdigit()]
+    if not digits:
+        return
+    where = data.draw(st.sampled_from(digits))
+    odd = data.draw(st.sampled_from(_ODD_DIGITS))
+    check(loaded.spec, line[:where] + odd + line[where + 1:])

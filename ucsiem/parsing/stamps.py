@@ -42,7 +42,7 @@ def utc_offset(text: str | None) -> tzinfo | None:
     if text in ("Z", "z"):
         return UTC
     digits = text[1:].replace(":", "")
-    if len(digits) != 4 or not digits.isdigit() or text[0] not in "+-":
+    if len(digits) != 4 or not digits.isdecimal() or text[0] not in "+-":
         raise ParseError("bad_timestamp", f"not a UTC offset: {text[:8]!r}")
     hours, minutes = int(digits[:2]), int(digits[2:])
     if hours > 23 or minutes > 59:
