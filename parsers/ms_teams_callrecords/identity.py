@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
+from ucsiem.parsing.helpers import split_upn
 from ucsiem.parsing.jsonvalues import sub, text
 
 # Which member of an identity set names the party, most specific first (communicationsIdentitySet).
@@ -96,16 +97,6 @@ def endpoint_user(party: Party) -> dict[str, Any]:
     name is not an account name, it stays in `uc.call.caller`/`callee` and `user.full_name`."""
     name, domain = split_upn(party.upn)
     return {"name": name or party.number, "domain": domain}
-
-
-def split_upn(upn: str | None) -> tuple[str | None, str | None]:
-    """`abbie.wilkins@contoso.com` -> ("abbie.wilkins", "contoso.com"); a name without '@' stays whole."""
-    if not upn:
-        return None, None
-    local, at, domain = upn.rpartition("@")
-    if not at or not local or not domain:
-        return upn, None
-    return local, domain
 
 
 def user_agent(endpoint: dict[str, Any], prefix: str, vendor: dict[str, Any]) -> str | None:

@@ -13,10 +13,9 @@ from typing import Any
 
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.parsing.helpers import prune
+from ucsiem.parsing.helpers import prune, split_upn
 from ucsiem.parsing.jsonvalues import flag, integer, scalar, text
 
-from .identity import split_upn
 from .values import timestamp
 
 _E164 = re.compile(r"\+[1-9][0-9]{5,14}")

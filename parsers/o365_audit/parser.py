@@ -13,14 +13,14 @@ from typing import Any
 
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import prune
+from ucsiem.parsing.helpers import prune, split_upn
 from ucsiem.parsing.jsonrecords import json_documents
 from ucsiem.parsing.jsonvalues import scalar, text, utc_time
 
 from .aad import sign_in
 from .clientip import client_endpoint
 from .operations import RESULT_OUTCOME, mapping
-from .teams import MEETING_OPS, meeting, members, split_upn
+from .teams import MEETING_OPS, meeting, members
 from .values import code, name_value_pairs
 
 SHOWN = 80

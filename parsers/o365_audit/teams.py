@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ucsiem.parsing.helpers import split_upn
 from ucsiem.parsing.jsonvalues import duration_ns, objects, text, utc_time
 
 from .values import code
@@ -28,16 +29,6 @@ def _role(person: dict[str, Any]) -> str | None:
     if number is None:
         return text(person, "Role")
     return ROLES.get(number, str(number))
-
-
-def split_upn(upn: str | None) -> tuple[str | None, str | None]:
-    """`bob@example.com` -> ("bob", "example.com"); a name without '@' stays whole."""
-    if not upn:
-        return None, None
-    local, at, domain = upn.rpartition("@")
-    if not at or not local or not domain:
-        return upn, None
-    return local, domain
 
 
 def members(record: dict[str, Any], event: dict[str, Any], vendor: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ucsiem.parsing.helpers import canonical_ip, parse_kv_quoted, split_uri_user
+from ucsiem.parsing.helpers import canonical_ip, parse_kv_quoted, split_upn, split_uri_user
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -52,3 +52,11 @@ def test_kv_scanner_on_megabyte_runs_returns() -> None:
     assert parse_kv_quoted("a" * 1_000_000) == {}
     assert parse_kv_quoted('="' * 500_000) == {}
     assert parse_kv_quoted("k" * 500_000 + '="v"') == {"k" * 500_000: "v"}
+
+
+@pytest.mark.parametrize(("upn", "expected"), [
+    ("bob@example.com", ("bob", "example.com")), ("a@b@example.com", ("a@b", "example.com")),
+    ("bob", ("bob", None)), ("@example.com", ("@example.com", None)), ("bob@", ("bob@", None)), (None, (None, None)),
+])
+def test_split_upn(upn: str | None, expected: tuple[str | None, str | None]) -> None:
+    assert split_upn(upn) == expected

@@ -104,6 +104,17 @@ def split_uri_user(uri: str) -> tuple[str | None, str | None]:
     return (body or None), None
 
 
+def split_upn(upn: str | None) -> tuple[str | None, str | None]:
+    """`bob@example.com` -> ("bob", "example.com") (user principal names, e-mail style ids); a name
+    without '@' stays whole."""
+    if not upn:
+        return None, None
+    local, at, domain = upn.rpartition("@")
+    if not at or not local or not domain:
+        return upn, None
+    return local, domain
+
+
 def to_int(value: str | None, field: str) -> int | None:
     """Integer field or None when empty; a non-number raises ParseError naming the field."""
     if value is None:
