@@ -56,6 +56,24 @@ def test_rotation(tmp_path: Path, restart: bool, rotate: Callable[[Path], None])
     assert_exactly_once(tmp_path, 2500)
 
 
+def test_copytruncate_then_growth_past_the_read_position(tmp_path: Path) -> None:
+    """copytruncate, then more written to the truncated file than the agent had read before the agent
+    looks again: the size never seems to shrink, only the head tells the generations apart. The lines
+    after our position went to the copy; the new generation is read from its start."""
+    log = tmp_path / "logs" / "app.log"
+    log.parent.mkdir()
+    write_lines(log, 0, 1000)
+    config = make_config(tmp_path, [str(log)])
+    proc = start(config)
+    wait_for(lambda: delivered(tmp_path) >= 1000, what="first 1000 lines")
+    write_lines(log, 1000, 1500)  # the agent may or may not read these before the rotation
+    copy_truncate(log)
+    write_lines(log, 1500, 5500)  # 4000 lines: far past any position the agent reached before
+    wait_for(lambda: delivered(tmp_path) >= 5500, what="all 5500 lines")
+    stop(proc)
+    assert_exactly_once(tmp_path, 5500)
+
+
 @pytest.mark.parametrize("restart", [False, True], ids=["live", "restart"])
 @pytest.mark.parametrize("new_size", [300, 3000], ids=["shorter", "longer"])
 def test_inode_reuse(tmp_path: Path, restart: bool, new_size: int) -> None:

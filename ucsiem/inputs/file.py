@@ -405,6 +405,10 @@ class FileInput:
             return []
         now = time.monotonic()
         if data:
+            # checked after the read: if the file was replaced meanwhile, this data is dropped and read
+            # again from the right place (the rotated copy, then the new generation from its start)
+            if not (reader.oneshot or reader.detached) and self._replaced_in_place(reader):
+                return []
             self.bytes_read += len(data)
             reader.last_growth = now
             return self._batches(reader, reader.framer.feed(data))
@@ -433,6 +437,21 @@ class FileInput:
             log.info("Closing inactive file.", extra={"input": self.cfg.id, "path": reader.path})
             reader.close()
         return []
+
+    def _replaced_in_place(self, reader: Reader) -> bool:
+        """Is the file still the generation we were reading? copytruncate followed by quick writes can
+        take the size past our position before we look, so the size alone cannot tell; the head can
+        (one 1 KiB pread and hash per read chunk of up to 1 MiB). A new generation goes to
+        `_check_generation`."""
+        assert reader.fd is not None
+        try:
+            st = os.fstat(reader.fd)
+        except OSError:
+            return False
+        if head_matches(reader.fd, st.st_size, reader.entry):
+            return False
+        self._check_generation(reader, st)
+        return True
 
     def _batches(self, reader: Reader, frames: list[Frame]) -> list[Batch]:
         out: list[Batch] = []
