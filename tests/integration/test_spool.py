@@ -7,7 +7,9 @@ same outputs (same ids, so the same spool cursors) at the real Kafka broker and 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
 import socket
 import sqlite3
 import subprocess
@@ -24,8 +26,8 @@ from aiokafka import AIOKafkaConsumer
 
 from tests.agenthelp import make_config, start, stop, wait_for, write_lines
 from ucsiem.config import SpoolConfig
-from ucsiem.errors import SpoolError
-from ucsiem.spool.crypto import SpoolCipher, write_new_key
+from ucsiem.errors import ConfigError, SpoolError
+from ucsiem.spool.crypto import DamagedBatch, SpoolCipher, write_new_key
 from ucsiem.spool.feed import SpoolFeed
 from ucsiem.spool.store import SpoolStore
 
@@ -140,8 +142,123 @@ def test_wrong_key_and_tampering_are_refused(tmp_path: Path) -> None:
         write_new_key(key)
     bad = tmp_path / "bad.key"
     bad.write_text("not a key\n")
+    bad.chmod(0o600)
     with pytest.raises(SpoolError, match="not an AES-256 key"):
         SpoolCipher.from_file(bad)
+
+
+def test_key_files_hold_hex_or_base64_only(tmp_path: Path) -> None:
+    key = os.urandom(32)
+    forms = {"hex": key.hex().encode() + b"\n", "base64": base64.b64encode(key) + b"\n",
+             "ascii": b"correct horse battery staple 123", "raw": key}
+    ciphers: dict[str, SpoolCipher] = {}
+    for name, content in forms.items():
+        path = tmp_path / f"{name}.key"
+        path.write_bytes(content)
+        path.chmod(0o600)
+        if name in ("ascii", "raw"):
+            # 32 typed characters are a password, not 256 bits of key; raw bytes are refused with them
+            with pytest.raises(SpoolError, match=r"not an AES-256 key.*64 hex digits or the base64"):
+                SpoolCipher.from_file(path)
+        else:
+            ciphers[name] = SpoolCipher.from_file(path)
+    spool_id = b"s" * 16
+    sealed = ciphers["hex"].seal(spool_id, 3, b"event")
+    assert ciphers["base64"].open(spool_id, 3, sealed) == b"event"  # one key, two spellings
+
+
+def test_a_key_file_others_can_read_is_refused(tmp_path: Path) -> None:
+    key = tmp_path / "spool.key"
+    write_new_key(key)
+    key.chmod(0o644)
+    with pytest.raises(ConfigError, match=r"spool.encryption_key_file: .*spool.key is readable by other users "
+                                          r"\(mode 0644\); chmod 600 it"):
+        SpoolCipher.from_file(key)
+
+
+def _feed_with_batches(tmp_path: Path, db: Path, key: Path, count: int) -> None:
+    async def run() -> None:
+        feed = SpoolFeed.open(SpoolConfig(enabled=True, encryption_key_file=key), db, ["a", "b"])
+        for i in range(count):
+            await feed.put(f'{{"i":{i}}}\n'.encode(), 1, lambda: None)
+        feed.close_db()
+
+    asyncio.run(run())
+
+
+def _drain(db: Path, key: Path) -> tuple[dict[str, list[bytes]], SpoolFeed]:
+    async def run() -> tuple[dict[str, list[bytes]], SpoolFeed]:
+        feed = SpoolFeed.open(SpoolConfig(enabled=True, encryption_key_file=key), db, ["a", "b"])
+        feed.close()
+        got: dict[str, list[bytes]] = {}
+        for name in ("a", "b"):
+            got[name] = []
+            while (entry := await feed.next(name)) is not None:
+                got[name].append(entry.blob)
+                await feed.ack(name, entry)
+        return got, feed
+
+    return asyncio.run(run())
+
+
+def test_a_tampered_batch_is_quarantined_counted_and_the_rest_delivered(tmp_path: Path) -> None:
+    key, db = tmp_path / "spool.key", tmp_path / "spool.db"
+    write_new_key(key)
+    _feed_with_batches(tmp_path, db, key, 3)
+    conn = sqlite3.connect(db)
+    [(data,)] = conn.execute("SELECT data FROM batches WHERE seq = 1").fetchall()
+    conn.execute("UPDATE batches SET data = ? WHERE seq = 1", (data[:-1] + bytes([data[-1] ^ 1]),))
+    conn.commit()
+    conn.close()
+
+    got, feed = _drain(db, key)  # a restart: before the fix, every start stopped on this batch
+    assert got == {"a": [b'{"i":0}\n', b'{"i":2}\n'], "b": [b'{"i":0}\n', b'{"i":2}\n']}
+    assert (feed.damaged_batches, feed.damaged_events) == (1, 1)  # counted once, though both outputs met it
+    assert [b.seq for b in feed.store.quarantined()] == [1]  # kept for a person to examine
+    assert feed.store.batches() == []  # and the spool drained past it
+    feed.close_db()
+
+
+def test_a_row_moved_from_another_spool_is_refused(tmp_path: Path) -> None:
+    key = tmp_path / "spool.key"
+    write_new_key(key)
+    one, other = tmp_path / "one.db", tmp_path / "other.db"
+    _feed_with_batches(tmp_path, one, key, 1)
+    _feed_with_batches(tmp_path, other, key, 1)
+    conn = sqlite3.connect(other)
+    [(foreign,)] = sqlite3.connect(one).execute("SELECT data FROM batches WHERE seq = 0").fetchall()
+    conn.execute("UPDATE batches SET data = ? WHERE seq = 0", (foreign,))  # same key, same position
+    conn.commit()
+    conn.close()
+    store = SpoolStore(other, SpoolCipher.from_file(key))
+    with pytest.raises(DamagedBatch, match="moved from another position or another spool"):
+        store.read(0)
+    store.close()
+    got, feed = _drain(other, key)
+    assert got == {"a": [], "b": []} and feed.damaged_batches == 1
+    feed.close_db()
+
+
+def test_an_older_spool_is_upgraded_unless_it_holds_encrypted_batches(tmp_path: Path) -> None:
+    key = tmp_path / "spool.key"
+    write_new_key(key)
+    for encrypted in (False, True):
+        db = tmp_path / f"old-{encrypted}.db"
+        store = SpoolStore(db, SpoolCipher.from_file(key) if encrypted else None)
+        store.append(0, b'{"a":1}\n', 1)
+        store.close()
+        conn = sqlite3.connect(db)  # what format 1 looked like: no spool identifier
+        conn.execute("DELETE FROM meta WHERE key = 'spool_id'")
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'format'", (b"1",))
+        conn.commit()
+        conn.close()
+        if encrypted:
+            with pytest.raises(SpoolError, match="encrypted batches of an older format"):
+                SpoolStore(db, SpoolCipher.from_file(key))
+        else:
+            store = SpoolStore(db, None)
+            assert store.read(0) == b'{"a":1}\n' and len(store.spool_id) == 16
+            store.close()
 
 
 def test_full_spool_blocks_or_drops_as_configured(tmp_path: Path) -> None:

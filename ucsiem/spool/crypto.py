@@ -1,7 +1,12 @@
 """AES-256-GCM for spooled batches (through `cryptography`; nothing hand-rolled).
 
-Each batch gets a fresh random 96-bit nonce; its sequence number is authenticated as associated
-data, so rows cannot be swapped or replayed into another position without the tag failing.
+Each batch gets a fresh random 96-bit nonce; the spool's random identifier and the batch's sequence
+number are authenticated as associated data, so a row moved to another position, or into another spool
+encrypted with the same key, fails its tag instead of being delivered.
+
+Key files hold base64 or hex text only (`ucsiem spool keygen` writes base64): a key typed as 32
+characters of ASCII is a password with far less than 256 bits of entropy, so it is refused rather than
+used as raw bytes.
 """
 
 from __future__ import annotations
@@ -15,9 +20,16 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ucsiem.errors import SpoolError
+from ucsiem.secrets import read_secret
 
 NONCE_BYTES = 12
 KEY_CHECK = b"ucsiem spool key check"
+KEY_CHECK_SEQ = -1
+SPOOL_ID_BYTES = 16
+
+
+class DamagedBatch(SpoolError):
+    """One spooled batch fails authentication (the key itself was checked at open): skip it, keep the rest."""
 
 
 class SpoolCipher:
@@ -29,51 +41,50 @@ class SpoolCipher:
 
     @classmethod
     def from_file(cls, path: Path) -> SpoolCipher:
-        """Read a key file: 32 raw bytes, or 64 hex digits, or base64 of 32 bytes (`ucsiem spool keygen`)."""
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise SpoolError(f"spool.encryption_key_file: cannot read {path}: {exc.strerror}") from None
-        return cls(decode_key(raw, str(path)), f"spool.encryption_key_file {path}")
+        """Read a key file (64 hex digits, or base64 of 32 bytes); ConfigError if others can read it."""
+        raw = read_secret(path, "spool.encryption_key_file")
+        return cls(decode_key(raw, f"spool.encryption_key_file {path}"), f"spool.encryption_key_file {path}")
 
-    def seal(self, seq: int, data: bytes) -> bytes:
+    def seal(self, spool_id: bytes, seq: int, data: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
-        return nonce + self._aead.encrypt(nonce, data, _aad(seq))
+        return nonce + self._aead.encrypt(nonce, data, _aad(spool_id, seq))
 
-    def open(self, seq: int, sealed: bytes) -> bytes:
+    def open(self, spool_id: bytes, seq: int, sealed: bytes) -> bytes:
         try:
-            return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], _aad(seq))
+            return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], _aad(spool_id, seq))
         except InvalidTag:
-            raise SpoolError(f"spooled batch {seq} fails authentication with the key in {self.source}: "
-                             "wrong key, or the spool file was altered") from None
+            raise DamagedBatch(f"spooled batch {seq} fails authentication with the key in {self.source}: "
+                               "the row was altered, or moved from another position or another spool") from None
 
-    def check_value(self) -> bytes:
-        return self.seal(-1, KEY_CHECK)
+    def check_value(self, spool_id: bytes) -> bytes:
+        return self.seal(spool_id, KEY_CHECK_SEQ, KEY_CHECK)
 
-    def matches(self, check: bytes) -> bool:
+    def matches(self, spool_id: bytes, check: bytes) -> bool:
         try:
-            return self.open(-1, check) == KEY_CHECK
-        except SpoolError:
+            return self.open(spool_id, KEY_CHECK_SEQ, check) == KEY_CHECK
+        except DamagedBatch:
             return False
 
 
 def decode_key(raw: bytes, source: str) -> bytes:
-    if len(raw) == 32:
-        return raw
+    """64 hex digits or base64 of 32 bytes (surrounding white space ignored); anything else is refused."""
     text = raw.strip()
+    key = b""
     if len(text) == 64:
         try:
-            return binascii.unhexlify(text)
+            key = binascii.unhexlify(text)
         except binascii.Error:
-            pass
-    try:
-        key = base64.b64decode(text, validate=True)
-    except binascii.Error:
-        key = b""
+            key = b""
+    if not key:
+        try:
+            key = base64.b64decode(text, validate=True)
+        except binascii.Error:
+            key = b""
     if len(key) == 32:
         return key
-    raise SpoolError(f"{source}: not an AES-256 key (need 32 raw bytes, 64 hex digits or base64 of 32 bytes); "
-                     "make one with `ucsiem spool keygen PATH`")
+    raise SpoolError(f"{source}: not an AES-256 key: the file must hold 64 hex digits or the base64 of 32 random "
+                     "bytes (raw bytes and typed passwords are refused); make one with `ucsiem spool keygen PATH`, "
+                     "or keep an older raw 32-byte key with `base64 -w0 OLD > NEW` and point the config at NEW")
 
 
 def write_new_key(path: Path) -> None:
@@ -83,5 +94,9 @@ def write_new_key(path: Path) -> None:
         fh.write(base64.b64encode(AESGCM.generate_key(bit_length=256)) + b"\n")
 
 
-def _aad(seq: int) -> bytes:
-    return b"ucsiem-spool:" + seq.to_bytes(8, "big", signed=True)
+def new_spool_id() -> bytes:
+    return os.urandom(SPOOL_ID_BYTES)
+
+
+def _aad(spool_id: bytes, seq: int) -> bytes:
+    return b"ucsiem-spool:" + spool_id + seq.to_bytes(8, "big", signed=True)

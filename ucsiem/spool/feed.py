@@ -3,6 +3,9 @@
 Each output has a cursor (its last delivered batch). A batch leaves the spool when every output
 configured now is past it. An output added since the last run starts at the oldest batch still
 spooled; an output no longer configured loses its cursor (and stops holding batches back).
+
+A batch that fails authentication (altered on disk, or moved from another spool) is quarantined,
+logged and counted, and every output goes past it: one damaged row must not stop the agent at each start.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 from ucsiem.config import SpoolConfig
 from ucsiem.pipeline.feed import Entry, OnStored
-from ucsiem.spool.crypto import SpoolCipher
+from ucsiem.spool.crypto import DamagedBatch, SpoolCipher
 from ucsiem.spool.store import BatchInfo, SpoolStore
 
 log = logging.getLogger("ucsiem.spool")
@@ -26,6 +29,9 @@ class SpoolFeed:
         self.store = store
         self.outputs = outputs
         self.dropped_events = 0
+        self.damaged_batches = 0  # quarantined in this run (counters, like dropped_events)
+        self.damaged_events = 0
+        self._damaged: set[int] = set()
         self._index: deque[BatchInfo] = deque(store.batches())
         self._bytes = sum(b.bytes for b in self._index)
         saved = store.cursors()
@@ -69,14 +75,31 @@ class SpoolFeed:
         return bool(self._index) and self._bytes + size > self.cfg.max_bytes
 
     async def next(self, output: str) -> Entry | None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self._closed or self._cursor[output] + 1 < self._next_seq)
-            seq = self._cursor[output] + 1
-            if seq >= self._next_seq:
-                return None
-            info = self._index[seq - self._index[0].seq]
-        blob = await asyncio.to_thread(self.store.read, seq)
-        return Entry(seq, blob, info.events)
+        while True:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self._closed or self._cursor[output] + 1 < self._next_seq)
+                seq = self._cursor[output] + 1
+                if seq >= self._next_seq:
+                    return None
+                info = self._index[seq - self._index[0].seq]
+            if seq not in self._damaged:
+                try:
+                    blob = await asyncio.to_thread(self.store.read, seq)
+                    return Entry(seq, blob, info.events)
+                except DamagedBatch as exc:
+                    await self._quarantine(info, str(exc))
+            await self.ack(output, Entry(seq, b"", 0))  # this output goes past the damaged batch
+
+    async def _quarantine(self, info: BatchInfo, reason: str) -> None:
+        if info.seq in self._damaged:
+            return
+        self._damaged.add(info.seq)
+        await asyncio.to_thread(self.store.quarantine, info.seq, reason)
+        self.damaged_batches += 1
+        self.damaged_events += info.events
+        log.error("Spooled batch damaged: copied to the spool's quarantine table and skipped; the other batches "
+                  "are delivered.", extra={"path": str(self.store.path), "batch": info.seq, "events": info.events,
+                                           "reason": reason, "damaged_batches_total": self.damaged_batches})
 
     async def ack(self, output: str, entry: Entry) -> None:
         self._cursor[output] = entry.seq

@@ -4,10 +4,17 @@ SQLite in WAL mode with synchronous=FULL: a batch is on disk when `append` retur
 lets the input forget it. Rows are deleted once every output is past them; the bound is on the
 batches' bytes (SQLite reuses the freed pages, so the file stops growing at about that size).
 Blocking calls: the async side runs them in a thread; one lock serialises them.
+
+The file and its `-wal`/`-shm` companions are 0600 whatever the umask (SQLite gives the companions the
+database's mode): unencrypted batches hold the events, URLs and user names included. Each spool has a
+random identifier, authenticated with every encrypted batch. A batch that fails authentication is
+copied to the `quarantine` table for a person to examine, and skipped.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -15,15 +22,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ucsiem.errors import SpoolError
-from ucsiem.spool.crypto import SpoolCipher
+from ucsiem.spool.crypto import SpoolCipher, new_spool_id
 
-FORMAT = "1"
+# 2: a spool identifier in the authenticated data. A format 1 spool is upgraded in place unless it
+# holds encrypted batches (those were sealed without the identifier).
+FORMAT = "2"
+OLD_FORMATS = ("1",)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS batches (seq INTEGER PRIMARY KEY, events INTEGER NOT NULL, bytes INTEGER NOT NULL,
                                     created REAL NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS cursors (output TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS quarantine (seq INTEGER PRIMARY KEY, events INTEGER NOT NULL, bytes INTEGER NOT NULL,
+                                       created REAL NOT NULL, data BLOB NOT NULL, reason TEXT NOT NULL,
+                                       quarantined REAL NOT NULL);
 """
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
 
 
 @dataclass(frozen=True)
@@ -38,12 +53,13 @@ class SpoolStore:
     def __init__(self, path: Path, cipher: SpoolCipher | None, *, readonly: bool = False) -> None:
         self.path = path
         self.cipher = cipher
+        self.spool_id = b""
         self._lock = threading.Lock()
         try:
             if readonly:
                 self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                _private_files(path)
                 self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=FULL")
@@ -51,27 +67,40 @@ class SpoolStore:
                 self._check_format()
         except sqlite3.Error as exc:
             raise SpoolError(f"spool {path}: cannot open: {exc}") from None
+        except OSError as exc:
+            raise SpoolError(f"spool {path}: cannot create or protect the file: {exc.strerror}") from None
 
     def _check_format(self) -> None:
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         has_batches = self._db.execute("SELECT 1 FROM batches LIMIT 1").fetchone() is not None
-        if meta.get("format", FORMAT.encode()) != FORMAT.encode():
-            raise SpoolError(f"spool {self.path}: format {meta['format']!r} is not {FORMAT!r} (newer agent?)")
+        fmt = bytes(meta.get("format", FORMAT.encode())).decode(errors="replace")
+        if fmt != FORMAT and fmt not in OLD_FORMATS:
+            raise SpoolError(f"spool {self.path}: format {fmt!r} is not {FORMAT!r} (newer agent?)")
         check = meta.get("key_check")
+        spool_id = meta.get("spool_id")
+        if spool_id is None:
+            if has_batches and check is not None:
+                raise SpoolError(f"spool {self.path} holds encrypted batches of an older format (no spool "
+                                 "identifier): deliver them with the ucsiem version that wrote them, or move the "
+                                 "file away")
+            spool_id, check = new_spool_id(), None  # an old key check was sealed without the identifier
+        self.spool_id = bytes(spool_id)
         if has_batches and check is not None and self.cipher is None:
             raise SpoolError(f"spool {self.path} holds encrypted batches: set spool.encryption_key_file "
                              "to the key they were written with")
         if has_batches and check is None and self.cipher is not None:
             raise SpoolError(f"spool {self.path} holds unencrypted batches: let them drain (or move the file "
                              "away) before turning encryption on")
-        if check is not None and self.cipher is not None and not self.cipher.matches(check):
+        if check is not None and self.cipher is not None and not self.cipher.matches(self.spool_id, check):
             raise SpoolError(f"spool {self.path} was encrypted with another key than {self.cipher.source}")
         with self._db:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (FORMAT.encode(),))
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('spool_id', ?)", (self.spool_id,))
             if self.cipher is None:
                 self._db.execute("DELETE FROM meta WHERE key = 'key_check'")
             elif check is None or not has_batches:
-                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('key_check', ?)", (self.cipher.check_value(),))
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('key_check', ?)",
+                                 (self.cipher.check_value(self.spool_id),))
 
     def batches(self) -> list[BatchInfo]:
         with self._lock:
@@ -83,7 +112,7 @@ class SpoolStore:
             return dict(self._db.execute("SELECT output, seq FROM cursors").fetchall())
 
     def append(self, seq: int, blob: bytes, events: int) -> float:
-        data = self.cipher.seal(seq, blob) if self.cipher is not None else blob
+        data = self.cipher.seal(self.spool_id, seq, blob) if self.cipher is not None else blob
         created = time.time()
         try:
             with self._lock, self._db:
@@ -93,12 +122,30 @@ class SpoolStore:
         return created
 
     def read(self, seq: int) -> bytes:
+        """The batch's bytes; DamagedBatch if it fails authentication (quarantine it and go on)."""
         with self._lock:
             row = self._db.execute("SELECT data FROM batches WHERE seq = ?", (seq,)).fetchone()
         if row is None:
             raise SpoolError(f"spool {self.path}: batch {seq} is missing")
         data: bytes = row[0]
-        return self.cipher.open(seq, data) if self.cipher is not None else data
+        return self.cipher.open(self.spool_id, seq, data) if self.cipher is not None else data
+
+    def quarantine(self, seq: int, reason: str) -> None:
+        """Keep a copy of a damaged batch for a person to examine; it leaves `batches` like any other."""
+        try:
+            with self._lock, self._db:
+                self._db.execute("INSERT OR REPLACE INTO quarantine SELECT seq, events, bytes, created, data, ?, ? "
+                                 "FROM batches WHERE seq = ?", (reason, time.time(), seq))
+        except sqlite3.Error as exc:
+            raise SpoolError(f"spool {self.path}: cannot quarantine batch {seq}: {exc}") from None
+
+    def quarantined(self) -> list[BatchInfo]:
+        try:
+            with self._lock:
+                rows = self._db.execute("SELECT seq, events, bytes, created FROM quarantine ORDER BY seq").fetchall()
+        except sqlite3.OperationalError:  # a read-only look at a spool written before the table existed
+            return []
+        return [BatchInfo(*row) for row in rows]
 
     def advance(self, output: str, seq: int, prune_to: int | None) -> None:
         """Record `output`'s last delivered batch and delete the batches every output has."""
@@ -118,3 +165,17 @@ class SpoolStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _private_files(path: Path) -> None:
+    """Create the spool (and its folder) readable by the agent only; tighten files an older run left open."""
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, mode=PRIVATE_DIR)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+    finally:
+        os.close(fd)
+    for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(companion, PRIVATE_FILE)
