@@ -84,10 +84,14 @@ class TlsConfig(Strict):
         return self
 
 
-def read_secret(inline: SecretStr | None, path: Path | None) -> str | None:
-    """A password or key given inline or, better, in a file only the agent can read."""
+def read_secret(inline: SecretStr | None, path: Path | None, key: str = "password or key file") -> str | None:
+    """A password or key given inline or, better, in a file only the agent can read (ucsiem/secrets.py).
+
+    `key` names the setting in the ConfigError raised for an unsafe or unreadable file."""
+    from ucsiem import secrets
+
     if path is not None:
-        return path.read_text().strip()
+        return secrets.read_secret(path, key).decode().strip()
     return inline.get_secret_value() if inline is not None else None
 
 
@@ -275,26 +279,46 @@ def _describe(err: Any) -> str:
     return f"{loc or '(top level)'}: {message}"
 
 
-def _resolve_paths(config: Config, base_dir: Path) -> None:
-    """Relative paths in a config file are relative to that file, not to the current directory."""
+def _resolve_paths(config: Config, base_dir: Path, source: str = "configuration") -> None:
+    """Relative paths in a config file are relative to that file, not to the current directory.
+
+    Secret files (`credential:NAME` too, see ucsiem/secrets.py) are checked here, so `ucsiem check`
+    refuses one other users can read; a missing one is reported when it is first read."""
+    from ucsiem import secrets
+
+    problems: list[str] = []
+    secret_fields = ("key_file", "password_file", "api_key_file")  # private keys and credentials, not certificates
 
     def rel(p: Path) -> Path:
         return p if p.is_absolute() else (base_dir / p)
+
+    def secret(p: Path, key: str) -> Path:
+        try:
+            path = secrets.resolve_secret_path(p, base_dir)
+            secrets.check_secret_file(path)
+        except secrets.SecretFileError as exc:
+            problems.append(f"{key}: {exc}")
+            return p
+        return path
 
     config.agent.data_dir = rel(config.agent.data_dir)
     config.agent.parser_dirs = [rel(p) for p in config.agent.parser_dirs]
     for inp in config.inputs:
         inp.paths = [p if os.path.isabs(p) else str(base_dir / p) for p in inp.paths]
-    for out in config.outputs:
+    for i, out in enumerate(config.outputs):
         if isinstance(out, FileOutputConfig):
             out.path = rel(out.path)
             continue
-        for owner in (out, getattr(out, "tls", None), getattr(out, "sasl", None)):
+        for part in ("", "tls", "sasl"):
+            owner = getattr(out, part, None) if part else out
             for name in ("ca_file", "cert_file", "key_file", "password_file", "api_key_file"):
                 value = getattr(owner, name, None) if owner is not None else None
                 if isinstance(value, Path):
-                    setattr(owner, name, rel(value))
+                    key = ".".join(k for k in (f"outputs[{i}]", part, name) if k)
+                    setattr(owner, name, secret(value, key) if name in secret_fields else rel(value))
     if config.spool.path is not None:
         config.spool.path = rel(config.spool.path)
     if config.spool.encryption_key_file is not None:
-        config.spool.encryption_key_file = rel(config.spool.encryption_key_file)
+        config.spool.encryption_key_file = secret(config.spool.encryption_key_file, "spool.encryption_key_file")
+    if problems:
+        raise ConfigError(source, problems)
