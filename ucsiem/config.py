@@ -6,15 +6,27 @@ Unknown keys are errors (a misspelt option silently ignored is a SOC's worst kin
 from __future__ import annotations
 
 import os
+import re
 import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ucsiem.errors import ConfigError
+from ucsiem.outputs.routing import template_problem, topic_problem
 
 DEFAULT_EXCLUDE = ["*.gz", "*.bz2", "*.xz", "*.zip", "*.zst", "*.7z"]
 
@@ -48,6 +60,9 @@ class FileInputConfig(Strict):
     scan_interval_secs: float = Field(10.0, gt=0, description="How often globs are expanded again.")
     close_inactive_secs: float = Field(300.0, gt=0, description="Close files idle this long (reopened on growth).")
     keep_original: bool = Field(False, description="Copy the raw record into event.original.")
+    max_events_per_record: int = Field(
+        10_000, ge=1, description="Events one record may give (an API page); the rest become one dead letter."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -75,7 +90,8 @@ class TlsConfig(Strict):
     ca_file: Path | None = Field(None, description="PEM CA bundle to trust (default: the system store).")
     cert_file: Path | None = Field(None, description="PEM client certificate (mutual TLS).")
     key_file: Path | None = Field(None, description="PEM private key of cert_file.")
-    check_hostname: bool = Field(True, description="Check the server name against its certificate.")
+    check_hostname: bool = Field(
+        True, description="Check the server name (or IP) against its certificate; false is a warned risk.")
 
     @model_validator(mode="after")
     def _pair(self) -> TlsConfig:
@@ -108,11 +124,53 @@ class SaslConfig(Strict):
         return self
 
 
+def _broker_address(value: str) -> str:
+    # The value is not echoed: a mistaken `user:password@host` must not reach the journal.
+    if not re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:[0-9]{1,5})?", value):
+        raise ValueError("expected host:port (e.g. kafka1.example.com:9093); credentials go in sasl:")
+    return value
+
+
+def _es_host(value: str) -> str:
+    # The value is not echoed: it may hold a password.
+    try:
+        url = urlsplit(value)
+        url.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        raise ValueError("not a URL; expected https://host:port") from None
+    if url.username is not None or url.password is not None:
+        raise ValueError("credentials in a URL end up in logs and process listings: remove 'user:password@' "
+                         "and set username with password_file (or api_key_file) on this output")
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ValueError("expected https://host:port (or http:// for a node without TLS)")
+    return value
+
+
+def _topic_template(value: str) -> str:
+    if (problem := template_problem(value)) is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _topic_name(value: str) -> str:
+    if (problem := topic_problem(value)) is not None:
+        raise ValueError(problem)
+    return value
+
+
+_INSECURE_HINT = ("set allow_insecure: true on this output to accept that risk knowingly "
+                  "(the agent then still warns at every start)")
+
+
 class KafkaOutputConfig(Strict):
     type: Literal["kafka"] = "kafka"
     id: str = Field("kafka", pattern=r"^[A-Za-z0-9_.-]+$", description="Names this output in logs and the spool.")
-    bootstrap_servers: list[str] = Field(min_length=1, description="host:port of one or more brokers.")
-    topic: str = Field("ucsiem.{event.dataset}", description="Topic template; {field.path} takes it from the event.")
+    bootstrap_servers: list[Annotated[str, AfterValidator(_broker_address)]] = Field(
+        min_length=1, description="host:port of one or more brokers.")
+    topic: Annotated[str, AfterValidator(_topic_template)] = Field(
+        "ucsiem.{event.dataset}", description="Topic template; {field} holes from an allow-list of fields.")
+    fallback_topic: Annotated[str, AfterValidator(_topic_name)] = Field(
+        "ucsiem.unrouted", description="Where an event goes whose rendered topic is not a legal name.")
     key_field: str | None = Field(None, description="Event field used as the message key (partitioning).")
     acks: Literal["all", 1, 0] = Field("all", description="Broker acknowledgement level; 'all' for no loss.")
     idempotent: bool = Field(True, description="Idempotent producer (needs acks: all).")
@@ -125,6 +183,7 @@ class KafkaOutputConfig(Strict):
     client_id: str = "ucsiem"
     tls: TlsConfig | None = None
     sasl: SaslConfig | None = None
+    allow_insecure: bool = Field(False, description="Accept SASL credentials without TLS or without a name check.")
 
     @model_validator(mode="after")
     def _acks(self) -> KafkaOutputConfig:
@@ -132,12 +191,34 @@ class KafkaOutputConfig(Strict):
             raise ValueError("idempotent: true needs acks: all (set idempotent: false to use fewer acks)")
         return self
 
+    @model_validator(mode="after")
+    def _private_credentials(self) -> KafkaOutputConfig:
+        if self.sasl is not None and not self.allow_insecure:
+            if self.tls is None:
+                raise ValueError(f"sasl without tls sends the password (with {self.sasl.mechanism}) and every event "
+                                 f"in cleartext: add tls: {{ca_file: ...}}, or {_INSECURE_HINT}")
+            if not self.tls.check_hostname:
+                raise ValueError("sasl with tls.check_hostname: false gives the password to any server holding a "
+                                 f"certificate from the CA: remove check_hostname: false, or {_INSECURE_HINT}")
+        return self
+
+    def security_warnings(self) -> list[str]:
+        """What lets someone on the network read or redirect this output's traffic (empty: nothing known)."""
+        if self.tls is None:
+            protocol = "SASL_PLAINTEXT" if self.sasl else "PLAINTEXT"
+            what = "events and the SASL password" if self.sasl else "events"
+            return [f"no tls: {what} go to Kafka in cleartext ({protocol})"]
+        if not self.tls.check_hostname:
+            return ["tls.check_hostname: false: any certificate the CA signed is accepted for any broker name"]
+        return []
+
 
 class ElasticsearchOutputConfig(Strict):
     type: Literal["elasticsearch"] = "elasticsearch"
     id: str = Field("elasticsearch", pattern=r"^[A-Za-z0-9_.-]+$",
                     description="Names this output in logs and the spool.")
-    hosts: list[str] = Field(min_length=1, description="Node URLs, e.g. https://es1.example.com:9200.")
+    hosts: list[Annotated[str, AfterValidator(_es_host)]] = Field(
+        min_length=1, description="Node URLs, e.g. https://es1.example.com:9200 (no credentials in them).")
     namespace: str = Field("default", pattern=r"^[a-z0-9_]+$",
                            description="Data stream namespace: logs-uc.<dataset>-<namespace>.")
     index_mode: Literal["auto", "data_stream", "index"] = Field(
@@ -149,8 +230,12 @@ class ElasticsearchOutputConfig(Strict):
     api_key: SecretStr | None = Field(None, description="Base64 'id:key' API key.")
     api_key_file: Path | None = None
     tls: TlsConfig | None = None
+    allow_insecure: bool = Field(False, description="Accept credentials over http:// or without a name check.")
     request_timeout_secs: float = Field(30.0, gt=0)
     max_bulk_bytes: int = Field(10_485_760, ge=65_536, description="A batch is split into bulk requests this big.")
+    index_date_window_days: int = Field(
+        365, ge=1, description="index_mode index: an event dated further than this from event.ingested goes to "
+                               "the index of its ingest day.")
 
     @model_validator(mode="after")
     def _auth(self) -> ElasticsearchOutputConfig:
@@ -161,6 +246,33 @@ class ElasticsearchOutputConfig(Strict):
         if self.username is not None and (self.api_key is not None or self.api_key_file is not None):
             raise ValueError("choose basic auth (username) or an API key, not both")
         return self
+
+    @model_validator(mode="after")
+    def _private_credentials(self) -> ElasticsearchOutputConfig:
+        schemes = {urlsplit(h).scheme for h in self.hosts}
+        if len(schemes) > 1:
+            raise ValueError("hosts mixes http:// and https:// URLs: use https:// for every node")
+        if self.tls is not None and schemes == {"http"}:
+            raise ValueError("tls is set but hosts are http://: use https:// URLs")
+        has_credentials = self.username is not None or self.api_key is not None or self.api_key_file is not None
+        if has_credentials and not self.allow_insecure:
+            if schemes == {"http"}:
+                raise ValueError("credentials over http:// go in cleartext with every request: use https:// "
+                                 f"hosts (with tls: {{ca_file: ...}} for a private CA), or {_INSECURE_HINT}")
+            if self.tls is not None and not self.tls.check_hostname:
+                raise ValueError("credentials with tls.check_hostname: false go to any server holding a "
+                                 f"certificate from the trusted CAs: remove check_hostname: false, or {_INSECURE_HINT}")
+        return self
+
+    def security_warnings(self) -> list[str]:
+        """What lets someone on the network read or redirect this output's traffic (empty: nothing known)."""
+        if urlsplit(self.hosts[0]).scheme == "http":
+            has_credentials = self.username is not None or self.api_key is not None or self.api_key_file is not None
+            what = "events and credentials" if has_credentials else "events"
+            return [f"http:// hosts: {what} go to Elasticsearch in cleartext"]
+        if self.tls is not None and not self.tls.check_hostname:
+            return ["tls.check_hostname: false: any certificate the trusted CAs signed is accepted for any node name"]
+        return []
 
 
 OutputConfig = Annotated[

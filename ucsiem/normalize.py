@@ -19,13 +19,23 @@ from pydantic import ValidationError
 from ucsiem import __version__
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext, ParsedEvent, ParserSpec, RawRecord
+from ucsiem.schema.event import TIME_FIELDS
 from ucsiem.schema.fast import dump_event, validate_event
 
-# Pipeline error codes beyond ParseError's: the parser raised something else (a bug), or its
-# output did not fit the schema (also a bug, caught by golden tests before it ships).
+# Pipeline error codes beyond ParseError's: the parser raised something else (a bug), its output did not
+# fit the schema (also a bug, caught by golden tests before it ships), a record gave more events than
+# allowed, or the pipeline itself failed on one event (it is turned into a dead letter, never raised).
 PARSER_EXCEPTION = "parser_exception"
 INVALID_EVENT = "invalid_event"
+TOO_MANY_EVENTS = "too_many_events"
+PIPELINE_EXCEPTION = "pipeline_exception"
 MAX_ORIGINAL_CHARS = 65_536
+# keep_original on a record that gives many events (an API page): the copies of it stop here
+MAX_ORIGINAL_CHARS_PER_RECORD = 1_048_576
+DEFAULT_MAX_EVENTS_PER_RECORD = 10_000
+# Schema errors on values a hostile or broken source can send are the source's fault, not the parser's:
+# they carry the parse error code a person expects.
+_RANGE_ERRORS = frozenset({"less_than_equal", "greater_than_equal", "less_than", "greater_than", "finite_number"})
 
 
 @dataclass
@@ -59,9 +69,10 @@ class Normalizer:
     """Runs one parser and completes its events for one input."""
 
     def __init__(self, spec: ParserSpec, *, host_name: str | None, agent_name: str | None,
-                 keep_original: bool = False) -> None:
+                 keep_original: bool = False, max_events_per_record: int = DEFAULT_MAX_EVENTS_PER_RECORD) -> None:
         self.spec = spec
         self.keep_original = keep_original
+        self.max_events_per_record = max_events_per_record
         self._observer = {"vendor": spec.vendor, "product": spec.product, "type": spec.observer_type}
         self._agent = {"type": "ucsiem", "version": __version__, **({"name": agent_name} if agent_name else {})}
         self._host = {"name": host_name} if host_name else None
@@ -75,8 +86,15 @@ class Normalizer:
                         "event": {"dataset": spec.dataset, "module": spec.module}})
 
     def process(self, text: str, meta: RecordMeta, ctx: ParseContext, ingested: datetime) -> list[bytes]:
-        """Parse and validate one record; returns one JSON document per event (maybe none)."""
+        """Parse and validate one record; returns one JSON document per event (maybe none). Never raises:
+        whatever goes wrong with one record or one of its events becomes a dead letter."""
         self.counters.records += 1
+        try:
+            return self._process(text, meta, ctx, ingested)
+        except Exception as exc:  # a pipeline bug on hostile input: the record is still accounted for
+            return [self._error(text, meta, ingested, PIPELINE_EXCEPTION, f"{type(exc).__name__}: {exc}")]
+
+    def _process(self, text: str, meta: RecordMeta, ctx: ParseContext, ingested: datetime) -> list[bytes]:
         record = RawRecord(text, meta.offset, meta.path, meta.flags)
         try:
             parsed = self.spec.parse(record, ctx)
@@ -90,33 +108,57 @@ class Normalizer:
             self.counters.skipped += 1
             return []
         out: list[bytes] = []
+        over = len(parsed) - self.max_events_per_record
+        if over > 0:
+            parsed = parsed[: self.max_events_per_record]
+        # one hash of the record for all its events: hashing it again per event made a 1 MiB array of
+        # 10,000 objects cost seconds
+        record_digest = record_hash(meta.source_key, meta.offset, text)
+        original_budget = MAX_ORIGINAL_CHARS_PER_RECORD
         for index, event in enumerate(parsed):
             try:
                 valid = validate_event(event)
             except ValidationError as exc:
-                out.append(self._error(text, meta, ingested, INVALID_EVENT, _summarize(exc)))
+                out.append(self._error(text, meta, ingested, _schema_error_code(exc), _summarize(exc), index))
                 continue
             except Exception as exc:  # a value pydantic cannot even judge (a parser bug): still a dead letter
-                out.append(self._error(text, meta, ingested, INVALID_EVENT, f"{type(exc).__name__}: {exc}"))
+                out.append(self._error(text, meta, ingested, INVALID_EVENT, f"{type(exc).__name__}: {exc}", index))
                 continue
-            self._complete(valid, text, meta, ingested, index)
-            out.append(dump_event(valid))
+            original = None
+            if self.keep_original and original_budget > 0:
+                original = text[: min(MAX_ORIGINAL_CHARS, original_budget)]
+                original_budget -= len(original)
+            try:
+                self._complete(valid, meta, ingested, event_id_of(record_digest, index), original)
+                doc = dump_event(valid)
+            except Exception as exc:  # e.g. a value orjson cannot write: this event only is a dead letter
+                out.append(self._error(text, meta, ingested, INVALID_EVENT,
+                                       f"event cannot be serialized: {type(exc).__name__}: {exc}", index))
+                continue
+            out.append(doc)
             self.counters.events += 1
+        if over > 0:
+            out.append(self._error(
+                text, meta, ingested, TOO_MANY_EVENTS,
+                f"the record gave {len(parsed) + over} events; the first {self.max_events_per_record} were kept and "
+                f"{over} were not (raise max_events_per_record of this input to keep them)",
+                self.max_events_per_record))
         return out
 
-    def _complete(self, event: ParsedEvent, text: str, meta: RecordMeta, ingested: datetime, index: int) -> None:
+    def _complete(self, event: ParsedEvent, meta: RecordMeta, ingested: datetime, eid: str,
+                  original: str | None) -> None:
         """Add the pipeline-owned fields (after validation: `related` uses the canonical addresses)."""
         ev = event.setdefault("event", {})
         ev.setdefault("kind", "event")  # the model's default; the dict path fills no defaults
-        ev["id"] = event_id(meta.source_key, meta.offset, index, text)
+        ev["id"] = eid
         if ingested is not self._ingested:  # one time per batch: format it once (orjson's own format)
             self._ingested = ingested
             self._ingested_text = orjson.dumps(ingested, option=orjson.OPT_UTC_Z)[1:-1].decode()
         ev["ingested"] = self._ingested_text
         ev["dataset"] = self.spec.dataset
         ev["module"] = self.spec.module
-        if self.keep_original:
-            ev.setdefault("original", text[:MAX_ORIGINAL_CHARS])
+        if original is not None:
+            ev.setdefault("original", original)
         observer = event.setdefault("observer", {})
         observer.update(self._observer)
         log = event.setdefault("log", {})
@@ -131,30 +173,57 @@ class Normalizer:
         if related:
             event["related"] = related
 
-    def _error(self, text: str, meta: RecordMeta, ingested: datetime, code: str, message: str) -> bytes:
+    def _error(self, text: str, meta: RecordMeta, ingested: datetime, code: str, message: str,
+               index: int = 0) -> bytes:
+        """A dead letter for the record (`index`: which of its events failed, for a distinct id)."""
         self.counters.add_error(code)
+        original = text[:MAX_ORIGINAL_CHARS]
+        eid = event_id(meta.source_key, meta.offset, index, text)
         event: dict[str, Any] = {
             "@timestamp": ingested,
             "message": f"{self.spec.id}: {message}",
-            "event": {"kind": "pipeline_error", "action": "pipeline-error", "original": text[:MAX_ORIGINAL_CHARS]},
+            "event": {"kind": "pipeline_error", "action": "pipeline-error"},
             "error": {"type": code, "message": message},
         }
         if len(text) > MAX_ORIGINAL_CHARS:
-            event.setdefault("tags", []).append("original_truncated")
-        self._complete(event, text, meta, ingested, 0)
-        event["event"]["original"] = text[:MAX_ORIGINAL_CHARS]
+            event["tags"] = ["original_truncated"]
         try:
+            self._complete(event, meta, ingested, eid, original)
             return dump_event(validate_event(event))
-        except ValidationError:  # only when the flags/paths themselves are odd: keep the bare minimum
-            event.pop("related", None)
-            return dump_event(validate_event(event))
+        except Exception:  # only when the flags/paths themselves are odd: keep the bare minimum
+            return _minimal_dead_letter(self.spec.id, eid, ingested, code, message, original, meta)
+
+
+def _minimal_dead_letter(parser_id: str, eid: str, ingested: datetime, code: str, message: str, original: str,
+                         meta: RecordMeta) -> bytes:
+    """The last resort: plain types only, text made valid UTF-8, so this cannot fail to serialize."""
+    def clean(value: str) -> str:
+        return value.encode("utf-8", "replace").decode("utf-8")
+
+    return orjson.dumps({
+        "@timestamp": orjson.dumps(ingested, option=orjson.OPT_UTC_Z)[1:-1].decode(),
+        "message": clean(f"{parser_id}: {message}"),
+        "event": {"kind": "pipeline_error", "action": "pipeline-error", "id": eid, "original": clean(original)},
+        "error": {"type": code, "message": clean(message)},
+        "log": {"offset": meta.offset, "file": {"path": clean(meta.path)}},
+    })
+
+
+def record_hash(source_key: str, offset: int, text: str) -> bytes:
+    """Digest of one record of one file generation: the base of its events' ids."""
+    digest = hashlib.blake2b(f"{source_key}\0{offset}\0".encode(), digest_size=16)
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return digest.digest()
+
+
+def event_id_of(record_digest: bytes, index: int) -> str:
+    """Deterministic id of the record's `index`-th event: the same record of the same generation always
+    gives the same ids (idempotent writes on replay)."""
+    return hashlib.blake2b(record_digest + index.to_bytes(4, "big"), digest_size=16).hexdigest()
 
 
 def event_id(source_key: str, offset: int, index: int, text: str) -> str:
-    """Deterministic id: the same record of the same file generation always hashes the same."""
-    digest = hashlib.blake2b(f"{source_key}\0{offset}\0{index}\0".encode(), digest_size=16)
-    digest.update(text.encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+    return event_id_of(record_hash(source_key, offset, text), index)
 
 
 def _related(event: ParsedEvent) -> dict[str, list[str]]:
@@ -188,6 +257,16 @@ def _related(event: ParsedEvent) -> dict[str, list[str]]:
     if hostname := observer.get("hostname"):
         out["hosts"] = [hostname]
     return out
+
+
+def _schema_error_code(exc: ValidationError) -> str:
+    """bad_timestamp when only time fields failed, bad_field when only values out of range did."""
+    errors = exc.errors()
+    if all(".".join(str(p) for p in err["loc"]) in TIME_FIELDS for err in errors):
+        return "bad_timestamp"
+    if all(err["type"] in _RANGE_ERRORS for err in errors):
+        return "bad_field"
+    return INVALID_EVENT
 
 
 def _summarize(exc: ValidationError) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -13,8 +14,6 @@ from tests.agenthelp import events, line, make_config, run_once, seq_counts
 
 
 def summary(proc: subprocess.CompletedProcess[str]) -> dict[str, object]:
-    import json
-
     return dict(json.loads(proc.stderr.strip().splitlines()[-1]))
 
 
@@ -87,3 +86,34 @@ def test_unknown_parser_and_bad_config_are_clear_errors(tmp_path: Path) -> None:
     config.write_text("inputs: [}\n")
     proc = run_once(config)
     assert proc.returncode == 2 and "not valid YAML" in proc.stderr and "Traceback" not in proc.stderr
+
+
+CUBE_CALL = ("Jun 14 11:15:02.983: %VOIPAAA-5-VOIP_CALL_HISTORY: CallLegType 1, ConnectionId BA55719E F8C10015 0 "
+             "1B1E08, SetupTime 11:14:41.683 UTC Fri Jun 14 2024, PeerAddress 2887, DisconnectCause 10  , "
+             "TransmitPackets 1510, TransmitBytes {bytes}, ReceivePackets 1509, ReceiveBytes 138828\n")
+TEAMS_CALL = ('{{"id": "0f4c5a3e-1b2d-4c6e-8a9b-0d1e2f3a4b5c", "version": 1, "type": "peerToPeer", "modalities": '
+              '["audio"], "lastModifiedDateTime": "2024-03-05T10:22:24Z", "startDateTime": "2024-03-05T10:14:21Z", '
+              '"endDateTime": "{end}-03-05T10:14:46Z"}}\n')
+
+
+def test_a_poison_record_is_a_dead_letter_and_the_records_around_it_ship(tmp_path: Path) -> None:
+    """The lines that stopped the agent for ever (issue 15, item 0): a 20-digit counter (kept as text in
+    uc.vendor) and a Teams call ending in year 6020 (its duration in ns beyond 64 bits: a dead letter),
+    each between good records, through the real worker pool; `ucsiem parse` on the same files too."""
+    cube = tmp_path / "cube.log"
+    cube.write_text("".join(CUBE_CALL.format(bytes=n) for n in (1, 2, 3, 99999999999999999999, 5, 6, 7)))
+    teams = tmp_path / "teams.json"
+    teams.write_text("".join(TEAMS_CALL.format(end=y) for y in (2024, 2024, 2024, 6020, 2024, 2024, 2024)))
+    config = make_config(tmp_path, [str(cube)], parser="cisco_cube", workers=1)
+    proc = run_once(config)
+    assert proc.returncode == 0, proc.stderr
+    assert summary(proc)["records"] == 7 and summary(proc)["events"] == 7
+    vendor = [e["uc"]["vendor"]["TransmitBytes"] for e in events(tmp_path)]
+    assert vendor == [1, 2, 3, "99999999999999999999", 5, 6, 7]
+
+    done = subprocess.run([sys.executable, "-m", "ucsiem", "parse", "--parser", "ms_teams_callrecords", str(teams)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    docs = [json.loads(raw) for raw in done.stdout.splitlines() if raw]
+    assert [d["event"]["kind"] for d in docs] == ["event"] * 3 + ["pipeline_error"] + ["event"] * 3
+    assert docs[3]["error"]["type"] == "bad_field" and "6020" in docs[3]["event"]["original"]

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from ucsiem.errors import ParseError
 from ucsiem.goldens import find_cases
 from ucsiem.inputs.framing import Framer
-from ucsiem.normalize import Normalizer, RecordMeta
+from ucsiem.normalize import Normalizer, RecordMeta, event_id_of, record_hash
 from ucsiem.parsing.contract import ParseContext, ParserSpec, RawRecord
 from ucsiem.parsing.registry import load_registry
 from ucsiem.schema.event import UCEvent
@@ -56,8 +56,9 @@ def test_agent_output_equals_the_model_path(spec: ParserSpec, text: str, offset:
         assert [e["event"]["kind"] for e in shipped] == ["pipeline_error"]
         return
     expected = []
+    digest = record_hash(meta.source_key, meta.offset, text)
     for index, event in enumerate(parsed):
-        normalizer._complete(event, text, meta, NOW, index)
+        normalizer._complete(event, meta, NOW, event_id_of(digest, index), None)
         expected.append(orjson.loads(UCEvent.model_validate(event).to_json()))
     assert shipped == expected
 
@@ -91,7 +92,7 @@ def test_none_means_absent_on_both_paths() -> None:
     event: dict[str, Any] = {"@timestamp": datetime(2024, 1, 1, tzinfo=UTC), "message": None,
                              "source": {"ip": "192.0.2.1", "user": {"name": "a", "domain": None}}}
     normalizer = Normalizer(load_registry().get("cisco_expressway").spec, host_name=None, agent_name=None)
-    normalizer._complete(event, "x", RecordMeta("k", "p", 0), datetime.now(UTC), 0)
+    normalizer._complete(event, RecordMeta("k", "p", 0), datetime.now(UTC), "id", None)
     assert dump_event(validate_event(event)) == UCEvent.model_validate(event).to_json()
     assert b"null" not in dump_event(validate_event(event))
 

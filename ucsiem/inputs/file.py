@@ -28,6 +28,7 @@ from ucsiem.inputs.checkpoint import FileEntry
 from ucsiem.inputs.framing import Frame, Framer
 from ucsiem.parsing.contract import ParserSpec
 from ucsiem.pipeline.acks import AckTracker
+from ucsiem.pipeline.work import safe_header_key
 
 log = logging.getLogger("ucsiem.input.file")
 
@@ -463,7 +464,7 @@ class FileInput:
             headers_before = reader.headers
             if header_key is not None:
                 for frame in chunk:
-                    if frame.data and (key := header_key(frame.data)) is not None:
+                    if frame.data and (key := safe_header_key(header_key, frame.data)) is not None:
                         reader.headers = {**reader.headers, key: frame.data.decode("utf-8", "replace")}
             end = chunk[-1].end
             seq = reader.tracker.register(end, reader.headers)

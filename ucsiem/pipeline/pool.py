@@ -45,6 +45,7 @@ class BatchOutput:
 
 log = logging.getLogger("ucsiem.pool")
 WORKER_CHECK_SECS = 1.0
+MAX_DEATHS_PER_BATCH = 5  # the same batch killing a worker again and again is not bad luck
 Prepared = dict[str, tuple[Normalizer, ParseContext]]
 PR_SET_PDEATHSIG = 1
 
@@ -59,7 +60,7 @@ def prepare(setup: WorkerSetup, registry: ParserRegistry | None = None) -> Prepa
         options = spec.options.model_validate(cfg.parser_options) if spec.options is not None else None
         ctx = ParseContext(timezone=ZoneInfo(cfg.timezone), options=options)
         normalizer = Normalizer(spec, host_name=setup.host_name, agent_name=setup.agent_name,
-                                keep_original=cfg.keep_original)
+                                keep_original=cfg.keep_original, max_events_per_record=cfg.max_events_per_record)
         out[cfg.id] = (normalizer, ctx)
     return out
 
@@ -136,12 +137,14 @@ class WorkerPool:
 
     async def result(self, ticket: Ticket) -> BatchOutput:
         """The batch's output. When a worker dies (OOM killer, a crash in native code) the pool is
-        replaced once, and every batch the old pool held is parsed again, in order.
+        replaced, and every batch the old pool held is parsed again, in order.
 
         The standard pool reports a dead worker as BrokenProcessPool, except when the worker died in
         the middle of sending a result: then its manager thread waits for the rest of that message for
-        ever. So waiting is done in slices, checking that the pool's processes are still alive."""
-        for _ in range(100):
+        ever. So waiting is done in slices, checking that the pool's processes are still alive. A batch
+        that is only slow (a huge API page) is waited for as long as it takes: slow is not dead."""
+        deaths = 0
+        while True:
             if ticket.generation != self._generation and not ticket.future.done():
                 ticket = self._resubmit(ticket)  # held by a pool already replaced: no use waiting
             try:
@@ -151,10 +154,14 @@ class WorkerPool:
                     continue
             except BrokenProcessPool:
                 pass
+            deaths += 1
+            if deaths > MAX_DEATHS_PER_BATCH:
+                raise RuntimeError(f"parse workers died {deaths} times on the batch at offset "
+                                   f"{ticket.job.starts[0] if ticket.job.starts else 0} of {ticket.job.path}; "
+                                   "see the errors above (out of memory? raise the unit's MemoryMax)")
             if ticket.generation == self._generation:
                 self._replace_executor()
             ticket = self._resubmit(ticket)
-        raise RuntimeError("parse workers keep dying; see the errors above")
 
     def _resubmit(self, ticket: Ticket) -> Ticket:
         # the abandoned future may still fail later: consume that, it was handled here

@@ -6,6 +6,7 @@ what the tests prove is what the agent does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -54,6 +55,14 @@ def decode(data: bytes) -> tuple[str, bool]:
         return data.decode("utf-8", errors="replace"), True
 
 
+def safe_header_key(header_key: Callable[[bytes], str | None], data: bytes) -> str | None:
+    """A plugin's header test that raises on hostile bytes says "not a header" (its parse then says why)."""
+    try:
+        return header_key(data)
+    except Exception:
+        return None
+
+
 def run_batch(normalizer: Normalizer, base_ctx: ParseContext, job: BatchJob) -> BatchResult:
     headers = dict(job.headers)
     ctx = replace(base_ctx, reference_time=job.reference_time, headers=headers)
@@ -68,7 +77,7 @@ def run_batch(normalizer: Normalizer, base_ctx: ParseContext, job: BatchJob) -> 
         flags = all_flags.get(i, ())
         if bad:
             flags = (*flags, INVALID_UTF8)
-        if header_key is not None and (key := header_key(data)) is not None:
+        if header_key is not None and (key := safe_header_key(header_key, data)) is not None:
             headers[key] = text
         docs.extend(normalizer.process(text, RecordMeta(source_key, path, start, flags), ctx, ingested))
     return BatchResult(docs, normalizer.counters, headers)

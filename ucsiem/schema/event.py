@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ucsiem.parsing.helpers import canonical_ip
 from ucsiem.schema.actions import EventAction
@@ -38,6 +38,11 @@ def _to_utc(value: datetime) -> datetime:
         raise ValueError("time is out of range once converted to UTC") from None
 
 
+# Every integer is an Elasticsearch `long` and must fit orjson's 64 bits: a bigger number in a log line
+# (a byte counter of 20 digits, a duration from a date in year 6020) is refused here, so the event becomes
+# a dead letter instead of an exception when it is serialized.
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
+Long = Annotated[int, Field(ge=LONG_MIN, le=LONG_MAX)]
 IP = Annotated[str, AfterValidator(_check_ip), Field(json_schema_extra={"es": "ip"})]
 UtcTime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 Port = Annotated[int, Field(ge=0, le=65535)]
@@ -46,7 +51,8 @@ Port = Annotated[int, Field(ge=0, le=65535)]
 class Schema(BaseModel):
     """Base of every field set: strict keys, no coercion surprises, compact JSON."""
 
-    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
+    # inf and NaN have no JSON form (they would become null without a word): refused like any bad value
+    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True, allow_inf_nan=False)
 
 
 EventKind = Literal["alert", "enrichment", "event", "metric", "state", "pipeline_error", "signal"]
@@ -70,8 +76,8 @@ class Event(Schema):
     outcome: EventOutcome | None = Field(None, description="success, failure or unknown.")
     code: str | None = Field(None, description="The vendor's own name or number for this event.")
     reason: str | None = Field(None, description="Why the event happened (rejection reason, cause).")
-    severity: int | None = Field(None, description="Numeric severity as the source gives it.")
-    duration: int | None = Field(None, ge=0, description="Duration in nanoseconds.")
+    severity: Long | None = Field(None, description="Numeric severity as the source gives it.")
+    duration: Long | None = Field(None, ge=0, description="Duration in nanoseconds.")
     start: UtcTime | None = Field(None, description="When the activity (call, session, meeting) began.")
     end: UtcTime | None = Field(None, description="When the activity ended.")
     dataset: str | None = Field(None, description="`<vendor>.<product>` of the parser (set by the pipeline).")
@@ -153,12 +159,12 @@ class Url(Schema):
 class HttpRequest(Schema):
     method: str | None = Field(None, description="HTTP method, upper case as logged.")
     referrer: str | None = None
-    bytes: int | None = Field(None, ge=0, description="Size of the request in bytes.")
+    bytes: Long | None = Field(None, ge=0, description="Size of the request in bytes.")
 
 
 class HttpResponse(Schema):
-    status_code: int | None = Field(None, ge=0, le=999)
-    bytes: int | None = Field(None, ge=0, description="Size of the response in bytes.")
+    status_code: Long | None = Field(None, ge=0, le=999)
+    bytes: Long | None = Field(None, ge=0, description="Size of the response in bytes.")
 
 
 class Http(Schema):
@@ -205,13 +211,13 @@ class LogFile(Schema):
 
 class SyslogCode(Schema):
     name: str | None = None
-    code: int | None = None
+    code: Long | None = None
 
 
 class Syslog(Schema):
     facility: SyslogCode | None = None
     severity: SyslogCode | None = None
-    priority: int | None = None
+    priority: Long | None = None
     hostname: str | None = None
     appname: str | None = None
 
@@ -219,7 +225,7 @@ class Syslog(Schema):
 class Log(Schema):
     level: str | None = Field(None, description="Log level as the source gives it (lower case).")
     logger: str | None = Field(None, description="Logging module of the source (Expressway `Module`).")
-    offset: int | None = Field(None, description="Byte offset of the record in its file.")
+    offset: Long | None = Field(None, description="Byte offset of the record in its file.")
     file: LogFile | None = None
     syslog: Syslog | None = None
     flags: list[Literal["truncated", "invalid_utf8", "multiline"]] | None = Field(
@@ -239,7 +245,7 @@ class Agent(Schema):
 
 class Process(Schema):
     name: str | None = Field(None, description="Process or program that logged the record.")
-    pid: int | None = None
+    pid: Long | None = None
     command_line: str | None = Field(None, description="Command run (admin CLI audit lines).")
 
 
@@ -256,7 +262,7 @@ class Rule(Schema):
 
 class Sip(Schema):
     method: str | None = Field(None, description="SIP request method (INVITE, REGISTER...).")
-    status_code: int | None = Field(None, ge=0, le=999, description="SIP response code (or equivalent).")
+    status_code: Long | None = Field(None, ge=0, le=999, description="SIP response code (or equivalent).")
     reason_phrase: str | None = None
     call_id: str | None = Field(None, description="SIP Call-ID.")
     cseq: str | None = None
@@ -299,10 +305,10 @@ class Media(Schema):
     local_port: Port | None = None
     remote_ip: IP | None = None
     remote_port: Port | None = None
-    packets_in: int | None = None
-    packets_out: int | None = None
-    packets_lost_local: int | None = None
-    packets_lost_remote: int | None = None
+    packets_in: Long | None = None
+    packets_out: Long | None = None
+    packets_lost_local: Long | None = None
+    packets_lost_remote: Long | None = None
     packet_loss_rate: float | None = Field(None, ge=0, description="Lost packets as a fraction (0.01 = 1 %).")
     jitter_ms: float | None = None
     delay_ms: float | None = None
@@ -321,7 +327,7 @@ class Conference(Schema):
 class Registration(Schema):
     aor: str | None = Field(None, description="Address of record being registered.")
     contact: str | None = None
-    expires: int | None = Field(None, description="Requested or granted expiry in seconds.")
+    expires: Long | None = Field(None, description="Requested or granted expiry in seconds.")
 
 
 class Device(Schema):
@@ -331,7 +337,14 @@ class Device(Schema):
     firmware: str | None = None
 
 
-VendorValue = str | int | float | bool | list[str]
+def _big_int_as_text(value: Any) -> Any:
+    """A vendor number beyond 64 bits is kept as its digits (it would otherwise become a rounded float)."""
+    if type(value) is int and not LONG_MIN <= value <= LONG_MAX:
+        return str(value)
+    return value
+
+
+VendorValue = Annotated[str | Long | float | bool | list[str], BeforeValidator(_big_int_as_text)]
 
 
 class UC(Schema):
@@ -397,3 +410,11 @@ def _submodel(annotation: Any) -> type[BaseModel] | None:
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
             return candidate
     return None
+
+
+def _is_time(annotation: Any) -> bool:
+    return annotation is AwareDatetime or any(_is_time(a) for a in getattr(annotation, "__args__", ()))
+
+
+TIME_FIELDS = frozenset(path for path, info in field_paths() if _is_time(info.annotation))
+"""Dotted names of every time field: a schema error on them alone is a bad time stamp in the record."""

@@ -54,7 +54,8 @@ def typed_dict_of(model: type[BaseModel]) -> Any:
         fields[info.alias or name] = Required[annotation] if info.is_required() else NotRequired[annotation]
     make: Any = TypedDict  # called with computed fields: opaque to the type checker on purpose
     td = make(f"{model.__name__}Dict", fields)
-    td.__pydantic_config__ = ConfigDict(extra=model.model_config.get("extra"))
+    td.__pydantic_config__ = ConfigDict(extra=model.model_config.get("extra"),
+                                        allow_inf_nan=model.model_config.get("allow_inf_nan", True))
     _cache[model] = td
     return td
 
