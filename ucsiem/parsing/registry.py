@@ -3,15 +3,33 @@
 A plugin is a module (or package) exporting `PARSER`, a `ParserSpec`. Built-in and folder plugins
 must be named like their id. Two plugins with one id stop the agent at start: silently picking one
 would make events depend on install order.
+
+Plugin code runs with the agent's rights (root for `ucsiem check` run by hand). Before a folder is
+imported, it, everything in it and every folder above it must belong to root or to the agent's user
+and be writable by no one else, as sshd (StrictModes) and sudo require of the files they trust; a folder
+above may be world-writable only with the sticky bit (/tmp), where others cannot replace what is not
+theirs. Symlinks are judged by their target.
+
+After import, every compiled regex a third-party plugin holds (module-level names, tuples, lists, dicts,
+as tests/parsers/test_regex_safety.py reads the built-ins) and its multiline first-line pattern go
+through regexploit's ReDoS analysis. One that can backtrack catastrophically refuses the plugin: a
+single crafted log line would hold a worker for minutes or hours, and a plugin's author can fix it in
+minutes. The built-ins are checked by that test instead, not at each start.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import pkgutil
+import pwd
+import re
+import stat
 import sys
 import types
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -21,6 +39,9 @@ from ucsiem.errors import PluginError
 from ucsiem.parsing.contract import ParserSpec
 
 ENTRY_POINT_GROUP = "ucsiem.parsers"
+# regexploit's measure of overlapping quantifiers: 3 or more means a crafted line of a few KiB takes
+# seconds to hours; 1-2 appear in harmless patterns (the same bar as test_regex_safety.py).
+MAX_STARRINESS = 2
 
 
 @dataclass(frozen=True)
@@ -109,7 +130,7 @@ def _entry_points(found: list[LoadedParser], problems: list[str]) -> None:
             problems.append(f"{origin}: import failed: {type(exc).__name__}: {exc}")
             continue
         spec = obj if isinstance(obj, ParserSpec) else _spec_of(obj, origin, problems)
-        if spec is not None:
+        if spec is not None and not _regex_problems(spec, ep.module, origin, problems):
             module = sys.modules.get(ep.module)
             folder = Path(module.__file__).parent if module is not None and module.__file__ else None
             found.append(LoadedParser(spec, origin, folder))
@@ -118,7 +139,9 @@ def _entry_points(found: list[LoadedParser], problems: list[str]) -> None:
 def load_plugin_folder(folder: Path) -> LoadedParser:
     """One plugin folder (a user's own, or a scaffold); PluginError says what is wrong with it."""
     problems: list[str] = []
-    loaded = _load_folder(folder, problems)
+    loaded = None
+    if _safe_to_import(folder, problems, ancestors=True):
+        loaded = _load_folder(folder, problems)
     if loaded is None:
         raise PluginError("; ".join(problems) or f"{folder} is not a parser plugin folder (no __init__.py)")
     return loaded
@@ -128,8 +151,12 @@ def _folder_plugins(folder: Path, found: list[LoadedParser], problems: list[str]
     if not folder.is_dir():
         problems.append(f"parser directory {folder} does not exist or is not a directory")
         return
+    if not _safe_to_import(folder, problems, ancestors=True, contents=False):
+        return  # nothing in it is imported: anyone able to write there chooses what would run
     for child in sorted(folder.iterdir()):
         if child.name.startswith(("_", ".")) or not (child / "__init__.py").is_file():
+            continue
+        if not _safe_to_import(child, problems, ancestors=False):
             continue
         loaded = _load_folder(child, problems)
         if loaded is not None:
@@ -166,4 +193,108 @@ def _load_folder(child: Path, problems: list[str]) -> LoadedParser | None:
     if spec.id != child.name:
         problems.append(f"{origin}: PARSER.id is {spec.id!r}, must equal the folder name {child.name!r}")
         return None
+    if _regex_problems(spec, name, origin, problems):
+        return None
     return LoadedParser(spec, origin, child)
+
+
+# -- who can change the code: checked before anything is imported -------------------------------------
+
+
+def _safe_to_import(folder: Path, problems: list[str], *, ancestors: bool, contents: bool = True) -> bool:
+    """False (with the reasons in `problems`) when a user other than root and the agent's could change
+    the code imported from `folder`: the folder, its contents (`contents`), the folders above (`ancestors`)."""
+    found: list[str] = []
+    if ancestors:
+        above = {*Path(os.path.abspath(folder)).parents, *folder.resolve().parents}
+        for parent in sorted(above, key=lambda p: len(p.parts)):
+            _judge(parent, found, sticky_ok=True)
+    _judge(folder, found, sticky_ok=False)
+    if contents:
+        for path in _tree(folder):
+            _judge(path, found, sticky_ok=False)
+    problems.extend(f"{folder}: refused: {p}" for p in found)
+    return not found
+
+
+def _tree(folder: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in [*dirnames, *filenames]:
+            yield Path(dirpath) / name
+
+
+def _judge(path: Path, found: list[str], *, sticky_ok: bool) -> None:
+    try:
+        st = path.stat()
+    except OSError as exc:
+        found.append(f"cannot inspect {path}: {exc.strerror}")
+        return
+    me = os.geteuid()
+    if st.st_uid not in (0, me):
+        found.append(f"{path} belongs to {_user(st.st_uid)}, who could change the code the agent runs as "
+                     f"{_user(me)}; chown root {path}")
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & 0o022 and not (sticky_ok and stat.S_ISDIR(st.st_mode) and mode & stat.S_ISVTX and mode & 0o002):
+        who = "other users" if mode & 0o002 else "its group"
+        found.append(f"{path} is writable by {who} (mode {mode:04o}): they could make the agent run their code as "
+                     f"{_user(me)}; chmod go-w {path}")
+
+
+def _user(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+# -- regexes that backtrack catastrophically ---------------------------------------------------------
+
+
+def _regex_problems(spec: ParserSpec, module_name: str, origin: str, problems: list[str]) -> bool:
+    """True (reasons in `problems`) when the plugin holds a regex a crafted line can make run for hours."""
+    patterns: list[tuple[str, str, int]] = []
+    for name, module in list(sys.modules.items()):
+        if (name == module_name or name.startswith(module_name + ".")) and module is not None:
+            patterns += _module_patterns(module)
+    if spec.framing.first_line_pattern:
+        patterns.append(("framing.first_line_pattern", spec.framing.first_line_pattern, 0))
+    bad = False
+    for where, pattern, flags in sorted(set(patterns)):
+        example = _catastrophic_example(pattern, flags)
+        if example is not None:
+            problems.append(f"{origin}: regex {where} = {pattern!r} can backtrack catastrophically (a line such as "
+                            f"{example} takes exponential time); rewrite it without nested or overlapping "
+                            "quantifiers (README: Writing a parser)")
+            bad = True
+    return bad
+
+
+def _module_patterns(module: ModuleType) -> list[tuple[str, str, int]]:
+    found: list[tuple[str, str, int]] = []
+    for name, value in vars(module).items():
+        items: list[object]
+        if isinstance(value, dict):
+            items = [*value.keys(), *value.values()]
+        elif isinstance(value, tuple | list | frozenset | set):
+            items = list(value)
+        else:
+            items = [value]
+        for item in items:
+            for candidate in item if isinstance(item, tuple) else (item,):
+                if isinstance(candidate, re.Pattern):
+                    text = candidate.pattern
+                    text = text.decode("latin-1") if isinstance(text, bytes) else text
+                    found.append((f"{module.__name__}.{name}", text, candidate.flags))
+    return found
+
+
+def _catastrophic_example(pattern: str, flags: int) -> str | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # regexploit imports sre_parse, deprecated since 3.11
+        from regexploit.ast.sre import SreOpParser
+        from regexploit.redos import find
+    try:
+        found = [r for r in find(SreOpParser().parse_sre(pattern, flags)) if r.starriness > MAX_STARRINESS]
+    except Exception:  # a construct regexploit cannot model: no verdict, rather than refuse on the analyser's gap
+        return None
+    return str(found[0].example()) if found else None
