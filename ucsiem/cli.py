@@ -20,7 +20,7 @@ import orjson
 from pydantic import ValidationError
 
 from ucsiem import __version__
-from ucsiem.config import Config, load_config, parse_config
+from ucsiem.config import Config, ElasticsearchOutputConfig, KafkaOutputConfig, load_config, output_name, parse_config
 from ucsiem.errors import CheckpointError, ConfigError, OutputError, PluginError, UcsiemError
 from ucsiem.log import setup_logging
 from ucsiem.parsing.registry import ParserRegistry, load_plugin_folder, load_registry
@@ -199,10 +199,23 @@ def cmd_check(args: argparse.Namespace) -> int:
     from ucsiem.inputs.checkpoint import CheckpointStore
 
     CheckpointStore(config.agent.data_dir).load()
+    for line in security_warnings(config):
+        print(f"ucsiem: WARNING: {line}", file=sys.stderr)
     print(f"{args.config}: OK ({len(config.inputs)} input(s), {len(config.outputs)} output(s), "
           f"parsers: {', '.join(sorted({i.parser for i in config.inputs}))}; "
           f"{len(registry.all())} parser(s) available)")
     return 0
+
+
+def security_warnings(config: Config, only: type[KafkaOutputConfig | ElasticsearchOutputConfig] | None = None,
+                      ) -> list[str]:
+    """One line per output whose traffic travels in cleartext or to a server whose name is not checked."""
+    lines = []
+    for i, out in enumerate(config.outputs):
+        if isinstance(out, only or (KafkaOutputConfig, ElasticsearchOutputConfig)):
+            accepted = " (allow_insecure: true)" if out.allow_insecure else ""
+            lines += [f"outputs[{i}] ({output_name(out)}): {problem}{accepted}" for problem in out.security_warnings()]
+    return lines
 
 
 # -- parse -------------------------------------------------------------------------------------------
@@ -331,8 +344,7 @@ def cmd_mappings(args: argparse.Namespace) -> int:
 def cmd_setup(args: argparse.Namespace) -> int:
     import asyncio
 
-    from ucsiem.config import ElasticsearchOutputConfig, output_name
-    from ucsiem.outputs.elasticsearch import make_client, request_error
+    from ucsiem.outputs.elasticsearch import display_url, make_client, request_error
     from ucsiem.outputs.es_setup import install_templates
 
     config = load_config(args.config)
@@ -340,8 +352,15 @@ def cmd_setup(args: argparse.Namespace) -> int:
     if not targets:
         raise ConfigError(str(args.config), ["outputs: no output of type elasticsearch to set up"])
 
+    for line in security_warnings(config, only=ElasticsearchOutputConfig):
+        print(f"ucsiem: WARNING: {line}", file=sys.stderr)
+
     async def install(cfg: ElasticsearchOutputConfig) -> str:
-        client = make_client(cfg)
+        try:
+            client = make_client(cfg)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise ConfigError(str(args.config),
+                              [f"{output_name(cfg)}: bad TLS or credential settings: {exc}"]) from None
         try:
             return await install_templates(client, cfg.index_mode, args.replicas)
         except Exception as exc:
@@ -353,7 +372,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
         mode = asyncio.run(install(cfg))
         target = "data streams" if mode == "data_stream" else "daily indices"
         print(f"{output_name(cfg)}: installed component template ucsiem-schema and index template ucsiem "
-              f"(logs-uc.*-*, {target}) on {', '.join(cfg.hosts)}")
+              f"(logs-uc.*-*, {target}) on {', '.join(display_url(h) for h in cfg.hosts)}")
     return 0
 
 

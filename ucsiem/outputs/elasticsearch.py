@@ -5,21 +5,33 @@ delivered, so a crash or a retry never makes a duplicate. Every bulk item is cla
 are retried (with the server's Retry-After), mapping and other 4xx errors become dead letters with
 the reason, 401/403 pause the output. Events go to the data stream `logs-uc.<dataset>-<namespace>`,
 or to the daily index `logs-uc.<dataset>-<namespace>-YYYY.MM.DD` where data streams are off.
+
+Hostile input: a log line chooses its own date, so the day of a daily index is clamped to a window
+around event.ingested (year 1 or 9999 would create indices no template covers). The node's reasons
+for refusing a document quote the document's values; what we log and put in dead letters keeps only
+the error type and the field name.
+
+TLS: the SSLContext is ours, not elastic-transport's, which turns the name check off for IP hosts and
+adds `ca_file` to the system roots. Ours trusts only `tls.ca_file` when it is given, and checks the
+node's name or IP against the certificate unless `tls.check_hostname: false`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import ssl
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 from elastic_transport import ConnectionError as TransportConnectionError
-from elastic_transport import TransportError
+from elastic_transport import TlsError, TransportError
 from elasticsearch import ApiError, AsyncElasticsearch
 
-from ucsiem.config import ElasticsearchOutputConfig, output_name, read_secret
+from ucsiem.config import ElasticsearchOutputConfig, TlsConfig, output_name, read_secret
 from ucsiem.errors import OutputError
 from ucsiem.outputs.base import Rejected, SendResult
 from ucsiem.outputs.es_setup import IndexMode, install_templates, installed_mode
@@ -31,6 +43,20 @@ MAPPING_ERRORS = {"mapper_parsing_exception", "document_parsing_exception", "ill
 _BAD_INDEX_CHARS = re.compile(r'[\\/*?"<>| ,#:]')
 
 
+def tls_context(tls: TlsConfig | None) -> ssl.SSLContext:
+    """The context for https:// nodes: only tls.ca_file when given (else the system store), names checked."""
+    tls = tls or TlsConfig()
+    # create_default_context loads the system roots only when no cafile is given: ca_file replaces them.
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH,
+                                         cafile=str(tls.ca_file) if tls.ca_file is not None else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.check_hostname = tls.check_hostname  # for an IP host, OpenSSL checks the certificate's IP SANs
+    if tls.cert_file is not None:
+        context.load_cert_chain(str(tls.cert_file), str(tls.key_file) if tls.key_file is not None else None)
+    return context
+
+
 def make_client(cfg: ElasticsearchOutputConfig) -> AsyncElasticsearch:
     options: dict[str, Any] = {"request_timeout": cfg.request_timeout_secs, "max_retries": 0,
                                "retry_on_timeout": False, "http_compress": False}
@@ -39,32 +65,45 @@ def make_client(cfg: ElasticsearchOutputConfig) -> AsyncElasticsearch:
     api_key = read_secret(cfg.api_key, cfg.api_key_file)
     if api_key:
         options["api_key"] = api_key
-    if cfg.tls is not None:
-        options["verify_certs"] = True
-        options["ssl_show_warn"] = False
-        if cfg.tls.ca_file is not None:
-            options["ca_certs"] = str(cfg.tls.ca_file)
-        if cfg.tls.cert_file is not None:
-            options["client_cert"] = str(cfg.tls.cert_file)
-            options["client_key"] = str(cfg.tls.key_file)
-        if not cfg.tls.check_hostname:
-            options["ssl_assert_hostname"] = False
+    if urlsplit(cfg.hosts[0]).scheme == "https":  # the config refuses a mix of http and https hosts
+        options["ssl_context"] = tls_context(cfg.tls)
     return AsyncElasticsearch(cfg.hosts, **options)
 
 
-def request_error(name: str, exc: Exception) -> OutputError:
-    """A whole request failed: say what, and whether waiting helps."""
+def display_url(url: str) -> str:
+    """A node URL fit for logs: any user:password@ taken out (the config refuses them; this is a second guard)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(unparsable URL)"
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def request_error(name: str, exc: Exception, *, from_events: bool = False) -> OutputError:
+    """A whole request failed: say what, and whether waiting helps.
+
+    `from_events`: the request carried events, so the node's reason may quote them: keep type and field only."""
     if isinstance(exc, ApiError):
         status = exc.meta.status
         retry_after = _retry_after(exc.meta.headers.get("retry-after"))
         body = exc.body if isinstance(exc.body, dict) else {}
-        detail = _describe(body["error"]) if isinstance(body.get("error"), dict) else str(exc.message)
+        error = body.get("error")
+        if isinstance(error, dict):
+            detail = _safe_describe(error) if from_events and status not in (401, 403) else _describe(error)
+        else:
+            detail = f"{exc.message}"[:200] if not from_events else "(no error details)"
         if status in (401, 403):
             return OutputError(f"{name}: Elasticsearch answered {status} {detail}: check the user/API key "
                                "and its privileges (create_doc, auto_configure on logs-uc.*)",
                                retriable=True, auth=True)
         return OutputError(f"{name}: Elasticsearch answered {status}: {detail}",
                            retriable=status in RETRY_STATUS, retry_after=retry_after)
+    if isinstance(exc, TlsError):
+        return OutputError(f"{name}: TLS with Elasticsearch failed: {exc.message} (the node's certificate must "
+                           "come from tls.ca_file, or the system store without it, and name the host of hosts)",
+                           retriable=True)
     if isinstance(exc, TransportConnectionError):
         return OutputError(f"{name}: cannot reach Elasticsearch: {exc.message}", retriable=True)
     if isinstance(exc, TransportError):
@@ -78,11 +117,19 @@ class ElasticsearchOutput:
         self.name = output_name(cfg)
         self._client: AsyncElasticsearch | None = None
         self.mode: IndexMode = "data_stream" if cfg.index_mode == "auto" else cfg.index_mode
+        self._window = timedelta(days=cfg.index_date_window_days)
+        self._warned = False
 
     async def start(self) -> None:
+        if not self._warned:  # once per run, at the first start: loud, but not at every reconnect
+            self._warned = True
+            if problems := self.cfg.security_warnings():
+                log.warning("Output is not private: its traffic can be read or redirected on the network.",
+                            extra={"output": self.name, "problems": problems,
+                                   "allow_insecure": self.cfg.allow_insecure})
         try:
             client = make_client(self.cfg)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
             raise OutputError(f"{self.name}: bad TLS or credential settings: {exc}", retriable=False) from None
         try:
             await client.cluster.health()
@@ -94,7 +141,8 @@ class ElasticsearchOutput:
             await client.close()
             raise request_error(self.name, exc) from None
         self._client = client
-        log.info("Connected to Elasticsearch.", extra={"output": self.name, "hosts": self.cfg.hosts,
+        log.info("Connected to Elasticsearch.", extra={"output": self.name,
+                                                       "hosts": [display_url(h) for h in self.cfg.hosts],
                                                        "index_mode": self.mode})
 
     def index_for(self, event: dict[str, Any]) -> str:
@@ -102,10 +150,20 @@ class ElasticsearchOutput:
         dataset = ev.get("dataset") if isinstance(ev, dict) else None
         name = f"logs-uc.{_BAD_INDEX_CHARS.sub('_', str(dataset or 'unknown').lower())}-{self.cfg.namespace}"
         if self.mode == "index":
-            stamp = str(event.get("@timestamp") or "")
-            day = stamp[:10].replace("-", ".") if len(stamp) >= 10 else "undated"
-            name = f"{name}-{day}"
+            name = f"{name}-{self.index_day(event):%Y.%m.%d}"
         return name
+
+    def index_day(self, event: dict[str, Any]) -> datetime:
+        """The event's UTC day, or its ingest day when the event's own date is missing or out of the window.
+
+        A log line sets @timestamp; ingest time is ours. Clamping keeps every name inside the daily template's
+        patterns and the number of indices bounded, whatever dates the lines claim."""
+        ev = event.get("event")
+        ingested = _utc(ev.get("ingested") if isinstance(ev, dict) else None) or datetime.now(UTC)
+        stamp = _utc(event.get("@timestamp"))
+        if stamp is None or abs(stamp - ingested) > self._window:
+            return ingested
+        return stamp
 
     async def send(self, docs: Sequence[bytes]) -> SendResult:
         result = SendResult()
@@ -149,9 +207,9 @@ class ElasticsearchOutput:
                 await self._bulk(indexes[:half], lines[:half], result)
                 await self._bulk(indexes[half:], lines[half:], result)
                 return
-            raise request_error(self.name, exc) from None
+            raise request_error(self.name, exc, from_events=True) from None
         except TransportError as exc:
-            raise request_error(self.name, exc) from None
+            raise request_error(self.name, exc, from_events=True) from None
         items = response.body.get("items", [])
         if len(items) != len(indexes):
             raise OutputError(f"{self.name}: bulk answer has {len(items)} items for {len(indexes)} documents",
@@ -167,7 +225,7 @@ class ElasticsearchOutput:
                 result.duplicates += 1
                 continue
             error = outcome.get("error") or {}
-            reason = _describe(error)
+            reason = _safe_describe(error)  # logged and put in the dead letter: no event values
             if status in RETRY_STATUS or status in (401, 403):
                 result.retry.append(index)
                 result.retry_reason = f"{status}: {reason}"
@@ -190,6 +248,41 @@ def _describe(error: dict[str, Any]) -> str:
     if isinstance(cause, dict):
         text += f" (caused by {cause.get('type')}: {cause.get('reason')})"
     return text
+
+
+_SAFE_WORD = re.compile(r"[A-Za-z0-9_]{1,100}")
+# Where the node names the field in its reason: "failed to parse field [labels.seq] of type [byte] in document
+# with id '…'. Preview of field's value: '300'" or "dynamic introduction of [foo] within [_doc]". Only the
+# field name and mapping type are kept; the value (and anything else the reason quotes) is not.
+_FIELD_IN_REASON = re.compile(r"(?:field|introduction of) \[([A-Za-z0-9_.@-]{1,200})\](?: of type \[([a-z_]{1,50})\])?")
+
+
+def _safe_describe(error: dict[str, Any]) -> str:
+    """An item's error as type, field and cause type: what the node said, minus the event's values."""
+    kind = str(error.get("type", "error"))
+    text = kind if _SAFE_WORD.fullmatch(kind) else "error"
+    found = None
+    cause: Any = error
+    while isinstance(cause, dict) and found is None:  # the field may be named by the error or by its cause
+        found = _FIELD_IN_REASON.search(str(cause.get("reason", "")))
+        cause = cause.get("caused_by")
+    if found is not None:
+        text += f" on field [{found.group(1)}]" + (f" of type [{found.group(2)}]" if found.group(2) else "")
+    cause = error.get("caused_by")
+    if isinstance(cause, dict) and _SAFE_WORD.fullmatch(str(cause.get("type", ""))):
+        text += f" (caused by {cause['type']})"
+    return text
+
+
+def _utc(value: Any) -> datetime | None:
+    """An ISO-8601 text as an aware UTC datetime; None when it is not one (or falls off the calendar in UTC)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        stamp = datetime.fromisoformat(value)
+        return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _retry_after(value: str | None) -> float | None:

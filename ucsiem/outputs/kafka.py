@@ -4,6 +4,9 @@ A batch counts as delivered only when every message's delivery report is in. Mes
 is an error are handed back for a retry (the broker was down, a leader moved, a timeout); a message
 the broker can never take (too large) is rejected and becomes a dead letter. Each message carries
 the headers `ucsiem.dataset` and `ucsiem.parser_version`; the topic comes from a template.
+
+The template may only name fields the agent or the parser sets (checked at config load); a rendered
+name Kafka would refuse, or one of Kafka's internal `__` topics, is replaced by `fallback_topic`.
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ from ucsiem import __version__
 from ucsiem.config import KafkaOutputConfig, output_name, read_secret
 from ucsiem.errors import OutputError
 from ucsiem.outputs.base import Rejected, SendResult
-from ucsiem.outputs.routing import Template, field_value, kafka_topic_safe
+from ucsiem.outputs.routing import Template, field_value, kafka_topic_safe, topic_problem
 
 log = logging.getLogger("ucsiem.output.kafka")
 HEADER_OVERHEAD = 128  # record framing, timestamp and our two headers, roughly
+MAX_TOPIC_CACHE = 1024  # rendered names remembered with their checked topic (the allow-listed fields vary little)
 
 
 class KafkaOutput:
@@ -46,6 +50,8 @@ class KafkaOutput:
         self._producer: AIOKafkaProducer | None = None
         self.max_document_bytes = cfg.max_message_bytes
         self.stall_secs = cfg.request_timeout_ms / 1000
+        self._topics: dict[str, str] = {}
+        self._warned = False
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         tls = self.cfg.tls
@@ -82,6 +88,12 @@ class KafkaOutput:
         return options
 
     async def start(self) -> None:
+        if not self._warned:  # once per run, at the first start: loud, but not at every new producer
+            self._warned = True
+            if problems := self.cfg.security_warnings():
+                log.warning("Output is not private: its traffic can be read or redirected on the network.",
+                            extra={"output": self.name, "problems": problems,
+                                   "allow_insecure": self.cfg.allow_insecure})
         producer = AIOKafkaProducer(**self._producer_options())
         with _bootstrap_causes() as causes:
             try:
@@ -135,8 +147,7 @@ class KafkaOutput:
             headers = [("ucsiem.dataset", dataset.encode()),
                        ("ucsiem.parser_version", self._versions.get(dataset, __version__.encode()))]
             try:
-                future = await producer.send(kafka_topic_safe(self._topic.render(event)), value=doc, key=key_bytes,
-                                             headers=headers)
+                future = await producer.send(self.topic_for(event), value=doc, key=key_bytes, headers=headers)
             except MessageSizeTooLargeError as exc:
                 result.rejected.append(Rejected(i, "oversize", str(exc)))
                 continue
@@ -164,6 +175,23 @@ class KafkaOutput:
             log.warning("Kafka producer sequence broken; starting a new producer.", extra={"output": self.name})
             await self.close()
         return result
+
+    def topic_for(self, event: dict[str, Any]) -> str:
+        """The rendered topic, or fallback_topic when that is no legal topic of ours (warned once per name)."""
+        rendered = self._topic.render(event)
+        topic = self._topics.get(rendered)
+        if topic is None:
+            topic = kafka_topic_safe(rendered)
+            problem = topic_problem(topic)
+            if problem is not None:
+                log.warning("An event's topic is not a legal topic name; it goes to fallback_topic.",
+                            extra={"output": self.name, "topic": topic[:100], "problem": problem,
+                                   "fallback_topic": self.cfg.fallback_topic})
+                topic = self.cfg.fallback_topic
+            if len(self._topics) >= MAX_TOPIC_CACHE:
+                self._topics.clear()
+            self._topics[rendered] = topic
+        return topic
 
     def sync(self) -> None:
         return None  # delivery reports already mean durable (acks=all)

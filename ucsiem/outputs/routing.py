@@ -1,6 +1,9 @@
 """Values taken from an event for routing: topic/index templates and message keys.
 
 A template is text with `{field.path}` holes, e.g. `ucsiem.{event.dataset}`; it is compiled once.
+Names of topics and indices must never be chosen by log content: a topic template may only name the
+fields in TOPIC_TEMPLATE_FIELDS (set by the agent or the parser, never copied from a log line), and a
+rendered name is checked against Kafka's rules before use.
 """
 
 from __future__ import annotations
@@ -8,7 +11,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_HOLE = re.compile(r"\{([A-Za-z0-9_@.]+)\}")
+HOLE = re.compile(r"\{([A-Za-z0-9_@.]+)\}")
+# Fields whose values come from the parser's spec, the schema's fixed vocabularies or the agent's
+# config. `{observer.hostname}` or `{user.name}` would let whoever writes a log line pick the topic
+# (`__consumer_offsets`, or one topic per line until the broker falls over).
+TOPIC_TEMPLATE_FIELDS = frozenset({
+    "event.dataset", "event.module", "event.kind", "event.category", "event.type", "event.outcome",
+    "observer.vendor", "observer.product", "observer.type", "agent.name",
+})
+_TOPIC_CHARS = re.compile(r"[A-Za-z0-9._-]+")
+_NOT_TOPIC_CHAR = re.compile(r"[^A-Za-z0-9._-]")
+MAX_TOPIC_CHARS = 249
 
 
 def field_value(doc: dict[str, Any], path: str) -> str | None:
@@ -32,7 +45,7 @@ class Template:
     def __init__(self, text: str, *, missing: str = "unknown") -> None:
         self.text = text
         self.missing = missing
-        parts = _HOLE.split(text)
+        parts = HOLE.split(text)
         self._literals = parts[0::2]
         self._fields = parts[1::2]
 
@@ -48,6 +61,38 @@ class Template:
         return "".join(out)
 
 
+def topic_problem(name: str) -> str | None:
+    """Why `name` cannot be a topic we write to (Kafka's own rules, plus: not an internal topic); None if it can."""
+    if not name:
+        return "a topic name cannot be empty"
+    if len(name) > MAX_TOPIC_CHARS:
+        return f"a topic name has at most {MAX_TOPIC_CHARS} characters"
+    if not _TOPIC_CHARS.fullmatch(name):
+        return "a topic name has only letters, digits, '.', '_' and '-'"
+    if name in (".", ".."):
+        return "'.' and '..' are not topic names"
+    if name.startswith("__"):
+        return "topics starting with '__' are Kafka's internal topics (__consumer_offsets...)"
+    return None
+
+
+def template_problem(text: str) -> str | None:
+    """What is wrong with a topic template, checked once at config load; None if nothing."""
+    fields = HOLE.findall(text)
+    for field in fields:
+        if field not in TOPIC_TEMPLATE_FIELDS:
+            return (f"{{{field}}} may come from log content and cannot choose a topic; "
+                    f"use only {', '.join('{' + f + '}' for f in sorted(TOPIC_TEMPLATE_FIELDS))}")
+    literal = HOLE.sub("", text)
+    if literal and not _TOPIC_CHARS.fullmatch(literal):
+        return "outside {field} holes a topic template has only letters, digits, '.', '_' and '-'"
+    if text.startswith("__"):
+        return "topics starting with '__' are Kafka's internal topics (__consumer_offsets...)"
+    if not fields:
+        return topic_problem(text)
+    return None
+
+
 def kafka_topic_safe(name: str) -> str:
-    """Kafka topic names allow [A-Za-z0-9._-] and 249 characters."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:249]
+    """Characters Kafka refuses become '_', and the name is cut to Kafka's limit (check topic_problem after)."""
+    return _NOT_TOPIC_CHAR.sub("_", name)[:MAX_TOPIC_CHARS]
