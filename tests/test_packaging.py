@@ -6,11 +6,18 @@ development environment cannot stand in for it.
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
 import zipfile
 from pathlib import Path
+
+import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,3 +48,102 @@ def test_wheel_contains_parsers_and_mappings_and_runs(tmp_path: Path) -> None:
                            capture_output=True, text=True, check=False, env=env, cwd=tmp_path)
     assert where.stdout.startswith(str(site)), where.stdout
     assert (tmp_path / "demo" / "events.ndjson").stat().st_size > 0
+
+
+# -- the systemd unit ---------------------------------------------------------------------------------
+
+UNIT = REPO / "packaging" / "ucsiem.service"
+# SQLite gives a journal it creates as root the database's owner (fchown, result ignored). The unit runs
+# as ucsiem, where SQLite skips the call; SystemCallErrorNumber=EPERM makes it fail softly as root.
+ROOT_ONLY_SYSCALLS = {"fchown"}
+
+
+def unit_settings() -> dict[str, list[str]]:
+    settings: dict[str, list[str]] = {}
+    for raw in UNIT.read_text().splitlines():
+        text = raw.strip()
+        if text and not text.startswith(("#", "[")):
+            key, _, value = text.partition("=")
+            settings.setdefault(key, []).append(value)
+    return settings
+
+
+def test_unit_is_hardened() -> None:
+    unit = unit_settings()
+    expected = {"ProtectProc": ["invisible"], "ProcSubset": ["pid"], "PrivateMounts": ["yes"], "RemoveIPC": ["yes"],
+                "SystemCallFilter": ["@system-service", "~@privileged @resources"],
+                "SystemCallErrorNumber": ["EPERM"], "UMask": ["0077"], "StateDirectoryMode": ["0700"],
+                "NoNewPrivileges": ["yes"], "ProtectSystem": ["strict"], "CapabilityBoundingSet": [""],
+                "User": ["ucsiem"]}
+    assert {key: unit.get(key) for key in expected} == expected
+    assert unit["ExecStartPre"][0].endswith("ucsiem check --config /etc/ucsiem/config.yml")
+
+
+def test_systemd_analyze_scores_the_unit() -> None:
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed")
+    out = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", str(UNIT)],
+                         capture_output=True, text=True, check=False, timeout=60)
+    match = re.search(r"Overall exposure level for ucsiem.service: (\d+\.\d)", out.stdout)
+    assert match is not None, out.stdout + out.stderr
+    assert float(match[1]) <= 1.3, out.stdout  # 1.9 before ProtectProc, ProcSubset, the syscall deny list...
+
+
+def syscall_groups() -> dict[str, set[str]]:
+    out = subprocess.run(["systemd-analyze", "syscall-filter", "--no-pager"], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    groups: dict[str, set[str]] = {}
+    current = ""
+    for raw in out.splitlines():
+        if raw.startswith("@"):
+            current = raw.strip()
+            groups[current] = set()
+        elif current and raw.strip() and not raw.strip().startswith("#"):
+            groups[current].add(raw.strip())
+    return groups
+
+
+def expand(names: list[str], groups: dict[str, set[str]]) -> set[str]:
+    found: set[str] = set()
+    for name in names:
+        found |= expand(sorted(groups[name]), groups) if name.startswith("@") else {name}
+    return found
+
+
+def test_the_agent_makes_only_system_calls_the_unit_allows(tmp_path: Path) -> None:
+    """The real agent (worker process, spool, inotify, file output) under strace: every system call it
+    makes passes the unit's filter, so the filter cannot kill or starve it in production."""
+    if shutil.which("systemd-analyze") is None or shutil.which("strace") is None:
+        pytest.skip("needs systemd-analyze and strace")
+    from tests.agenthelp import events, make_config, wait_for, write_lines
+
+    log = tmp_path / "calls.log"
+    write_lines(log, 0, 100)
+    config = make_config(tmp_path, [str(log)], workers=1)
+    settings = yaml.safe_load(config.read_text())
+    settings["spool"] = {"enabled": True}
+    config.write_text(yaml.safe_dump(settings))
+    trace = tmp_path / "trace"
+    with (tmp_path / "agent.log").open("wb") as agent_log:
+        proc = subprocess.Popen(["strace", "-f", "-qq", "-o", str(trace), sys.executable, "-m", "ucsiem", "run",
+                                 "--config", str(config)], stderr=agent_log, cwd=REPO)
+    try:
+        wait_for(lambda: len(events(tmp_path)) == 100, timeout=120, what="first events")
+        write_lines(log, 100, 200)  # read on an inotify event
+        wait_for(lambda: len(events(tmp_path)) == 200, timeout=120, what="appended events")
+        os.kill(int(trace.read_text().split()[0]), signal.SIGTERM)  # the agent, strace's first process
+        assert proc.wait(timeout=120) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = trace.read_text()
+    used = set(re.findall(r"^\d+\s+(\w+)\(", text, re.M))
+    assert {"inotify_add_watch", "fsync"} <= used and used & {"clone", "clone3", "vfork"}  # it saw the work
+    # ProcSubset=pid leaves only the process folders in /proc
+    assert [p for p in re.findall(r'"(/proc/[^"]*)"', text) if not re.match(r"/proc/(self|thread-self|\d+)/", p)] == []
+    groups = syscall_groups()
+    unit = unit_settings()
+    allowed = expand(unit["SystemCallFilter"][0].split(), groups)
+    denied = expand(unit["SystemCallFilter"][1].lstrip("~").split(), groups)
+    assert sorted(used - (allowed - denied) - ROOT_ONLY_SYSCALLS) == []
