@@ -7,7 +7,7 @@ from ucsiem.pipeline.acks import AckTracker
 
 def test_advances_only_over_contiguous_acks() -> None:
     seen: list[int] = []
-    tracker = AckTracker(lambda offset, headers: seen.append(offset))
+    tracker: AckTracker[dict[str, str]] = AckTracker(lambda offset, state: seen.append(offset))
     a, b, c = (tracker.register(end, {}) for end in (10, 20, 30))
     tracker.ack(c)
     tracker.ack(b)
@@ -18,7 +18,7 @@ def test_advances_only_over_contiguous_acks() -> None:
 
 
 def test_unknown_ack_is_an_error() -> None:
-    tracker = AckTracker(lambda offset, headers: None)
+    tracker: AckTracker[dict[str, str]] = AckTracker(lambda offset, state: None)
     seq = tracker.register(5, {})
     tracker.ack(seq)
     with pytest.raises(ValueError):

@@ -31,6 +31,9 @@ class FileEntry(BaseModel):
     fp_len: int
     head_id: str  # hash of the first line: names the generation in event ids
     offset: int  # every record before this byte is delivered
+    # hash of the (up to 64) bytes before `offset`: a file with the same head is only taken for this
+    # generation if it also holds these bytes there (files that share a long header, like CDR files, differ)
+    anchor: str = ""
     headers: dict[str, str] = {}
     updated: float = 0.0
 

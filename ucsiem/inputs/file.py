@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from ucsiem.config import FileInputConfig
 from ucsiem.inputs.checkpoint import FileEntry
@@ -58,7 +59,7 @@ class Reader:
     dev: int
     ino: int
     framer: Framer
-    tracker: AckTracker
+    tracker: AckTracker[Mark]
     headers: dict[str, str]
     fd: int | None = None
     emitted_end: int = 0  # end of the last frame handed to the pipeline
@@ -95,6 +96,44 @@ def head_matches(fd: int, size: int, entry: FileEntry) -> bool:
     return hashlib.blake2b(os.pread(fd, entry.fp_len, 0), digest_size=16).hexdigest() == entry.fingerprint
 
 
+ANCHOR_BYTES = 64
+COMPARE_BYTES = 4096
+
+
+class Mark(NamedTuple):
+    """What a generation's entry records when a batch is acknowledged, besides the offset."""
+
+    headers: dict[str, str]
+    anchor: str
+
+
+def anchor_of(fd: int, end: int) -> str:
+    """Hash of the (up to 64) bytes before `end`: with the head, what tells a generation's file from
+    another that starts the same (CDR files share a long header)."""
+    n = min(ANCHOR_BYTES, end)
+    if n <= 0:
+        return ""
+    data = os.pread(fd, n, end - n)
+    return hashlib.blake2b(data, digest_size=8).hexdigest() if len(data) == n else ""
+
+
+def same_bytes(fd_a: int, fd_b: int, end: int) -> bool:
+    """The two files hold the same (up to 4 KiB of) bytes before `end`."""
+    n = min(COMPARE_BYTES, end)
+    return n <= 0 or os.pread(fd_a, n, end - n) == os.pread(fd_b, n, end - n)
+
+
+def same_generation(fd: int, st: os.stat_result, entry: FileEntry) -> bool:
+    """Does this file (of another inode) hold the generation of `entry`? Same head and the same bytes
+    before the delivered position; a copy ending before that position (copytruncate's copy, when we
+    delivered lines written between the copy and the truncation) must be older than that delivery."""
+    if entry.fp_len == 0 or not head_matches(fd, st.st_size, entry):
+        return False
+    if st.st_size >= entry.offset:
+        return not entry.anchor or anchor_of(fd, entry.offset) == entry.anchor
+    return st.st_mtime <= entry.updated
+
+
 class FileInput:
     """One `type: file` input. `run(emit)` reads until `stop()` (or, with once, until every file ends)."""
 
@@ -107,7 +146,9 @@ class FileInput:
         self.batch_max_records = batch_max_records
         self.on_progress = on_progress
         self.readers: dict[tuple[int, int], Reader] = {}
-        self.trackers: dict[str, AckTracker] = {}
+        self.trackers: dict[str, AckTracker[Mark]] = {}
+        # copies of generations being read (copytruncate's, seen before the truncation): file -> entry key
+        self._copies: dict[tuple[int, int], str] = {}
         self._stopping = False
         self._wake = asyncio.Event()  # data may be ready: do not sleep
         self._rescan = False  # names changed (created, moved, deleted): expand the globs now
@@ -188,30 +229,46 @@ class FileInput:
     def _scan(self, initial: bool) -> None:
         found = self._glob()
         for ident, reader in list(self.readers.items()):
+            if self.readers.get(ident) is not reader:
+                continue  # replaced during this scan (its generation moved to a copy)
             loc = found.pop(ident, None)
             if loc is None:
+                if reader.fd is None and not reader.oneshot:
+                    del self.readers[ident]  # closed and gone from the globs: nothing more to read
+                    continue
                 if not reader.detached and not reader.oneshot:
                     log.info("File renamed or deleted; reading it to its end.",
                              extra={"input": self.cfg.id, "path": reader.path})
                 reader.detached = True
                 continue
-            reader.path = loc[0]
+            reader.path = reader.entry.path = loc[0]
             reader.detached = False
             self._check_generation(reader, loc[1])
-        for path, st in found.values():
-            if st.st_size == 0:
-                continue  # nothing to identify or read yet
+        live = {r.key for r in self.readers.values()}
+        for ident, (path, st) in found.items():
+            if ident in self.readers or st.st_size == 0:
+                continue  # opened meanwhile (a copy being drained); or nothing to identify or read yet
+            if self._copies.get(ident) in live:
+                continue  # a copy of a generation we are reading: read only if that one is truncated
+            self._copies.pop(ident, None)
             self._open_new(path, st, initial)
         if initial:
             self._recover_orphans()
         else:
             self._forget_gone()
 
-    def _open_new(self, path: str, st: os.stat_result, initial: bool) -> None:
+    def _open(self, path: str) -> int | None:
+        """Open for reading; a file that vanished or cannot be read meanwhile is reported, never raised."""
         try:
-            fd = os.open(path, os.O_RDONLY)
+            return os.open(path, os.O_RDONLY)
         except OSError as exc:
             self._warn_once(path, f"cannot open {path}: {exc.strerror}")
+            return None
+
+    def _open_new(self, path: str, st: os.stat_result, initial: bool,
+                  headers: dict[str, str] | None = None) -> None:
+        fd = self._open(path)
+        if fd is None:
             return
         owned = {r.key for r in self.readers.values()}
         entry_key, start = None, 0
@@ -222,39 +279,74 @@ class FileInput:
             if head_matches(fd, st.st_size, entry) and entry.offset <= st.st_size:
                 entry_key, start = key, entry.offset
                 break
+        if entry_key is None and self._claimed_as_copy(fd, path, st):
+            os.close(fd)
+            return
         if entry_key is None:
-            # same head, other inode, and the entry's own file is gone: a copy or a move
+            # same head and bytes before the position, other inode, and the entry's own file is gone:
+            # a copy or a move of a generation read before
             for key, entry in sorted(self.entries.items(), key=lambda kv: -kv[1].fp_len):
                 if key in owned or entry.fp_len == 0 or self._entry_alive(entry):
                     continue
-                if head_matches(fd, st.st_size, entry) and entry.offset <= st.st_size:
+                if same_generation(fd, st, entry):
                     entry_key, start = key, entry.offset
                     break
         if entry_key is None:
             start = st.st_size if (initial and self.cfg.start_at == "end") else 0
-        self._attach(fd, path, st, entry_key, start, oneshot=False)
+        elif (tracker := self.trackers.get(entry_key)) is not None and tracker.registered_end is not None:
+            start = max(start, tracker.registered_end)  # its batches are still in the pipeline: go on after them
+        self._attach(fd, path, st, entry_key, start, oneshot=False, headers=headers)
+
+    def _claimed_as_copy(self, fd: int, path: str, st: os.stat_result) -> bool:
+        """Is this new file copytruncate's copy of a generation we are reading? Same head, and the same bytes
+        before the copy's end and before our position while the original is intact: then it is that
+        generation, remembered as its copy and read only if the original is truncated (from where we were
+        in it). If the original was truncated already, its generation moves to the copy now."""
+        for reader in list(self.readers.values()):
+            if reader.fd is None or reader.oneshot or reader.done or not head_matches(fd, st.st_size, reader.entry):
+                continue
+            try:
+                original = os.fstat(reader.fd)
+            except OSError:
+                continue
+            if original.st_size < reader.framer.position or not head_matches(reader.fd, original.st_size,
+                                                                              reader.entry):
+                self._check_generation(reader, original)  # truncated under us: drains the copy, maybe this one
+                if (st.st_dev, st.st_ino) in self.readers:
+                    return True
+                continue
+            ends = {st.st_size, min(reader.emitted_end, st.st_size)}
+            if original.st_size >= st.st_size and all(same_bytes(fd, reader.fd, end) for end in ends):
+                self._copies[(st.st_dev, st.st_ino)] = reader.key
+                log.info("A copy of a file being read; it is read only if the original is truncated.",
+                         extra={"input": self.cfg.id, "path": path, "original": reader.path})
+                return True
+        return False
 
     def _attach(self, fd: int, path: str, st: os.stat_result, entry_key: str | None, start: int,
-                oneshot: bool) -> Reader:
+                oneshot: bool, headers: dict[str, str] | None = None) -> Reader:
         fp, fp_len, head_id = fingerprint(fd, st.st_size)
         if entry_key is None:
             entry_key = uuid.uuid4().hex[:16]
+            inherited = self._inherited_headers(path) if headers is None else dict(headers)
             self.entries[entry_key] = FileEntry(path=path, dev=st.st_dev, ino=st.st_ino, fingerprint=fp,
                                                 fp_len=fp_len, head_id=head_id, offset=start, updated=time.time(),
-                                                headers=self._inherited_headers(path))
+                                                headers=inherited)
             log.info("Reading new file.", extra={"input": self.cfg.id, "path": path, "offset": start})
             self.on_progress()  # persist the start position now (with start_at: end, it is a decision)
         else:
             entry = self.entries[entry_key]
             entry.path, entry.dev, entry.ino = path, st.st_dev, st.st_ino
             log.info("Resuming file.", extra={"input": self.cfg.id, "path": path, "offset": start})
+            self.on_progress()  # the generation may have moved to another file: say where it is now
         entry = self.entries[entry_key]
         if fp_len > entry.fp_len and start <= st.st_size:
             entry.fingerprint, entry.fp_len = fp, fp_len
         tracker = self.trackers.get(entry_key) or self._tracker(entry_key)
         reader = Reader(entry_key, entry, path, st.st_dev, st.st_ino,
                         Framer(self.spec.framing, self.cfg.max_record_bytes, start), tracker,
-                        dict(entry.headers), fd=fd, emitted_end=start, mtime=st.st_mtime, oneshot=oneshot)
+                        dict(entry.headers) if headers is None else dict(headers), fd=fd, emitted_end=start,
+                        mtime=st.st_mtime, oneshot=oneshot)
         self.readers[(st.st_dev, st.st_ino)] = reader
         self._wake.set()
         return reader
@@ -265,16 +357,17 @@ class FileInput:
         previous = [e for e in self.entries.values() if e.path == path and e.headers]
         return dict(max(previous, key=lambda e: e.updated).headers) if previous else {}
 
-    def _tracker(self, entry_key: str) -> AckTracker:
-        def advance(offset: int, headers: dict[str, str]) -> None:
+    def _tracker(self, entry_key: str) -> AckTracker[Mark]:
+        def advance(offset: int, mark: Mark) -> None:
             entry = self.entries.get(entry_key)
             if entry is not None:
                 entry.offset = offset
-                entry.headers = headers
+                entry.headers = mark.headers
+                entry.anchor = mark.anchor
                 entry.updated = time.time()
                 self.on_progress()
 
-        tracker = AckTracker(advance)
+        tracker: AckTracker[Mark] = AckTracker(advance)
         self.trackers[entry_key] = tracker
         return tracker
 
@@ -294,7 +387,9 @@ class FileInput:
         """Truncated (size below our position) or rewritten (head changed): the file is a new generation."""
         if reader.oneshot or (reader.fd is None and st.st_size == reader.framer.position):
             return
-        fd = reader.fd if reader.fd is not None else os.open(reader.path, os.O_RDONLY)
+        fd = reader.fd if reader.fd is not None else self._open(reader.path)
+        if fd is None:
+            return
         try:
             same = st.st_size >= reader.framer.position and head_matches(fd, st.st_size, reader.entry)
         finally:
@@ -314,36 +409,44 @@ class FileInput:
         del self.readers[(reader.dev, reader.ino)]
         self._recover_copy(reader)
         if st.st_size > 0:
-            self._open_new(reader.path, st, initial=False)
+            self._open_new(reader.path, st, initial=False, headers=reader.headers)
 
     def _recover_copy(self, reader: Reader) -> None:
-        """copytruncate: lines written after our last read went to the copy only; drain it from there."""
+        """copytruncate: lines written after our last read went to the copy only. The generation moves to
+        the copy (same entry, same acknowledgements, same event ids) and is read there from where we were."""
         folder = os.path.dirname(reader.path) or "."
-        for name in sorted(os.listdir(folder)):
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            return
+        best: tuple[int, str, os.stat_result] | None = None
+        for name in names:
             path = os.path.join(folder, name)
             try:
                 st = os.stat(path)
             except OSError:
                 continue
             if ((st.st_dev, st.st_ino) in self.readers or (st.st_dev, st.st_ino) == (reader.dev, reader.ino)
-                    or not stat.S_ISREG(st.st_mode) or st.st_size <= reader.emitted_end
-                    or any(fnmatch.fnmatch(name, ex) for ex in self.cfg.exclude)):
+                    or not stat.S_ISREG(st.st_mode) or any(fnmatch.fnmatch(name, ex) for ex in self.cfg.exclude)):
                 continue
-            fd = os.open(path, os.O_RDONLY)
-            if head_matches(fd, st.st_size, reader.entry):
-                log.info("Draining the rotated copy of a truncated file.",
-                         extra={"input": self.cfg.id, "path": path, "offset": reader.emitted_end})
-                self._attach_continuation(fd, path, st, reader.entry, reader.emitted_end, reader.headers)
-                return
-            os.close(fd)
-
-    def _attach_continuation(self, fd: int, path: str, st: os.stat_result, entry: FileEntry, start: int,
-                             headers: dict[str, str]) -> None:
-        key = uuid.uuid4().hex[:16]
-        self.entries[key] = entry.model_copy(update={"path": path, "dev": st.st_dev, "ino": st.st_ino,
-                                                      "offset": start, "headers": dict(headers)})
-        reader = self._attach(fd, path, st, key, start, oneshot=True)
-        reader.headers = dict(headers)
+            fd = self._open(path)
+            if fd is None:
+                continue
+            try:
+                if head_matches(fd, st.st_size, reader.entry) and (best is None or st.st_size > best[0]):
+                    best = (st.st_size, path, st)
+            finally:
+                os.close(fd)
+        if best is None:
+            return
+        _, path, st = best
+        fd = self._open(path)
+        if fd is None:
+            return
+        log.info("Draining the rotated copy of a truncated file.",
+                 extra={"input": self.cfg.id, "path": path, "offset": reader.emitted_end})
+        self._copies.pop((st.st_dev, st.st_ino), None)
+        self._attach(fd, path, os.fstat(fd), reader.key, reader.emitted_end, oneshot=True, headers=reader.headers)
 
     def _recover_orphans(self) -> None:
         """At start: entries whose file was rotated out of the globs while we were down."""
@@ -351,18 +454,25 @@ class FileInput:
         for key, entry in list(self.entries.items()):
             if key in owned:
                 continue
-            if not self._drain_sibling(key, entry):
+            found = self._drain_sibling(key, entry)
+            if found is None:
                 log.warning("A file read before is gone; forgetting it (anything written to it after the last "
                             "delivered position and not found in a rotated copy cannot be recovered).",
                             extra={"input": self.cfg.id, "path": entry.path, "offset": entry.offset})
-                del self.entries[key]
+            elif found:
+                continue
+            else:
+                log.info("A file read before is being read under another name; its old entry is dropped.",
+                         extra={"input": self.cfg.id, "path": entry.path})
+            del self.entries[key]
 
-    def _drain_sibling(self, key: str, entry: FileEntry) -> bool:
+    def _drain_sibling(self, key: str, entry: FileEntry) -> bool | None:
+        """True: found and drained; False: its bytes are in a file read under another entry; None: gone."""
         folder = os.path.dirname(entry.path) or "."
         try:
             names = sorted(os.listdir(folder))
         except OSError:
-            return False
+            return None
         candidates = []
         for name in names:
             path = os.path.join(folder, name)
@@ -372,19 +482,25 @@ class FileInput:
                 st = os.stat(path)
             except OSError:
                 continue
-            if (st.st_dev, st.st_ino) in self.readers or not stat.S_ISREG(st.st_mode) or st.st_size < entry.offset:
+            if not stat.S_ISREG(st.st_mode):
                 continue
             same_inode = (st.st_dev, st.st_ino) == (entry.dev, entry.ino)
-            candidates.append((not same_inode, path, st))
-        for _, path, st in sorted(candidates):
-            fd = os.open(path, os.O_RDONLY)
-            if head_matches(fd, st.st_size, entry):
-                log.info("Found a file read before under a new name; draining it.",
-                         extra={"input": self.cfg.id, "path": path, "offset": entry.offset})
-                self._attach(fd, path, st, key, entry.offset, oneshot=True)
-                return True
-            os.close(fd)
-        return False
+            candidates.append(((st.st_dev, st.st_ino) in self.readers, not same_inode, path, st))
+        for taken, _, path, st in sorted(candidates):
+            fd = self._open(path)
+            if fd is None:
+                continue
+            if not same_generation(fd, st, entry):
+                os.close(fd)
+                continue
+            if taken:
+                os.close(fd)
+                return False
+            log.info("Found a file read before under a new name; draining it.",
+                     extra={"input": self.cfg.id, "path": path, "offset": entry.offset})
+            self._attach(fd, path, st, key, entry.offset, oneshot=True)
+            return True
+        return None
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -467,18 +583,24 @@ class FileInput:
                     if frame.data and (key := safe_header_key(header_key, frame.data)) is not None:
                         reader.headers = {**reader.headers, key: frame.data.decode("utf-8", "replace")}
             end = chunk[-1].end
-            seq = reader.tracker.register(end, reader.headers)
+            try:
+                anchor = anchor_of(reader.fd, end) if reader.fd is not None else ""
+            except OSError:
+                anchor = ""
+            seq = reader.tracker.register(end, Mark(reader.headers, anchor))
             reader.emitted_end = end
             out.append(Batch(self.cfg.id, reader.key, seq, f"{self.cfg.id}:{reader.entry.head_id}", reader.path,
                              chunk, headers_before, ref))
         return out
 
     def _retire(self) -> None:
-        """Close finished readers of rotated files and copies."""
+        """Close finished readers of rotated files and copies. A drained copy still under the globs stays
+        known, closed and finished, until it leaves them: found again by a scan, it is not read again (it
+        may end before our position, when we read lines the copy missed, which is no truncation)."""
         for ident, reader in list(self.readers.items()):
             if reader.done and (reader.detached or reader.oneshot or self.once):
                 reader.close()
-                if not self.once:
+                if not self.once and (reader.detached or not reader.oneshot):
                     del self.readers[ident]
 
     def _forget_gone(self) -> None:
@@ -504,6 +626,14 @@ class FileInput:
             if (st.st_dev, st.st_ino) == (reader.dev, reader.ino) and st.st_size != reader.framer.position:
                 self._check_generation(reader, st)
 
+    def _unknown_wanted(self, path: str) -> bool:
+        """A file under the globs that no reader has (cheap: runs on every change notification)."""
+        if any(r.path == path for r in self.readers.values()):
+            return False
+        name = os.path.basename(path)
+        return (any(fnmatch.fnmatch(path, pattern) for pattern in self.cfg.paths)
+                and not any(fnmatch.fnmatch(name, ex) or fnmatch.fnmatch(path, ex) for ex in self.cfg.exclude))
+
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
@@ -517,14 +647,17 @@ class FileInput:
             from watchdog.observers import Observer
         except ImportError:  # pragma: no cover - watchdog is a dependency
             return
-        def notify(rescan: bool) -> None:
-            self._rescan = self._rescan or rescan
+        def notify(kind: str, path: str) -> None:
+            # a new, moved or deleted name re-expands the globs; so does the first write to a file we do
+            # not read yet (rotation creates the new file empty: it is opened when it gets its first line,
+            # not at the next periodic scan); other writes only wake the reader
+            if kind in ("created", "moved", "deleted") or (kind == "modified" and self._unknown_wanted(path)):
+                self._rescan = True
             self._wake.set()
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event: FileSystemEvent) -> None:
-                # writes only wake the reader; a new, moved or deleted name also re-expands the globs
-                loop.call_soon_threadsafe(notify, event.event_type in ("created", "moved", "deleted"))
+                loop.call_soon_threadsafe(notify, event.event_type, os.fsdecode(event.src_path))
 
         folders = {os.path.dirname(p) or "." for p in self.cfg.paths}
         observer = Observer()

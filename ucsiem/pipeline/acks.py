@@ -9,29 +9,33 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+State = TypeVar("State")
 
 
 @dataclass
-class _Pending:
+class _Pending(Generic[State]):
     seq: int
     end_offset: int
-    headers: dict[str, str]
+    state: State
     done: bool = False
 
 
 @dataclass
-class AckTracker:
-    """One per file generation. `on_advance(offset, headers)` runs when the delivered prefix grows."""
+class AckTracker(Generic[State]):
+    """One per file generation. `on_advance(offset, state)` runs when the delivered prefix grows; `state`
+    is what the reader knew at the end of the batch (header lines, a hash of the bytes before it...)."""
 
-    on_advance: Callable[[int, dict[str, str]], None]
-    _pending: deque[_Pending] = field(default_factory=deque)
+    on_advance: Callable[[int, State], None]
+    _pending: deque[_Pending[State]] = field(default_factory=deque)
     _next_seq: int = 0
 
-    def register(self, end_offset: int, headers: dict[str, str]) -> int:
+    def register(self, end_offset: int, state: State) -> int:
         """A batch ending at `end_offset` was handed to the pipeline; returns its sequence number."""
         seq = self._next_seq
         self._next_seq += 1
-        self._pending.append(_Pending(seq, end_offset, headers))
+        self._pending.append(_Pending(seq, end_offset, state))
         return seq
 
     def ack(self, seq: int) -> None:
@@ -40,12 +44,17 @@ class AckTracker:
         if index < 0 or index >= len(self._pending) or self._pending[index].seq != seq:
             raise ValueError(f"ack of unknown batch {seq}")
         self._pending[index].done = True
-        last: _Pending | None = None
+        last: _Pending[State] | None = None
         while self._pending and self._pending[0].done:
             last = self._pending.popleft()
         if last is not None:
-            self.on_advance(last.end_offset, last.headers)
+            self.on_advance(last.end_offset, last.state)
 
     @property
     def in_flight(self) -> int:
         return len(self._pending)
+
+    @property
+    def registered_end(self) -> int | None:
+        """End of the last batch handed to the pipeline and not yet acknowledged (None: all delivered)."""
+        return self._pending[-1].end_offset if self._pending else None
