@@ -25,6 +25,7 @@ from functools import partial
 
 from ucsiem.config import Config, ElasticsearchOutputConfig, FileOutputConfig, KafkaOutputConfig, OutputConfig
 from ucsiem.errors import CheckpointError
+from ucsiem.hardening import protect_data_dir
 from ucsiem.inputs.checkpoint import CheckpointStore, RegistryFile
 from ucsiem.inputs.file import Batch, FileInput
 from ucsiem.normalize import Counters
@@ -97,6 +98,7 @@ def parser_versions(parsers: ParserRegistry) -> dict[str, str]:
 class Agent:
     def __init__(self, config: Config, parsers: ParserRegistry, *, once: bool = False,
                  outputs: list[Output] | None = None) -> None:
+        protect_data_dir(config.agent.data_dir)  # before the registry, spool, outputs and workers exist
         self.config = config
         self.parsers = parsers
         self.once = once

@@ -368,7 +368,7 @@ def parse_config(data: dict[str, Any], source: str, base_dir: Path | None = None
     except ValidationError as exc:
         raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
     if base_dir is not None:
-        _resolve_paths(config, base_dir)
+        _resolve_paths(config, base_dir, source)
     return config
 
 

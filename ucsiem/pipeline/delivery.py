@@ -183,7 +183,7 @@ class Sender:
         log.error("Dead letters refused by the output too; kept on local disk.",
                   extra={"output": self.output.name, "path": str(self._local), "count": len(letters)})
         self._local.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._local, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        fd = os.open(self._local, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, b"".join(d + b"\n" for d in letters))
             os.fsync(fd)
