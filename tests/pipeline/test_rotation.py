@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -149,5 +151,83 @@ def test_unterminated_last_line_of_a_rotated_file_is_delivered(tmp_path: Path) -
     rename_rotate(log)
     write_lines(log, 11, 20, mode="w")
     wait_for(lambda: delivered(tmp_path) >= 20, timeout=30, what="the rotated file's last line")
+    stop(proc)
+    assert_exactly_once(tmp_path, 20)
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["live", "restart"])
+def test_copytruncate_copy_seen_before_the_truncation_is_not_read_again(tmp_path: Path, restart: bool) -> None:
+    """logrotate copies first and truncates after: with the glob over `app.log*` the agent meets the copy
+    while the original is intact. The copy is that generation: not read as a new file (it used to be
+    shipped whole a second time), and once the original is truncated, lines only the copy holds are read
+    from it, from where we were."""
+    log = tmp_path / "logs" / "app.log"
+    log.parent.mkdir()
+    write_lines(log, 0, 1000)
+    config = make_config(tmp_path, [str(log) + "*"])
+    proc = start(config)
+    wait_for(lambda: delivered(tmp_path) >= 1000, what="first 1000 lines")
+    write_lines(log, 1000, 1200)
+    shutil.copyfile(log, log.with_name("app.log.1"))  # the copy, then a scan sees it (0.3 s in the test)
+    wait_for(lambda: "A copy of a file being read" in (tmp_path / "agent.log").read_text(), what="the copy noticed")
+    if restart:
+        stop(proc)
+        proc = start(config)
+        wait_for(lambda: "A copy of a file being read" in (tmp_path / "agent.log").read_text().split(
+            "Agent started.")[-1], what="the copy noticed after the restart")
+    with log.open("r+") as fh:
+        fh.truncate(0)
+    write_lines(log, 1200, 1500)
+    wait_for(lambda: delivered(tmp_path) >= 1500, what="all 1500 lines")
+    time.sleep(1.0)  # scans run every 0.3 s: a copy read again would show up now
+    stop(proc)
+    assert_exactly_once(tmp_path, 1500)
+
+
+def test_files_sharing_a_long_header_are_not_taken_for_each_other(tmp_path: Path) -> None:
+    """CDR files each start with the same long header: their first 1024 bytes match. A file with that
+    header beside one being read is not its copy; one that appears while the agent is down, after an
+    older one was removed, is a new file (it used to be resumed at the old file's position, losing its
+    first rows)."""
+    folder = tmp_path / "cdr"
+    folder.mkdir()
+    header = "cdrRecordType," + "column," * 200 + "\n"  # not a test line: each header is one dead letter
+    first = folder / "cdr_1.log"
+    first.write_text(header + "".join(line(i) for i in range(0, 300)))
+    config = make_config(tmp_path, [str(folder / "*.log")])
+    proc = start(config)
+    wait_for(lambda: delivered(tmp_path) >= 301, what="the first file")
+    (folder / "cdr_2.log").write_text(header + "".join(line(i) for i in range(300, 350)))  # beside it
+    wait_for(lambda: delivered(tmp_path) >= 352, what="the second file")
+    stop(proc)
+    first.unlink()
+    (folder / "cdr_3.log").write_text(header + "".join(line(i) for i in range(350, 1000)))
+    proc = start(config)
+    wait_for(lambda: delivered(tmp_path) >= 1003, what="the third file")
+    time.sleep(1.0)
+    stop(proc)
+    assert delivered(tmp_path) == 1003
+    assert_counts_exactly_once(seq_counts(tmp_path), 1000)
+
+
+def assert_counts_exactly_once(counts: Counter[int], total: int) -> None:
+    assert sorted(counts) == list(range(total)), f"lost {sorted(set(range(total)) - set(counts))[:10]}"
+    assert max(counts.values()) == 1, f"duplicated {[k for k, n in counts.items() if n > 1][:10]}"
+
+
+def test_a_new_file_is_opened_at_its_first_write_not_at_the_next_scan(tmp_path: Path) -> None:
+    """Rotation leaves a new empty app.log: it has nothing to identify until its first line, and was only
+    opened at the next periodic scan. The change notification of that first write opens it."""
+    log = tmp_path / "logs" / "app.log"
+    log.parent.mkdir()
+    write_lines(log, 0, 10)
+    config = make_config(tmp_path, [str(log)], extra_input={"scan_interval_secs": 3600})
+    proc = start(config)
+    wait_for(lambda: delivered(tmp_path) >= 10, what="first lines")
+    rename_rotate(log)
+    log.touch()  # `create`: the new file exists, empty
+    time.sleep(0.5)
+    write_lines(log, 10, 20)
+    wait_for(lambda: delivered(tmp_path) >= 20, timeout=60, what="the new file's lines (no scan for an hour)")
     stop(proc)
     assert_exactly_once(tmp_path, 20)

@@ -627,8 +627,12 @@ class FileInput:
                 self._check_generation(reader, st)
 
     def _unknown_wanted(self, path: str) -> bool:
-        """A file under the globs that no reader has (cheap: runs on every change notification)."""
-        if any(r.path == path for r in self.readers.values()):
+        """A file under the globs that no reader has (one stat: runs on every change notification)."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        if (st.st_dev, st.st_ino) in self.readers or (st.st_dev, st.st_ino) in self._copies:
             return False
         name = os.path.basename(path)
         return (any(fnmatch.fnmatch(path, pattern) for pattern in self.cfg.paths)
