@@ -46,6 +46,58 @@ def test_parse_explain_shows_each_stage(tmp_path: Path) -> None:
     assert stages == ["framed", "parsed", "normalized"]
 
 
+def test_parse_never_hands_terminal_controls_to_the_terminal(tmp_path: Path) -> None:
+    """DEL, C1 controls (U+009B is CSI: an escape sequence on many terminals) and bidi overrides (U+202E
+    shows text reversed) in a log line are written as JSON escapes: same value, inert on a terminal."""
+    hostile = "evil \x9b31m \u202e gnp.exe \x7f \u2066 end"
+    log = tmp_path / "x.log"
+    log.write_text(line(1, hostile))
+    for extra in ([], ["--explain"]):
+        proc = ucsiem("parse", *extra, "--parser", "linetest", "--parser-dir", str(PLUGINS), str(log))
+        assert proc.returncode == 0, proc.stderr
+        assert not any(c in proc.stdout for c in "\x7f\x9b\u202e\u2066"), repr(proc.stdout)
+        assert "\\u009b31m \\u202e" in proc.stdout
+        docs = [orjson.loads(x) for x in proc.stdout.splitlines()]
+        assert hostile in [value for doc in docs for value in strings(doc)]  # the value itself is unchanged
+
+
+def strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return []
+
+
+def test_parse_explain_shows_what_a_broken_parser_returned(tmp_path: Path) -> None:
+    """A parser raising something else than ParseError, or returning a number beyond 64 bits, is shown by
+    --explain (it used to stop the command) and still gives a dead letter in the normalized stage."""
+    plugin = tmp_path / "plugins" / "brokentest"
+    plugin.mkdir(parents=True, mode=0o755)
+    (tmp_path / "plugins").chmod(0o755)
+    (plugin / "__init__.py").write_text(
+        "from datetime import UTC, datetime\n"
+        "from ucsiem.parsing.contract import ParserSpec\n"
+        "def parse(record, ctx):\n"
+        "    if record.text == 'raise':\n"
+        "        raise KeyError('boom')\n"
+        "    return [{'@timestamp': datetime(2024, 1, 1, tzinfo=UTC), 'process': {'pid': 2**70}}]\n"
+        "PARSER = ParserSpec(id='brokentest', version='1', description='', vendor='T', product='B',\n"
+        "                    observer_type='test', dataset='test.broken', parse=parse)\n")
+    log = tmp_path / "x.log"
+    log.write_text("raise\nbig\n")
+    proc = ucsiem("parse", "--explain", "--parser", "brokentest", "--parser-dir", str(tmp_path / "plugins"), str(log))
+    assert proc.returncode == 0, proc.stderr
+    docs = [orjson.loads(x) for x in proc.stdout.splitlines()]
+    parsed = [d["events"] for d in docs if d["stage"] == "parsed"]
+    assert "KeyError" in parsed[0][0]["error"]
+    assert parsed[1][0]["process"]["pid"] == 2**70
+    normalized = [d["event"]["error"]["type"] for d in docs if d["stage"] == "normalized"]
+    assert normalized == ["parser_exception", "bad_field"]
+
+
 def test_parsers_list_and_builtin_goldens() -> None:
     listed = ucsiem("parsers", "list")
     assert listed.returncode == 0

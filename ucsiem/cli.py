@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 from collections.abc import Sequence
@@ -258,20 +259,45 @@ def cmd_parse(args: argparse.Namespace) -> int:
                             parsed = spec.parse(RawRecord(text, frame.start, str(path)), ctx)
                         except UcsiemError as exc:
                             parsed = [{"error": str(exc)}]
-                        out.write(orjson.dumps({"stage": "framed", "offset": frame.start, "flags": frame.flags,
-                                                "record": text}) + b"\n")
-                        out.write(orjson.dumps({"stage": "parsed", "events": parsed}, default=str) + b"\n")
+                        except Exception as exc:  # a parser bug: shown, the normalized stage makes it a dead letter
+                            parsed = [{"error": f"parser raised {type(exc).__name__}: {exc}"}]
+                        out.write(terminal_safe(orjson.dumps({"stage": "framed", "offset": frame.start,
+                                                              "flags": frame.flags, "record": text})) + b"\n")
+                        out.write(terminal_safe(_dump_any({"stage": "parsed", "events": parsed})) + b"\n")
                 job = BatchJob.of("parse", f"parse:{path}", str(path), frames, headers, ref, datetime.now(UTC))
                 result = run_batch(normalizer, ctx, job)
                 totals.merge(result.counters)
                 headers = result.headers
                 for doc in result.docs:
+                    doc = terminal_safe(doc)
                     out.write(b'{"stage":"normalized","event":' + doc + b"}\n" if args.explain else doc + b"\n")
     out.flush()
     c = totals
     print(json.dumps({"records": c.records, "events": c.events, "skipped": c.skipped, "pipeline_errors": c.errors}),
           file=sys.stderr)
     return status
+
+
+# Characters JSON leaves as they are but a terminal acts on: DEL, the C1 controls (U+009B is CSI, which
+# starts escape sequences on many terminals) and the bidirectional overrides that reorder what is shown.
+_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(doc: bytes) -> bytes:
+    """The same JSON with those characters written as \\u escapes (they only occur inside strings, where an
+    escape means the same character): hostile log content cannot drive the terminal of whoever looks."""
+    text = doc.decode("utf-8", "replace")
+    if not _TERMINAL_UNSAFE.search(text):
+        return doc
+    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text).encode()
+
+
+def _dump_any(value: object) -> bytes:
+    """What a parser returned, whatever it holds (numbers beyond 64 bits, odd types): shown, never raised."""
+    try:
+        return orjson.dumps(value, default=str)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, default=str, ensure_ascii=False).encode("utf-8", "replace")
 
 
 # -- parsers -----------------------------------------------------------------------------------------
