@@ -64,6 +64,8 @@ class Stats:
             "outputs": {s.output.name: s.stats.summary() for s in self.senders},
             **({"queued": self.feed.depth()} if self.feed is not None else {}),
             "worker_replacements": self.worker_replacements,
+            **({"spool_damaged_batches": self.feed.damaged_batches, "spool_damaged_events": self.feed.damaged_events}
+               if isinstance(self.feed, SpoolFeed) else {}),
             "elapsed_secs": round(elapsed, 3),
             "records_per_sec": round(self.counters.records / elapsed),
             "cpu_secs_agent": round(_cpu(resource.RUSAGE_SELF), 2),

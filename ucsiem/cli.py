@@ -415,7 +415,7 @@ def cmd_spool_status(args: argparse.Namespace) -> int:
         return 0
     store = SpoolStore(path, None, readonly=True)
     try:
-        batches, cursors = store.batches(), store.cursors()
+        batches, cursors, quarantined = store.batches(), store.cursors(), store.quarantined()
     finally:
         store.close()
     oldest = min((b.created for b in batches), default=None)
@@ -423,7 +423,9 @@ def cmd_spool_status(args: argparse.Namespace) -> int:
               "events": sum(b.events for b in batches), "bytes": sum(b.bytes for b in batches),
               "max_bytes": config.spool.max_bytes,
               "oldest_age_secs": round(time.time() - oldest, 1) if oldest is not None else None,
-              "outputs": queue_depth(batches, cursors)}
+              "outputs": queue_depth(batches, cursors),
+              # damaged batches (failed authentication) kept aside: never delivered, for a person to examine
+              "quarantined": {"batches": len(quarantined), "events": sum(b.events for b in quarantined)}}
     print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
     return 0
 

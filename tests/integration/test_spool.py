@@ -217,6 +217,11 @@ def test_a_tampered_batch_is_quarantined_counted_and_the_rest_delivered(tmp_path
     assert [b.seq for b in feed.store.quarantined()] == [1]  # kept for a person to examine
     assert feed.store.batches() == []  # and the spool drained past it
     feed.close_db()
+    config = tmp_path / "config.yml"
+    config.write_text(f"agent: {{data_dir: {tmp_path / 'state'}}}\nspool: {{path: {db}, encryption_key_file: {key}}}\n"
+                      f"inputs: [{{id: a, paths: [{tmp_path / 'x.log'}], parser: cisco_expressway}}]\n"
+                      f"outputs: [{{type: file, path: {tmp_path / 'out.ndjson'}}}]\n")
+    assert spool_status(config)["quarantined"] == {"batches": 1, "events": 1}  # shown to the operator
 
 
 def test_a_row_moved_from_another_spool_is_refused(tmp_path: Path) -> None:
