@@ -3,12 +3,13 @@
 #   kamailio, sip-tester   the Kamailio + SIPp end-to-end test (tests/e2e/test_kamailio_sipp.py)
 #   logrotate              the rotation chaos test (tests/pipeline/test_logrotate_chaos.py)
 #   strace, systemd        the unit checks: systemd-analyze security, the agent traced against the syscall filter
+#   slapd, ldap-utils      the directory enrichment tests (a private OpenLDAP per test module)
 # Installs what is missing (as root, through apt-get); the tests start their own instances on
 # 127.0.0.1 with their own configuration and ports, so a packaged service left running does not matter.
 set -euo pipefail
 
 # command -> Debian package
-declare -A NEEDED=([kamailio]=kamailio [sipp]=sip-tester [logrotate]=logrotate [strace]=strace [systemd-analyze]=systemd)
+declare -A NEEDED=([kamailio]=kamailio [sipp]=sip-tester [logrotate]=logrotate [strace]=strace [systemd-analyze]=systemd [slapd]=slapd [ldapadd]=ldap-utils)
 
 missing=()
 for cmd in "${!NEEDED[@]}"; do

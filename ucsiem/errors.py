@@ -6,6 +6,9 @@
       ParseError           one record could not be parsed; becomes a pipeline_error event
       CheckpointError      the registry cannot be read or written (fatal: stop rather than lose position)
       OutputError          an output cannot accept events; `retriable` says whether trying again helps
+      SpoolError           the on-disk spool cannot be used
+      EnrichmentError      an enrichment source (directory, GeoIP database) cannot be read; the last good
+                           copy stays in use
 """
 
 from __future__ import annotations
@@ -70,3 +73,8 @@ class OutputError(UcsiemError):
 
 class SpoolError(UcsiemError):
     """The on-disk spool cannot be opened, read or written (or its encryption key does not fit)."""
+
+
+class EnrichmentError(UcsiemError):
+    """An enrichment source cannot be read (directory down, bind refused, database unreadable). The message
+    names the source; the pipeline keeps the last good copy and counts the failure."""

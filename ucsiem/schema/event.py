@@ -89,9 +89,47 @@ class Event(Schema):
     created: UtcTime | None = Field(None, description="Time a relay or receiver stamped on the record.")
 
 
+class Group(Schema):
+    name: list[str] | None = Field(None, description="Groups of the account (directory enrichment).")
+
+
 class EndpointUser(Schema):
     name: str | None = Field(None, description="User part of the endpoint (SIP user, alias, extension).")
     domain: str | None = Field(None, description="Domain part of the endpoint's URI.")
+    id: str | None = Field(None, description="Directory id of the person behind the endpoint (enrichment).")
+    email: str | None = Field(None, description="E-mail of the person behind the endpoint (enrichment).")
+    full_name: str | None = Field(None, description="Display name of the person behind the endpoint (enrichment).")
+    roles: list[str] | None = None
+    group: Group | None = None
+
+
+class GeoPoint(Schema):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Geo(Schema):
+    """Where a public address is (GeoIP enrichment)."""
+
+    city_name: str | None = None
+    continent_code: str | None = None
+    continent_name: str | None = None
+    country_iso_code: str | None = None
+    country_name: str | None = None
+    region_iso_code: str | None = None
+    region_name: str | None = None
+    postal_code: str | None = None
+    timezone: str | None = None
+    location: GeoPoint | None = Field(None, json_schema_extra={"es": "geo_point"})
+
+
+class AsOrganization(Schema):
+    name: str | None = None
+
+
+class AutonomousSystem(Schema):
+    number: Long | None = Field(None, description="Autonomous system number of the address (ASN enrichment).")
+    organization: AsOrganization | None = None
 
 
 class Nat(Schema):
@@ -106,6 +144,8 @@ class Endpoint(Schema):
     address: str | None = Field(None, description="Address as the source wrote it (IP, name or URI).")
     domain: str | None = Field(None, description="Domain name.")
     user: EndpointUser | None = None
+    geo: Geo | None = None
+    as_: AutonomousSystem | None = Field(None, alias="as")
 
 
 class Observer(Schema):
@@ -130,6 +170,8 @@ class TargetUser(Schema):
     id: str | None = None
     email: str | None = None
     full_name: str | None = None
+    roles: list[str] | None = None
+    group: Group | None = None
 
 
 class User(Schema):
@@ -139,6 +181,7 @@ class User(Schema):
     email: str | None = Field(None, description="E-mail address.")
     full_name: str | None = Field(None, description="Display name.")
     roles: list[str] | None = Field(None, description="Roles of the account at the time of the event.")
+    group: Group | None = None
     target: TargetUser | None = Field(None, description="The account an administrator or a change acted on.")
 
 
@@ -286,6 +329,10 @@ class Call(Schema):
     callee_number: str | None = Field(None, description="Called number in E.164 when known.")
     callee_country: str | None = Field(None, description="ISO 3166 country of the called number.")
     callee_number_type: str | None = Field(None, description="premium_rate, toll_free, mobile, fixed_line...")
+    callee_international: bool | None = Field(None, description="Called number outside the home region.")
+    caller_country: str | None = Field(None, description="ISO 3166 country of the calling number.")
+    caller_number_type: str | None = Field(None, description="premium_rate, toll_free, mobile, fixed_line...")
+    caller_international: bool | None = Field(None, description="Calling number outside the home region.")
     duration: float | None = Field(None, ge=0, description="Connected time in seconds.")
     setup_time: UtcTime | None = None
     connect_time: UtcTime | None = None
@@ -344,6 +391,29 @@ def _big_int_as_text(value: Any) -> Any:
     return value
 
 
+class IdentityDetails(Schema):
+    """What a directory knows of a person and ECS has no field for."""
+
+    department: str | None = None
+    title: str | None = None
+    manager: str | None = None
+    site: str | None = Field(None, description="Office, site or location of the person.")
+    sip_uri: str | None = Field(None, description="The person's SIP address (msRTCSIP-PrimaryUserAddress).")
+    extension: str | None = None
+    phone_numbers: list[str] | None = Field(None, description="The person's numbers in E.164.")
+    source: str | None = Field(None, description="The directory the identity came from.")
+
+
+class Identity(Schema):
+    """Directory details per party, beside the ECS `user.*`, `user.target.*`, `source.user.*`,
+    `destination.user.*` they belong to."""
+
+    user: IdentityDetails | None = None
+    target: IdentityDetails | None = None
+    source: IdentityDetails | None = None
+    destination: IdentityDetails | None = None
+
+
 VendorValue = Annotated[str | Long | float | bool | list[str], BeforeValidator(_big_int_as_text)]
 
 
@@ -354,6 +424,7 @@ class UC(Schema):
     conference: Conference | None = None
     registration: Registration | None = None
     device: Device | None = None
+    identity: Identity | None = None
     vendor: dict[str, VendorValue] | None = Field(
         None,
         description="Vendor fields with no common home, keys as the vendor names them.",
@@ -398,11 +469,17 @@ def field_paths(model: type[BaseModel] = UCEvent, prefix: str = "") -> list[tupl
     for name, info in model.model_fields.items():
         key = f"{prefix}{info.alias or name}"
         sub = _submodel(info.annotation)
-        if sub is not None:
+        if sub is not None and not _es_leaf(info):
             out.extend(field_paths(sub, key + "."))
         else:
             out.append((key, info))
     return out
+
+
+def _es_leaf(info: Any) -> bool:
+    """A sub-model that Elasticsearch stores as one value (a geo_point)."""
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and "es" in extra
 
 
 def _submodel(annotation: Any) -> type[BaseModel] | None:
