@@ -1,0 +1,250 @@
+"""Caller and callee numbers: E.164, country, number type and international or not (issue 8).
+
+Toll fraud (International Revenue Share Fraud) is the main UC threat this serves: calls to premium-rate
+numbers, to non-geographic networks (+881 satellite, +882/+883) and to Caribbean NANP numbers that look
+domestic to a US PBX (+1 876 Jamaica is region JM, so it is international from US). The numbering facts
+come from Google's libphonenumber metadata (`phonenumbers`); nothing here hard-codes a range.
+
+Log content is hostile: every value is bounded before it reaches phonenumbers, and `PhoneEnricher.enrich`
+never raises. A value that looks like a number but is not valid is kept as sent and tagged, never dropped.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any, NamedTuple
+from urllib.parse import unquote
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType, ValidationResult
+
+from ucsiem.enrich.config import PhoneConfig
+
+# Up to this many digits without '+' or phone-context: an extension or a short code (112, *-codes), not a number.
+EXTENSION_MAX_DIGITS = 6
+# E.164 allows 15 digits; an international prefix ('011') and a trunk prefix add a few. More is junk.
+_MAX_DIGITS = 20
+# Longer values are judged by their start only and are not cached (a 1 MB field must not sit in the cache).
+_MAX_LEN = 256
+# Without '+', a number invalid at home is retried as international only from this length: a 7-digit local
+# dial in the US must not become Niue (+683) and look like toll fraud.
+_BARE_INTERNATIONAL_MIN_DIGITS = 10
+
+TAG_INVALID = "phone_invalid"
+TAG_ERROR = "phone_enrich_error"
+
+_TYPE_NAMES: dict[int, str] = {
+    PhoneNumberType.FIXED_LINE: "fixed_line",
+    PhoneNumberType.MOBILE: "mobile",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line_or_mobile",
+    PhoneNumberType.TOLL_FREE: "toll_free",
+    PhoneNumberType.PREMIUM_RATE: "premium_rate",
+    PhoneNumberType.SHARED_COST: "shared_cost",
+    PhoneNumberType.VOIP: "voip",
+    PhoneNumberType.PERSONAL_NUMBER: "personal_number",
+    PhoneNumberType.PAGER: "pager",
+    PhoneNumberType.UAN: "uan",
+    PhoneNumberType.VOICEMAIL: "voicemail",
+    PhoneNumberType.UNKNOWN: "unknown",
+}
+
+# Visual separators people and PBXs put in numbers (tel: URIs allow '-', '.', '(', ')').
+_SEPARATORS = str.maketrans("", "", " \t\u00a0\u2007\u2009\u202f-.()/[]")
+_ASCII_NUMBER = re.compile(r"\+?[0-9]+")
+_IPV4 = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]+)?")
+# "+1 202 555 0100 x123", "... ext. 12", "...#12": directory numbers carry extensions; E.164 has none.
+_EXTENSION_SUFFIX = re.compile(r"\s*(?:ext\.?|extension|x|#)\s*[0-9]{1,7}$", re.IGNORECASE)
+
+
+class NumberInfo(NamedTuple):
+    e164: str | None  # "+4930123456" for a valid or possible number, else None
+    region: str | None  # ISO 3166 region ("DE", "JM"), or "001" for non-geographic (+800, +881, +882, +883...)
+    number_type: str | None  # premium_rate, toll_free, shared_cost, mobile, fixed_line, ... unknown
+    international: bool | None  # region differs from the home region (NANP: by region, +1 876 is JM)
+    valid: bool  # phonenumbers.is_valid_number
+
+
+# Looks like a number, but no usable number in it (too long, non-ASCII digits, junk, unparseable).
+_INVALID = NumberInfo(None, None, None, None, False)
+
+
+def _number_like(text: str) -> bool:
+    """Starts like a number and is mostly digits (any script): worth a phone_invalid tag, not a user name."""
+    body = text.lstrip("+")
+    if not body or not body[0].isdecimal():
+        return False
+    digits = sum(1 for c in body if c.isdecimal())
+    return digits * 2 >= len(body)
+
+
+def _extract(value: str) -> tuple[str, str | None]:
+    """The dialable part of a raw number, SIP/SIPS or tel: URI, and the RFC 3966 phone-context if any."""
+    text = value.strip()
+    if "<" in text:  # name-addr: '"Alice" <sip:+49...@host>'
+        inner = text.split("<", 1)[1]
+        text = inner.split(">", 1)[0].strip()
+    scheme = text[:5].lower()
+    params = ""
+    if scheme.startswith(("sip:", "tel:")) or scheme == "sips:":
+        rest = text[5:] if scheme == "sips:" else text[4:]
+        if scheme.startswith("tel:"):
+            text, _, params = rest.partition(";")
+        else:
+            # userinfo ends at '@'; no '@' means host only (still a number for PBXs that log 'sip:4930...').
+            user = rest.split("@", 1)[0]
+            user, _, params = user.partition(";")  # user parameters: ';phone-context=+49'
+            text = user.split(":", 1)[0]  # 'user:password@host'
+        if "%" in text:  # '%2B4930...' is '+4930...'
+            text = unquote(text)
+    context = None
+    if params:
+        for param in params.split(";"):
+            if param[:14].lower() == "phone-context=":
+                context = param[14:]
+    return text.strip(), context
+
+
+class PhoneAnalyzer:
+    """Number facts relative to a home region, cached per value (the same numbers repeat in UC logs)."""
+
+    def __init__(self, home_region: str, cache_size: int = 65_536) -> None:
+        self.home_region = home_region.upper()
+        self._cached = functools.lru_cache(maxsize=cache_size)(self._analyze)
+
+    def analyze(self, value: str) -> NumberInfo | None:
+        """None when the value holds no phone number (user name, alias, extension, non-numeric SIP user)."""
+        if not isinstance(value, str):
+            return None
+        if len(value) > _MAX_LEN:
+            # Judge by the start, uncached: bounded work and memory for hostile values.
+            return _INVALID if _number_like(value.strip()[:_MAX_LEN]) else None
+        return self._cached(value)
+
+    def normalize(self, value: str) -> str | None:
+        """E.164 for identity keys ('0049 30 ...', '+49 30 ...', '030 ...' at home DE meet), None if not a number."""
+        info = self.analyze(value)
+        return info.e164 if info is not None else None
+
+    def _analyze(self, value: str) -> NumberInfo | None:
+        text, context = _extract(value)
+        if _IPV4.fullmatch(text):  # 'sip:10.0.0.1', IP-dialled calls: dotted digits, not a number
+            return None
+        text = _EXTENSION_SUFFIX.sub("", text)
+        compact = text.translate(_SEPARATORS)
+        if not _ASCII_NUMBER.fullmatch(compact):
+            # Non-ASCII digits ('٠١٢...', fullwidth) are no SIP user part: a spoofed caller id, not a number.
+            return _INVALID if _number_like(compact) else None
+        plus = compact.startswith("+")
+        digits = compact.lstrip("+")
+        if context is not None:
+            ctx = context.translate(_SEPARATORS)
+            if ctx.startswith("+") and _ASCII_NUMBER.fullmatch(ctx) and not plus:
+                compact, plus = ctx + digits, True  # RFC 3966: a local number in a global context
+                digits = compact[1:]
+            elif not plus and len(digits) <= EXTENSION_MAX_DIGITS:
+                return None
+        elif not plus and len(digits) <= EXTENSION_MAX_DIGITS:
+            return None
+        if len(digits) > _MAX_DIGITS:
+            return _INVALID
+        try:
+            number = phonenumbers.parse(compact, self.home_region)
+        except NumberParseException:
+            return _INVALID
+        valid = phonenumbers.is_valid_number(number)
+        if not valid and not plus:
+            number, valid = self._retry_international(digits, number)
+        # Local-only lengths (a US 7-digit dial) have no E.164 form: '+16834002' would be a wrong key.
+        if not valid and phonenumbers.is_possible_number_with_reason(number) != ValidationResult.IS_POSSIBLE:
+            return _INVALID
+        region = phonenumbers.region_code_for_number(number)
+        return NumberInfo(
+            e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
+            region=region,
+            number_type=_TYPE_NAMES.get(phonenumbers.number_type(number), "unknown"),
+            international=(region != self.home_region) if region else None,
+            valid=valid,
+        )
+
+    def _retry_international(
+            self, digits: str, number: phonenumbers.PhoneNumber) -> tuple[phonenumbers.PhoneNumber, bool]:
+        """Invalid at home: '00 1 876 ...' logged by a US PBX (IDD 011) or a trunk that drops the '+'."""
+        if digits.startswith("00"):
+            candidate = "+" + digits[2:]
+        elif not digits.startswith("0") and len(digits) >= _BARE_INTERNATIONAL_MIN_DIGITS:
+            candidate = "+" + digits
+        else:
+            return number, False
+        try:
+            retried = phonenumbers.parse(candidate, None)
+        except NumberParseException:
+            return number, False
+        if phonenumbers.is_valid_number(retried):
+            return retried, True
+        return number, False
+
+
+def _get(event: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = event
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+        if node is None:
+            return None
+    return node
+
+
+def _add_tag(event: dict[str, Any], tag: str) -> None:
+    tags = event.get("tags")
+    if tags is None:
+        event["tags"] = [tag]
+    elif isinstance(tags, list) and tag not in tags:
+        tags.append(tag)
+
+
+class PhoneEnricher:
+    """Writes uc.call.<side>_number/_country/_number_type/_international for the caller and callee."""
+
+    def __init__(self, cfg: PhoneConfig) -> None:
+        self.analyzer = PhoneAnalyzer(cfg.home_region)
+        self._sides: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
+            ("caller", tuple(tuple(f.split(".")) for f in cfg.caller_fields)),
+            ("callee", tuple(tuple(f.split(".")) for f in cfg.callee_fields)),
+        )
+        # Most events carry none of the fields: one set test per top-level key skips them.
+        self._roots = frozenset(path[0] for _, paths in self._sides for path in paths)
+
+    def enrich(self, event: dict[str, Any]) -> None:
+        try:
+            if self._roots.isdisjoint(event):
+                return
+            for side, paths in self._sides:
+                try:
+                    self._enrich_side(event, side, paths)
+                except Exception:
+                    _add_tag(event, TAG_ERROR)
+        except Exception:  # not even a tag could be added (event is not a dict): leave it as it is
+            pass
+
+    def _enrich_side(self, event: dict[str, Any], side: str, paths: tuple[tuple[str, ...], ...]) -> None:
+        for path in paths:
+            value = _get(event, path)
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)
+            if not isinstance(value, str):
+                continue
+            info = self.analyzer.analyze(value)
+            if info is None:
+                continue
+            if not info.valid:  # kept as sent; a SOC can search the tag
+                _add_tag(event, TAG_INVALID)
+                return
+            call = event.setdefault("uc", {}).setdefault("call", {})
+            for name, fact in ((f"{side}_number", info.e164), (f"{side}_country", info.region),
+                               (f"{side}_number_type", info.number_type),
+                               (f"{side}_international", info.international)):
+                if fact is not None and call.get(name) is None:
+                    call[name] = fact
+            return
