@@ -23,7 +23,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
+from ucsiem import secrets
 from ucsiem.config import Config, ElasticsearchOutputConfig, FileOutputConfig, KafkaOutputConfig, OutputConfig
+from ucsiem.enrich.refresh import IdentityRefresher, IdentityStats, number_normalizer
+from ucsiem.enrich.stage import EnrichSetup
 from ucsiem.errors import CheckpointError
 from ucsiem.hardening import protect_data_dir
 from ucsiem.inputs.checkpoint import CheckpointStore, RegistryFile
@@ -51,6 +54,7 @@ class Stats:
     started: float = field(default_factory=time.monotonic)
     senders: list[Sender] = field(default_factory=list)
     feed: Feed | None = None
+    identity: IdentityStats | None = None
 
     def summary(self) -> dict[str, object]:
         elapsed = max(time.monotonic() - self.started, 1e-9)
@@ -59,6 +63,8 @@ class Stats:
             "events": self.counters.events,
             "skipped_records": self.counters.skipped,
             "pipeline_errors": dict(self.counters.errors),
+            **({"enrichment": dict(self.counters.enrichment)} if self.counters.enrichment else {}),
+            **({"identity": self.identity.summary()} if self.identity is not None else {}),
             "bytes_read": self.bytes,
             "batches": self.batches,
             "outputs": {s.output.name: s.stats.summary() for s in self.senders},
@@ -124,9 +130,18 @@ class Agent:
             for cfg in config.inputs
         ]
         self._by_id = {inp.cfg.id: inp for inp in self.inputs}
+        enrich = config.enrich
+        self.identity = IdentityRefresher(enrich.identity, config.agent.data_dir, number_normalizer(enrich)) \
+            if enrich.identity is not None else None
+        self.stats.identity = self.identity.stats if self.identity is not None else None
+        hmac_key = None
+        if enrich.privacy is not None and enrich.privacy.hmac_key_file is not None:
+            hmac_key = secrets.read_secret(enrich.privacy.hmac_key_file, "enrich.privacy.hmac_key_file").strip()
+        enrich_setup = EnrichSetup(enrich.model_dump(mode="json"),
+                                   str(self.identity.path) if self.identity is not None else None, hmac_key)
         setup = WorkerSetup([str(p) for p in config.agent.parser_dirs],
                             [c.model_dump(mode="json") for c in config.inputs], socket.gethostname(),
-                            config.agent.name)
+                            config.agent.name, enrich_setup)
         self.pool = WorkerPool(setup, pc.worker_count(), parsers)
         self._queue: asyncio.Queue[tuple[Batch, Ticket] | None] = asyncio.Queue(
             pc.max_batches_in_flight)
@@ -150,12 +165,15 @@ class Agent:
         log.info("Agent started.", extra={"inputs": [i.cfg.id for i in self.inputs],
                                           "outputs": [o.name for o in self.outputs], "workers": self.pool.workers,
                                           "spool": str(self.config.spool_path()) if self.spool else None})
+        if self.identity is not None:  # before reading: the first events already get their identities
+            await asyncio.to_thread(self.identity.refresh_once)
         senders = [asyncio.create_task(s.run(), name=f"output:{s.output.name}") for s in self.senders]
         # Outputs that cannot start at all (a file output's folder is not writable) stop us before reading.
         await self._wait_started(senders)
         deliver = asyncio.create_task(self._deliver(), name="deliver")
         committer = asyncio.create_task(self._commit_loop(), name="committer")
         stats = asyncio.create_task(self._stats_loop(), name="stats")
+        refresher = asyncio.create_task(self.identity.run(), name="identity") if self.identity is not None else None
         readers = [asyncio.create_task(inp.run(self._emit), name=f"input:{inp.cfg.id}") for inp in self.inputs]
         try:
             pending: set[asyncio.Task[None]] = {*readers, deliver, committer, *senders}
@@ -168,9 +186,10 @@ class Agent:
             await self._queue.put(None)  # every input has ended: let delivery finish and return
             await self._drain(deliver, senders)
         finally:
-            for task in (*readers, deliver, stats, *senders):
+            extra = [refresher] if refresher is not None else []
+            for task in (*readers, deliver, stats, *senders, *extra):
                 task.cancel()
-            await asyncio.gather(*readers, deliver, stats, *senders, return_exceptions=True)
+            await asyncio.gather(*readers, deliver, stats, *senders, *extra, return_exceptions=True)
             committer.cancel()
             await asyncio.gather(committer, return_exceptions=True)
             commit_error: CheckpointError | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from ucsiem.enrich.config import EnrichConfig, FileSourceConfig
 from ucsiem.errors import ConfigError
 from ucsiem.outputs.routing import template_problem, topic_problem
 
@@ -317,6 +319,7 @@ class Config(Strict):
     outputs: list[OutputConfig] = Field(min_length=1)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     spool: SpoolConfig = Field(default_factory=SpoolConfig)
+    enrich: EnrichConfig = Field(default_factory=EnrichConfig)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Config:
@@ -432,5 +435,25 @@ def _resolve_paths(config: Config, base_dir: Path, source: str = "configuration"
         config.spool.path = rel(config.spool.path)
     if config.spool.encryption_key_file is not None:
         config.spool.encryption_key_file = secret(config.spool.encryption_key_file, "spool.encryption_key_file")
+    _resolve_enrich_paths(config.enrich, rel, secret)
     if problems:
         raise ConfigError(source, problems)
+
+
+def _resolve_enrich_paths(enrich: EnrichConfig, rel: Callable[[Path], Path],
+                          secret: Callable[[Path, str], Path]) -> None:
+    if enrich.identity is not None:
+        for i, source in enumerate(enrich.identity.sources):
+            key = f"enrich.identity.sources[{i}]"
+            if isinstance(source, FileSourceConfig):
+                source.path = rel(source.path)
+                continue
+            if source.password_file is not None:
+                source.password_file = secret(source.password_file, f"{key}.password_file")
+            if source.tls.ca_file is not None:
+                source.tls.ca_file = rel(source.tls.ca_file)
+    if enrich.geo is not None:
+        enrich.geo.city_db = rel(enrich.geo.city_db) if enrich.geo.city_db is not None else None
+        enrich.geo.asn_db = rel(enrich.geo.asn_db) if enrich.geo.asn_db is not None else None
+    if enrich.privacy is not None and enrich.privacy.hmac_key_file is not None:
+        enrich.privacy.hmac_key_file = secret(enrich.privacy.hmac_key_file, "enrich.privacy.hmac_key_file")

@@ -17,6 +17,7 @@ import orjson
 from pydantic import ValidationError
 
 from ucsiem import __version__
+from ucsiem.enrich.stage import Enrichment
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext, ParsedEvent, ParserSpec, RawRecord
 from ucsiem.schema.event import TIME_FIELDS
@@ -44,6 +45,7 @@ class Counters:
     events: int = 0
     skipped: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    enrichment: dict[str, int] = field(default_factory=dict)  # found / not found / tags added, by name
 
     def add_error(self, code: str) -> None:
         self.errors[code] = self.errors.get(code, 0) + 1
@@ -54,6 +56,8 @@ class Counters:
         self.skipped += other.skipped
         for code, n in other.errors.items():
             self.errors[code] = self.errors.get(code, 0) + n
+        for name, n in other.enrichment.items():
+            self.enrichment[name] = self.enrichment.get(name, 0) + n
 
 
 class RecordMeta(NamedTuple):
@@ -69,8 +73,10 @@ class Normalizer:
     """Runs one parser and completes its events for one input."""
 
     def __init__(self, spec: ParserSpec, *, host_name: str | None, agent_name: str | None,
-                 keep_original: bool = False, max_events_per_record: int = DEFAULT_MAX_EVENTS_PER_RECORD) -> None:
+                 keep_original: bool = False, max_events_per_record: int = DEFAULT_MAX_EVENTS_PER_RECORD,
+                 enrichment: Enrichment | None = None) -> None:
         self.spec = spec
+        self.enrichment = enrichment
         self.keep_original = keep_original
         self.max_events_per_record = max_events_per_record
         self._observer = {"vendor": spec.vendor, "product": spec.product, "type": spec.observer_type}
@@ -124,6 +130,8 @@ class Normalizer:
             except Exception as exc:  # a value pydantic cannot even judge (a parser bug): still a dead letter
                 out.append(self._error(text, meta, ingested, INVALID_EVENT, f"{type(exc).__name__}: {exc}", index))
                 continue
+            if self.enrichment is not None:
+                self.enrichment.enrich(valid)  # never raises: a failing enricher tags the event
             original = None
             if self.keep_original and original_budget > 0:
                 original = text[: min(MAX_ORIGINAL_CHARS, original_budget)]

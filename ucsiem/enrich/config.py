@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 # Identity fields a source fills (see ucsiem.enrich.identity.Identity); lists take every value found.
 IDENTITY_SCALARS = ("name", "email", "full_name", "id", "domain", "department", "title", "manager", "site",
@@ -169,6 +169,24 @@ class PrivacyConfig(Strict):
         if self.hash_fields and self.hmac_key_file is None:
             raise ValueError("hash_fields needs hmac_key_file")
         return self
+
+    @field_validator("hash_fields", "redact_fields")
+    @classmethod
+    def _fields(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        from ucsiem.schema.event import field_paths
+        from ucsiem.schema.generate import es_type
+
+        types = {path: es_type(field) for path, field in field_paths()}
+        problems = []
+        for path in value:
+            if path not in types and not any(known.startswith(path + ".") for known in types):
+                problems.append(f"{path!r} is not a field of the schema (see mappings/fields.md)")
+            elif info.field_name == "hash_fields" and types.get(path) not in ("keyword", "text"):
+                # a hash in an ip, date or number field would be refused by Elasticsearch: redact those
+                problems.append(f"{path!r} is not a text field ({types.get(path, 'object')}): redact it instead")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
 
 class EnrichConfig(Strict):

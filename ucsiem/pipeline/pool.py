@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ucsiem.config import FileInputConfig
+from ucsiem.enrich.stage import Enrichment, EnrichSetup
 from ucsiem.normalize import Counters, Normalizer
 from ucsiem.parsing.contract import ParseContext
 from ucsiem.parsing.registry import ParserRegistry, load_registry
@@ -34,6 +35,7 @@ class WorkerSetup:
     inputs: list[dict[str, Any]]  # FileInputConfig dumps (picklable and re-validated in the worker)
     host_name: str | None
     agent_name: str | None
+    enrich: EnrichSetup | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ PR_SET_PDEATHSIG = 1
 def prepare(setup: WorkerSetup, registry: ParserRegistry | None = None) -> Prepared:
     """Normalizer and parse context per input; raises on bad parser options (checked at start too)."""
     registry = registry or load_registry([Path(p) for p in setup.parser_dirs])
+    # one per process: the identity cache and the GeoIP readers are shared by every input
+    enrichment = Enrichment(setup.enrich) if setup.enrich is not None and setup.enrich.active else None
     out: Prepared = {}
     for raw in setup.inputs:
         cfg = FileInputConfig.model_validate(raw)
@@ -60,7 +64,8 @@ def prepare(setup: WorkerSetup, registry: ParserRegistry | None = None) -> Prepa
         options = spec.options.model_validate(cfg.parser_options) if spec.options is not None else None
         ctx = ParseContext(timezone=ZoneInfo(cfg.timezone), options=options)
         normalizer = Normalizer(spec, host_name=setup.host_name, agent_name=setup.agent_name,
-                                keep_original=cfg.keep_original, max_events_per_record=cfg.max_events_per_record)
+                                keep_original=cfg.keep_original, max_events_per_record=cfg.max_events_per_record,
+                                enrichment=enrichment)
         out[cfg.id] = (normalizer, ctx)
     return out
 

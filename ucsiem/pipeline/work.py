@@ -68,6 +68,8 @@ def run_batch(normalizer: Normalizer, base_ctx: ParseContext, job: BatchJob) -> 
     ctx = replace(base_ctx, reference_time=job.reference_time, headers=headers)
     header_key = normalizer.spec.header_key
     normalizer.counters = Counters()  # per batch: the pipeline adds them up
+    if normalizer.enrichment is not None:
+        normalizer.enrichment.begin_batch()
     docs: list[bytes] = []
     source_key, path, ingested, all_flags = job.source_key, job.path, job.ingested, job.flags
     for i, (start, data) in enumerate(zip(job.starts, job.datas, strict=True)):
@@ -80,4 +82,6 @@ def run_batch(normalizer: Normalizer, base_ctx: ParseContext, job: BatchJob) -> 
         if header_key is not None and (key := safe_header_key(header_key, data)) is not None:
             headers[key] = text
         docs.extend(normalizer.process(text, RecordMeta(source_key, path, start, flags), ctx, ingested))
+    if normalizer.enrichment is not None:
+        normalizer.counters.enrichment = normalizer.enrichment.take_counts()
     return BatchResult(docs, normalizer.counters, headers)

@@ -1,0 +1,194 @@
+"""Identity enrichment: keys that meet, the index file the workers share, precedence, last good copies,
+and what lands where in an event."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ucsiem.enrich.config import FileSourceConfig, IdentityConfig
+from ucsiem.enrich.identity import IdentityEnricher, IdentityIndex, build_index, read_file_source
+from ucsiem.enrich.keys import identity_keys, uri_parts, value_keys
+from ucsiem.enrich.refresh import IdentityRefresher
+from ucsiem.errors import EnrichmentError
+from ucsiem.schema.fast import validate_event
+
+
+def german(text: str) -> str | None:
+    """A stand-in number normaliser with home region DE (the real one is phonenumbers')."""
+    digits = "".join(c for c in text if c.isdigit())
+    if text.startswith("+"):
+        return "+" + digits
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    if digits.startswith("0") and len(digits) > 6:
+        return "+49" + digits[1:]
+    return None
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("sip:alice@example.com", ("alice", "example.com")),
+    ('"Alice" <sips:Alice@Example.COM:5061;transport=tls>;tag=1', ("Alice", "example.com")),
+    ("sip:+4930123456@gw.example.com;user=phone", ("+4930123456", "gw.example.com")),
+    ("tel:+1-202-555-0100;phone-context=example.com", ("+1-202-555-0100", None)),
+    ("sip:bob:secret@pbx.example.com?subject=x", ("bob", "pbx.example.com")),
+    ("1004", ("1004", None)),
+])
+def test_uri_parts(value: str, expected: tuple[str, str | None]) -> None:
+    assert uri_parts(value) == expected
+
+
+def test_every_key_kind_from_event_values() -> None:
+    assert value_keys("EXAMPLE\\Alice") == ["user:alice"]
+    assert value_keys("alice") == ["user:alice"]
+    assert value_keys("Alice@Example.com") == ["email:alice@example.com", "sip:alice@example.com"]
+    assert value_keys("sip:alice@example.com;transport=tls") == ["sip:alice@example.com", "email:alice@example.com"]
+    assert value_keys("sip:1004@192.0.2.10") == ["sip:1004@192.0.2.10", "email:1004@192.0.2.10", "ext:1004"]
+    assert value_keys("0049 30 1234567", german) == ["e164:+49301234567"]
+    assert value_keys("030 1234567", german) == ["e164:+49301234567"]
+    assert value_keys("tel:+49-30-1234567", german) == ["e164:+49301234567"]
+    assert value_keys("192.0.2.7") == ["ip:192.0.2.7"]
+    assert value_keys("2001:DB8::1") == ["ip:2001:db8::1"]
+    assert value_keys("00-1A-2B-3C-4D-5E") == ["mac:00:1a:2b:3c:4d:5e"]
+    assert value_keys("") == [] and value_keys("x" * 600) == []
+
+
+def test_a_foreign_domain_is_never_taken_for_a_local_user() -> None:
+    """sip:alice@evil.example must not be enriched as our alice (a caller can choose its From)."""
+    assert "user:alice" not in value_keys("sip:alice@evil.example")
+    assert "user:alice" not in value_keys("alice@evil.example")
+
+
+def test_directory_entry_keys() -> None:
+    keys = identity_keys({"name": ["EXAMPLE\\alice"], "email": ["Alice@example.com"],
+                          "sip_uri": ["sip:alice@example.com"], "extension": ["1004"],
+                          "phone_numbers": ["+49 30 1234567", "tel:+49-170-1234567", "030 7654321", "1004"],
+                          "ips": ["192.0.2.44", "bogus"], "macs": ["001A2B3C4D5E"]}, german)
+    assert keys == ["user:alice", "email:alice@example.com", "sip:alice@example.com", "ext:1004",
+                    "e164:+49301234567", "e164:+491701234567", "e164:+49307654321", "ip:192.0.2.44",
+                    "mac:00:1a:2b:3c:4d:5e"]
+
+
+USERS_CSV = """sAMAccountName,mail,displayName,telephoneNumber,ipPhone,msRTCSIP-PrimaryUserAddress,department,memberOf
+alice,alice@example.com,Alice Example,+49 30 1234567;+49 170 1234567,1004,sip:alice@example.com,Voice,UC Admins;Staff
+bob,bob@example.com,Bob Example,030 7654321,1005,sip:bob@example.com,Sales,Staff
+"""
+CSV_FIELDS = {"name": ["sAMAccountName"], "email": ["mail"], "full_name": ["displayName"],
+              "phone_numbers": ["telephoneNumber"], "extension": ["ipPhone"],
+              "sip_uri": ["msRTCSIP-PrimaryUserAddress"], "department": ["department"], "groups": ["memberOf"]}
+
+
+def csv_source(tmp_path: Path, text: str = USERS_CSV, name: str = "users.csv") -> FileSourceConfig:
+    path = tmp_path / name
+    path.write_text(text)
+    return FileSourceConfig(type="csv", path=path, fields=CSV_FIELDS)
+
+
+def test_csv_and_json_sources(tmp_path: Path) -> None:
+    [alice, bob] = read_file_source(csv_source(tmp_path))
+    assert alice["phone_numbers"] == ["+49 30 1234567", "+49 170 1234567"]
+    assert alice["groups"] == ["UC Admins", "Staff"] and bob["extension"] == ["1005"]
+    (tmp_path / "u.json").write_text(json.dumps([{"name": "carol", "phone_numbers": ["+441632960001"]}]))
+    assert read_file_source(FileSourceConfig(type="json", path=tmp_path / "u.json")) == [
+        {"name": ["carol"], "phone_numbers": ["+441632960001"]}]
+    (tmp_path / "u.ndjson").write_text('{"name": "dave"}\n{"name": "erin", "email": "erin@example.com"}\n')
+    assert len(read_file_source(FileSourceConfig(type="json", path=tmp_path / "u.ndjson"))) == 2
+
+
+@pytest.mark.parametrize("content", ['{"name": "x"', "[1, 2]"])
+def test_a_broken_file_source_names_itself(tmp_path: Path, content: str) -> None:
+    (tmp_path / "bad.json").write_text(content)
+    with pytest.raises(EnrichmentError, match=r"identity source bad.json: .*bad.json is not valid JSON"):
+        read_file_source(FileSourceConfig(type="json", path=tmp_path / "bad.json"))
+    with pytest.raises(EnrichmentError, match="cannot read"):
+        read_file_source(FileSourceConfig(type="csv", path=tmp_path / "missing.csv"))
+
+
+def index_of(tmp_path: Path, sources: list[tuple[str, Any]]) -> IdentityIndex:
+    build_index(tmp_path / "identity.db", sources, german)
+    index = IdentityIndex(tmp_path / "identity.db")
+    index.refresh()
+    return index
+
+
+def test_lookups_by_every_key_kind(tmp_path: Path) -> None:
+    records = read_file_source(csv_source(tmp_path))
+    records[0]["ips"] = ["192.0.2.44"]
+    index = index_of(tmp_path, [("hr", records)])
+    for value in ("alice", "EXAMPLE\\alice", "alice@example.com", "sip:alice@example.com;transport=tls",
+                  "1004", "+49 30 1234567", "004930 1234567", "030 1234567", "tel:+49-170-1234567",
+                  "sip:+4930123 4567@gw.example.com", "192.0.2.44"):
+        doc = index.find(value_keys(value, german))
+        assert doc is not None and doc["name"] == "alice", value
+    assert index.find(value_keys("030 7654321", german))["name"] == "bob"  # type: ignore[index]
+    assert index.find(value_keys("mallory", german)) is None
+
+
+def test_the_first_source_wins_a_shared_key(tmp_path: Path) -> None:
+    first = [{"name": ["alice"], "phone_numbers": ["+49301234567"], "department": ["Voice"]}]
+    second = [{"name": ["alice2"], "phone_numbers": ["+49301234567"], "department": ["Other"]},
+              {"name": ["bob"]}]
+    index = index_of(tmp_path, [("ad", first), ("csv", second)])
+    assert index.find(["e164:+49301234567"])["department"] == "Voice"  # type: ignore[index]
+    assert index.find(["user:bob"])["source"] == "csv"  # type: ignore[index]
+
+
+def test_a_failed_source_keeps_its_last_good_rows_and_a_new_file_is_picked_up(tmp_path: Path) -> None:
+    path = tmp_path / "identity.db"
+    build_index(path, [("ad", [{"name": ["alice"]}]), ("csv", [{"name": ["bob"]}])], None)
+    reader = IdentityIndex(path)
+    reader.refresh()
+    assert reader.find(["user:alice"]) is not None
+    build_index(path, [("ad", None), ("csv", [{"name": ["carol"]}])], None)  # ad down: its rows kept
+    assert reader.find(["user:carol"]) is None  # the open file is the old one until the next batch
+    reader.refresh()
+    assert reader.find(["user:alice"])["source"] == "ad"  # type: ignore[index]
+    assert reader.find(["user:carol"]) is not None and reader.find(["user:bob"]) is None
+
+
+def event(**fields: Any) -> dict[str, Any]:
+    return {"@timestamp": datetime(2024, 5, 1, tzinfo=UTC), **fields}
+
+
+def test_what_lands_where(tmp_path: Path) -> None:
+    index = index_of(tmp_path, [("hr", read_file_source(csv_source(tmp_path)))])
+    enricher = IdentityEnricher(index, IdentityConfig().lookups, german)
+    ev = event(user={"name": "alice"}, source={"user": {"name": "1004"}},
+               uc={"call": {"caller": "1004", "callee": "030 7654321"}, "sip": {"to_uri": "sip:mallory@example.com"}})
+    enricher.enrich(ev)
+    assert ev["user"] == {"name": "alice", "email": "alice@example.com", "full_name": "Alice Example",
+                          "group": {"name": ["UC Admins", "Staff"]}}
+    assert ev["source"]["user"]["name"] == "1004"  # what the log said stays
+    assert ev["source"]["user"]["email"] == "alice@example.com"
+    assert ev["destination"]["user"]["name"] == "bob"
+    assert ev["uc"]["identity"]["destination"] == {
+        "department": "Sales", "sip_uri": "sip:bob@example.com", "extension": "1005",
+        "phone_numbers": ["+49307654321"], "source": "hr"}
+    assert ev["uc"]["identity"]["user"]["phone_numbers"] == ["+49301234567", "+491701234567"]
+    assert "tags" not in ev
+    validate_event(ev)  # what enrichment adds fits the schema
+    miss = event(uc={"sip": {"from_uri": "sip:mallory@evil.example"}})
+    enricher.enrich(miss)
+    assert miss["tags"] == ["identity_unknown_source_user"]
+    assert (enricher.hits, enricher.misses) == (3, 1)
+
+
+def test_refresher_keeps_going_when_a_source_fails(tmp_path: Path) -> None:
+    good = csv_source(tmp_path)
+    broken = FileSourceConfig(type="json", path=tmp_path / "gone.json", id="second")
+    refresher = IdentityRefresher(IdentityConfig(sources=[good, broken]), tmp_path, german)
+    refresher.refresh_once()
+    assert refresher.stats.entries == {"users.csv": 2, "second": 0}
+    assert refresher.stats.failures == {"second": 1}
+    (tmp_path / "gone.json").write_text('[{"name": "carol"}]')
+    refresher.refresh_once()
+    assert refresher.stats.entries == {"users.csv": 2, "second": 1} and refresher.stats.refreshes == 2
+    good.path.unlink()  # now the first one fails: its two rows stay
+    refresher.refresh_once()
+    assert refresher.stats.entries == {"users.csv": 2, "second": 1}
+    assert refresher.stats.failures == {"second": 1, "users.csv": 1}
+    assert oct((tmp_path / "identity.db").stat().st_mode & 0o777) == "0o600"

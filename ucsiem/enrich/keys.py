@@ -1,0 +1,118 @@
+"""Identity keys: the forms under which a person is found, normalised so a directory's values and an event's
+values meet (a SIP URI with parameters and a display name, a tel: URI, `0049 30 …`, `+49 (30) …` and
+`030 …`, `EXAMPLE\\alice`, an extension, a device address).
+
+A key is `<kind>:<value>`; kinds: `user`, `email`, `sip`, `ext`, `e164`, `ip`, `mac`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from ucsiem.parsing.helpers import canonical_ip
+
+NumberNormalizer = Callable[[str], "str | None"]
+
+_SCHEME = re.compile(r"^(?:sips?|tel):", re.IGNORECASE)
+_DIAL = re.compile(r"^\+?[0-9][0-9 ()./-]{0,40}$")
+_MAC = re.compile(r"^[0-9a-f]{2}([:-]?)[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}$", re.IGNORECASE)
+MAX_EXTENSION_DIGITS = 7
+
+
+def uri_parts(value: str) -> tuple[str, str | None]:
+    """(user, host) of a SIP/SIPS/tel URI or a bare user@host, without display name, brackets, parameters,
+    headers or password; host is None for tel: and bare values."""
+    text = value.strip()
+    if "<" in text:  # "Alice" <sip:alice@example.com>;tag=x
+        text = text[text.index("<") + 1:]
+        text = text.split(">", 1)[0]
+    is_tel = text[:4].lower() == "tel:"
+    text = _SCHEME.sub("", text, count=1)
+    text = text.split(";", 1)[0].split("?", 1)[0]
+    if is_tel:
+        return text, None
+    user, sep, host = text.rpartition("@")
+    if not sep:
+        return text, None
+    user = user.split(":", 1)[0]  # user:password@host
+    return user, host.split(":", 1)[0].lower() or None
+
+
+def mac_key(value: str) -> str | None:
+    text = value.strip()
+    if not _MAC.match(text):
+        return None
+    digits = re.sub(r"[:-]", "", text).lower()
+    return "mac:" + ":".join(digits[i:i + 2] for i in range(0, 12, 2))
+
+
+def number_keys(text: str, normalize: NumberNormalizer | None) -> list[str]:
+    """An extension and/or an E.164 number from something dialled."""
+    if not _DIAL.match(text):
+        return []
+    digits = re.sub(r"[^0-9]", "", text)
+    keys = []
+    if not text.startswith("+") and len(digits) <= MAX_EXTENSION_DIGITS:
+        keys.append("ext:" + digits)
+    e164 = normalize(text) if normalize is not None else ("+" + digits if text.startswith("+") else None)
+    if e164:
+        keys.append("e164:" + e164)
+    return keys
+
+
+def value_keys(value: str, normalize: NumberNormalizer | None = None) -> list[str]:
+    """Every key an event value may be found under, most specific first."""
+    text = value.strip()
+    if not text or len(text) > 512:
+        return []
+    if (ip := canonical_ip(text)) is not None:
+        return ["ip:" + ip]
+    if (mac := mac_key(text)) is not None:
+        return [mac]
+    lowered = text.lower()
+    if lowered.startswith(("sip:", "sips:", "tel:")) or "<" in text:
+        user, host = uri_parts(text)
+        keys = number_keys(user, normalize)
+        if host is not None:  # never the bare user part: sip:bob@evil.example is not our bob
+            keys = [f"sip:{user.lower()}@{host}", f"email:{user.lower()}@{host}", *keys]
+        return keys
+    if "@" in text:
+        return [f"email:{lowered}", f"sip:{lowered}"]
+    if (numbers := number_keys(text, normalize)):
+        return numbers
+    if "\\" in text:  # DOMAIN\user
+        text = text.rsplit("\\", 1)[1]
+    return ["user:" + text.lower()] if text else []
+
+
+def identity_keys(fields: dict[str, list[str]], normalize: NumberNormalizer | None = None) -> list[str]:
+    """Keys of one directory entry, from its identity fields (see IDENTITY_FIELDS)."""
+    keys: list[str] = []
+    for name in fields.get("name", ()):
+        if "\\" in name:
+            name = name.rsplit("\\", 1)[1]
+        keys.append("user:" + name.strip().lower())
+    for email in fields.get("email", ()):
+        keys.append("email:" + email.strip().lower())
+    for uri in fields.get("sip_uri", ()):
+        user, host = uri_parts(uri)
+        if host is not None:
+            keys.append(f"sip:{user.lower()}@{host}")
+        keys.extend(number_keys(user, normalize))
+    for extension in fields.get("extension", ()):
+        keys.extend(k for k in number_keys(extension, normalize) if k.startswith("ext:"))
+    for number in fields.get("phone_numbers", ()):
+        user, _ = uri_parts(number) if number[:4].lower() in ("tel:", "sip:") else (number, None)
+        keys.extend(number_keys(user, normalize))
+    for address in fields.get("ips", ()):
+        if (ip := canonical_ip(address.strip())) is not None:
+            keys.append("ip:" + ip)
+    for address in fields.get("macs", ()):
+        if (mac := mac_key(address)) is not None:
+            keys.append(mac)
+    return list(dict.fromkeys(k for k in keys if len(k.split(":", 1)[1]) > 0))
+
+
+def unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))

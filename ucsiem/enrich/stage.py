@@ -1,0 +1,105 @@
+"""The enrichment stage as the parse workers run it: phone numbers, then identity (which looks up the E.164
+numbers just found), then GeoIP/ASN, and privacy last. Built once per worker from a picklable setup.
+
+Nothing here may drop or stop an event: an enricher that raises leaves the event as it was and tags it
+`enrich_error`; counts of what was found and not found travel back with each batch's counters.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from ucsiem.enrich.config import EnrichConfig
+
+log = logging.getLogger("ucsiem.enrich")
+
+
+class Enricher(Protocol):
+    def enrich(self, event: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class EnrichSetup:
+    """What a worker needs: the `enrich:` config (JSON-able), the identity index file, the HMAC key."""
+
+    config: dict[str, Any]
+    identity_index: str | None
+    hmac_key: bytes | None
+
+    @property
+    def active(self) -> bool:
+        cfg = EnrichConfig.model_validate(self.config)
+        return any((cfg.identity, cfg.phone, cfg.geo, cfg.privacy))
+
+
+class Enrichment:
+    def __init__(self, setup: EnrichSetup) -> None:
+        from ucsiem.enrich.identity import IdentityEnricher, IdentityIndex
+        from ucsiem.enrich.privacy import Privacy
+
+        cfg = EnrichConfig.model_validate(setup.config)
+        self.enrichers: list[tuple[str, Enricher]] = []
+        normalize = None
+        if cfg.phone is not None:
+            from ucsiem.enrich.phone import PhoneEnricher
+
+            phone = PhoneEnricher(cfg.phone)
+            normalize = phone.analyzer.normalize
+            self.enrichers.append(("phone", phone))
+        self.identity: IdentityEnricher | None = None
+        if cfg.identity is not None and setup.identity_index is not None:
+            self.identity = IdentityEnricher(IdentityIndex(Path(setup.identity_index)), cfg.identity.lookups,
+                                             normalize)
+            self.enrichers.append(("identity", self.identity))
+        self.geo: Any = None
+        if cfg.geo is not None and (cfg.geo.city_db is not None or cfg.geo.asn_db is not None):
+            from ucsiem.enrich.geo import GeoEnricher
+
+            self.geo = GeoEnricher(cfg.geo)
+            self.enrichers.append(("geo", self.geo))
+        self.privacy = Privacy(cfg.privacy, setup.hmac_key) if cfg.privacy is not None else None
+        self.counts: dict[str, int] = {}
+        self._identity_seen = 0  # IdentityEnricher.hits already counted
+
+    def begin_batch(self) -> None:
+        """Pick up a new identity index or GeoIP database (one stat each)."""
+        if self.identity is not None:
+            self.identity.index.refresh()
+        if self.geo is not None:
+            self.geo.maybe_reload()
+
+    def enrich(self, event: dict[str, Any]) -> None:
+        tags_before = len(event.get("tags") or ())
+        for name, enricher in self.enrichers:
+            try:
+                enricher.enrich(event)
+            except Exception as exc:  # an enricher bug on odd input: the event goes on as it is
+                _tag(event, "enrich_error")
+                self._count(f"{name}_error")
+                log.debug("Enricher failed on an event.", extra={"enricher": name, "error": repr(exc)})
+        for tag in (event.get("tags") or ())[tags_before:]:
+            self._count(tag)
+        if self.privacy is not None:
+            self.privacy.apply(event)
+
+    def take_counts(self) -> dict[str, int]:
+        """What was found and not found since the last call (added to the batch's counters)."""
+        if self.identity is not None:
+            hits = self.identity.hits
+            if hits - self._identity_seen:
+                self._count("identity_found", hits - self._identity_seen)
+            self._identity_seen = hits
+        counts, self.counts = self.counts, {}
+        return counts
+
+    def _count(self, name: str, n: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + n
+
+
+def _tag(event: dict[str, Any], tag: str) -> None:
+    tags = event.setdefault("tags", [])
+    if tag not in tags:
+        tags.append(tag)
