@@ -81,8 +81,8 @@ def _number_like(text: str) -> bool:
 def _extract(value: str) -> tuple[str, str | None]:
     """The dialable part of a raw number, SIP/SIPS or tel: URI, and the RFC 3966 phone-context if any."""
     text = value.strip()
-    if "<" in text:  # name-addr: '"Alice" <sip:+49...@host>'
-        inner = text.split("<", 1)[1]
+    if "<" in text:  # name-addr: '"Alice" <sip:+49...@host>'; the last '<', as a display name can hold one
+        inner = text.rsplit("<", 1)[1]
         text = inner.split(">", 1)[0].strip()
     scheme = text[:5].lower()
     params = ""
@@ -214,11 +214,11 @@ class PhoneEnricher:
             ("callee", tuple(tuple(f.split(".")) for f in cfg.callee_fields)),
         )
         # Most events carry none of the fields: one set test per top-level key skips them.
-        self._roots = frozenset(path[0] for _, paths in self._sides for path in paths)
+        self._roots = tuple({path[0]: None for _, paths in self._sides for path in paths})
 
     def enrich(self, event: dict[str, Any]) -> None:
         try:
-            if self._roots.isdisjoint(event):
+            if not any(root in event for root in self._roots):
                 return
             for side, paths in self._sides:
                 try:
