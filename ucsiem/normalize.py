@@ -137,7 +137,7 @@ class Normalizer:
                 original = text[: min(MAX_ORIGINAL_CHARS, original_budget)]
                 original_budget -= len(original)
             try:
-                self._complete(valid, meta, ingested, event_id_of(record_digest, index), original)
+                self._complete(valid, meta, ingested, event_id_of(record_digest, index), original, protect=True)
                 doc = dump_event(valid)
             except Exception as exc:  # e.g. a value orjson cannot write: this event only is a dead letter
                 out.append(self._error(text, meta, ingested, INVALID_EVENT,
@@ -154,8 +154,10 @@ class Normalizer:
         return out
 
     def _complete(self, event: ParsedEvent, meta: RecordMeta, ingested: datetime, eid: str,
-                  original: str | None) -> None:
-        """Add the pipeline-owned fields (after validation: `related` uses the canonical addresses)."""
+                  original: str | None, protect: bool = False) -> None:
+        """Add the pipeline-owned fields (after validation: `related` uses the canonical addresses). With
+        `protect`, the privacy rules run last but for `related`, which then holds what is shipped (dead
+        letters are not protected: their reason and raw text are all they have)."""
         ev = event.setdefault("event", {})
         ev.setdefault("kind", "event")  # the model's default; the dict path fills no defaults
         ev["id"] = eid
@@ -177,6 +179,8 @@ class Normalizer:
         event["agent"] = self._agent
         if self._host:
             event["host"] = self._host
+        if protect and self.enrichment is not None and self.enrichment.privacy is not None:
+            self.enrichment.privacy.apply(event)
         related = _related(event)
         if related:
             event["related"] = related

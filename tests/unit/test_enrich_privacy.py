@@ -52,11 +52,13 @@ def test_related_carries_what_is_shipped() -> None:
 
     spec = ParserSpec(id="t", version="1", description="", vendor="V", product="P", observer_type="pbx",
                       dataset="v.p", parse=parse)
-    config = EnrichConfig(privacy=PrivacyConfig(hash_fields=["user.name"], redact_fields=["source.user.name"],
+    config = EnrichConfig(privacy=PrivacyConfig(hash_fields=["user.name"],
+                                                redact_fields=["source.user.name", "event.original"],
                                                 hmac_key_file="k"))
     setup = EnrichSetup(config.model_dump(mode="json"), None, KEY)
-    normalizer = Normalizer(spec, host_name=None, agent_name=None, enrichment=Enrichment(setup))
-    [doc] = normalizer.process("x", RecordMeta("k", "p", 0), ParseContext(), NOW)
+    normalizer = Normalizer(spec, host_name=None, agent_name=None, enrichment=Enrichment(setup),
+                            keep_original=True)
+    [doc] = normalizer.process("alice 1004", RecordMeta("k", "p", 0), ParseContext(), NOW)
     event = orjson.loads(doc)
     assert event["user"]["name"] == mac("alice")
     assert "user" not in event["source"]

@@ -1,5 +1,6 @@
 """The enrichment stage as the parse workers run it: phone numbers, then identity (which looks up the E.164
-numbers just found), then GeoIP/ASN, and privacy last. Built once per worker from a picklable setup.
+numbers just found), then GeoIP/ASN; `privacy` is applied by the normalizer as the very last step (after
+`event.original` is added, before `related.*`). Built once per worker from a picklable setup.
 
 Nothing here may drop or stop an event: an enricher that raises leaves the event as it was and tags it
 `enrich_error`; counts of what was found and not found travel back with each batch's counters.
@@ -82,8 +83,6 @@ class Enrichment:
                 log.debug("Enricher failed on an event.", extra={"enricher": name, "error": repr(exc)})
         for tag in (event.get("tags") or ())[tags_before:]:
             self._count(tag)
-        if self.privacy is not None:
-            self.privacy.apply(event)
 
     def take_counts(self) -> dict[str, int]:
         """What was found and not found since the last call (added to the batch's counters)."""
