@@ -108,57 +108,59 @@ def _classify(ip: str) -> tuple[int, str]:
     return (_INTERNAL if any(n & mask == net for net, mask in _V6_INTERNAL) else _PUBLIC), ip
 
 
-def _dig(node: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(node, dict):
-            return None
-        node = node.get(key)
-    return node
+_EMPTY: Final[dict[str, Any]] = {}
 
 
-def _text(value: Any) -> str | None:
-    # Interned: the same country and continent names fill many cache entries.
-    return sys.intern(value) if isinstance(value, str) and value else None
+def _sub(node: dict[str, Any], key: str) -> dict[str, Any]:
+    """node[key] when it is a map, else an empty one: a database of another layout yields nothing, not errors."""
+    value = node.get(key)
+    return value if type(value) is dict else _EMPTY
+
+
+def _number(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
 
 
 def _geo_of(record: Any) -> tuple[_Geo | None, tuple[float, float] | None]:
     """ECS geo.* (English names) from a GeoIP2/GeoLite2/DB-IP City or Country record; only what it holds."""
-    if not isinstance(record, dict):
+    if type(record) is not dict:
         return None, None
-    country = _text(_dig(record, "country", "iso_code"))
+    continent, country, location = _sub(record, "continent"), _sub(record, "country"), _sub(record, "location")
     subdivisions = record.get("subdivisions")
-    region = subdivisions[0] if isinstance(subdivisions, list) and subdivisions else None  # the broadest one
-    region_code = _text(_dig(region, "iso_code"))
-    geo = {
-        "city_name": _text(_dig(record, "city", "names", "en")),
-        "continent_code": _text(_dig(record, "continent", "code")),
-        "continent_name": _text(_dig(record, "continent", "names", "en")),
-        "country_iso_code": country,
-        "country_name": _text(_dig(record, "country", "names", "en")),
-        "region_iso_code": f"{country}-{region_code}" if country and region_code else None,  # ECS: "CA-QC"
-        "region_name": _text(_dig(region, "names", "en")),
-        "postal_code": _text(_dig(record, "postal", "code")),
-        "timezone": _text(_dig(record, "location", "time_zone")),
-    }
-    fields = {k: v for k, v in geo.items() if v is not None}
-    lat, lon = _dig(record, "location", "latitude"), _dig(record, "location", "longitude")
-    location = None
+    region = subdivisions[0] if type(subdivisions) is list and subdivisions and type(subdivisions[0]) is dict \
+        else _EMPTY  # the broadest subdivision, as ECS and Elastic's geoip processor take it
+    country_code, region_code = country.get("iso_code"), region.get("iso_code")
+    fields: _Geo = {}
+    for key, value in (
+        ("city_name", _sub(_sub(record, "city"), "names").get("en")),
+        ("continent_code", continent.get("code")),
+        ("continent_name", _sub(continent, "names").get("en")),
+        ("country_iso_code", country_code),
+        ("country_name", _sub(country, "names").get("en")),
+        ("region_iso_code", f"{country_code}-{region_code}"  # ECS: "CA-QC"
+         if type(country_code) is str and type(region_code) is str and country_code and region_code else None),
+        ("region_name", _sub(region, "names").get("en")),
+        ("postal_code", _sub(record, "postal").get("code")),
+        ("timezone", location.get("time_zone")),
+    ):
+        if type(value) is str and value:
+            fields[key] = sys.intern(value)  # the same names fill many cache entries
+    lat: Any = location.get("latitude")
+    lon: Any = location.get("longitude")
+    point = None
     if _number(lat) and _number(lon) and -90 <= lat <= 90 and -180 <= lon <= 180:  # else the event is refused
-        location = (float(lat), float(lon))
-    if not fields and location is None:
-        return None, None
-    return fields, location
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        point = (float(lat), float(lon))
+    return (fields, point) if fields or point else (None, None)
 
 
 def _as_of(record: Any) -> tuple[int | None, str | None] | None:
-    number = _dig(record, "autonomous_system_number")
-    if not (isinstance(number, int) and not isinstance(number, bool) and 0 <= number < 2**32):
+    if type(record) is not dict:
+        return None
+    number, name = record.get("autonomous_system_number"), record.get("autonomous_system_organization")
+    if not (type(number) is int and 0 <= number < 2**32):
         number = None
-    name = _text(_dig(record, "autonomous_system_organization"))
+    if not (type(name) is str and name):
+        name = None
     return None if number is None and name is None else (number, name)
 
 
