@@ -233,20 +233,20 @@ class GeoEnricher:
             destination = event.get("destination")
             if destination is not None and "ip" in destination:
                 self._enrich_side(event, destination, "destination_internal", "destination_geo_unknown")
-        except Exception:
-            self._failed(event)
+        except Exception as exc:
+            self._failed(event, f"{type(exc).__name__}: {exc}")
 
     def _enrich_side(self, event: dict[str, Any], endpoint: dict[str, Any], internal: str, unknown: str) -> None:
         ip = endpoint["ip"]
         if type(ip) is not str or len(ip) > _MAX_IP_TEXT:  # keeps junk out of the cache
-            self._failed(event)
+            self._failed(event, "an ip field holds no IP address")
             return
         status, geo, location, asn = self._lookup(ip)
         if status != _PUBLIC:
             if status == _INTERNAL:
                 _tag(event, internal)
             else:
-                self._failed(event)
+                self._failed(event, "an ip field holds no IP address")
             return
         if endpoint.get("geo") is None:
             if geo is not None:
@@ -278,16 +278,16 @@ class GeoEnricher:
             asn = _as_of(_get(self._asn.reader, address))
         return _PUBLIC, geo, location, asn
 
-    def _failed(self, event: dict[str, Any]) -> None:
-        """Tag the event and log (at most once a minute, with the first traceback); never raises."""
+    def _failed(self, event: dict[str, Any], why: str) -> None:
+        """Tag the event and log (at most once a minute, with the traceback if any); never raises."""
         self._errors += 1
         with contextlib.suppress(Exception):  # tags is not a list: nothing safe to write
             _tag(event, "geo_enrich_error")
         now = time.monotonic()
         if now - self._error_logged >= _ERROR_LOG_INTERVAL_SECS:
             self._error_logged = now
-            log.warning("GeoIP enrichment failed for an event (%d so far); tagged geo_enrich_error",
-                        self._errors, exc_info=sys.exc_info()[0] is not None)
+            log.warning("GeoIP enrichment failed for an event (%d so far, tagged geo_enrich_error): %.200s",
+                        self._errors, why, exc_info=sys.exc_info()[0] is not None)
 
     def maybe_reload(self) -> None:
         """Reopen a database whose file changed (inode, size or mtime), at most one stat per database a second.
