@@ -233,6 +233,17 @@ def test_enrich_caribbean_callee_from_sip_request_uri() -> None:
     assert "tags" not in event
 
 
+def test_enrich_both_sides_from_sip_create_uc_call() -> None:
+    event: dict[str, Any] = {"uc": {"sip": {"from_uri": "<sip:+442079460018@x>", "to_uri": "tel:+1-900-234-5678"}}}
+    enricher().enrich(event)
+    assert event["uc"]["call"] == {
+        "caller_number": "+442079460018", "caller_country": "GB", "caller_number_type": "fixed_line",
+        "caller_international": True,
+        "callee_number": "+19002345678", "callee_country": "US", "callee_number_type": "premium_rate",
+        "callee_international": False,
+    }
+
+
 def test_enrich_premium_rate_at_home() -> None:
     event: dict[str, Any] = {"uc": {"call": {"callee_number": "+499001234567"}}}
     enricher("DE").enrich(event)
@@ -320,11 +331,12 @@ def test_enrich_survives_analyzer_failure(monkeypatch: pytest.MonkeyPatch) -> No
 
 @pytest.mark.parametrize("event", [
     {"uc": None}, {"uc": []}, {"uc": {"call": {"caller": ["+12025550100"]}}}, {"uc": {"call": 7}},
-    {"uc": {"call": {"caller": "+999 1"}}, "tags": "not-a-list"},
+    {"uc": {"call": {"caller": "+999 1"}}, "tags": "not-a-list"}, {"uc": {"call": {"caller": 10**5000}}},
     {"uc": {"call": {"caller": "+99912345678"}}, "tags": None},
 ])
 def test_enrich_odd_shapes_never_raise(event: dict[str, Any]) -> None:
     enricher().enrich(event)
+    assert "phone_enrich_error" not in (event.get("tags") or [])
 
 
 def test_enrich_non_dict_never_raises() -> None:

@@ -185,14 +185,13 @@ class PhoneAnalyzer:
         return number, False
 
 
-def _get(event: dict[str, Any], path: tuple[str, ...]) -> Any:
-    node: Any = event
+def _container(event: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
+    node = event
     for key in path:
-        if not isinstance(node, dict):
+        child = node.get(key)
+        if not isinstance(child, dict):
             return None
-        node = node.get(key)
-        if node is None:
-            return None
+        node = child
     return node
 
 
@@ -209,30 +208,48 @@ class PhoneEnricher:
 
     def __init__(self, cfg: PhoneConfig) -> None:
         self.analyzer = PhoneAnalyzer(cfg.home_region)
-        self._sides: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
-            ("caller", tuple(tuple(f.split(".")) for f in cfg.caller_fields)),
-            ("callee", tuple(tuple(f.split(".")) for f in cfg.callee_fields)),
-        )
-        # Most events carry none of the fields: one set test per top-level key skips them.
-        self._roots = tuple({path[0]: None for _, paths in self._sides for path in paths})
+        # Fields are (parent dict, key): the few parents (uc.call, uc.sip) are looked up once per event, so an
+        # event without the fields (most of them) costs a handful of dict lookups.
+        parents: dict[tuple[str, ...], int] = {}
+
+        def split(fields: list[str]) -> tuple[tuple[int, str], ...]:
+            out = []
+            for field in fields:
+                *parent, key = field.split(".")
+                out.append((parents.setdefault(tuple(parent), len(parents)), key))
+            return tuple(out)
+
+        self._sides = tuple(
+            (tuple(f"{side}_{fact}" for fact in ("number", "country", "number_type", "international")), split(fields))
+            for side, fields in (("caller", cfg.caller_fields), ("callee", cfg.callee_fields)))
+        self._parents = tuple(parents)
 
     def enrich(self, event: dict[str, Any]) -> None:
         try:
-            if not any(root in event for root in self._roots):
+            containers = [_container(event, parent) for parent in self._parents]
+            if not any(containers):
                 return
-            for side, paths in self._sides:
+            for names, fields in self._sides:
                 try:
-                    self._enrich_side(event, side, paths)
+                    if self._enrich_side(event, names, fields, containers) and None in containers:
+                        containers = [_container(event, parent) for parent in self._parents]  # uc.call may be new
                 except Exception:
                     _add_tag(event, TAG_ERROR)
         except Exception:  # not even a tag could be added (event is not a dict): leave it as it is
             pass
 
-    def _enrich_side(self, event: dict[str, Any], side: str, paths: tuple[tuple[str, ...], ...]) -> None:
-        for path in paths:
-            value = _get(event, path)
-            if isinstance(value, int) and not isinstance(value, bool):
-                value = str(value)
+    def _enrich_side(self, event: dict[str, Any], names: tuple[str, ...], fields: tuple[tuple[int, str], ...],
+                     containers: list[dict[str, Any] | None]) -> bool:
+        """True when it wrote a field."""
+        for index, key in fields:
+            container = containers[index]
+            if container is None:
+                continue
+            value = container.get(key)
+            if value is None:
+                continue
+            if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**_MAX_DIGITS:
+                value = str(value)  # a number logged as JSON number; bounded, str() of a huge int raises
             if not isinstance(value, str):
                 continue
             info = self.analyzer.analyze(value)
@@ -240,11 +257,12 @@ class PhoneEnricher:
                 continue
             if not info.valid:  # kept as sent; a SOC can search the tag
                 _add_tag(event, TAG_INVALID)
-                return
+                return False
             call = event.setdefault("uc", {}).setdefault("call", {})
-            for name, fact in ((f"{side}_number", info.e164), (f"{side}_country", info.region),
-                               (f"{side}_number_type", info.number_type),
-                               (f"{side}_international", info.international)):
+            wrote = False
+            for name, fact in zip(names, info[:4], strict=True):  # e164, region, number_type, international
                 if fact is not None and call.get(name) is None:
                     call[name] = fact
-            return
+                    wrote = True
+            return wrote
+        return False
