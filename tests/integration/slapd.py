@@ -203,7 +203,7 @@ def _die_with_parent() -> Callable[[], None]:
 def require_tools() -> None:
     """AssertionError pointing to scripts/system-packages.sh when slapd or ldap-utils is missing (never a skip)."""
     missing = [str(tool) for tool in (SLAPD, SLAPADD) if not tool.is_file()]
-    missing += [tool for tool in ("ldapmodify", "ldapwhoami") if shutil.which(tool) is None]
+    missing += [tool for tool in ("ldapmodify", "ldapsearch", "ldapwhoami") if shutil.which(tool) is None]
     assert not missing, f"missing {', '.join(missing)}: {INSTALL_HINT}"
 
 

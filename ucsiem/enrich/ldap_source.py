@@ -20,20 +20,24 @@ import socket
 import ssl
 import time
 import uuid
+import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
-from ldap3 import ANONYMOUS, NONE, SIMPLE, SUBTREE, Connection, Server, Tls
-from ldap3.core.exceptions import (
-    LDAPCertificateError,
-    LDAPException,
-    LDAPInvalidDnError,
-    LDAPInvalidFilterError,
-    LDAPStartTLSError,
-)
-
 from ucsiem.enrich.config import LdapSourceConfig
 from ucsiem.errors import EnrichmentError
+
+with warnings.catch_warnings():
+    # ldap3 2.9.1 (its latest release) imports pyasn1 names that pyasn1 0.6 deprecates (tagMap, typeMap).
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from ldap3 import ANONYMOUS, NONE, SIMPLE, SUBTREE, Connection, Server, Tls
+    from ldap3.core.exceptions import (
+        LDAPCertificateError,
+        LDAPException,
+        LDAPInvalidDnError,
+        LDAPInvalidFilterError,
+        LDAPStartTLSError,
+    )
 
 log = logging.getLogger("ucsiem.enrich")
 
