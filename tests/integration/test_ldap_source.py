@@ -6,8 +6,11 @@ starts a second, small one whose certificate names another host. No mock stands 
 
 from __future__ import annotations
 
+import contextlib
+import re
 import socket
 import subprocess
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -323,3 +326,53 @@ def test_silent_server_times_out(slapd: Slapd) -> None:
         cfg = config(slapd, url=url, start_tls=True, timeout_secs=1)
         with pytest.raises(EnrichmentError, match=f"corp-ad: StartTLS with {url} failed: "):
             fetch_ldap(cfg, slapd.reader_password)
+
+
+@contextlib.contextmanager
+def cutting_relay(port: int, cut_after: int) -> Iterator[int]:
+    """A TCP relay to 127.0.0.1:port that closes both sides once the server has sent ``cut_after`` bytes."""
+    listener = socket.create_server((HOST, 0))
+
+    def pump(src: socket.socket, dst: socket.socket, limit: int | None) -> None:
+        sent = 0
+        with contextlib.suppress(OSError):
+            while (limit is None or sent < limit) and (data := src.recv(65536)):
+                data = data if limit is None else data[:limit - sent]
+                dst.sendall(data)
+                sent += len(data)
+        for sock in (src, dst):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            client, _ = listener.accept()
+            upstream = socket.create_connection((HOST, port))
+            pumps = [threading.Thread(target=pump, args=(client, upstream, None)),
+                     threading.Thread(target=pump, args=(upstream, client, cut_after))]
+            for thread in pumps:
+                thread.start()
+            for thread in pumps:
+                thread.join()
+            client.close()
+            upstream.close()
+
+    server = threading.Thread(target=serve)
+    server.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+        server.join(timeout=10)
+
+
+def test_connection_lost_half_way_through_paging_raises(slapd: Slapd) -> None:
+    """The server's answers stop after 1 MB (a few pages of 500 entries): an error, never the pages so far."""
+    with cutting_relay(slapd.ldap_port, cut_after=1_000_000) as port:
+        cfg = config(slapd, url=f"ldap://{HOST}:{port}", allow_insecure=True)
+        with pytest.raises(EnrichmentError) as caught:
+            fetch_ldap(cfg, slapd.reader_password)
+    match = re.match(r"LDAP identity source corp-ad: the directory stopped answering after (\d+) entries "
+                     r"\((\d+) pages\): ", str(caught.value))
+    assert match, caught.value
+    assert int(match.group(1)) == 500 * int(match.group(2)) > 0

@@ -66,10 +66,15 @@ def fetch_ldap(cfg: LdapSourceConfig, password: str | None) -> list[Record]:
     try:
         return _fetch(cfg, password)
     except _Failure as failure:
-        message = str(failure)
-        if password and len(password) >= 4:  # belt and braces: no library text may carry it into a log
-            message = message.replace(password, "***")
-        raise EnrichmentError(f"{source}: {message}") from None
+        raise EnrichmentError(f"{source}: {_scrub(str(failure), password)}") from None
+    except Exception as exc:  # a fault inside ldap3: still this source's failure, so the last good copy stays
+        raise EnrichmentError(f"{source}: the LDAP client failed ({type(exc).__name__}: "
+                              f"{_scrub(str(exc), password)})") from None
+
+
+def _scrub(message: str, password: str | None) -> str:
+    """Belt and braces: no server or library text may carry the password into a log."""
+    return message.replace(password, "***") if password and len(password) >= 4 else message
 
 
 class _Failure(Exception):
@@ -126,9 +131,11 @@ def _connect(cfg: LdapSourceConfig, password: str | None) -> Connection:
     try:
         if cfg.start_tls and not use_ssl:
             try:
-                conn.start_tls(read_server_info=False)
+                started = conn.start_tls(read_server_info=False)
             except LDAPException as exc:
                 raise _Failure(f"StartTLS with {where} failed: {_network_cause(exc, host, cfg)}") from None
+            if not started:  # never go on to send the password in clear
+                raise _Failure(f"StartTLS with {where} failed: {conn.last_error or 'not started'}")
         try:
             bound = conn.bind(read_server_info=False)
         except LDAPException as exc:
@@ -264,9 +271,9 @@ def _search_failed(cfg: LdapSourceConfig, result: dict[str, Any], read: int) -> 
         where = ", ".join(result.get("referrals") or []) or "another server"
         return f"base_dn {cfg.base_dn} is not held by this server (referral to {where}): point url at that server"
     if description == "sizeLimitExceeded":
-        return (f"the directory stopped the search at a size limit{after} ({said}): raise the limit on paged "
-                f"searches for {cfg.bind_dn or 'anonymous'} (OpenLDAP: size.prtotal in `limits`; "
-                "AD: MaxResultSetSize / MaxPageSize apply per page only) or narrow the filter")
+        return (f"the directory stopped the search at a size limit{after} ({said}): raise the server's limit on "
+                f"paged searches for {cfg.bind_dn or 'anonymous'} (OpenLDAP: size.prtotal in a `limits` line) "
+                "or narrow the filter")
     if description == "timeLimitExceeded":
         return f"the directory stopped the search at a time limit{after} ({said})"
     if description == "unavailableCriticalExtension":
