@@ -272,11 +272,12 @@ class FileInput:
             return
         owned = {r.key for r in self.readers.values()}
         entry_key, start = None, 0
-        # same inode and same head: our file, resume where delivery stopped
+        # same inode, same head and the same bytes before the position: our file, resume where delivery
+        # stopped (a new file on a reused inode may start with the same header: CDR files)
         for key, entry in self.entries.items():
             if key in owned or (entry.dev, entry.ino) != (st.st_dev, st.st_ino):
                 continue
-            if head_matches(fd, st.st_size, entry) and entry.offset <= st.st_size:
+            if entry.offset <= st.st_size and same_generation(fd, st, entry):
                 entry_key, start = key, entry.offset
                 break
         if entry_key is None and self._claimed_as_copy(fd, path, st):
