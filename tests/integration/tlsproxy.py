@@ -176,7 +176,7 @@ class TlsProxy:
         try:
             try:  # the handshake happens here, on a plain connection, so that its failure can be recorded
                 await asyncio.wait_for(writer.start_tls(self.context), 10)
-            except (ssl.SSLError, OSError, TimeoutError) as exc:
+            except Exception as exc:  # whatever ended it (an alert, a reset, EOF): the client did not trust us
                 with self._lock:
                     self._handshake_errors.append(f"{type(exc).__name__}: {exc}")
                 return

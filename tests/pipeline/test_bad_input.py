@@ -53,6 +53,8 @@ def test_garbage_and_huge_lines_are_accounted_for(tmp_path: Path) -> None:
 DROP_PRIVILEGES = """
 import os, sys
 import concurrent.futures.thread, ucsiem.agent, ucsiem.cli, ucsiem.inputs.file, watchdog.observers  # while root
+import warnings; warnings.simplefilter("ignore", DeprecationWarning)
+import regexploit.ast.sre, regexploit.redos  # the plugin regex check (this Python's stdlib is root's only)
 os.setgroups([]); os.setgid(65534); os.setuid(65534)
 sys.exit(ucsiem.cli.main(sys.argv[1:]))
 """
