@@ -25,7 +25,7 @@ from functools import partial
 
 from ucsiem import secrets
 from ucsiem.config import Config, ElasticsearchOutputConfig, FileOutputConfig, KafkaOutputConfig, OutputConfig
-from ucsiem.enrich.refresh import IdentityRefresher, IdentityStats, number_normalizer
+from ucsiem.enrich.refresh import IdentityRefresher, IdentityStats
 from ucsiem.enrich.stage import EnrichSetup
 from ucsiem.errors import CheckpointError
 from ucsiem.hardening import protect_data_dir
@@ -131,7 +131,7 @@ class Agent:
         ]
         self._by_id = {inp.cfg.id: inp for inp in self.inputs}
         enrich = config.enrich
-        self.identity = IdentityRefresher(enrich.identity, config.agent.data_dir, number_normalizer(enrich)) \
+        self.identity = IdentityRefresher(enrich.identity, config.agent.data_dir, enrich) \
             if enrich.identity is not None else None
         self.stats.identity = self.identity.stats if self.identity is not None else None
         hmac_key = None
@@ -166,7 +166,7 @@ class Agent:
                                           "outputs": [o.name for o in self.outputs], "workers": self.pool.workers,
                                           "spool": str(self.config.spool_path()) if self.spool else None})
         if self.identity is not None:  # before reading: the first events already get their identities
-            await asyncio.to_thread(self.identity.refresh_once)
+            await self.identity.refresh()
         senders = [asyncio.create_task(s.run(), name=f"output:{s.output.name}") for s in self.senders]
         # Outputs that cannot start at all (a file output's folder is not writable) stop us before reading.
         await self._wait_started(senders)

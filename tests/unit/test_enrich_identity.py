@@ -180,7 +180,7 @@ def test_what_lands_where(tmp_path: Path) -> None:
 def test_refresher_keeps_going_when_a_source_fails(tmp_path: Path) -> None:
     good = csv_source(tmp_path)
     broken = FileSourceConfig(type="json", path=tmp_path / "gone.json", id="second")
-    refresher = IdentityRefresher(IdentityConfig(sources=[good, broken]), tmp_path, german)
+    refresher = IdentityRefresher(IdentityConfig(sources=[good, broken]), tmp_path)
     refresher.refresh_once()
     assert refresher.stats.entries == {"users.csv": 2, "second": 0}
     assert refresher.stats.failures == {"second": 1}

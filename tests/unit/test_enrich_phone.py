@@ -194,7 +194,9 @@ def test_analyze_is_cached_and_bounded() -> None:
         analyzer.analyze(value)
         analyzer.normalize(value)
     info = analyzer._cached.cache_info()
-    assert info.currsize == 2 and info.hits >= 5
+    assert info.currsize == 2 and info.hits == 1  # the repeat; the last one had been evicted
+    info = analyzer._cached_e164.cache_info()  # normalize has a cache of its own (no region or type)
+    assert info.currsize == 2 and info.hits == 1  # the repeat; the last one had been evicted
 
 
 def test_home_region_case_insensitive() -> None:

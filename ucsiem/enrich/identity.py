@@ -162,10 +162,10 @@ def build_index(path: Path, sources: Sequence[tuple[str, list[Record] | None]],
                 for record in records:
                     cur = db.execute("INSERT INTO identities (source, doc) VALUES (?, ?)",
                                      (name, orjson.dumps(identity_doc(record, name, normalize))))
-                    for key in identity_keys(record, normalize):
-                        report.keys += 1
-                        if db.execute("INSERT OR IGNORE INTO keys VALUES (?, ?)", (key, cur.lastrowid)).rowcount == 0:
-                            report.shadowed_keys += 1
+                    keys = [(key, cur.lastrowid) for key in identity_keys(record, normalize)]
+                    added = db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?)", keys).rowcount
+                    report.keys += len(keys)
+                    report.shadowed_keys += len(keys) - added
             db.execute("INSERT INTO meta VALUES ('built', ?)", (str(time.time()),))
             db.commit()
             if old:
@@ -201,6 +201,7 @@ class IdentityIndex:
         self._cache: OrderedDict[str, dict[str, Any] | None] = OrderedDict()
         self._db: sqlite3.Connection | None = None
         self._stamp: tuple[int, int] | None = None
+        self.generation: object = None  # a new object each time another file is opened
 
     def refresh(self) -> None:
         """Once per batch: is there a new file? (one stat)"""
@@ -222,12 +223,14 @@ class IdentityIndex:
                         "rebuilt.", extra={"path": str(self.path), "error": str(exc)})
             return
         self._db, self._stamp = db, stamp
+        self.generation = object()
 
     def _close(self) -> None:
         if self._db is not None:
             self._db.close()
         self._db, self._stamp = None, None
         self._cache.clear()
+        self.generation = object()
 
     @property
     def available(self) -> bool:
@@ -274,13 +277,18 @@ _DETAILS = ("department", "title", "manager", "site", "sip_uri", "extension", "p
 
 
 class IdentityEnricher:
-    def __init__(self, index: IdentityIndex, lookups: dict[str, str], normalize: NumberNormalizer | None) -> None:
+    def __init__(self, index: IdentityIndex, lookups: dict[str, str], normalize: NumberNormalizer | None,
+                 cache_size: int = 65_536) -> None:
         self.index = index
         self.normalize = normalize
         # event field (split) -> target, in configured order
         self.lookups = [(tuple(path.split(".")), target) for path, target in lookups.items()]
         self.hits = 0
         self.misses = 0
+        # event value -> identity: the keys of a value cost more to make (number parsing) than to look up
+        self._found: OrderedDict[str, dict[str, Any] | None] = OrderedDict()
+        self._cache_size = cache_size
+        self._generation: object = None
 
     def enrich(self, event: dict[str, Any]) -> None:
         if not self.index.available:
@@ -294,7 +302,7 @@ class IdentityEnricher:
             if not isinstance(value, str) or not value:
                 continue
             tried.add(target)
-            doc = self.index.find(value_keys(value, self.normalize))
+            doc = self._find(value)
             if doc is not None:
                 _apply(event, target, doc)
                 done.add(target)
@@ -302,6 +310,20 @@ class IdentityEnricher:
             self.misses += 1
             _tag(event, "identity_unknown_" + target.replace(".", "_"))
         self.hits += len(done)
+
+    def _find(self, value: str) -> dict[str, Any] | None:
+        found = self._found
+        if self._generation is not self.index.generation:  # a new index: what was found may have changed
+            found.clear()
+            self._generation = self.index.generation
+        if value in found:
+            found.move_to_end(value)
+            return found[value]
+        doc = self.index.find(value_keys(value, self.normalize))
+        found[value] = doc
+        if len(found) > self._cache_size:
+            found.popitem(last=False)
+        return doc
 
 
 def _get(event: dict[str, Any], path: tuple[str, ...]) -> Any:

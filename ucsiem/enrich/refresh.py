@@ -1,17 +1,23 @@
 """The agent side of identity: read every source, write the index the workers read, again and again.
 
-Runs in a thread (the sources do blocking I/O) off the event loop, so a slow directory never holds up
-the pipeline. A source that fails keeps its last good rows (see `build_index`); the failure is logged
-with its reason and counted.
+Each refresh runs in a short-lived child process: reading a large directory (ldap3 decodes every entry
+in Python) and normalising its numbers takes seconds of CPU, which in the agent's process would hold
+the interpreter lock away from the pipeline; the child also returns its memory when it ends. A source
+that fails keeps its last good rows (see `build_index`); the failure is logged with its reason and
+counted here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ucsiem.enrich.config import EnrichConfig, IdentityConfig
 from ucsiem.enrich.identity import INDEX_NAME, Record, build_index, read_source
@@ -19,6 +25,15 @@ from ucsiem.enrich.keys import NumberNormalizer
 from ucsiem.errors import EnrichmentError
 
 log = logging.getLogger("ucsiem.enrich.identity")
+
+
+@dataclass
+class RefreshResult:
+    entries: dict[str, int]  # per source, in the new index
+    keys: int
+    shadowed_keys: int
+    failures: dict[str, str]  # source -> why (its last good rows kept)
+    secs: float
 
 
 @dataclass
@@ -35,58 +50,81 @@ class IdentityStats:
                 if self.last_refresh is not None else None}
 
 
+def build_from_sources(cfg: IdentityConfig, path: Path, normalize: NumberNormalizer | None) -> RefreshResult:
+    """Read every source and write a new index at `path` (blocking)."""
+    from ucsiem import secrets
+
+    started = time.monotonic()
+    sources: list[tuple[str, list[Record] | None]] = []
+    failures: dict[str, str] = {}
+    for i, source in enumerate(cfg.sources):
+        key = f"enrich.identity.sources[{i}].password_file"
+
+        def password(secret: Path, key: str = key) -> str:
+            return secrets.read_secret(secret, key).decode().strip()
+
+        records: list[Record] | None
+        try:
+            records = read_source(source, password)
+        except EnrichmentError as exc:
+            failures[source.name()], records = str(exc), None
+        except Exception as exc:  # a bug or an odd answer: same treatment, never the agent's end
+            failures[source.name()], records = f"{type(exc).__name__}: {exc}", None
+        sources.append((source.name(), records))
+    report = build_index(path, sources, normalize)
+    return RefreshResult(report.entries, report.keys - report.shadowed_keys, report.shadowed_keys, failures,
+                         round(time.monotonic() - started, 2))
+
+
+def _refresh_in_child(identity: dict[str, Any], enrich: dict[str, Any], path: str) -> RefreshResult:
+    return build_from_sources(IdentityConfig.model_validate(identity), Path(path),
+                              number_normalizer(EnrichConfig.model_validate(enrich)))
+
+
 class IdentityRefresher:
-    def __init__(self, cfg: IdentityConfig, data_dir: Path, normalize: NumberNormalizer | None) -> None:
+    def __init__(self, cfg: IdentityConfig, data_dir: Path, enrich: EnrichConfig | None = None) -> None:
         self.cfg = cfg
+        self.enrich = enrich or EnrichConfig(identity=cfg)
         self.path = data_dir / INDEX_NAME
-        self.normalize = normalize
         self.stats = IdentityStats()
 
     def refresh_once(self) -> None:
-        """Read every source and write a new index (blocking: call it in a thread)."""
-        from ucsiem import secrets
+        """One refresh in this process (blocking)."""
+        self._record(build_from_sources(self.cfg, self.path, number_normalizer(self.enrich)))
 
-        started = time.monotonic()
-        sources: list[tuple[str, list[Record] | None]] = []
-        for i, source in enumerate(self.cfg.sources):
-            name = source.name()
-            key = f"enrich.identity.sources[{i}].password_file"
+    async def refresh(self) -> None:
+        """One refresh in a child process; the event loop goes on meanwhile."""
+        from ucsiem.pipeline.pool import die_with_parent
 
-            def password(path: Path, key: str = key) -> str:
-                return secrets.read_secret(path, key).decode().strip()
+        loop = asyncio.get_running_loop()
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as child:
+            result = await loop.run_in_executor(child, _refresh_in_child, self.cfg.model_dump(mode="json"),
+                                                self.enrich.model_dump(mode="json"), str(self.path))
+        self._record(result)
 
-            try:
-                records = read_source(source, password)
-            except EnrichmentError as exc:
-                self.stats.failures[name] = self.stats.failures.get(name, 0) + 1
-                log.warning("Identity source failed; its last good copy stays in use.",
-                            extra={"source": name, "error": str(exc), "failures": self.stats.failures[name]})
-                records = None
-            except Exception as exc:  # a bug or an odd answer: same treatment, never the agent's end
-                self.stats.failures[name] = self.stats.failures.get(name, 0) + 1
-                log.error("Identity source failed unexpectedly; its last good copy stays in use.",
-                          extra={"source": name, "error": f"{type(exc).__name__}: {exc}"})
-                records = None
-            sources.append((name, records))
-        report = build_index(self.path, sources, self.normalize)
+    def _record(self, result: RefreshResult) -> None:
+        for name, why in result.failures.items():
+            self.stats.failures[name] = self.stats.failures.get(name, 0) + 1
+            log.warning("Identity source failed; its last good copy stays in use.",
+                        extra={"source": name, "error": why, "failures": self.stats.failures[name]})
         self.stats.refreshes += 1
-        self.stats.entries = report.entries
-        self.stats.keys = report.keys - report.shadowed_keys
+        self.stats.entries = result.entries
+        self.stats.keys = result.keys
         self.stats.last_refresh = time.time()
         log.info("Identity index refreshed.", extra={
-            "entries": report.entries, "keys": self.stats.keys, "shadowed_keys": report.shadowed_keys,
-            "failed_sources": [n for n, r in sources if r is None],
-            "secs": round(time.monotonic() - started, 2)})
+            "entries": result.entries, "keys": result.keys, "shadowed_keys": result.shadowed_keys,
+            "failed_sources": sorted(result.failures), "secs": result.secs})
 
     async def run(self) -> None:
         """Refresh for ever, every refresh_interval_secs (the first refresh is done before reading starts)."""
         while True:
             await asyncio.sleep(self.cfg.refresh_interval_secs)
             try:
-                await asyncio.to_thread(self.refresh_once)
-            except OSError as exc:  # data_dir full or unwritable: the workers keep the file they have
-                log.error("Cannot write the identity index; the last one stays in use.",
-                          extra={"path": str(self.path), "error": str(exc)})
+                await self.refresh()
+            except Exception as exc:  # data_dir full, the child died: the workers keep the file they have
+                log.error("Cannot refresh the identity index; the last one stays in use.",
+                          extra={"path": str(self.path), "error": f"{type(exc).__name__}: {exc}"})
 
 
 def number_normalizer(cfg: EnrichConfig) -> NumberNormalizer | None:

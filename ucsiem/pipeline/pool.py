@@ -75,11 +75,11 @@ _prepared: Prepared = {}
 
 def _init_worker(setup: WorkerSetup, parent: int) -> None:
     global _prepared
-    _die_with_parent(parent)
+    die_with_parent(parent)
     _prepared = prepare(setup)
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """A worker must not outlive an agent killed with SIGKILL (no chance to shut the pool down)."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
