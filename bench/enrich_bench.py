@@ -21,8 +21,10 @@ import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from bench.run_bench import REPO, corpus, measure
@@ -74,6 +76,7 @@ def main() -> None:
     }
     results: dict[str, list[tuple[float, float, int]]] = {"without enrichment": [], "with enrichment": []}
     found: dict[str, int] = {}
+    pss: dict[str, tuple[int, int]] = {}
     for _ in range(args.rounds):
         for case, extra in (("without enrichment", {}), ("with enrichment", {"enrich": enrich})):
             state, out = work / "state", work / "out"
@@ -85,9 +88,13 @@ def main() -> None:
                 "inputs": [{"id": "bench", "paths": [str(log)], "parser": "cisco_expressway"}],
                 "outputs": [{"type": "file", "path": str(out / "events.ndjson"), "max_bytes": 1 << 40}],
                 "pipeline": {"workers": workers}, **extra}))
-            results[case].append(measure([sys.executable, "-m", "ucsiem", "run", "--once", "--config", str(config)]))
+            cmd = [sys.executable, "-m", "ucsiem", "run", "--once", "--config", str(config)]
+            results[case].append(measure(cmd))
             if case == "with enrichment":
                 found = enrichment_counts(out / "events.ndjson")
+            shutil.rmtree(state, ignore_errors=True)
+            shutil.rmtree(out, ignore_errors=True)
+            pss[case] = peak_pss(cmd)  # a separate run: sampling smaps costs CPU
     print(f"corpus: {log} ({args.lines:,} lines); directory: {args.entries:,} entries; workers={args.workers}; "
           f"cpus={os.cpu_count()}; rounds={args.rounds}")
     print(f"{'case':<22} {'lines/s (median, min-max)':<30} {'CPU s':>7} {'peak RSS MiB (tree)':>20}")
@@ -99,8 +106,49 @@ def main() -> None:
               f"{statistics.median(c for _, c, _ in runs):>7.1f} {max(p for _, _, p in runs) / 1024:>20.0f}")
     cost = 1 - rates["with enrichment"] / rates["without enrichment"]
     print(f"enrichment costs {cost:.1%} of end-to-end throughput")
+    for case, (whole, worker) in pss.items():
+        print(f"{case:<22} peak PSS: tree {whole / 1024:.0f} MiB, largest worker {worker / 1024:.0f} MiB")
     print("what was found: " + ", ".join(f"{k} {v:,}" for k, v in sorted(found.items())))
     shutil.rmtree(work, ignore_errors=True)
+
+
+def tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    children.setdefault(int(fh.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    out, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        out.append(pid)
+        stack.extend(children.get(pid, []))
+    return out
+
+
+def pss_kib(pid: int) -> int:
+    """Proportional set size: shared pages (the mapped identity index, GeoIP files) split between their users."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            return next((int(row.split()[1]) for row in fh if row.startswith("Pss:")), 0)
+    except OSError:
+        return 0
+
+
+def peak_pss(cmd: list[str]) -> tuple[int, int]:
+    """(peak PSS of the whole tree, peak PSS of the largest single worker), KiB."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak_tree = peak_worker = 0
+    while proc.poll() is None:
+        pids = tree(proc.pid)
+        sizes = {pid: pss_kib(pid) for pid in pids}
+        peak_tree = max(peak_tree, sum(sizes.values()))
+        peak_worker = max([peak_worker, *(v for pid, v in sizes.items() if pid != proc.pid)])
+        time.sleep(0.1)
+    return peak_tree, peak_worker
 
 
 def enrichment_counts(events: Path) -> dict[str, int]:
