@@ -255,12 +255,12 @@ def _regex_problems(spec: ParserSpec, module_name: str, origin: str, problems: l
     patterns: list[tuple[str, str, int]] = []
     for name, module in list(sys.modules.items()):
         if (name == module_name or name.startswith(module_name + ".")) and module is not None:
-            patterns += _module_patterns(module)
+            patterns += module_patterns(module)
     if spec.framing.first_line_pattern:
         patterns.append(("framing.first_line_pattern", spec.framing.first_line_pattern, 0))
     bad = False
     for where, pattern, flags in sorted(set(patterns)):
-        example = _catastrophic_example(pattern, flags)
+        example = catastrophic_example(pattern, flags)
         if example is not None:
             problems.append(f"{origin}: regex {where} = {pattern!r} can backtrack catastrophically (a line such as "
                             f"{example} takes exponential time); rewrite it without nested or overlapping "
@@ -269,7 +269,7 @@ def _regex_problems(spec: ParserSpec, module_name: str, origin: str, problems: l
     return bad
 
 
-def _module_patterns(module: ModuleType) -> list[tuple[str, str, int]]:
+def module_patterns(module: ModuleType) -> list[tuple[str, str, int]]:
     found: list[tuple[str, str, int]] = []
     for name, value in vars(module).items():
         items: list[object]
@@ -288,7 +288,7 @@ def _module_patterns(module: ModuleType) -> list[tuple[str, str, int]]:
     return found
 
 
-def _catastrophic_example(pattern: str, flags: int) -> str | None:
+def catastrophic_example(pattern: str, flags: int) -> str | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # regexploit imports sre_parse, deprecated since 3.11
         from regexploit.ast.sre import SreOpParser
