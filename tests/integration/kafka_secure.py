@@ -106,7 +106,7 @@ def _key_usage(*, ca: bool) -> x509.KeyUsage:
                          encipher_only=False, decipher_only=False)
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:
+def cert_builder(subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:
     now = datetime.now(UTC)
     return (x509.CertificateBuilder()
             .subject_name(subject).issuer_name(issuer).public_key(key.public_key())
@@ -117,7 +117,7 @@ def _builder(subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivate
 
 def _make_ca(common_name: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = (_builder(_name(common_name), _name(common_name), key)
+    cert = (cert_builder(_name(common_name), _name(common_name), key)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(_key_usage(ca=True), critical=True)
             .sign(key, hashes.SHA256()))
@@ -128,7 +128,7 @@ def _make_leaf(common_name: str, ca_key: ec.EllipticCurvePrivateKey, ca_cert: x5
                server: bool) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     key = ec.generate_private_key(ec.SECP256R1())
     ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    builder = (_builder(_name(common_name), ca_cert.subject, key)
+    builder = (cert_builder(_name(common_name), ca_cert.subject, key)
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                .add_extension(_key_usage(ca=False), critical=True)
                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
@@ -306,7 +306,7 @@ def log_tail(path: Path, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _die_with_parent() -> Callable[[], None]:
+def die_with_parent_preexec() -> Callable[[], None]:
     """A preexec_fn: the child gets SIGKILL when the thread that started it ends (Linux PR_SET_PDEATHSIG)."""
     libc = ctypes.CDLL(None, use_errno=True)
     parent = os.getpid()
@@ -422,7 +422,7 @@ def secure_kafka(workdir: Path) -> Iterator[SecureKafka]:
     with log.open("ab") as out:
         proc = subprocess.Popen([str(java), *jvm, *classpath, "kafka.Kafka", str(config)],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=workdir,
-                                start_new_session=True, preexec_fn=_die_with_parent())
+                                start_new_session=True, preexec_fn=die_with_parent_preexec())
     try:
         asyncio.run(_wait_ready(kafka, proc, port, log))
         yield kafka

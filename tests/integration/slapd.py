@@ -26,21 +26,19 @@ it ends (PR_SET_PDEATHSIG), so a killed test run leaves no slapd behind; stop() 
 from __future__ import annotations
 
 import base64
-import ctypes
 import hashlib
-import os
 import secrets
 import shutil
 import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.integration.kafka_secure import free_ports
+from tests.integration.kafka_secure import die_with_parent_preexec, free_ports
 from tests.integration.tlsproxy import Certs, ServerCert, make_certs
 
 HOST = "127.0.0.1"
@@ -186,20 +184,6 @@ def slapd_conf(folder: Path, certs: Certs, cert: ServerCert, root_password: str)
     ]) + "\n"
 
 
-def _die_with_parent() -> Callable[[], None]:
-    """A preexec_fn: the child gets SIGKILL when the thread that started it ends (Linux PR_SET_PDEATHSIG)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    parent = os.getpid()
-
-    def preexec() -> None:
-        libc.prctl(PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL), ctypes.c_ulong(0), ctypes.c_ulong(0),
-                   ctypes.c_ulong(0))
-        if os.getppid() != parent:
-            os._exit(1)
-
-    return preexec
-
-
 def require_tools() -> None:
     """AssertionError pointing to scripts/system-packages.sh when slapd or ldap-utils is missing (never a skip)."""
     missing = [str(tool) for tool in (SLAPD, SLAPADD) if not tool.is_file()]
@@ -255,7 +239,7 @@ class Slapd:
             self._proc = subprocess.Popen(
                 [str(SLAPD), "-f", str(self.folder / "slapd.conf"), "-h", urls, "-d", "0"],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=self.folder,
-                start_new_session=True, preexec_fn=_die_with_parent())
+                start_new_session=True, preexec_fn=die_with_parent_preexec())
         self._wait_ready()
 
     def _wait_ready(self) -> None:

@@ -18,7 +18,6 @@ import contextlib
 import ssl
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Address
 from pathlib import Path
 from types import TracebackType
@@ -27,6 +26,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.integration.kafka_secure import cert_builder
 
 HOST = "127.0.0.1"
 CHUNK = 65536
@@ -54,21 +55,12 @@ def _name(common_name: str) -> x509.Name:
                       x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _builder(subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:
-    now = datetime.now(UTC)
-    return (x509.CertificateBuilder()
-            .subject_name(subject).issuer_name(issuer).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=7))
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
-
-
 def _make_ca(common_name: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     key = ec.generate_private_key(ec.SECP256R1())
     usage = x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
                           data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
                           encipher_only=False, decipher_only=False)
-    cert = (_builder(_name(common_name), _name(common_name), key)
+    cert = (cert_builder(_name(common_name), _name(common_name), key)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(usage, critical=True)
             .sign(key, hashes.SHA256()))
@@ -80,7 +72,7 @@ def _make_server(folder: Path, stem: str, names: list[x509.GeneralName], ca_key:
     key = ec.generate_private_key(ec.SECP256R1())
     ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     # The common name is never the host: modern clients read only the SANs, and so must this test.
-    cert = (_builder(_name(f"ucsiem test server {stem}"), ca_cert.subject, key)
+    cert = (cert_builder(_name(f"ucsiem test server {stem}"), ca_cert.subject, key)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
