@@ -231,3 +231,30 @@ def test_a_new_file_is_opened_at_its_first_write_not_at_the_next_scan(tmp_path: 
     wait_for(lambda: delivered(tmp_path) >= 20, timeout=60, what="the new file's lines (no scan for an hour)")
     stop(proc)
     assert_exactly_once(tmp_path, 20)
+
+
+def test_a_file_first_seen_almost_empty_is_still_told_from_the_next_generation(tmp_path: Path) -> None:
+    """The agent met app.log holding only the start of a line, a prefix every line of the log shares (the
+    time stamp). Its identity must grow with it as it is read: after a kill and a copytruncate, the new
+    generation (same inode, same first bytes) is not taken for it, and the copy is resumed, not read again."""
+    log = tmp_path / "logs" / "app.log"
+    log.parent.mkdir()
+    first = line(0)
+    log.write_text(first[:20])  # "2024-05-01T10:00:00+": what all generations start with
+    config = make_config(tmp_path, [str(log) + "*"], extra_input={"scan_interval_secs": 3600})
+    proc = start(config)
+    time.sleep(1.0)  # the agent attaches to the 20-byte file
+    with log.open("a") as fh:
+        fh.write(first[20:] + "".join(line(i) for i in range(1, 200)))
+    wait_for(lambda: delivered(tmp_path) >= 200, what="the first 200 lines")
+    time.sleep(0.5)  # the position is saved
+    proc.kill()
+    proc.wait()
+    copy_truncate(log)
+    write_lines(log, 200, 300)
+    proc = start(config)
+    wait_for(lambda: delivered(tmp_path) >= 300, what="all 300 lines")
+    time.sleep(1.0)
+    stop(proc)
+    assert_exactly_once(tmp_path, 300)
+    assert "A file read before is gone" not in (tmp_path / "agent.log").read_text()

@@ -380,7 +380,11 @@ class FileInput:
             return False
         try:
             st = os.fstat(fd)
-            return (st.st_dev, st.st_ino) == (entry.dev, entry.ino) and head_matches(fd, st.st_size, entry)
+            # the head alone may be a few bytes every generation starts with (a time stamp prefix, when
+            # the file was first seen almost empty): the bytes before the position must be there too
+            return ((st.st_dev, st.st_ino) == (entry.dev, entry.ino) and st.st_size >= entry.offset
+                    and head_matches(fd, st.st_size, entry)
+                    and (not entry.anchor or anchor_of(fd, entry.offset) == entry.anchor))
         finally:
             os.close(fd)
 
@@ -529,6 +533,12 @@ class FileInput:
                 return []
             self.bytes_read += len(data)
             reader.last_growth = now
+            if reader.entry.fp_len < FINGERPRINT_BYTES and not reader.oneshot:
+                # a file first seen nearly empty: its identity grows with it to the full 1 KiB head at
+                # once, not at the next scan (a few bytes of head match every generation of a log)
+                fp, fp_len, _ = fingerprint(reader.fd, position + len(data))
+                if fp_len > reader.entry.fp_len:
+                    reader.entry.fingerprint, reader.entry.fp_len = fp, fp_len
             return self._batches(reader, reader.framer.feed(data))
         # at the end of the file
         if self.once or reader.oneshot:
