@@ -97,17 +97,18 @@ class LdapSourceConfig(Strict):
 
 IdentitySourceConfig = Annotated[FileSourceConfig | LdapSourceConfig, Field(discriminator="type")]
 
-# Event fields whose value is looked up, and where the identity found is written.
+# Event fields whose value is looked up, and where the identity found is written. The E.164 numbers come
+# first for their party: exact, and cheap (the phone enricher has already normalised them).
 DEFAULT_IDENTITY_LOOKUPS: dict[str, str] = {
     "user.name": "user",
     "user.email": "user",
     "user.target.name": "user.target",
+    "uc.call.caller_number": "source.user",
+    "uc.call.callee_number": "destination.user",
     "source.user.name": "source.user",
     "destination.user.name": "destination.user",
     "uc.call.caller": "source.user",
-    "uc.call.caller_number": "source.user",
     "uc.call.callee": "destination.user",
-    "uc.call.callee_number": "destination.user",
     "uc.sip.from_uri": "source.user",
     "uc.sip.to_uri": "destination.user",
     "uc.registration.aor": "user",

@@ -281,8 +281,14 @@ class IdentityEnricher:
                  cache_size: int = 65_536) -> None:
         self.index = index
         self.normalize = normalize
-        # event field (split) -> target, in configured order
-        self.lookups = [(tuple(path.split(".")), target) for path, target in lookups.items()]
+        # (index of the parent object, key, target) in configured order; the few parents (uc.call, source.user,
+        # ...) are fetched once per event
+        parents: dict[tuple[str, ...], int] = {}
+        self.lookups: list[tuple[int, str, str]] = []
+        for path, target in lookups.items():
+            *parent, key = path.split(".")
+            self.lookups.append((parents.setdefault(tuple(parent), len(parents)), key, target))
+        self._parents = list(parents)
         self.hits = 0
         self.misses = 0
         # event value -> identity: the keys of a value cost more to make (number parsing) than to look up
@@ -295,10 +301,12 @@ class IdentityEnricher:
             return
         done: set[str] = set()
         tried: set[str] = set()
-        for path, target in self.lookups:
+        parents = [_get(event, path) for path in self._parents]
+        for parent_index, key, target in self.lookups:
             if target in done:
                 continue
-            value = _get(event, path)
+            parent = parents[parent_index]
+            value = parent.get(key) if isinstance(parent, dict) else None
             if not isinstance(value, str) or not value:
                 continue
             tried.add(target)

@@ -15,6 +15,8 @@ from ucsiem.parsing.helpers import canonical_ip
 NumberNormalizer = Callable[[str], "str | None"]
 
 _SCHEME = re.compile(r"^(?:sips?|tel):", re.IGNORECASE)
+_ADDRESS = re.compile(r"^[0-9A-Fa-f][0-9A-Fa-f:.-]*$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _DIAL = re.compile(r"^\+?[0-9][0-9 ()./-]{0,40}$")
 _MAC = re.compile(r"^[0-9a-f]{2}([:-]?)[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}$", re.IGNORECASE)
 MAX_EXTENSION_DIGITS = 7
@@ -49,6 +51,8 @@ def mac_key(value: str) -> str | None:
 
 def number_keys(text: str, normalize: NumberNormalizer | None) -> list[str]:
     """An extension and/or an E.164 number from something dialled."""
+    if _E164.match(text):  # already E.164 (what the phone enricher writes): no parsing needed
+        return ["e164:" + text]
     if not _DIAL.match(text):
         return []
     digits = re.sub(r"[^0-9]", "", text)
@@ -66,10 +70,11 @@ def value_keys(value: str, normalize: NumberNormalizer | None = None) -> list[st
     text = value.strip()
     if not text or len(text) > 512:
         return []
-    if (ip := canonical_ip(text)) is not None:
-        return ["ip:" + ip]
-    if (mac := mac_key(text)) is not None:
-        return [mac]
+    if _ADDRESS.match(text):  # only what can be an address goes to the parsers
+        if (ip := canonical_ip(text)) is not None:
+            return ["ip:" + ip]
+        if (mac := mac_key(text)) is not None:
+            return [mac]
     lowered = text.lower()
     if lowered.startswith(("sip:", "sips:", "tel:")) or "<" in text:
         user, host = uri_parts(text)
