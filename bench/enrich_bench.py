@@ -76,7 +76,7 @@ def main() -> None:
     }
     results: dict[str, list[tuple[float, float, int]]] = {"without enrichment": [], "with enrichment": []}
     found: dict[str, int] = {}
-    pss: dict[str, tuple[int, int]] = {}
+    pss: dict[str, tuple[int, dict[str, int]]] = {}
     for _ in range(args.rounds):
         for case, extra in (("without enrichment", {}), ("with enrichment", {"enrich": enrich})):
             state, out = work / "state", work / "out"
@@ -106,8 +106,9 @@ def main() -> None:
               f"{statistics.median(c for _, c, _ in runs):>7.1f} {max(p for _, _, p in runs) / 1024:>20.0f}")
     cost = 1 - rates["with enrichment"] / rates["without enrichment"]
     print(f"enrichment costs {cost:.1%} of end-to-end throughput")
-    for case, (whole, worker) in pss.items():
-        print(f"{case:<22} peak PSS: tree {whole / 1024:.0f} MiB, largest worker {worker / 1024:.0f} MiB")
+    for case, (whole, roles) in pss.items():
+        parts = ", ".join(f"{role} {size / 1024:.0f}" for role, size in roles.items())
+        print(f"{case:<22} peak PSS MiB: tree {whole / 1024:.0f}; per process: {parts}")
     print("what was found: " + ", ".join(f"{k} {v:,}" for k, v in sorted(found.items())))
     shutil.rmtree(work, ignore_errors=True)
 
@@ -138,17 +139,28 @@ def pss_kib(pid: int) -> int:
         return 0
 
 
-def peak_pss(cmd: list[str]) -> tuple[int, int]:
-    """(peak PSS of the whole tree, peak PSS of the largest single worker), KiB."""
+def peak_pss(cmd: list[str]) -> tuple[int, dict[str, int]]:
+    """(peak PSS of the whole tree, peak PSS per process role), KiB. Roles: the agent, the processes that
+    live about as long as it (parse workers, multiprocessing's helpers), short-lived children (the identity
+    refresh)."""
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak_tree = peak_worker = 0
+    peak_tree = samples = 0
+    per_pid: dict[int, int] = {}
+    seen: dict[int, int] = {}
     while proc.poll() is None:
-        pids = tree(proc.pid)
-        sizes = {pid: pss_kib(pid) for pid in pids}
+        sizes = {pid: pss_kib(pid) for pid in tree(proc.pid)}
+        samples += 1
         peak_tree = max(peak_tree, sum(sizes.values()))
-        peak_worker = max([peak_worker, *(v for pid, v in sizes.items() if pid != proc.pid)])
+        for pid, size in sizes.items():
+            per_pid[pid] = max(per_pid.get(pid, 0), size)
+            seen[pid] = seen.get(pid, 0) + 1
         time.sleep(0.1)
-    return peak_tree, peak_worker
+    roles: dict[str, int] = {"agent": per_pid.get(proc.pid, 0)}
+    for pid, size in per_pid.items():
+        if pid != proc.pid:
+            role = "long-lived child (worker)" if seen[pid] >= samples // 2 else "short-lived child"
+            roles[role] = max(roles.get(role, 0), size)
+    return peak_tree, roles
 
 
 def enrichment_counts(events: Path) -> dict[str, int]:
