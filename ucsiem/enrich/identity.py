@@ -39,6 +39,9 @@ log = logging.getLogger("ucsiem.enrich.identity")
 
 Record = dict[str, list[str]]  # identity field -> values, as a source gives them
 INDEX_NAME = "identity.db"
+# Lookups remembered per worker (by key, and by event value): each holds a decoded identity, ~1 KiB, so
+# this bounds a worker's own memory to about 30 MiB; the index itself is shared through the page cache.
+CACHE_ENTRIES = 16_384
 MAX_VALUE_CHARS = 1024
 
 
@@ -195,7 +198,7 @@ def _copy_old(db: sqlite3.Connection, source: str) -> int:
 class IdentityIndex:
     """Read side, one per worker: lookups through a bounded cache; reopens when the file is replaced."""
 
-    def __init__(self, path: Path, cache_size: int = 65_536) -> None:
+    def __init__(self, path: Path, cache_size: int = CACHE_ENTRIES) -> None:
         self.path = path
         self.cache_size = cache_size
         self._cache: OrderedDict[str, dict[str, Any] | None] = OrderedDict()
@@ -278,7 +281,7 @@ _DETAILS = ("department", "title", "manager", "site", "sip_uri", "extension", "p
 
 class IdentityEnricher:
     def __init__(self, index: IdentityIndex, lookups: dict[str, str], normalize: NumberNormalizer | None,
-                 cache_size: int = 65_536) -> None:
+                 cache_size: int = CACHE_ENTRIES) -> None:
         self.index = index
         self.normalize = normalize
         # (index of the parent object, key, target) in configured order; the few parents (uc.call, source.user,
