@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import orjson
+import yaml
 
 from tests.agenthelp import PLUGINS, line, make_config
 
@@ -154,3 +155,26 @@ def test_stdout_output_carries_the_events(tmp_path: Path) -> None:
     proc = ucsiem("run", "--once", "--config", str(config))
     assert proc.returncode == 0, proc.stderr
     assert [orjson.loads(x)["labels"]["seq"] for x in proc.stdout.splitlines()] == ["1", "2"]
+
+
+def test_check_finds_what_would_stop_the_enrichment_stage(tmp_path: Path) -> None:
+    """A GeoIP database that cannot be opened or a pseudonym key too short: named by `ucsiem check` (and
+    `run`) before reading, not found later by every parse worker."""
+    config = make_config(tmp_path, [str(tmp_path / "*.log")])
+    (tmp_path / "city.mmdb").write_bytes(b"not a database")
+    key = tmp_path / "pseudonym.key"
+    key.write_bytes(b"short")
+    key.chmod(0o600)
+    data = yaml.safe_load(config.read_text())
+    data["enrich"] = {"geo": {"city_db": str(tmp_path / "city.mmdb")},
+                      "privacy": {"hash_fields": ["user.name"], "hmac_key_file": str(key)}}
+    config.write_text(yaml.safe_dump(data))
+    bad = ucsiem("check", "--config", str(config))
+    assert bad.returncode == 2, bad.stdout + bad.stderr
+    assert "enrich.geo.city_db" in bad.stderr
+    assert "enrich.privacy.hmac_key_file: the key has 5 bytes" in bad.stderr
+    key.write_bytes(b"k" * 32)
+    del data["enrich"]["geo"]
+    config.write_text(yaml.safe_dump(data))
+    ok = ucsiem("check", "--config", str(config))
+    assert ok.returncode == 0, ok.stderr

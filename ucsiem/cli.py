@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from ucsiem import __version__
 from ucsiem.config import Config, ElasticsearchOutputConfig, KafkaOutputConfig, load_config, output_name, parse_config
+from ucsiem.enrich.stage import enrichment_problems
 from ucsiem.errors import CheckpointError, ConfigError, OutputError, PluginError, UcsiemError
 from ucsiem.log import setup_logging
 from ucsiem.parsing.registry import ParserRegistry, load_plugin_folder, load_registry
@@ -131,6 +132,7 @@ def _prepare(config: Config) -> ParserRegistry:
             for err in exc.errors():
                 loc = ".".join(str(x) for x in err["loc"])
                 problems.append(f"inputs[{i}].parser_options.{loc}: {err['msg']}")
+    problems.extend(enrichment_problems(config.enrich))
     if problems:
         raise ConfigError("configuration", problems)
     return registry

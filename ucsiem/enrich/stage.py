@@ -102,3 +102,32 @@ def _tag(event: dict[str, Any], tag: str) -> None:
     tags = event.setdefault("tags", [])
     if tag not in tags:
         tags.append(tag)
+
+
+MIN_HMAC_KEY_BYTES = 32
+
+
+def enrichment_problems(cfg: EnrichConfig) -> list[str]:
+    """What would stop the stage in the workers, found before reading: GeoIP databases that cannot be opened,
+    a pseudonym key too short to be a secret. (`key.path: message` lines, as in ConfigError.)"""
+    from ucsiem import secrets
+    from ucsiem.errors import ConfigError, EnrichmentError
+
+    problems: list[str] = []
+    if cfg.geo is not None and (cfg.geo.city_db is not None or cfg.geo.asn_db is not None):
+        from ucsiem.enrich.geo import GeoEnricher
+
+        try:
+            GeoEnricher(cfg.geo).close()
+        except EnrichmentError as exc:
+            problems.append(str(exc))
+    if cfg.privacy is not None and cfg.privacy.hmac_key_file is not None:
+        try:
+            key = secrets.read_secret(cfg.privacy.hmac_key_file, "enrich.privacy.hmac_key_file").strip()
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+        else:
+            if len(key) < MIN_HMAC_KEY_BYTES:
+                problems.append(f"enrich.privacy.hmac_key_file: the key has {len(key)} bytes; use at least "
+                                f"{MIN_HMAC_KEY_BYTES} random bytes (head -c 32 /dev/urandom | base64 > FILE)")
+    return problems
