@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from ucsiem.parsing.helpers import canonical_ip
+from ucsiem.parsing.helpers import canonical_ip, split_uri_user
 
 NumberNormalizer = Callable[[str], "str | None"]
 
-_SCHEME = re.compile(r"^(?:sips?|tel):", re.IGNORECASE)
 _ADDRESS = re.compile(r"^[0-9A-Fa-f][0-9A-Fa-f:.-]*$")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _DIAL = re.compile(r"^\+?[0-9][0-9 ()./-]{0,40}$")
@@ -23,22 +22,10 @@ MAX_EXTENSION_DIGITS = 7
 
 
 def uri_parts(value: str) -> tuple[str, str | None]:
-    """(user, host) of a SIP/SIPS/tel URI or a bare user@host, without display name, brackets, parameters,
-    headers or password; host is None for tel: and bare values."""
-    text = value.strip()
-    if "<" in text:  # "Alice" <sip:alice@example.com>;tag=x
-        text = text[text.index("<") + 1:]
-        text = text.split(">", 1)[0]
-    is_tel = text[:4].lower() == "tel:"
-    text = _SCHEME.sub("", text, count=1)
-    text = text.split(";", 1)[0].split("?", 1)[0]
-    if is_tel:
-        return text, None
-    user, sep, host = text.rpartition("@")
-    if not sep:
-        return text, None
-    user = user.split(":", 1)[0]  # user:password@host
-    return user, host.split(":", 1)[0].lower() or None
+    """(user, lower-case host) of a SIP/SIPS/tel URI or a bare user@host (the parsers' own reading of
+    URIs); host is None for tel: and bare values."""
+    user, host = split_uri_user(value)
+    return user or "", host.lower() if host else None
 
 
 def mac_key(value: str) -> str | None:

@@ -91,16 +91,20 @@ def syslog_facility(name: str) -> tuple[str, int] | None:
 
 
 def split_uri_user(uri: str) -> tuple[str | None, str | None]:
-    """`sip:alice@example.com;transport=tls` -> ("alice", "example.com"); `+331@10.0.0.1` works too."""
-    body = uri.strip().strip("<>")
+    """`sip:alice@example.com;transport=tls` -> ("alice", "example.com"); `+331@10.0.0.1` works too, and so
+    does a name-addr (`"Alice" <sip:alice@example.com>;tag=1`: the URI in the last `<>`, as a display name
+    may hold one). URI headers (`?subject=…`) are dropped, and so is a password (`bob:secret@host`)."""
+    body = uri.strip()
+    if "<" in body:
+        body = body.rsplit("<", 1)[1].split(">", 1)[0]
     for scheme in ("sips:", "sip:", "tel:", "h323:"):
         if body.lower().startswith(scheme):
             body = body[len(scheme):]
             break
-    body = body.split(";", 1)[0]
+    body = body.split(";", 1)[0].split("?", 1)[0]
     if "@" in body:
         user, _, host = body.partition("@")
-        return (user or None), (host.split(":", 1)[0] or None)
+        return (user.split(":", 1)[0] or None), (host.split(":", 1)[0] or None)
     return (body or None), None
 
 
