@@ -123,15 +123,21 @@ def same_bytes(fd_a: int, fd_b: int, end: int) -> bool:
     return n <= 0 or os.pread(fd_a, n, end - n) == os.pread(fd_b, n, end - n)
 
 
+def holds_position(fd: int, st: os.stat_result, entry: FileEntry) -> bool:
+    """The file has the entry's head and, at the delivered position, the bytes before it (the head alone
+    may be what every generation starts with: a long CDR header, or a time-stamp prefix when the file was
+    first seen nearly empty)."""
+    return (entry.fp_len > 0 and st.st_size >= entry.offset and head_matches(fd, st.st_size, entry)
+            and (not entry.anchor or anchor_of(fd, entry.offset) == entry.anchor))
+
+
 def same_generation(fd: int, st: os.stat_result, entry: FileEntry) -> bool:
-    """Does this file (of another inode) hold the generation of `entry`? Same head and the same bytes
-    before the delivered position; a copy ending before that position (copytruncate's copy, when we
-    delivered lines written between the copy and the truncation) must be older than that delivery."""
-    if entry.fp_len == 0 or not head_matches(fd, st.st_size, entry):
-        return False
+    """Does this file (of another inode) hold the generation of `entry`? `holds_position`; or, for a copy
+    ending before that position (copytruncate's copy, when we delivered lines written between the copy
+    and the truncation), the same head and older than that delivery."""
     if st.st_size >= entry.offset:
-        return not entry.anchor or anchor_of(fd, entry.offset) == entry.anchor
-    return st.st_mtime <= entry.updated
+        return holds_position(fd, st, entry)
+    return entry.fp_len > 0 and head_matches(fd, st.st_size, entry) and st.st_mtime <= entry.updated
 
 
 class FileInput:
@@ -210,8 +216,7 @@ class FileInput:
         found: dict[tuple[int, int], tuple[str, os.stat_result]] = {}
         for pattern in self.cfg.paths:
             for path in sorted(glob.glob(pattern)):
-                if any(fnmatch.fnmatch(os.path.basename(path), ex) or fnmatch.fnmatch(path, ex)
-                       for ex in self.cfg.exclude):
+                if self._excluded(path):
                     continue
                 try:
                     st = os.stat(path)
@@ -277,7 +282,7 @@ class FileInput:
         for key, entry in self.entries.items():
             if key in owned or (entry.dev, entry.ino) != (st.st_dev, st.st_ino):
                 continue
-            if entry.offset <= st.st_size and same_generation(fd, st, entry):
+            if holds_position(fd, st, entry):
                 entry_key, start = key, entry.offset
                 break
         if entry_key is None and self._claimed_as_copy(fd, path, st):
@@ -373,18 +378,14 @@ class FileInput:
         return tracker
 
     def _entry_alive(self, entry: FileEntry) -> bool:
-        """Does the entry's own file still exist with its head (then a same-head file is another file)?"""
+        """Does the entry's own file still hold its generation (then a same-head file is another file)?"""
         try:
             fd = os.open(entry.path, os.O_RDONLY)
         except OSError:
             return False
         try:
             st = os.fstat(fd)
-            # the head alone may be a few bytes every generation starts with (a time stamp prefix, when
-            # the file was first seen almost empty): the bytes before the position must be there too
-            return ((st.st_dev, st.st_ino) == (entry.dev, entry.ino) and st.st_size >= entry.offset
-                    and head_matches(fd, st.st_size, entry)
-                    and (not entry.anchor or anchor_of(fd, entry.offset) == entry.anchor))
+            return (st.st_dev, st.st_ino) == (entry.dev, entry.ino) and holds_position(fd, st, entry)
         finally:
             os.close(fd)
 
@@ -424,7 +425,7 @@ class FileInput:
             names = sorted(os.listdir(folder))
         except OSError:
             return
-        best: tuple[int, str, os.stat_result] | None = None
+        best: tuple[int, str, int] | None = None  # size, path, open fd of the largest matching file
         for name in names:
             path = os.path.join(folder, name)
             try:
@@ -432,26 +433,25 @@ class FileInput:
             except OSError:
                 continue
             if ((st.st_dev, st.st_ino) in self.readers or (st.st_dev, st.st_ino) == (reader.dev, reader.ino)
-                    or not stat.S_ISREG(st.st_mode) or any(fnmatch.fnmatch(name, ex) for ex in self.cfg.exclude)):
+                    or not stat.S_ISREG(st.st_mode) or self._excluded(path)):
                 continue
             fd = self._open(path)
             if fd is None:
                 continue
-            try:
-                if head_matches(fd, st.st_size, reader.entry) and (best is None or st.st_size > best[0]):
-                    best = (st.st_size, path, st)
-            finally:
+            if head_matches(fd, st.st_size, reader.entry) and (best is None or st.st_size > best[0]):
+                if best is not None:
+                    os.close(best[2])
+                best = (st.st_size, path, fd)
+            else:
                 os.close(fd)
         if best is None:
             return
-        _, path, st = best
-        fd = self._open(path)
-        if fd is None:
-            return
+        _, path, fd = best
+        st = os.fstat(fd)
         log.info("Draining the rotated copy of a truncated file.",
                  extra={"input": self.cfg.id, "path": path, "offset": reader.emitted_end})
         self._copies.pop((st.st_dev, st.st_ino), None)
-        self._attach(fd, path, os.fstat(fd), reader.key, reader.emitted_end, oneshot=True, headers=reader.headers)
+        self._attach(fd, path, st, reader.key, reader.emitted_end, oneshot=True, headers=reader.headers)
 
     def _recover_orphans(self) -> None:
         """At start: entries whose file was rotated out of the globs while we were down."""
@@ -481,7 +481,7 @@ class FileInput:
         candidates = []
         for name in names:
             path = os.path.join(folder, name)
-            if any(fnmatch.fnmatch(name, ex) for ex in self.cfg.exclude):
+            if self._excluded(path):
                 continue
             try:
                 st = os.stat(path)
@@ -637,17 +637,22 @@ class FileInput:
             if (st.st_dev, st.st_ino) == (reader.dev, reader.ino) and st.st_size != reader.framer.position:
                 self._check_generation(reader, st)
 
+    def _excluded(self, path: str) -> bool:
+        name = os.path.basename(path)
+        return any(fnmatch.fnmatch(name, ex) or fnmatch.fnmatch(path, ex) for ex in self.cfg.exclude)
+
     def _unknown_wanted(self, path: str) -> bool:
-        """A file under the globs that no reader has (one stat: runs on every change notification)."""
+        """A file under the globs that no reader has. Runs on every change notification: the file being
+        read (the usual case) is answered without a system call; another one costs one stat."""
+        if any(r.path == path and not r.detached for r in self.readers.values()):
+            return False
+        if not any(fnmatch.fnmatch(path, pattern) for pattern in self.cfg.paths) or self._excluded(path):
+            return False
         try:
             st = os.stat(path)
         except OSError:
             return False
-        if (st.st_dev, st.st_ino) in self.readers or (st.st_dev, st.st_ino) in self._copies:
-            return False
-        name = os.path.basename(path)
-        return (any(fnmatch.fnmatch(path, pattern) for pattern in self.cfg.paths)
-                and not any(fnmatch.fnmatch(name, ex) or fnmatch.fnmatch(path, ex) for ex in self.cfg.exclude))
+        return (st.st_dev, st.st_ino) not in self.readers and (st.st_dev, st.st_ino) not in self._copies
 
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:
