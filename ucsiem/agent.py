@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
-from ucsiem import secrets
 from ucsiem.config import Config, ElasticsearchOutputConfig, FileOutputConfig, KafkaOutputConfig, OutputConfig
 from ucsiem.enrich.refresh import IdentityRefresher, IdentityStats
-from ucsiem.enrich.stage import EnrichSetup
+from ucsiem.enrich.stage import EnrichSetup, read_hmac_key
 from ucsiem.errors import CheckpointError
 from ucsiem.hardening import protect_data_dir
 from ucsiem.inputs.checkpoint import CheckpointStore, RegistryFile
@@ -134,11 +133,9 @@ class Agent:
         self.identity = IdentityRefresher(enrich.identity, config.agent.data_dir, enrich) \
             if enrich.identity is not None else None
         self.stats.identity = self.identity.stats if self.identity is not None else None
-        hmac_key = None
-        if enrich.privacy is not None and enrich.privacy.hmac_key_file is not None:
-            hmac_key = secrets.read_secret(enrich.privacy.hmac_key_file, "enrich.privacy.hmac_key_file").strip()
         enrich_setup = EnrichSetup(enrich.model_dump(mode="json"),
-                                   str(self.identity.path) if self.identity is not None else None, hmac_key)
+                                   str(self.identity.path) if self.identity is not None else None,
+                                   read_hmac_key(enrich))
         setup = WorkerSetup([str(p) for p in config.agent.parser_dirs],
                             [c.model_dump(mode="json") for c in config.inputs], socket.gethostname(),
                             config.agent.name, enrich_setup)

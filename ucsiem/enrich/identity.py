@@ -105,10 +105,6 @@ def read_source(cfg: IdentitySourceConfig, secret: Callable[[Path], str]) -> lis
     return read_file_source(cfg)
 
 
-def source_name(cfg: IdentitySourceConfig) -> str:
-    return cfg.name()
-
-
 # -- the index file (agent process writes, workers read) ------------------------------------------------
 
 

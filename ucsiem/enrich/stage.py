@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from ucsiem import secrets
 from ucsiem.enrich.config import EnrichConfig
+from ucsiem.errors import ConfigError, EnrichmentError
 
 log = logging.getLogger("ucsiem.enrich")
 
@@ -32,8 +34,7 @@ class EnrichSetup:
 
     @property
     def active(self) -> bool:
-        cfg = EnrichConfig.model_validate(self.config)
-        return any((cfg.identity, cfg.phone, cfg.geo, cfg.privacy))
+        return any(self.config.get(part) for part in ("identity", "phone", "geo", "privacy"))
 
 
 class Enrichment:
@@ -110,9 +111,6 @@ MIN_HMAC_KEY_BYTES = 32
 def enrichment_problems(cfg: EnrichConfig) -> list[str]:
     """What would stop the stage in the workers, found before reading: GeoIP databases that cannot be opened,
     a pseudonym key too short to be a secret. (`key.path: message` lines, as in ConfigError.)"""
-    from ucsiem import secrets
-    from ucsiem.errors import ConfigError, EnrichmentError
-
     problems: list[str] = []
     if cfg.geo is not None and (cfg.geo.city_db is not None or cfg.geo.asn_db is not None):
         from ucsiem.enrich.geo import GeoEnricher
@@ -121,13 +119,19 @@ def enrichment_problems(cfg: EnrichConfig) -> list[str]:
             GeoEnricher(cfg.geo).close()
         except EnrichmentError as exc:
             problems.append(str(exc))
-    if cfg.privacy is not None and cfg.privacy.hmac_key_file is not None:
-        try:
-            key = secrets.read_secret(cfg.privacy.hmac_key_file, "enrich.privacy.hmac_key_file").strip()
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-        else:
-            if len(key) < MIN_HMAC_KEY_BYTES:
-                problems.append(f"enrich.privacy.hmac_key_file: the key has {len(key)} bytes; use at least "
-                                f"{MIN_HMAC_KEY_BYTES} random bytes (head -c 32 /dev/urandom | base64 > FILE)")
+    try:
+        key = read_hmac_key(cfg)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    else:
+        if key is not None and len(key) < MIN_HMAC_KEY_BYTES:
+            problems.append(f"enrich.privacy.hmac_key_file: the key has {len(key)} bytes; use at least "
+                            f"{MIN_HMAC_KEY_BYTES} random bytes (head -c 32 /dev/urandom | base64 > FILE)")
     return problems
+
+
+def read_hmac_key(cfg: EnrichConfig) -> bytes | None:
+    """The pseudonym key of `privacy`, if one is set (ConfigError naming the key for an unsafe file)."""
+    if cfg.privacy is None or cfg.privacy.hmac_key_file is None:
+        return None
+    return secrets.read_secret(cfg.privacy.hmac_key_file, "enrich.privacy.hmac_key_file").strip()
