@@ -16,7 +16,6 @@ import logging
 import os
 import sqlite3
 import tempfile
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,8 +31,9 @@ from ucsiem.enrich.config import (
     IdentitySourceConfig,
     LdapSourceConfig,
 )
-from ucsiem.enrich.keys import NumberNormalizer, identity_keys, unique, value_keys
-from ucsiem.errors import EnrichmentError
+from ucsiem.enrich.keys import NumberNormalizer, identity_keys, phone_keys, unique, value_keys
+from ucsiem.errors import EnrichmentError, ParseError
+from ucsiem.parsing.jsonrecords import json_documents
 
 log = logging.getLogger("ucsiem.enrich.identity")
 
@@ -60,22 +60,21 @@ def read_file_source(cfg: FileSourceConfig) -> list[Record]:
             rows = _json_rows(raw)
     except OSError as exc:
         raise EnrichmentError(f"identity source {cfg.name()}: cannot read {cfg.path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, csv.Error, orjson.JSONDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, csv.Error, ParseError) as exc:
         raise EnrichmentError(f"identity source {cfg.name()}: {cfg.path} is not valid {cfg.type.upper()}: "
                               f"{exc}") from None
     return [_record(row, columns) for row in rows]
 
 
 def _json_rows(raw: bytes) -> list[dict[str, Any]]:
-    text = raw.strip()
-    if text.startswith(b"["):
-        value = orjson.loads(text)
-        rows = value
-    else:
-        rows = [orjson.loads(line) for line in text.splitlines() if line.strip()]
-    if not all(isinstance(row, dict) for row in rows):
-        raise ValueError("every entry must be a JSON object")
-    return list(rows)
+    """An array of objects, one object, or one object per line (the project's JSON record reader)."""
+    text = raw.decode("utf-8").strip()
+    try:
+        return json_documents(text)
+    except ParseError:
+        if not text.startswith("{"):
+            raise
+    return [doc for line in text.splitlines() if line.strip() for doc in json_documents(line)]
 
 
 def _record(row: dict[str, Any], columns: dict[str, list[str]]) -> Record:
@@ -113,7 +112,6 @@ class BuildReport:
     entries: dict[str, int] = field(default_factory=dict)  # per source
     keys: int = 0
     shadowed_keys: int = 0  # keys an earlier source (or entry) had already claimed
-    failed: dict[str, str] = field(default_factory=dict)  # source -> why (its last good rows kept)
 
 
 def identity_doc(record: Record, source: str, normalize: NumberNormalizer | None = None) -> dict[str, Any]:
@@ -132,8 +130,7 @@ def identity_doc(record: Record, source: str, normalize: NumberNormalizer | None
 
 
 def _e164(number: str, normalize: NumberNormalizer | None) -> str:
-    keys = [k for k in identity_keys({"phone_numbers": [number]}, normalize) if k.startswith("e164:")]
-    return keys[0][5:] if keys else number
+    return next((k[5:] for k in phone_keys(number, normalize) if k.startswith("e164:")), number)
 
 
 def build_index(path: Path, sources: Sequence[tuple[str, list[Record] | None]],
@@ -148,8 +145,7 @@ def build_index(path: Path, sources: Sequence[tuple[str, list[Record] | None]],
         try:
             db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
                              "CREATE TABLE identities (id INTEGER PRIMARY KEY, source TEXT NOT NULL, doc BLOB);"
-                             "CREATE TABLE keys (key TEXT PRIMARY KEY, identity INTEGER NOT NULL) WITHOUT ROWID;"
-                             "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;")
+                             "CREATE TABLE keys (key TEXT PRIMARY KEY, identity INTEGER NOT NULL) WITHOUT ROWID;")
             old = path.exists()
             if old:
                 db.execute("ATTACH DATABASE ? AS old", (f"file:{path}?mode=ro",))
@@ -165,7 +161,6 @@ def build_index(path: Path, sources: Sequence[tuple[str, list[Record] | None]],
                     added = db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?)", keys).rowcount
                     report.keys += len(keys)
                     report.shadowed_keys += len(keys) - added
-            db.execute("INSERT INTO meta VALUES ('built', ?)", (str(time.time()),))
             db.commit()
             if old:
                 db.execute("DETACH DATABASE old")

@@ -52,6 +52,11 @@ def number_keys(text: str, normalize: NumberNormalizer | None) -> list[str]:
     return keys
 
 
+def phone_keys(number: str, normalize: NumberNormalizer | None) -> list[str]:
+    """Keys of a directory phone number, written plainly or as a tel:/sip: URI."""
+    return number_keys(uri_parts(number)[0] if number[:4].lower() in ("tel:", "sip:") else number, normalize)
+
+
 def value_keys(value: str, normalize: NumberNormalizer | None = None) -> list[str]:
     """Every key an event value may be found under, most specific first."""
     text = value.strip()
@@ -95,8 +100,7 @@ def identity_keys(fields: dict[str, list[str]], normalize: NumberNormalizer | No
     for extension in fields.get("extension", ()):
         keys.extend(k for k in number_keys(extension, normalize) if k.startswith("ext:"))
     for number in fields.get("phone_numbers", ()):
-        user, _ = uri_parts(number) if number[:4].lower() in ("tel:", "sip:") else (number, None)
-        keys.extend(number_keys(user, normalize))
+        keys.extend(phone_keys(number, normalize))
     for address in fields.get("ips", ()):
         if (ip := canonical_ip(address.strip())) is not None:
             keys.append("ip:" + ip)
