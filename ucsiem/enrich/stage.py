@@ -11,11 +11,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ucsiem import secrets
 from ucsiem.enrich.config import EnrichConfig
+from ucsiem.enrich.identity import IdentityEnricher, IdentityIndex
+from ucsiem.enrich.privacy import Privacy
 from ucsiem.errors import ConfigError, EnrichmentError
+
+if TYPE_CHECKING:
+    from ucsiem.enrich.geo import GeoEnricher
 
 log = logging.getLogger("ucsiem.enrich")
 
@@ -39,14 +44,11 @@ class EnrichSetup:
 
 class Enrichment:
     def __init__(self, setup: EnrichSetup) -> None:
-        from ucsiem.enrich.identity import IdentityEnricher, IdentityIndex
-        from ucsiem.enrich.privacy import Privacy
-
         cfg = EnrichConfig.model_validate(setup.config)
         self.enrichers: list[tuple[str, Enricher]] = []
         normalize = None
         if cfg.phone is not None:
-            from ucsiem.enrich.phone import PhoneEnricher
+            from ucsiem.enrich.phone import PhoneEnricher  # phonenumbers' metadata only where numbers are used
 
             phone = PhoneEnricher(cfg.phone)
             normalize = phone.analyzer.normalize
@@ -56,9 +58,9 @@ class Enrichment:
             self.identity = IdentityEnricher(IdentityIndex(Path(setup.identity_index)), cfg.identity.lookups,
                                              normalize)
             self.enrichers.append(("identity", self.identity))
-        self.geo: Any = None
+        self.geo: GeoEnricher | None = None
         if cfg.geo is not None and (cfg.geo.city_db is not None or cfg.geo.asn_db is not None):
-            from ucsiem.enrich.geo import GeoEnricher
+            from ucsiem.enrich.geo import GeoEnricher  # maxminddb only where GeoIP is used
 
             self.geo = GeoEnricher(cfg.geo)
             self.enrichers.append(("geo", self.geo))
