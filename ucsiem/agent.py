@@ -130,8 +130,7 @@ class Agent:
         ]
         self._by_id = {inp.cfg.id: inp for inp in self.inputs}
         enrich = config.enrich
-        self.identity = IdentityRefresher(enrich.identity, config.agent.data_dir, enrich) \
-            if enrich.identity is not None else None
+        self.identity = IdentityRefresher(enrich, config.agent.data_dir) if enrich.identity is not None else None
         self.stats.identity = self.identity.stats if self.identity is not None else None
         enrich_setup = EnrichSetup(enrich.model_dump(mode="json"),
                                    str(self.identity.path) if self.identity is not None else None,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ucsiem.enrich.config import FileSourceConfig, IdentityConfig
+from ucsiem.enrich.config import EnrichConfig, FileSourceConfig, IdentityConfig
 from ucsiem.enrich.identity import IdentityEnricher, IdentityIndex, build_index, read_file_source
 from ucsiem.enrich.keys import identity_keys, uri_parts, value_keys
 from ucsiem.enrich.refresh import IdentityRefresher
@@ -180,7 +180,7 @@ def test_what_lands_where(tmp_path: Path) -> None:
 def test_refresher_keeps_going_when_a_source_fails(tmp_path: Path) -> None:
     good = csv_source(tmp_path)
     broken = FileSourceConfig(type="json", path=tmp_path / "gone.json", id="second")
-    refresher = IdentityRefresher(IdentityConfig(sources=[good, broken]), tmp_path)
+    refresher = IdentityRefresher(EnrichConfig(identity=IdentityConfig(sources=[good, broken])), tmp_path)
     refresher.refresh_once()
     assert refresher.stats.entries == {"users.csv": 2, "second": 0}
     assert refresher.stats.failures == {"second": 1}

@@ -76,15 +76,18 @@ def build_from_sources(cfg: IdentityConfig, path: Path, normalize: NumberNormali
                          round(time.monotonic() - started, 2))
 
 
-def _refresh_in_child(identity: dict[str, Any], enrich: dict[str, Any], path: str) -> RefreshResult:
-    return build_from_sources(IdentityConfig.model_validate(identity), Path(path),
-                              number_normalizer(EnrichConfig.model_validate(enrich)))
+def _refresh_in_child(enrich: dict[str, Any], path: str) -> RefreshResult:
+    cfg = EnrichConfig.model_validate(enrich)
+    assert cfg.identity is not None
+    return build_from_sources(cfg.identity, Path(path), number_normalizer(cfg))
 
 
 class IdentityRefresher:
-    def __init__(self, cfg: IdentityConfig, data_dir: Path, enrich: EnrichConfig | None = None) -> None:
-        self.cfg = cfg
-        self.enrich = enrich or EnrichConfig(identity=cfg)
+    def __init__(self, enrich: EnrichConfig, data_dir: Path) -> None:
+        if enrich.identity is None:
+            raise ValueError("IdentityRefresher needs enrich.identity")
+        self.cfg: IdentityConfig = enrich.identity
+        self.enrich = enrich
         self.path = data_dir / INDEX_NAME
         self.stats = IdentityStats()
 
@@ -99,8 +102,8 @@ class IdentityRefresher:
         loop = asyncio.get_running_loop()
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent,
                                  initargs=(os.getpid(),)) as child:
-            result = await loop.run_in_executor(child, _refresh_in_child, self.cfg.model_dump(mode="json"),
-                                                self.enrich.model_dump(mode="json"), str(self.path))
+            result = await loop.run_in_executor(child, _refresh_in_child, self.enrich.model_dump(mode="json"),
+                                                str(self.path))
         self._record(result)
 
     def _record(self, result: RefreshResult) -> None:
