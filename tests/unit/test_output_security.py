@@ -19,8 +19,9 @@ from tests.agenthelp import make_config
 from tests.integration.tlsproxy import make_certs
 from ucsiem.config import ElasticsearchOutputConfig, KafkaOutputConfig, TlsConfig, parse_config
 from ucsiem.errors import ConfigError
-from ucsiem.outputs.elasticsearch import ElasticsearchOutput, _safe_describe, display_url, tls_context
+from ucsiem.outputs.elasticsearch import ElasticsearchOutput, _safe_describe, display_url
 from ucsiem.outputs.kafka import KafkaOutput
+from ucsiem.outputs.tls import tls_context
 
 PASSWORD = "pw-3f9a-never-printed"
 INPUTS = [{"id": "a", "paths": ["x.log"], "parser": "linetest"}]

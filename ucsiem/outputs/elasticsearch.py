@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import re
-import ssl
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,30 +30,17 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import TlsError, TransportError
 from elasticsearch import ApiError, AsyncElasticsearch
 
-from ucsiem.config import ElasticsearchOutputConfig, TlsConfig, output_name, read_secret
+from ucsiem.config import ElasticsearchOutputConfig, output_name, read_secret
 from ucsiem.errors import OutputError
 from ucsiem.outputs.base import Rejected, SendResult
 from ucsiem.outputs.es_setup import IndexMode, install_templates, installed_mode
+from ucsiem.outputs.tls import tls_context
 
 log = logging.getLogger("ucsiem.output.elasticsearch")
 RETRY_STATUS = {429, 500, 502, 503, 504}
 MAPPING_ERRORS = {"mapper_parsing_exception", "document_parsing_exception", "illegal_argument_exception",
                   "strict_dynamic_mapping_exception"}
 _BAD_INDEX_CHARS = re.compile(r'[\\/*?"<>| ,#:]')
-
-
-def tls_context(tls: TlsConfig | None) -> ssl.SSLContext:
-    """The context for https:// nodes: only tls.ca_file when given (else the system store), names checked."""
-    tls = tls or TlsConfig()
-    # create_default_context loads the system roots only when no cafile is given: ca_file replaces them.
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH,
-                                         cafile=str(tls.ca_file) if tls.ca_file is not None else None)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.verify_mode = ssl.CERT_REQUIRED
-    context.check_hostname = tls.check_hostname  # for an IP host, OpenSSL checks the certificate's IP SANs
-    if tls.cert_file is not None:
-        context.load_cert_chain(str(tls.cert_file), str(tls.key_file) if tls.key_file is not None else None)
-    return context
 
 
 def make_client(cfg: ElasticsearchOutputConfig) -> AsyncElasticsearch:

@@ -28,13 +28,13 @@ from aiokafka.errors import (
     SaslAuthenticationFailed,
     TopicAuthorizationFailedError,
 )
-from aiokafka.helpers import create_ssl_context
 
 from ucsiem import __version__
 from ucsiem.config import KafkaOutputConfig, output_name, read_secret
 from ucsiem.errors import OutputError
 from ucsiem.outputs.base import Rejected, SendResult
 from ucsiem.outputs.routing import Template, field_value, kafka_topic_safe, topic_problem
+from ucsiem.outputs.tls import tls_context
 
 log = logging.getLogger("ucsiem.output.kafka")
 HEADER_OVERHEAD = 128  # record framing, timestamp and our two headers, roughly
@@ -58,14 +58,9 @@ class KafkaOutput:
         if tls is None:
             return None
         try:
-            context: ssl.SSLContext = create_ssl_context(
-                cafile=str(tls.ca_file) if tls.ca_file else None,
-                certfile=str(tls.cert_file) if tls.cert_file else None,
-                keyfile=str(tls.key_file) if tls.key_file else None)
+            return tls_context(tls)
         except (OSError, ssl.SSLError) as exc:
             raise OutputError(f"{self.name}: cannot load the TLS files: {exc}", retriable=False) from None
-        context.check_hostname = tls.check_hostname
-        return context
 
     def _producer_options(self) -> dict[str, Any]:
         cfg = self.cfg
