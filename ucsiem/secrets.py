@@ -98,8 +98,8 @@ def _problem(path: Path, st: os.stat_result) -> str | None:
     mode = stat.S_IMODE(st.st_mode)
     me = os.geteuid()
     if st.st_uid not in (0, me):
-        return (f"{path} belongs to {_user(st.st_uid)}, not to root or to {_user(me)} (the agent's user), "
-                f"so that user can read or replace it; chown {_user(me)} it")
+        return (f"{path} belongs to {user_name(st.st_uid)}, not to root or to {user_name(me)} (the agent's user), "
+                f"so that user can read or replace it; chown {user_name(me)} it")
     if mode & 0o007:
         what = "readable" if mode & 0o004 else "accessible"
         return f"{path} is {what} by other users (mode {mode:04o}); chmod 600 it"
@@ -127,7 +127,8 @@ def _credentials_directory_problem() -> str | None:
     return None
 
 
-def _user(uid: int) -> str:
+def user_name(uid: int) -> str:
+    """The account name of `uid` for messages (`uid N` when it has none)."""
     try:
         return pwd.getpwuid(uid).pw_name
     except KeyError:

@@ -23,7 +23,6 @@ import importlib
 import importlib.util
 import os
 import pkgutil
-import pwd
 import re
 import stat
 import sys
@@ -37,6 +36,7 @@ from types import ModuleType
 
 from ucsiem.errors import PluginError
 from ucsiem.parsing.contract import ParserSpec
+from ucsiem.secrets import user_name
 
 ENTRY_POINT_GROUP = "ucsiem.parsers"
 # regexploit's measure of overlapping quantifiers: 3 or more means a crafted line of a few KiB takes
@@ -231,20 +231,13 @@ def _judge(path: Path, found: list[str], *, sticky_ok: bool) -> None:
         return
     me = os.geteuid()
     if st.st_uid not in (0, me):
-        found.append(f"{path} belongs to {_user(st.st_uid)}, who could change the code the agent runs as "
-                     f"{_user(me)}; chown root {path}")
+        found.append(f"{path} belongs to {user_name(st.st_uid)}, who could change the code the agent runs as "
+                     f"{user_name(me)}; chown root {path}")
     mode = stat.S_IMODE(st.st_mode)
     if mode & 0o022 and not (sticky_ok and stat.S_ISDIR(st.st_mode) and mode & stat.S_ISVTX and mode & 0o002):
         who = "other users" if mode & 0o002 else "its group"
         found.append(f"{path} is writable by {who} (mode {mode:04o}): they could make the agent run their code as "
-                     f"{_user(me)}; chmod go-w {path}")
-
-
-def _user(uid: int) -> str:
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return f"uid {uid}"
+                     f"{user_name(me)}; chmod go-w {path}")
 
 
 # -- regexes that backtrack catastrophically ---------------------------------------------------------
