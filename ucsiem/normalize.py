@@ -163,7 +163,7 @@ class Normalizer:
         ev["id"] = eid
         if ingested is not self._ingested:  # one time per batch: format it once (orjson's own format)
             self._ingested = ingested
-            self._ingested_text = orjson.dumps(ingested, option=orjson.OPT_UTC_Z)[1:-1].decode()
+            self._ingested_text = iso_time(ingested)
         ev["ingested"] = self._ingested_text
         ev["dataset"] = self.spec.dataset
         ev["module"] = self.spec.module
@@ -213,12 +213,17 @@ def _minimal_dead_letter(parser_id: str, eid: str, ingested: datetime, code: str
         return value.encode("utf-8", "replace").decode("utf-8")
 
     return orjson.dumps({
-        "@timestamp": orjson.dumps(ingested, option=orjson.OPT_UTC_Z)[1:-1].decode(),
+        "@timestamp": iso_time(ingested),
         "message": clean(f"{parser_id}: {message}"),
         "event": {"kind": "pipeline_error", "action": "pipeline-error", "id": eid, "original": clean(original)},
         "error": {"type": code, "message": clean(message)},
         "log": {"offset": meta.offset, "file": {"path": clean(meta.path)}},
     })
+
+
+def iso_time(moment: datetime) -> str:
+    """A time as the events write it (orjson's own format, so both paths agree)."""
+    return orjson.dumps(moment, option=orjson.OPT_UTC_Z)[1:-1].decode()
 
 
 def record_hash(source_key: str, offset: int, text: str) -> bytes:
