@@ -320,7 +320,7 @@ def die_with_parent_preexec() -> Callable[[], None]:
     return preexec
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM, SIGKILL after STOP_TIMEOUT s; then SIGKILL whatever is left in its process group."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -427,4 +427,4 @@ def secure_kafka(workdir: Path) -> Iterator[SecureKafka]:
         asyncio.run(_wait_ready(kafka, proc, port, log))
         yield kafka
     finally:
-        _stop(proc)
+        stop_process(proc)

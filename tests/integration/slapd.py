@@ -29,7 +29,6 @@ import base64
 import hashlib
 import secrets
 import shutil
-import signal
 import subprocess
 import time
 import uuid
@@ -38,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.integration.kafka_secure import die_with_parent_preexec, free_ports
+from tests.integration.kafka_secure import die_with_parent_preexec, free_ports, stop_process
 from tests.integration.tlsproxy import Certs, ServerCert, make_certs
 
 HOST = "127.0.0.1"
@@ -61,7 +60,6 @@ ADMINS_GROUP = f"cn=UC Admins,{GROUPS}"
 SIZE_LIMIT = 1000  # plain searches
 LIMITED_PAGED_TOTAL = 100  # paged searches of LIMITED_DN
 READY_TIMEOUT = 20.0
-STOP_TIMEOUT = 10.0
 PR_SET_PDEATHSIG = 1
 GUID_NAMESPACE = uuid.UUID("6f1d0c55-8a53-4d8e-9a38-7d2b3f7e1c01")
 
@@ -260,17 +258,10 @@ class Slapd:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        """SIGTERM and wait (SIGKILL after STOP_TIMEOUT s)."""
+        """SIGTERM and wait (then SIGKILL), as for the private Kafka brokers."""
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if proc is not None:
+            stop_process(proc)  # slapd runs in a session of its own (start_new_session): its group goes too
 
     def modify(self, ldif: str) -> None:
         """Apply an LDIF change record with ldapmodify, bound as the rootdn."""
