@@ -1,4 +1,4 @@
-"""A TLS-terminating TCP relay for the Elasticsearch TLS tests (asyncio, in a background thread), and its certificates.
+"""A TLS-terminating TCP relay for the Elasticsearch TLS tests (threads), and its certificates.
 
     certs = make_certs(tmp_path)                    # private CA, unrelated CA, leaf certificates for chosen names
     with TlsProxy(("127.0.0.1", 19200), certs.wrong_name) as proxy:
@@ -13,10 +13,12 @@ Nothing of Elasticsearch is imitated: every answer is the node's own.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import select
+import socket
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -104,19 +106,26 @@ def make_certs(folder: Path) -> Certs:
 
 
 class TlsProxy:
+    """One thread accepts; each connection gets a thread that does the handshake itself (so that a refused
+    certificate is seen and recorded here) and then relays both ways with select, one thread per
+    connection so that no TLS object is ever used by two threads at once.
+
+    (An asyncio server cannot be used: it reads the ClientHello into its plain stream buffer before the
+    handler can call start_tls, and under load the handshake then waits for bytes it already has.)"""
+
     def __init__(self, upstream: tuple[str, int], cert: ServerCert) -> None:
         self.upstream = upstream
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.context.load_cert_chain(cert.chain, cert.key)
-        self.port = 0
+        self._listener = socket.create_server((HOST, 0))
+        self.port = int(self._listener.getsockname()[1])
         self._lock = threading.Lock()
         self._received = bytearray()
         self._handshakes = 0
         self._handshake_errors: list[str] = []
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="tlsproxy", daemon=True)
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._sockets: set[socket.socket] = set()
 
     @property
     def url(self) -> str:
@@ -139,65 +148,84 @@ class TlsProxy:
             return list(self._handshake_errors)
 
     def __enter__(self) -> TlsProxy:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result(timeout=10)
+        self._start(self._accept)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
+        self._stopping.set()
+        self._listener.close()
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        for thread in list(self._threads):
+            thread.join(timeout=10)
 
-    async def _listen(self) -> None:
-        self._server = await asyncio.start_server(self._serve, HOST, 0)
-        self.port = int(self._server.sockets[0].getsockname()[1])
+    def _start(self, target: Callable[..., None], *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, name="tlsproxy", daemon=True)
+        self._threads.append(thread)
+        thread.start()
 
-    async def _shutdown(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for writer in list(self._writers):
-            writer.close()
-        if self._server is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._server.wait_closed(), 5)
+    def _track(self, sock: socket.socket) -> socket.socket:
+        with self._lock:
+            self._sockets.add(sock)
+        return sock
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        try:
-            try:  # the handshake happens here, on a plain connection, so that its failure can be recorded
-                await asyncio.wait_for(writer.start_tls(self.context), 10)
-            except Exception as exc:  # whatever ended it (an alert, a reset, EOF): the client did not trust us
-                with self._lock:
-                    self._handshake_errors.append(f"{type(exc).__name__}: {exc}")
-                return
-            with self._lock:
-                self._handshakes += 1
-            up_reader, up_writer = await asyncio.open_connection(*self.upstream)
-            self._writers.add(up_writer)
+    def _accept(self) -> None:
+        self._listener.settimeout(0.2)
+        while not self._stopping.is_set():
             try:
-                await asyncio.gather(self._pump(reader, up_writer, record=True), self._pump(up_reader, writer))
-            finally:
-                self._writers.discard(up_writer)
-                up_writer.close()
-        finally:
-            self._writers.discard(writer)
-            writer.close()
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return  # closed by __exit__
+            self._start(self._serve, self._track(conn))
 
-    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, *, record: bool = False) -> None:
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(10)
         try:
-            while data := await source.read(CHUNK):
-                if record:
+            tls = self.context.wrap_socket(conn, server_side=True)  # the handshake happens here
+        except Exception as exc:  # an alert, a reset, a time-out: the client did not trust us
+            with self._lock:
+                self._handshake_errors.append(f"{type(exc).__name__}: {exc}")
+            conn.close()
+            return
+        self._track(tls)
+        with self._lock:
+            self._handshakes += 1
+        try:
+            up = self._track(socket.create_connection(self.upstream, timeout=10))
+        except OSError:
+            tls.close()
+            return
+        try:
+            self._relay(tls, up)
+        finally:
+            tls.close()
+            up.close()
+
+    def _relay(self, tls: ssl.SSLSocket, up: socket.socket) -> None:
+        tls.settimeout(10)
+        up.settimeout(10)
+        while not self._stopping.is_set():
+            ready = [tls] if tls.pending() else select.select([tls, up], [], [], 0.2)[0]
+            for source in ready:
+                try:
+                    data = source.recv(CHUNK)
+                except (OSError, ssl.SSLError):
+                    return
+                if not data:
+                    return
+                if source is tls:
                     with self._lock:
                         self._received += data
-                sink.write(data)
-                await sink.drain()
-        except (OSError, ssl.SSLError):
-            pass
-        finally:
-            with contextlib.suppress(OSError, RuntimeError):
-                if sink.can_write_eof():
-                    sink.write_eof()
+                    target: socket.socket = up
                 else:
-                    sink.close()
+                    target = tls
+                try:
+                    target.sendall(data)
+                except (OSError, ssl.SSLError):
+                    return
