@@ -298,9 +298,45 @@ class Error(Schema):
 
 
 class Rule(Schema):
-    id: str | None = None
-    name: str | None = None
+    """The rule that raised an alert (ECS rule.*; filled from the Sigma rule's metadata)."""
+
+    id: str | None = Field(None, description="Rule id (the Sigma rule's `id`).")
+    uuid: str | None = Field(None, description="Rule id as a UUID (the Sigma `id`, which is one).")
+    name: str | None = Field(None, description="Rule name (the Sigma `title`).")
     description: str | None = None
+    reference: list[str] | None = Field(None, description="URLs about the rule or what it detects.")
+    category: str | None = Field(None, description="Sigma logsource category, or the correlation type.")
+    ruleset: str | None = Field(None, description="Rule set the rule belongs to (the rule file's name).")
+    version: str | None = Field(None, description="Revision of the rule (Sigma `modified` or `date`).")
+    author: list[str] | None = None
+    license: str | None = None
+
+
+class ThreatTactic(Schema):
+    id: list[str] | None = Field(None, description="MITRE ATT&CK tactic ids (TA0006).")
+    name: list[str] | None = Field(None, description="MITRE ATT&CK tactic names (Credential Access).")
+    reference: list[str] | None = None
+
+
+class ThreatSubtechnique(Schema):
+    id: list[str] | None = Field(None, description="MITRE ATT&CK sub-technique ids (T1110.001).")
+    name: list[str] | None = None
+    reference: list[str] | None = None
+
+
+class ThreatTechnique(Schema):
+    id: list[str] | None = Field(None, description="MITRE ATT&CK technique ids (T1110).")
+    name: list[str] | None = None
+    reference: list[str] | None = None
+    subtechnique: ThreatSubtechnique | None = None
+
+
+class Threat(Schema):
+    """ECS threat.*: the ATT&CK classification of an alert, from the rule's `attack.*` tags."""
+
+    framework: str | None = Field(None, description="MITRE ATT&CK when the rule has attack.* tags.")
+    tactic: ThreatTactic | None = None
+    technique: ThreatTechnique | None = None
 
 
 class Sip(Schema):
@@ -417,7 +453,27 @@ class Identity(Schema):
 VendorValue = Annotated[str | Long | float | bool | list[str], BeforeValidator(_big_int_as_text)]
 
 
+AlertLevel = Literal["informational", "low", "medium", "high", "critical"]
+
+
+class Alert(Schema):
+    """What a correlation alert counted (set on `event.kind: alert` events only)."""
+
+    level: AlertLevel | None = Field(None, description="Sigma level of the rule (event.severity is its number).")
+    correlation: str | None = Field(
+        None, description="How the alert was raised: single (one event), event_count, value_count, temporal...")
+    count: Long | None = Field(None, ge=0, description="Events counted, running: suppressed repeats add to it.")
+    value: float | None = Field(None, description="The measured value: distinct values, sum, average, spike rate.")
+    threshold: float | None = Field(None, description="The value the rule compared against.")
+    baseline: float | None = Field(None, description="Learned baseline of a spike rule when it fired.")
+    group_by: list[str] | None = Field(None, description="Fields the rule groups by (values: in those fields).")
+    values: list[str] | None = Field(None, description="Bounded sample of the distinct values counted.")
+    event_ids: list[str] | None = Field(None, description="event.id of the contributing events (bounded).")
+    suppressed_until: UtcTime | None = Field(None, description="End of the suppression window of this alert.")
+
+
 class UC(Schema):
+    alert: Alert | None = None
     sip: Sip | None = None
     call: Call | None = None
     media: Media | None = None
@@ -457,6 +513,7 @@ class UCEvent(Schema):
     process: Process | None = None
     error: Error | None = None
     rule: Rule | None = None
+    threat: Threat | None = None
     uc: UC | None = None
 
     def to_json(self) -> bytes:
