@@ -1,0 +1,183 @@
+"""The stateful half: hits in event-time order through every rule's engine, alerts out.
+
+Hits are held back until the watermark (newest event time seen minus the allowed lateness) passes them,
+then processed sorted by (time, event id): any arrival order within the lateness gives the same alerts,
+so a replay equals the live run. A hit older than the watermark is late: counted in `stats()`, not used.
+Timers (window ends, suppression ends) fire in event time too, before any later hit. Nothing here reads
+the wall clock except `tick()`, whose clock is injected.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+
+from ucsiem.correlate.config import CorrelationConfig
+from ucsiem.correlate.detector import Hit
+from ucsiem.correlate.rules import RuleSet
+from ucsiem.correlate.windows import Engine, Group, make_engine
+
+SNAPSHOT_VERSION = 1
+
+
+class Correlator:
+    def __init__(self, ruleset: RuleSet, config: CorrelationConfig | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config or CorrelationConfig()
+        self.clock = clock
+        self._out: list[dict[str, Any]] = []
+        self._timers: list[tuple[float, int, str, str, Group]] = []
+        self.engines: list[Engine] = []
+        for corr in ruleset.correlations:
+            self.engines.append(make_engine(corr, self.config, self._out.append, self._schedule))
+        for rule in ruleset.detections.values():
+            if rule.generates:
+                self.engines.append(make_engine(rule, self.config, self._out.append, self._schedule))
+        self._index = {id(e): i for i, e in enumerate(self.engines)}
+        self._consumers: dict[str, list[Engine]] = {}
+        for engine in self.engines:
+            for key in engine.group_fields:
+                self._consumers.setdefault(key, []).append(engine)
+        self._routes: dict[tuple[str, ...], list[tuple[Engine, list[str]]]] = {}
+        # event ids are remembered this long behind the watermark (longer windows re-count harmlessly: first_seen)
+        spans = [getattr(e, "span", 0.0) for e in self.engines if e.kind not in ("first_seen", "single")]
+        self._dedup_horizon = max([*spans, self.config.single_suppression_secs]) + self.config.lateness_secs
+        self._buffer: list[tuple[float, str, int, Hit]] = []
+        self._seq = 0
+        self.max_ts = -math.inf
+        self.watermark = -math.inf
+        self._seen: dict[str, float] = {}
+        self.counters = {"hits": 0, "late": 0, "duplicates": 0, "alerts": 0, "expired": 0}
+
+    # ---- time ----
+    def _schedule(self, when: float, engine: Engine, group: Group, what: str) -> None:
+        # ties broken by rule and group, never by arrival: a restored correlator fires in the same order
+        heapq.heappush(self._timers, (when, self._index.get(id(engine), len(self.engines)), what,
+                                      orjson.dumps(list(group), option=orjson.OPT_SORT_KEYS).decode(), group))
+
+    def _fire(self, until: float, inclusive: bool) -> None:
+        timers = self._timers
+        while timers and (timers[0][0] <= until if inclusive else timers[0][0] < until):
+            when, index, what, _, group = heapq.heappop(timers)
+            self.engines[index].on_timer(group, what, when)
+
+    # ---- input ----
+    def feed(self, hits: Iterable[Hit]) -> list[dict[str, Any]]:
+        """Take hits (any order); return the alerts that event time now allows to raise."""
+        for hit in hits:
+            self.counters["hits"] += 1
+            if hit.ts < self.watermark:
+                self.counters["late"] += 1
+                continue
+            eid = hit.event_id
+            if eid is not None:
+                if eid in self._seen:
+                    self.counters["duplicates"] += 1
+                    continue
+                self._seen[eid] = hit.ts
+            self._seq += 1
+            heapq.heappush(self._buffer, (hit.ts, eid or "", self._seq, hit))
+            if hit.ts > self.max_ts:
+                self.max_ts = hit.ts
+        return self._release(self.max_ts - self.config.lateness_secs)
+
+    def advance(self, watermark: float) -> list[dict[str, Any]]:
+        """Declare that no hit older than `watermark` will come (an input that went quiet)."""
+        return self._release(watermark)
+
+    def tick(self) -> list[dict[str, Any]]:
+        """Live mode only: event time follows the injected clock while inputs are idle, so windows and
+        suppressions close without waiting for the next event. Never call it when replaying old logs."""
+        return self._release(self.clock() - self.config.lateness_secs)
+
+    def flush(self) -> list[dict[str, Any]]:
+        """End of input: process every held hit and close every window and suppression."""
+        out = self._release(math.inf, keep_watermark=True)
+        self._fire(math.inf, inclusive=True)
+        return out + self._take()
+
+    def _release(self, watermark: float, keep_watermark: bool = False) -> list[dict[str, Any]]:
+        if watermark > self.watermark:
+            buffer = self._buffer
+            while buffer and buffer[0][0] < watermark:
+                ts, _, _, hit = heapq.heappop(buffer)
+                self._fire(ts, inclusive=True)
+                self._process(hit)
+            if not keep_watermark:
+                self.watermark = watermark
+                self._fire(watermark, inclusive=False)
+                self._expire(watermark)
+            else:
+                self.watermark = max(self.watermark, self.max_ts)
+        return self._take()
+
+    def _take(self) -> list[dict[str, Any]]:
+        out = list(self._out)
+        self._out.clear()
+        self.counters["alerts"] += len(out)
+        return out
+
+    def _process(self, hit: Hit) -> None:
+        routes = self._routes.get(hit.rules)
+        if routes is None:
+            by_engine: dict[int, tuple[Engine, list[str]]] = {}
+            for key in hit.rules:
+                for engine in self._consumers.get(key, ()):
+                    by_engine.setdefault(id(engine), (engine, []))[1].append(key)
+            routes = self._routes[hit.rules] = list(by_engine.values())
+        for engine, keys in routes:
+            engine.on_hit(hit, keys)
+
+    def _expire(self, watermark: float) -> None:
+        for engine in self.engines:
+            self.counters["expired"] += engine.expire(watermark)
+        seen, horizon = self._seen, watermark - self._dedup_horizon
+        while seen:
+            eid, ts = next(iter(seen.items()))
+            if ts >= horizon and len(seen) <= self.config.max_seen_ids:
+                break
+            del seen[eid]
+
+    # ---- introspection and persistence ----
+    def stats(self) -> dict[str, Any]:
+        groups = sum(len(e.groups) for e in self.engines)
+        memory = sum(e.size() for e in self.engines) + 120 * len(self._seen) + 400 * len(self._buffer)
+        return {**self.counters, "buffered": len(self._buffer), "groups": groups, "timers": len(self._timers),
+                "evicted": sum(e.evicted for e in self.engines), "overflow": sum(e.overflow for e in self.engines),
+                "seen_ids": len(self._seen), "memory_bytes": memory,
+                "watermark": self.watermark if math.isfinite(self.watermark) else None}
+
+    def snapshot(self) -> bytes:
+        """Everything needed to continue exactly: held hits, remembered ids, every group of every rule."""
+        return orjson.dumps({
+            "version": SNAPSHOT_VERSION,
+            "max_ts": self.max_ts if math.isfinite(self.max_ts) else None,
+            "watermark": self.watermark if math.isfinite(self.watermark) else None,
+            "buffer": [[list(h.rules), h.ts, h.event_id, h.fields] for _, _, _, h in sorted(self._buffer)],
+            "seen": list(self._seen.items()),
+            "counters": self.counters,
+            "rules": {e.meta.key: e.dump() for e in self.engines},
+        })
+
+    def restore(self, data: bytes) -> None:
+        """Continue from a snapshot. Rules no longer loaded are dropped; new rules start empty."""
+        doc = orjson.loads(data)
+        if doc.get("version") != SNAPSHOT_VERSION:
+            raise ValueError(f"correlation snapshot version {doc.get('version')!r}, expected {SNAPSHOT_VERSION}")
+        self.max_ts = -math.inf if doc["max_ts"] is None else doc["max_ts"]
+        self.watermark = -math.inf if doc["watermark"] is None else doc["watermark"]
+        self._seen = dict(doc["seen"])
+        self.counters.update(doc["counters"])
+        self._timers, self._buffer, self._seq = [], [], 0
+        for rules, ts, eid, fields in doc["buffer"]:
+            self._seq += 1
+            heapq.heappush(self._buffer, (ts, eid or "", self._seq, Hit(tuple(rules), ts, eid, fields)))
+        for engine in self.engines:
+            state = doc["rules"].get(engine.meta.key)
+            if state is not None:
+                engine.load(state)

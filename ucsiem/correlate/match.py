@@ -1,0 +1,418 @@
+"""Sigma detections compiled once into Python predicates over event dicts.
+
+pySigma parses a rule into a condition tree (AND/OR/NOT over `field = value` leaves whose values its
+modifiers have already turned into typed values: strings with wildcards, regular expressions, CIDR
+networks, comparisons...). Each leaf becomes a closure here, so matching an event runs no Sigma code.
+
+Sigma semantics kept: strings match case-insensitively (`cased` and `re` are case-sensitive), `*` and `?`
+are wildcards, a list of values is OR (`all`: AND), `null` means the field is absent or null, and a
+field holding a list matches when any element does (ECS). Numbers compare with numbers or numeric text.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from functools import lru_cache
+from ipaddress import IPv4Network
+from typing import Any
+
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionItem,
+    ConditionNOT,
+    ConditionOR,
+    ConditionValueExpression,
+)
+from sigma.modifiers import reverse_modifier_mapping
+from sigma.rule import SigmaDetection, SigmaLogSource, SigmaRule
+from sigma.types import (
+    CompareOperators,
+    SigmaBool,
+    SigmaCasedString,
+    SigmaCIDRExpression,
+    SigmaCompareExpression,
+    SigmaExists,
+    SigmaExpansion,
+    SigmaFieldReference,
+    SigmaNull,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+    SigmaTimestampPart,
+    SigmaType,
+    SpecialChars,
+    TimestampPart,
+)
+
+from ucsiem.correlate.fields import getter, parse_time, split_field
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+Test = Callable[[Any], bool]  # on one scalar value of a field
+
+# Modifiers with a meaning on our events. Not here: wide/utf16* (UTF-16 bytes never appear in JSON text),
+# expand (placeholders filled by a conversion pipeline, which we do not have).
+SUPPORTED_MODIFIERS = frozenset({
+    "contains", "startswith", "endswith", "all", "re", "i", "ignorecase", "m", "multiline", "s", "dotall",
+    "cidr", "gt", "gte", "lt", "lte", "neq", "exists", "base64", "base64offset", "windash", "cased", "fieldref",
+    "minute", "hour", "day", "week", "month", "year",
+})
+
+_PY_FLAGS = {SigmaRegularExpressionFlag.IGNORECASE: re.IGNORECASE, SigmaRegularExpressionFlag.MULTILINE: re.MULTILINE,
+             SigmaRegularExpressionFlag.DOTALL: re.DOTALL}
+
+
+class UnsupportedRule(ValueError):
+    """A construct this engine cannot evaluate; the message says which."""
+
+
+# ---- checks done before compiling, so every problem of a rule is reported ----
+
+def rule_problems(rule: SigmaRule) -> list[str]:
+    problems: list[str] = []
+    for name, detection in rule.detection.detections.items():
+        _item_problems(name, detection, problems)
+    return problems
+
+
+def _item_problems(name: str, detection: SigmaDetection, problems: list[str]) -> None:
+    for item in detection.detection_items:
+        if isinstance(item, SigmaDetection):
+            _item_problems(name, item, problems)
+            continue
+        if item.field is None:
+            problems.append(f"detection {name!r}: keyword (field-less) values are not supported; name a field")
+        elif split_field(item.field) is None:
+            problems.append(f"detection {name!r}: unknown field {item.field!r} (not in the event schema)")
+        for mod in item.modifiers:
+            ident = reverse_modifier_mapping.get(mod.__name__, mod.__name__)
+            if ident not in SUPPORTED_MODIFIERS:
+                problems.append(f"detection {name!r}: modifier {ident!r} is not supported")
+        for value in item.value:
+            if isinstance(value, SigmaFieldReference) and split_field(value.field) is None:
+                problems.append(f"detection {name!r}: fieldref to unknown field {value.field!r}")
+
+
+# ---- compiling ----
+
+def compile_rule(rule: SigmaRule) -> Predicate:
+    """The rule's condition AND its log source, as one predicate."""
+    conditions = [_compile(cond.parsed) for cond in rule.detection.parsed_condition]
+    pred = conditions[0] if len(conditions) == 1 else _any(conditions)
+    source = logsource_predicate(rule.logsource)
+    if source is None:
+        return pred
+    return lambda ev: source(ev) and pred(ev)
+
+
+def _any(preds: list[Predicate]) -> Predicate:
+    return lambda ev: any(p(ev) for p in preds)
+
+
+def _compile(node: Any) -> Predicate:
+    if isinstance(node, ConditionAND):
+        parts = [_compile(a) for a in node.args]
+        if len(parts) == 2:
+            p, q = parts
+            return lambda ev: p(ev) and q(ev)
+        return lambda ev: all(p(ev) for p in parts)
+    if isinstance(node, ConditionOR):
+        parts = [_compile(a) for a in node.args]
+        if len(parts) == 2:
+            p, q = parts
+            return lambda ev: p(ev) or q(ev)
+        return lambda ev: any(p(ev) for p in parts)
+    if isinstance(node, ConditionNOT):
+        inner = _compile(node.args[0])
+        return lambda ev: not inner(ev)
+    if isinstance(node, ConditionFieldEqualsValueExpression):
+        return _leaf(node.field, node.value)
+    if isinstance(node, ConditionValueExpression):
+        raise UnsupportedRule("keyword (field-less) values are not supported; name a field")
+    if node is None or isinstance(node, ConditionItem):
+        raise UnsupportedRule(f"unsupported condition element {type(node).__name__}")
+    raise UnsupportedRule(f"unsupported condition element {type(node).__name__}")
+
+
+def _leaf(field: str, value: SigmaType) -> Predicate:
+    get = getter(field)
+    if isinstance(value, SigmaNull):
+        return lambda ev: get(ev) in (None, [])
+    if isinstance(value, SigmaExists):
+        want = bool(value)
+        return lambda ev: (get(ev) not in (None, [])) is want
+    if isinstance(value, SigmaFieldReference):
+        return _fieldref(get, value)
+    test = value_test(value, field)
+
+    def leaf(ev: Mapping[str, Any]) -> bool:
+        v = get(ev)
+        if v is None:
+            return False
+        if type(v) is list:
+            return any(test(x) for x in v)
+        return test(v)
+    return leaf
+
+
+def _fieldref(get: Callable[[Mapping[str, Any]], Any], ref: SigmaFieldReference) -> Predicate:
+    other = getter(ref.field)
+
+    def same(ev: Mapping[str, Any]) -> bool:
+        a, b = get(ev), other(ev)
+        if a is None or b is None:
+            return False
+        if type(a) is str and type(b) is str:
+            a, b = a.lower(), b.lower()
+            if ref.starts_with:
+                return a.startswith(b)
+            if ref.ends_with:
+                return a.endswith(b)
+        return bool(a == b)
+    return same
+
+
+def text(v: Any) -> str | None:
+    """The text Sigma compares a string pattern with: JSON's own spelling of scalars, None for objects."""
+    t = type(v)
+    if t is str:
+        return v  # type: ignore[no-any-return]
+    if t is bool:
+        return "true" if v else "false"
+    if t is int or t is float:
+        return str(v)
+    return None
+
+
+def _number(v: Any) -> float | None:
+    t = type(v)
+    if t is int or t is float:
+        return v  # type: ignore[no-any-return]
+    if t is str:
+        try:
+            return float(v)
+        except ValueError:
+            return None
+    return None
+
+
+def value_test(value: SigmaType, field: str = "") -> Test:
+    """A test on one scalar value."""
+    if isinstance(value, SigmaExpansion):  # base64offset, windash: alternatives, always OR-linked
+        tests = [value_test(v, field) for v in value.values]
+        return lambda v: any(t(v) for t in tests)
+    if isinstance(value, SigmaTimestampPart):
+        part, want = value.timestamp_part, value.number
+        return lambda v: _time_part(v, part) == want
+    if isinstance(value, SigmaString):  # SigmaCasedString is one too
+        return _string_test(value, cased=isinstance(value, SigmaCasedString))
+    if isinstance(value, SigmaBool):
+        b = bool(value)
+        return lambda v: v is b
+    if isinstance(value, SigmaNumber):
+        n = value.number
+        return lambda v: type(v) is not bool and _number(v) == n
+    if isinstance(value, SigmaRegularExpression):
+        flags = 0
+        for flag in value.flags:
+            flags |= _PY_FLAGS[flag]
+        rx = re.compile(str(value.regexp), flags)
+
+        def search(v: Any) -> bool:
+            s = text(v)
+            return s is not None and rx.search(s) is not None
+        return search
+    if isinstance(value, SigmaCIDRExpression):
+        return _cidr_test(value)
+    if isinstance(value, SigmaCompareExpression):
+        return _compare_test(value)
+    raise UnsupportedRule(f"field {field!r}: values of type {type(value).__name__} are not supported")
+
+
+def _string_test(value: SigmaString, cased: bool) -> Test:
+    parts = list(value.iter_parts())
+    for part in parts:
+        if not isinstance(part, (str, SpecialChars)):
+            raise UnsupportedRule(f"placeholder {part!r} in a value is not supported")
+    fold: Callable[[str], str] = (lambda s: s) if cased else str.lower
+    plain = [p for p in parts if isinstance(p, str)]
+    specials = [i for i, p in enumerate(parts) if not isinstance(p, str)]
+    multi = SpecialChars.WILDCARD_MULTI
+    if not specials:
+        want = fold("".join(plain))
+
+        def equals(v: Any) -> bool:
+            s = text(v)
+            return s is not None and fold(s) == want
+        return equals
+    if len(parts) == 3 and parts[0] is multi and parts[2] is multi and isinstance(parts[1], str):
+        needle = fold(parts[1])
+
+        def contains(v: Any) -> bool:
+            s = text(v)
+            return s is not None and needle in fold(s)
+        return contains
+    if len(parts) == 2 and parts[1] is multi and isinstance(parts[0], str):
+        prefix = fold(parts[0])
+
+        def startswith(v: Any) -> bool:
+            s = text(v)
+            return s is not None and fold(s).startswith(prefix)
+        return startswith
+    if len(parts) == 2 and parts[0] is multi and isinstance(parts[1], str):
+        suffix = fold(parts[1])
+
+        def endswith(v: Any) -> bool:
+            s = text(v)
+            return s is not None and fold(s).endswith(suffix)
+        return endswith
+    pattern = "".join(re.escape(p) if isinstance(p, str) else (".*" if p is multi else ".") for p in parts)
+    rx = re.compile(pattern, re.DOTALL | (0 if cased else re.IGNORECASE))
+
+    def wildcard(v: Any) -> bool:
+        s = text(v)
+        return s is not None and rx.fullmatch(s) is not None
+    return wildcard
+
+
+@lru_cache(maxsize=65_536)
+def _ip_int(s: str) -> tuple[int, int] | None:
+    """(version, address as an integer): inet_pton is ~20x faster than ipaddress, and caching helps more."""
+    try:
+        return 4, int.from_bytes(socket.inet_pton(socket.AF_INET, s), "big")
+    except OSError:
+        pass
+    try:
+        return 6, int.from_bytes(socket.inet_pton(socket.AF_INET6, s), "big")
+    except OSError:
+        return None
+
+
+def _cidr_test(value: SigmaCIDRExpression) -> Test:
+    net = value.network
+    version = 4 if isinstance(net, IPv4Network) else 6
+    base, mask = int(net.network_address), int(net.netmask)
+
+    def in_net(v: Any) -> bool:
+        if type(v) is not str:
+            return False
+        ip = _ip_int(v)
+        return ip is not None and ip[0] == version and ip[1] & mask == base
+    return in_net
+
+
+_OPS: dict[CompareOperators, Callable[[float, float], bool]] = {
+    CompareOperators.LT: lambda a, b: a < b,
+    CompareOperators.LTE: lambda a, b: a <= b,
+    CompareOperators.GT: lambda a, b: a > b,
+    CompareOperators.GTE: lambda a, b: a >= b,
+    CompareOperators.NEQ: lambda a, b: a != b,
+}
+
+
+def _compare_test(value: SigmaCompareExpression) -> Test:
+    op, n = _OPS[value.op], value.number.number
+    if isinstance(value.number, SigmaTimestampPart):
+        part = value.number.timestamp_part
+
+        def compare_time(v: Any) -> bool:
+            x = _time_part(v, part)
+            return x is not None and op(x, n)
+        return compare_time
+
+    def compare(v: Any) -> bool:
+        if type(v) is bool:
+            return False
+        x = _number(v)
+        return x is not None and op(x, n)
+    return compare
+
+
+def _time_part(v: Any, part: TimestampPart) -> int | None:
+    """Minute, hour... of a time value, in UTC (event times are UTC; local business hours are the rule's job)."""
+    epoch = parse_time(v)
+    if epoch is None:
+        return None
+    t = datetime.fromtimestamp(epoch, UTC)
+    if part is TimestampPart.MINUTE:
+        return t.minute
+    if part is TimestampPart.HOUR:
+        return t.hour
+    if part is TimestampPart.DAY:
+        return t.day
+    if part is TimestampPart.WEEK:
+        return t.isocalendar().week
+    if part is TimestampPart.MONTH:
+        return t.month
+    return t.year
+
+
+# ---- log sources ----
+
+LOGSOURCE_KEYS = frozenset({"product", "service", "category", "definition"})
+
+
+def logsource_predicate(source: SigmaLogSource) -> Predicate | None:
+    """`product` = event.module, `service` = event.dataset (whole, or its part after the module),
+    `category` = one of event.category; all compared case-insensitively. None: no constraint."""
+    tests: list[Predicate] = []
+    if source.product:
+        product = source.product.lower()
+        get_module = getter("event.module")
+        tests.append(lambda ev: str(get_module(ev) or "").lower() == product)
+    if source.service:
+        service = source.service.lower()
+        get_dataset = getter("event.dataset")
+
+        def dataset(ev: Mapping[str, Any]) -> bool:
+            ds = str(get_dataset(ev) or "").lower()
+            return ds == service or ds.partition(".")[2] == service
+        tests.append(dataset)
+    if source.category:
+        category = source.category.lower()
+        get_category = getter("event.category")
+
+        def in_category(ev: Mapping[str, Any]) -> bool:
+            cats = get_category(ev)
+            return isinstance(cats, list) and category in cats
+        tests.append(in_category)
+    if not tests:
+        return None
+    if len(tests) == 1:
+        return tests[0]
+    return lambda ev: all(t(ev) for t in tests)
+
+
+# ---- prefilter ----
+
+def required_values(rule: SigmaRule, field: str) -> frozenset[str] | None:
+    """Exact values `field` must have for the rule to match (case-folded), None when any value could.
+
+    Lets the detector try a rule only on events whose `event.action` can match it.
+    """
+    found: list[frozenset[str] | None] = [_required(cond.parsed, field) for cond in rule.detection.parsed_condition]
+    if any(f is None for f in found):
+        return None
+    return frozenset().union(*[f for f in found if f is not None])
+
+
+def _required(node: Any, field: str) -> frozenset[str] | None:
+    if isinstance(node, ConditionFieldEqualsValueExpression):
+        v = node.value
+        if node.field == field and isinstance(v, SigmaString) and not isinstance(v, SigmaCasedString) \
+                and not v.contains_special():
+            return frozenset({"".join(str(p) for p in v.iter_parts()).lower()})
+        return None
+    if isinstance(node, ConditionAND):
+        sets = [s for s in (_required(a, field) for a in node.args) if s is not None]
+        return frozenset.intersection(*sets) if sets else None
+    if isinstance(node, ConditionOR):
+        subs = [_required(a, field) for a in node.args]
+        if any(s is None for s in subs):
+            return None
+        return frozenset().union(*[s for s in subs if s is not None])
+    return None
