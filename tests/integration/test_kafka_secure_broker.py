@@ -8,7 +8,6 @@ argument of the record): the tests assert both.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 import ssl
@@ -21,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError, SaslAuthenticationFailed
 
 from tests.integration.kafka_secure import SecureKafka, secure_kafka
+from tests.integration.kafkahelp import run_async
 
 T = TypeVar("T")
 TIMEOUT = 30.0  # seconds for any one client scenario
@@ -38,7 +38,7 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureKafka]:
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(asyncio.wait_for(coro, TIMEOUT))
+    return run_async(coro, TIMEOUT)
 
 
 def client_args(kafka: SecureKafka, mechanism: str, *, password: str | None = None,

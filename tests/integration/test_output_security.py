@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import fnmatch
 import re
@@ -38,7 +37,7 @@ from tests.integration.eshelp import (
     search_all,
     summary,
 )
-from tests.integration.kafkahelp import KAFKA, agent_log, topic_prefix
+from tests.integration.kafkahelp import KAFKA, agent_log, run_async, topic_prefix
 from tests.integration.tlsproxy import Certs, TlsProxy, make_certs
 from ucsiem.config import ElasticsearchOutputConfig, parse_config
 from ucsiem.errors import OutputError
@@ -97,7 +96,7 @@ def refused_start(cfg: dict[str, Any]) -> OutputError:
             await output.close()
 
     with pytest.raises(OutputError) as info:
-        asyncio.run(asyncio.wait_for(go(), 30))
+        run_async(go(), 30)
     return info.value
 
 
