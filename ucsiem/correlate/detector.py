@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from ucsiem.correlate.config import CorrelationConfig
 from ucsiem.correlate.fields import Getter, getter, parse_time
-from ucsiem.correlate.match import Predicate, compile_rule, required_values
+from ucsiem.correlate.match import Predicate, compile_rule, logsource_predicate, required_values
 from ucsiem.correlate.rules import RuleSet, load_rules
 
 
@@ -30,6 +30,7 @@ class _Compiled(NamedTuple):
     key: str
     predicate: Predicate
     fields: tuple[tuple[str, Getter], ...]
+    source: int  # index of its log source test, -1 for none
 
 
 _get_action = getter("event.action")
@@ -42,12 +43,23 @@ class Detector:
         self.ruleset = ruleset
         compiled: list[_Compiled] = []
         actions: list[frozenset[str] | None] = []
+        sources: dict[Any, int] = {}  # one test per distinct log source per event, shared by its rules
+        self._sources: list[Predicate] = []
         for key, rule in ruleset.detections.items():
             names = list(ruleset.hit_fields.get(key, ()))
             if rule.generates and rule.suppression_group_by is None:
                 names += [f for f in config.single_group_by if f not in names]
-            compiled.append(_Compiled(key, compile_rule(rule.sigma), tuple((n, getter(n)) for n in names)))
-            actions.append(required_values(rule.sigma, "event.action"))
+            action_set = required_values(rule.sigma, "event.action")
+            ls = rule.sigma.logsource
+            source = logsource_predicate(ls)
+            slot = -1
+            if source is not None:
+                slot = sources.setdefault((ls.product, ls.service, ls.category), len(sources))
+                if slot == len(self._sources):
+                    self._sources.append(source)
+            predicate = compile_rule(rule.sigma, action_set, with_logsource=False)
+            compiled.append(_Compiled(key, predicate, tuple((n, getter(n)) for n in names), slot))
+            actions.append(action_set)
         unindexed = tuple(c for c, a in zip(compiled, actions, strict=True) if a is None)
         by_action: dict[str, list[_Compiled]] = {}
         for c, a in zip(compiled, actions, strict=True):
@@ -67,7 +79,19 @@ class Detector:
     def detect(self, event: Mapping[str, Any]) -> list[Hit]:
         action = _get_action(event)
         candidates = self._by_action.get(action, self._unindexed) if type(action) is str else self._unindexed
-        matched = [c for c in candidates if c.predicate(event)]
+        if not candidates:
+            return []
+        sources: dict[int, bool] = {}
+        matched = []
+        for c in candidates:
+            if c.source >= 0:
+                ok = sources.get(c.source)
+                if ok is None:
+                    ok = sources[c.source] = self._sources[c.source](event)
+                if not ok:
+                    continue
+            if c.predicate(event):
+                matched.append(c)
         if not matched:
             return []
         ts = parse_time(event.get("@timestamp"))

@@ -99,14 +99,42 @@ def _item_problems(name: str, detection: SigmaDetection, problems: list[str]) ->
 
 # ---- compiling ----
 
-def compile_rule(rule: SigmaRule) -> Predicate:
-    """The rule's condition AND its log source, as one predicate."""
-    conditions = [_compile(cond.parsed) for cond in rule.detection.parsed_condition]
+def compile_rule(rule: SigmaRule, implied: frozenset[str] | None = None, with_logsource: bool = True) -> Predicate:
+    """The rule's condition (AND its log source unless the caller checks that) as one predicate.
+
+    `implied`: `event.action` values the caller guarantees (the detector's index); a top-level test that
+    event.action is one of a superset of them is then left out.
+    """
+    trees = [cond.parsed for cond in rule.detection.parsed_condition]
+    if implied is not None and len(trees) == 1 and isinstance(trees[0], ConditionAND):
+        kept = [a for a in trees[0].args if not _implied_action(a, implied)]
+        if not kept:
+            return (logsource_predicate(rule.logsource) if with_logsource else None) or (lambda ev: True)
+        conditions = [_compile(kept[0]) if len(kept) == 1 else _compile_and(kept)]
+    else:
+        conditions = [_compile(t) for t in trees]
     pred = conditions[0] if len(conditions) == 1 else _any(conditions)
-    source = logsource_predicate(rule.logsource)
+    source = logsource_predicate(rule.logsource) if with_logsource else None
     if source is None:
         return pred
     return lambda ev: source(ev) and pred(ev)
+
+
+def _implied_action(node: Any, implied: frozenset[str]) -> bool:
+    values = _required(node, "event.action")
+    if values is None:
+        return False
+    leaves = node.args if isinstance(node, ConditionOR) else [node]
+    only_action = all(isinstance(a, ConditionFieldEqualsValueExpression) and a.field == "event.action" for a in leaves)
+    return only_action and implied <= values
+
+
+def _compile_and(args: list[Any]) -> Predicate:
+    parts = [_compile(a) for a in args]
+    if len(parts) == 2:
+        p, q = parts
+        return lambda ev: p(ev) and q(ev)
+    return lambda ev: all(p(ev) for p in parts)
 
 
 def _any(preds: list[Predicate]) -> Predicate:
@@ -115,11 +143,7 @@ def _any(preds: list[Predicate]) -> Predicate:
 
 def _compile(node: Any) -> Predicate:
     if isinstance(node, ConditionAND):
-        parts = [_compile(a) for a in node.args]
-        if len(parts) == 2:
-            p, q = parts
-            return lambda ev: p(ev) and q(ev)
-        return lambda ev: all(p(ev) for p in parts)
+        return _compile_and(node.args)
     if isinstance(node, ConditionOR):
         parts = [_compile(a) for a in node.args]
         if len(parts) == 2:
@@ -147,6 +171,21 @@ def _leaf(field: str, value: SigmaType) -> Predicate:
         return lambda ev: (get(ev) not in (None, [])) is want
     if isinstance(value, SigmaFieldReference):
         return _fieldref(get, value)
+    if type(value) is SigmaString and not value.contains_special():
+        target = "".join(str(p) for p in value.iter_parts()).lower()
+
+        def is_target(x: Any) -> bool:
+            s = text(x)
+            return s is not None and s.lower() == target
+
+        def equals(ev: Mapping[str, Any]) -> bool:  # the most common leaf, without a call per test
+            v = get(ev)
+            if type(v) is str:
+                return v.lower() == target
+            if type(v) is list:
+                return any(is_target(x) for x in v)
+            return v is not None and is_target(v)
+        return equals
     test = value_test(value, field)
 
     def leaf(ev: Mapping[str, Any]) -> bool:

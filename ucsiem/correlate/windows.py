@@ -64,8 +64,8 @@ class Engine:
 
     # ---- groups ----
     def group_of(self, hit: Hit, keys: list[str]) -> Group:
-        fields = hit.fields
-        return tuple(_hashable(fields.get(f)) for f in self.group_fields[keys[0]])
+        get = hit.fields.get
+        return tuple(v if type(v) is not list else _hashable(v) for v in map(get, self.group_fields[keys[0]]))
 
     def state(self, group: Group, factory: Callable[[], Any]) -> Any:
         st = self.groups.get(group)
