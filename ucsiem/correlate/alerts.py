@@ -104,6 +104,7 @@ def threat(tags: tuple[str, ...]) -> dict[str, Any] | None:
         ns, _, name = tag.lower().partition(".")
         if ns != "attack":
             continue
+        name = name.replace("-", "_")  # Sigma writes tactics with hyphens (attack.credential-access)
         if name in TACTICS:
             tactic_ids.append(TACTICS[name][0])
             tactic_names.append(TACTICS[name][1])
