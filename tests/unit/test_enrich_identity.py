@@ -177,6 +177,28 @@ def test_what_lands_where(tmp_path: Path) -> None:
     assert (enricher.hits, enricher.misses) == (3, 1)
 
 
+def test_only_kinds_of_key_the_directory_holds_are_looked_up(tmp_path: Path) -> None:
+    people = read_file_source(csv_source(tmp_path))
+    index = index_of(tmp_path, [("hr", people)])
+    assert index.kinds == frozenset({"user", "email", "sip", "ext", "e164"})
+    enricher = IdentityEnricher(index, IdentityConfig().lookups, german)
+    from_ip = event(source={"ip": "192.0.2.44"})
+    enricher.enrich(from_ip)
+    # no entry has an address: the lookup cannot succeed, so it neither queries nor calls anyone unknown
+    assert "tags" not in from_ip and (enricher.hits, enricher.misses) == (0, 0)
+    assert index.find(["ip:192.0.2.44", "user:alice"])["name"] == "alice"  # type: ignore[index]
+
+    people[0]["ips"] = ["192.0.2.44"]
+    index = index_of(tmp_path, [("hr", people)])  # rebuilt with an address
+    assert "ip" in index.kinds  # type: ignore[operator]
+    enricher = IdentityEnricher(index, IdentityConfig().lookups, german)
+    enricher.enrich(from_ip)
+    assert from_ip["source"]["user"]["name"] == "alice"
+    stranger = event(source={"ip": "192.0.2.45"})
+    enricher.enrich(stranger)
+    assert stranger["tags"] == ["identity_unknown_source_user"]
+
+
 def test_refresher_keeps_going_when_a_source_fails(tmp_path: Path) -> None:
     good = csv_source(tmp_path)
     broken = FileSourceConfig(type="json", path=tmp_path / "gone.json", id="second")

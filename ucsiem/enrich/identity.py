@@ -161,6 +161,10 @@ def build_index(path: Path, sources: Sequence[tuple[str, list[Record] | None]],
                     added = db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?)", keys).rowcount
                     report.keys += len(keys)
                     report.shadowed_keys += len(keys) - added
+            # Which kinds of key exist (user, email, sip, ext, e164, ip, mac): a worker does not look up what no
+            # entry can match (a directory without device addresses makes every source.ip lookup a miss).
+            db.execute("CREATE TABLE kinds (kind TEXT PRIMARY KEY) WITHOUT ROWID")
+            db.execute("INSERT INTO kinds SELECT DISTINCT substr(key, 1, instr(key, ':') - 1) FROM keys")
             db.commit()
             if old:
                 db.execute("DETACH DATABASE old")
@@ -196,6 +200,7 @@ class IdentityIndex:
         self._db: sqlite3.Connection | None = None
         self._stamp: tuple[int, int] | None = None
         self.generation: object = None  # a new object each time another file is opened
+        self.kinds: frozenset[str] | None = None  # kinds of key in the file; None: not known, try every key
 
     def refresh(self) -> None:
         """Once per batch: is there a new file? (one stat)"""
@@ -212,17 +217,21 @@ class IdentityIndex:
             db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
             db.execute("PRAGMA mmap_size=1073741824")  # pages shared by every worker through the page cache
             db.execute("SELECT 1 FROM keys LIMIT 1").fetchall()
+            try:
+                kinds: frozenset[str] | None = frozenset(row[0] for row in db.execute("SELECT kind FROM kinds"))
+            except sqlite3.OperationalError:  # a file written before the kinds table existed
+                kinds = None
         except sqlite3.Error as exc:
             log.warning("Cannot open the identity index; events are not enriched with identities until it is "
                         "rebuilt.", extra={"path": str(self.path), "error": str(exc)})
             return
-        self._db, self._stamp = db, stamp
+        self._db, self._stamp, self.kinds = db, stamp, kinds
         self.generation = object()
 
     def _close(self) -> None:
         if self._db is not None:
             self._db.close()
-        self._db, self._stamp = None, None
+        self._db, self._stamp, self.kinds = None, None, None
         self._cache.clear()
         self.generation = object()
 
@@ -232,7 +241,10 @@ class IdentityIndex:
 
     def find(self, keys: list[str]) -> dict[str, Any] | None:
         """The identity of the first key that is known."""
+        kinds = self.kinds
         for key in keys:
+            if kinds is not None and key[:key.find(":")] not in kinds:
+                continue  # no entry has a key of this kind: a sure miss, not worth a query or a cache slot
             doc = self._lookup(key)
             if doc is not None:
                 return doc
@@ -279,9 +291,13 @@ class IdentityEnricher:
         # ...) are fetched once per event
         parents: dict[tuple[str, ...], int] = {}
         self.lookups: list[tuple[int, str, str]] = []
+        self._address_lookups: set[int] = set()  # positions in `lookups` of fields that hold an IP or a MAC
         for path, target in lookups.items():
             *parent, key = path.split(".")
+            if key in ("ip", "mac"):
+                self._address_lookups.add(len(self.lookups))
             self.lookups.append((parents.setdefault(tuple(parent), len(parents)), key, target))
+        self._active = self.lookups  # what the current index can answer
         self._parents = list(parents)
         self.hits = 0
         self.misses = 0
@@ -291,12 +307,15 @@ class IdentityEnricher:
         self._generation: object = None
 
     def enrich(self, event: dict[str, Any]) -> None:
-        if not self.index.available:
+        index = self.index
+        if not index.available:
             return
+        if self._generation is not index.generation:
+            self._use_generation()
         done: set[str] = set()
         tried: set[str] = set()
         parents = [_get(event, path) for path in self._parents]
-        for parent_index, key, target in self.lookups:
+        for parent_index, key, target in self._active:
             if target in done:
                 continue
             parent = parents[parent_index]
@@ -313,11 +332,19 @@ class IdentityEnricher:
             _tag(event, "identity_unknown_" + target.replace(".", "_"))
         self.hits += len(done)
 
+    def _use_generation(self) -> None:
+        """A new index: what was found may have changed, and so may the kinds of key it holds."""
+        self._found.clear()
+        self._generation = self.index.generation
+        kinds = self.index.kinds
+        if kinds is not None and not kinds & {"ip", "mac"}:
+            # no entry has a device address: an address field can only miss, and must not tag events unknown
+            self._active = [lookup for i, lookup in enumerate(self.lookups) if i not in self._address_lookups]
+        else:
+            self._active = self.lookups
+
     def _find(self, value: str) -> dict[str, Any] | None:
         found = self._found
-        if self._generation is not self.index.generation:  # a new index: what was found may have changed
-            found.clear()
-            self._generation = self.index.generation
         if value in found:
             found.move_to_end(value)
             return found[value]
