@@ -1,7 +1,7 @@
 """Map the fixed top-level folders to import packages (pyproject.toml cannot compute this list).
 
 ./ucsiem -> ucsiem, ./parsers -> ucsiem_parsers (every plugin folder, and its tests/ folder of golden
-files as data), ./mappings -> ucsiem_mappings.
+files as data), ./mappings -> ucsiem_mappings, ./rules -> ucsiem_rules (the UC rule pack's YAML as data).
 """
 
 from setuptools import find_namespace_packages, find_packages, setup
@@ -11,12 +11,14 @@ parser_packages = ["ucsiem_parsers"] + [
 ]
 setup(
     packages=[*find_packages(include=["ucsiem", "ucsiem.*"]), *parser_packages, "ucsiem_mappings",
-              "ucsiem_mappings.elasticsearch"],
-    package_dir={"ucsiem": "ucsiem", "ucsiem_parsers": "parsers", "ucsiem_mappings": "mappings"},
+              "ucsiem_mappings.elasticsearch", "ucsiem_rules", "ucsiem_rules.uc"],
+    package_dir={"ucsiem": "ucsiem", "ucsiem_parsers": "parsers", "ucsiem_mappings": "mappings",
+                 "ucsiem_rules": "rules"},
     package_data={
         "ucsiem": ["py.typed"],
         "ucsiem_mappings": ["*.md", "*.json"],
-        # parser folders: README and golden files (*.log, *.log-expected.json, *-config.yml)
+        "ucsiem_rules": ["*.md"],  # uc/*.yml: the "" entry below
+        # parser folders: README and golden files (*.log, *.log-expected.json, *-config.yml); rule YAML
         "": ["*.md", "*.log", "*.json", "*.yml"],
     },
 )

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -26,6 +27,9 @@ from ucsiem.enrich.stage import enrichment_problems
 from ucsiem.errors import CheckpointError, ConfigError, OutputError, PluginError, UcsiemError
 from ucsiem.log import setup_logging
 from ucsiem.parsing.registry import ParserRegistry, load_plugin_folder, load_registry
+
+if TYPE_CHECKING:
+    from ucsiem.correlate import RuleSet
 
 DEFAULT_CONFIG = Path("/etc/ucsiem/config.yml")
 
@@ -86,6 +90,17 @@ def _parser() -> argparse.ArgumentParser:
     pnew.add_argument("id")
     pnew.add_argument("--dir", type=Path, default=Path("."), help="folder to create the plugin in")
     pnew.set_defaults(func=cmd_parsers_new)
+
+    rules = sub.add_parser("rules", help="list the correlation rules, or test them over files of events")
+    rsub = rules.add_subparsers(dest="rules_command", required=True)
+    rlist = rsub.add_parser("list", help="id, title, type, level and file of each rule")
+    rlist.add_argument("--rules", type=Path, action="append", help="rule file or folder (repeat; default: the UC pack)")
+    rlist.add_argument("--json", action="store_true", help="one JSON object per rule")
+    rlist.set_defaults(func=cmd_rules_list)
+    rtest = rsub.add_parser("test", help="the alerts the rules raise over NDJSON event files: one JSON alert per line")
+    rtest.add_argument("--rules", type=Path, action="append", help="rule file or folder (repeat; default: the UC pack)")
+    rtest.add_argument("events", nargs="+", type=Path, help="NDJSON files of events (as `ucsiem parse` writes them)")
+    rtest.set_defaults(func=cmd_rules_test)
 
     mappings = sub.add_parser("mappings", help="generate or drift-check the files in mappings/ from the schema")
     mappings.add_argument("action", choices=["generate", "check"])
@@ -353,6 +368,97 @@ def cmd_parsers_new(args: argparse.Namespace) -> int:
           f"  ucsiem parsers test {folder} --generate   # write the expected output, read it, commit it\n"
           f"  ucsiem parsers test {folder}")
     return 0
+
+
+# -- rules ------------------------------------------------------------------------------------------
+
+
+def shipped_rules() -> Path:
+    """The UC rule pack: installed as the `ucsiem_rules` package, or ./rules beside ./ucsiem in a checkout."""
+    import importlib
+
+    try:
+        module = importlib.import_module("ucsiem_rules")
+    except ImportError:
+        return Path(__file__).resolve().parent.parent / "rules"
+    return Path(str(module.__file__)).parent
+
+
+def _load_rules(args: argparse.Namespace) -> RuleSet | None:
+    from ucsiem.correlate import RuleError, load_rules
+
+    try:
+        return load_rules(args.rules or [shipped_rules()])
+    except RuleError as exc:
+        print(f"ucsiem: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_rules_list(args: argparse.Namespace) -> int:
+    ruleset = _load_rules(args)
+    if ruleset is None:
+        return 1
+    rows = ruleset.summaries()
+    if args.json:
+        for r in rows:
+            print(json.dumps({"id": r.id, "name": r.name, "title": r.title, "type": r.type, "level": r.level,
+                              "source": r.source}, ensure_ascii=False))
+        return 0
+    print(f"{'ID':<36}  {'TYPE':<16} {'LEVEL':<13} TITLE  [FILE]")
+    for r in rows:
+        print(f"{r.id:<36}  {r.type:<16} {r.level or '-':<13} {r.title}  [{r.source}]")
+    return 0
+
+
+def cmd_rules_test(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from ucsiem.correlate import Correlator, Detector
+
+    ruleset = _load_rules(args)
+    if ruleset is None:
+        return 1
+    detector, correlator = Detector(ruleset), Correlator(ruleset)
+    out = sys.stdout.buffer
+    ids: dict[str, str] = {}  # alert id -> rule title
+    status = 0
+    events = unreadable = emitted = 0
+
+    def emit(alerts: list[dict[str, Any]]) -> None:
+        nonlocal emitted
+        for alert in alerts:
+            out.write(terminal_safe(orjson.dumps(alert)) + b"\n")
+            ids[str(alert["event"]["id"])] = str(alert["rule"].get("name"))  # re-emissions keep their id
+            emitted += 1
+
+    for path in args.events:
+        try:
+            data_file = path.open("rb")
+        except OSError as exc:
+            print(f"ucsiem: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            status = 1
+            continue
+        with data_file:
+            for line in data_file:
+                if not line.strip():
+                    continue
+                try:
+                    event = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    event = None
+                if not isinstance(event, dict):
+                    unreadable += 1
+                    continue
+                events += 1
+                emit(correlator.feed(detector.detect(event)))
+    emit(correlator.flush())
+    out.flush()
+    print(json.dumps({"rules": len(ruleset.detections) + len(ruleset.correlations), "events": events,
+                      "unreadable_lines": unreadable, "hits": correlator.counters["hits"],
+                      "late": correlator.counters["late"], "alert_documents": emitted,
+                      "alerts": len(ids), "by_rule": dict(Counter(ids.values()))},
+                     ensure_ascii=False), file=sys.stderr)
+    return status
 
 
 def cmd_mappings(args: argparse.Namespace) -> int:
