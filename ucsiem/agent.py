@@ -19,6 +19,7 @@ import resource
 import signal
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -35,6 +36,7 @@ from ucsiem.outputs.base import Output
 from ucsiem.outputs.file import FileOutput
 from ucsiem.outputs.stdout import StdoutOutput
 from ucsiem.parsing.registry import ParserRegistry
+from ucsiem.pipeline.correlation import CorrelationStage
 from ucsiem.pipeline.delivery import Sender
 from ucsiem.pipeline.feed import Feed, MemoryFeed
 from ucsiem.pipeline.pool import Ticket, WorkerPool, WorkerSetup
@@ -54,6 +56,7 @@ class Stats:
     senders: list[Sender] = field(default_factory=list)
     feed: Feed | None = None
     identity: IdentityStats | None = None
+    correlation: CorrelationStage | None = None
 
     def summary(self) -> dict[str, object]:
         elapsed = max(time.monotonic() - self.started, 1e-9)
@@ -64,6 +67,8 @@ class Stats:
             "pipeline_errors": dict(self.counters.errors),
             **({"enrichment": dict(self.counters.enrichment)} if self.counters.enrichment else {}),
             **({"identity": self.identity.summary()} if self.identity is not None else {}),
+            **({"correlation": {**self.correlation.summary(), "detection_errors": self.counters.detection_errors}}
+               if self.correlation is not None else {}),
             "bytes_read": self.bytes,
             "batches": self.batches,
             "outputs": {s.output.name: s.stats.summary() for s in self.senders},
@@ -135,11 +140,16 @@ class Agent:
         enrich_setup = EnrichSetup(enrich.model_dump(mode="json"),
                                    str(self.identity.path) if self.identity is not None else None,
                                    read_hmac_key(enrich))
+        self.correlation = (CorrelationStage(config.correlation, config.agent.data_dir)
+                            if config.correlation is not None else None)
+        self.stats.correlation = self.correlation
         setup = WorkerSetup([str(p) for p in config.agent.parser_dirs],
                             [c.model_dump(mode="json") for c in config.inputs], socket.gethostname(),
-                            config.agent.name, enrich_setup)
+                            config.agent.name, enrich_setup,
+                            config.correlation.model_dump(mode="json") if config.correlation is not None else None)
         self.pool = WorkerPool(setup, pc.worker_count(), parsers)
-        self._queue: asyncio.Queue[tuple[Batch, Ticket] | None] = asyncio.Queue(
+        # a batch and its parse ticket; an input id once that input has ended (--once); None after the last
+        self._queue: asyncio.Queue[tuple[Batch, Ticket] | str | None] = asyncio.Queue(
             pc.max_batches_in_flight)
         self._stop = asyncio.Event()
 
@@ -164,13 +174,16 @@ class Agent:
         if self.identity is not None:  # before reading: the first events already get their identities
             await self.identity.refresh()
         senders = [asyncio.create_task(s.run(), name=f"output:{s.output.name}") for s in self.senders]
+        extra_tasks: list[asyncio.Task[None]] = []
         # Outputs that cannot start at all (a file output's folder is not writable) stop us before reading.
         await self._wait_started(senders)
         deliver = asyncio.create_task(self._deliver(), name="deliver")
         committer = asyncio.create_task(self._commit_loop(), name="committer")
         stats = asyncio.create_task(self._stats_loop(), name="stats")
         refresher = asyncio.create_task(self.identity.run(), name="identity") if self.identity is not None else None
-        readers = [asyncio.create_task(inp.run(self._emit), name=f"input:{inp.cfg.id}") for inp in self.inputs]
+        if self.correlation is not None and not self.once:
+            extra_tasks.append(asyncio.create_task(self._tick_loop(self.correlation), name="correlation-clock"))
+        readers = [asyncio.create_task(self._read(inp), name=f"input:{inp.cfg.id}") for inp in self.inputs]
         try:
             pending: set[asyncio.Task[None]] = {*readers, deliver, committer, *senders}
             while not all(r.done() for r in readers):
@@ -182,7 +195,7 @@ class Agent:
             await self._queue.put(None)  # every input has ended: let delivery finish and return
             await self._drain(deliver, senders)
         finally:
-            extra = [refresher] if refresher is not None else []
+            extra = [*extra_tasks, *([refresher] if refresher is not None else [])]
             for task in (*readers, deliver, stats, *senders, *extra):
                 task.cancel()
             await asyncio.gather(*readers, deliver, stats, *senders, *extra, return_exceptions=True)
@@ -190,7 +203,7 @@ class Agent:
             await asyncio.gather(committer, return_exceptions=True)
             commit_error: CheckpointError | None = None
             try:
-                await asyncio.to_thread(self._commit, self.registry.model_copy(deep=True))
+                await asyncio.to_thread(self._commit, *self._snapshots())
             except CheckpointError as exc:
                 commit_error = exc  # still close outputs and workers; then report it
             for out in self.outputs:
@@ -244,27 +257,65 @@ class Agent:
 
     # -- stages ----------------------------------------------------------------------------------
 
+    async def _read(self, inp: FileInput) -> None:
+        await inp.run(self._emit)
+        if self.once:
+            await self._queue.put(inp.cfg.id)  # after its last batch: correlation stops waiting for its time
+
     async def _emit(self, batch: Batch) -> None:
         job = BatchJob.of(batch.input_id, batch.source_key, batch.path, batch.frames, batch.headers,
                           batch.reference_time, datetime.now(UTC))
         await self._queue.put((batch, self.pool.submit(job)))  # blocks while full: the reader stops reading
 
     async def _deliver(self) -> None:
+        if self.correlation is not None and self.correlation.unsent:  # a previous run made them, none stored
+            await self._put_alerts(self.correlation.unsent)
+            self.correlation.unsent = []
         while True:
             item = await self._queue.get()
             if item is None:  # queued after the last batch of every input
+                if self.correlation is not None and self.once:  # the end of the logs closes every window
+                    await self._put_alerts(self.correlation.flush())
                 return
+            if isinstance(item, str):
+                if self.correlation is not None:
+                    await self._put_alerts(self.correlation.finish(item))
+                continue
             batch, ticket = item
             result = await self.pool.result(ticket)
             self.stats.batches += 1
             self.stats.counters.merge(result.counters)
-            await self.feed.put(result.blob, result.count, partial(self._by_id[batch.input_id].ack, batch))
+            ack = partial(self._by_id[batch.input_id].ack, batch)
+            if self.correlation is None:
+                await self.feed.put(result.blob, result.count, ack)
+                continue
+            # the batch's alerts travel with it: stored (spooled or delivered) together, acknowledged together
+            alerts = self.correlation.feed(result.hits, batch.input_id, batch.source_key)
+            await self.feed.put(result.blob + _joined(alerts), result.count + len(alerts),
+                                _both(ack, self.correlation.hold(alerts)))
+
+    async def _put_alerts(self, alerts: list[bytes]) -> None:
+        """An alert-only batch (time passed, end of input, unsent at the last stop)."""
+        if alerts and self.correlation is not None:
+            await self.feed.put(_joined(alerts), len(alerts), _both(self._dirty.set, self.correlation.hold(alerts)))
+
+    async def _tick_loop(self, correlation: CorrelationStage) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            await self._put_alerts(correlation.tick())
 
     # -- checkpoints -----------------------------------------------------------------------------
 
-    def _commit(self, snapshot: RegistryFile) -> None:
+    def _snapshots(self) -> tuple[RegistryFile, bytes | None]:
+        """Taken together in the loop thread: the correlation state is never older than the positions."""
+        state = self.correlation.snapshot() if self.correlation is not None else None
+        return self.registry.model_copy(deep=True), state
+
+    def _commit(self, snapshot: RegistryFile, correlation_state: bytes | None) -> None:
         for out in self.outputs:
             out.sync()
+        if correlation_state is not None and self.correlation is not None:
+            self.correlation.save(correlation_state)  # first: a crash between the two re-reads, never skips
         self.store.save(snapshot)
 
     async def _commit_loop(self) -> None:
@@ -273,7 +324,7 @@ class Agent:
             self._dirty.clear()
             # Snapshot in the loop thread: every position in it was acknowledged, so written before the
             # sync that follows. Acks arriving meanwhile are picked up by the next round (group commit).
-            await asyncio.to_thread(self._commit, self.registry.model_copy(deep=True))
+            await asyncio.to_thread(self._commit, *self._snapshots())
 
     async def _stats_loop(self) -> None:
         interval = self.config.agent.stats_interval_secs
@@ -283,6 +334,18 @@ class Agent:
             await asyncio.sleep(interval)
             self.stats.bytes = sum(i.bytes_read for i in self.inputs)
             log.info("Pipeline counters.", extra={"stats": self.stats.summary()})
+
+
+def _joined(docs: list[bytes]) -> bytes:
+    return b"\n".join(docs) + b"\n" if docs else b""
+
+
+def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        first()
+        second()
+
+    return run
 
 
 def run_agent(config: Config, parsers: ParserRegistry, *, once: bool) -> Stats:

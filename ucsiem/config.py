@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from ucsiem.correlate.config import CorrelationConfig
 from ucsiem.enrich.config import EnrichConfig, FileSourceConfig
 from ucsiem.errors import ConfigError
 from ucsiem.outputs.routing import template_problem, topic_problem
@@ -320,6 +321,8 @@ class Config(Strict):
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     spool: SpoolConfig = Field(default_factory=SpoolConfig)
     enrich: EnrichConfig = Field(default_factory=EnrichConfig)
+    correlation: CorrelationConfig | None = Field(
+        None, description="Detection and correlation rules evaluated on the events (alerts); off when absent.")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Config:
@@ -372,7 +375,22 @@ def parse_config(data: dict[str, Any], source: str, base_dir: Path | None = None
         raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
     if base_dir is not None:
         _resolve_paths(config, base_dir, source)
+    if config.correlation is not None:
+        _check_rules(config.correlation, source)
     return config
+
+
+def _check_rules(correlation: CorrelationConfig, source: str) -> None:
+    """Every problem of every rule file, named by file and rule, before anything runs (`ucsiem check` too)."""
+    from ucsiem.correlate import RuleError, load_rules
+
+    if not correlation.rules:
+        raise ConfigError(source, ["correlation.rules: name at least one rule file or directory "
+                                   "(the shipped pack: the rules/ folder of ucsiem, see `ucsiem rules list`)"])
+    try:
+        load_rules(correlation.rules)
+    except RuleError as exc:
+        raise ConfigError(source, [f"correlation.rules: {problem}" for problem in exc.problems]) from None
 
 
 def _describe(err: Any) -> str:
@@ -436,6 +454,8 @@ def _resolve_paths(config: Config, base_dir: Path, source: str = "configuration"
     if config.spool.encryption_key_file is not None:
         config.spool.encryption_key_file = secret(config.spool.encryption_key_file, "spool.encryption_key_file")
     _resolve_enrich_paths(config.enrich, rel, secret)
+    if config.correlation is not None:
+        config.correlation.rules = [rel(p) for p in config.correlation.rules]
     if problems:
         raise ConfigError(source, problems)
 

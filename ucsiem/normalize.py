@@ -11,7 +11,7 @@ import hashlib
 import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 from pydantic import ValidationError
@@ -22,6 +22,9 @@ from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext, ParsedEvent, ParserSpec, RawRecord
 from ucsiem.schema.event import TIME_FIELDS
 from ucsiem.schema.fast import dump_event, validate_event
+
+if TYPE_CHECKING:  # pySigma is imported only where rules are configured
+    from ucsiem.correlate.detector import Detector, Hit
 
 # Pipeline error codes beyond ParseError's: the parser raised something else (a bug), its output did not
 # fit the schema (also a bug, caught by golden tests before it ships), a record gave more events than
@@ -46,6 +49,7 @@ class Counters:
     skipped: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     enrichment: dict[str, int] = field(default_factory=dict)  # found / not found / tags added, by name
+    detection_errors: int = 0  # events a detection rule raised on (shipped all the same)
 
     def add_error(self, code: str) -> None:
         self.errors[code] = self.errors.get(code, 0) + 1
@@ -54,6 +58,7 @@ class Counters:
         self.records += other.records
         self.events += other.events
         self.skipped += other.skipped
+        self.detection_errors += other.detection_errors
         for code, n in other.errors.items():
             self.errors[code] = self.errors.get(code, 0) + n
         for name, n in other.enrichment.items():
@@ -74,9 +79,11 @@ class Normalizer:
 
     def __init__(self, spec: ParserSpec, *, host_name: str | None, agent_name: str | None,
                  keep_original: bool = False, max_events_per_record: int = DEFAULT_MAX_EVENTS_PER_RECORD,
-                 enrichment: Enrichment | None = None) -> None:
+                 enrichment: Enrichment | None = None, detector: Detector | None = None) -> None:
         self.spec = spec
         self.enrichment = enrichment
+        self.detector = detector
+        self.hits: list[Hit] = []  # what the detector found since the pipeline last took them
         self.keep_original = keep_original
         self.max_events_per_record = max_events_per_record
         self._observer = {"vendor": spec.vendor, "product": spec.product, "type": spec.observer_type}
@@ -179,6 +186,13 @@ class Normalizer:
         event["agent"] = self._agent
         if self._host:
             event["host"] = self._host
+        if protect and self.detector is not None:
+            # Rules see the event as enriched and before privacy: a SOC correlates on the numbers and names
+            # it is not shipped.
+            try:
+                self.hits.extend(self.detector.detect(event))
+            except Exception:  # a rule that cannot judge this event: the event still ships, and it is counted
+                self.counters.detection_errors += 1
         if protect and self.enrichment is not None and self.enrichment.privacy is not None:
             self.enrichment.privacy.apply(event)
         related = _related(event)

@@ -56,11 +56,26 @@ group-by values in their own fields, `event.start`/`event.end` the contributing 
 `uc.alert.*`: count, value, threshold, baseline, sample of values, contributing `event_ids` (bounded).
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ucsiem.correlate.config import CorrelationConfig
-from ucsiem.correlate.correlator import Correlator
-from ucsiem.correlate.detector import Detector, Hit
 from ucsiem.correlate.errors import RuleError, RuleProblem
-from ucsiem.correlate.rules import RuleSet, RuleSummary, load_rules
+
+if TYPE_CHECKING:
+    from ucsiem.correlate.correlator import Correlator
+    from ucsiem.correlate.detector import Detector, Hit
+    from ucsiem.correlate.rules import RuleSet, RuleSummary, load_rules
 
 __all__ = ["CorrelationConfig", "Correlator", "Detector", "Hit", "RuleError", "RuleProblem", "RuleSet",
            "RuleSummary", "load_rules"]
+
+# pySigma takes ~0.2 s to import: the agent's config names CorrelationConfig, and only configs with rules pay.
+_LAZY = {"Correlator": "correlator", "Detector": "detector", "Hit": "detector", "RuleSet": "rules",
+         "RuleSummary": "rules", "load_rules": "rules"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"ucsiem.correlate.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'ucsiem.correlate' has no attribute {name!r}")

@@ -1,8 +1,11 @@
 """The stateful half: hits in event-time order through every rule's engine, alerts out.
 
-Hits are held back until the watermark (newest event time seen minus the allowed lateness) passes them,
-then processed sorted by (time, event id): any arrival order within the lateness gives the same alerts,
-so a replay equals the live run. A hit older than the watermark is late: counted in `stats()`, not used.
+Hits are held back until the watermark passes them, then processed sorted by (time, event id): any
+arrival order within the lateness gives the same alerts, so a replay equals the live run. A hit older than
+the watermark is late: counted in `stats()`, not used. The watermark is the allowed lateness behind the
+newest event time of the *slowest* source still sending (an input: Flink's min-of-inputs rule), so files
+of different days replayed side by side merge in time order instead of making each other late; a source
+that ended (`finish`) or went quiet (`retire_idle`, live only) stops holding it back.
 Timers (window ends, suppression ends) fire in event time too, before any later hit. Nothing here reads
 the wall clock except `tick()`, whose clock is injected.
 """
@@ -52,6 +55,8 @@ class Correlator:
         self.max_ts = -math.inf
         self.watermark = -math.inf
         self._seen: dict[str, float] = {}
+        self._sources: dict[str, float] = {}  # newest event time of each source still sending
+        self._heard: dict[str, float] = {}  # when each source last sent a hit (injected clock): idleness
         self.counters = {"hits": 0, "late": 0, "duplicates": 0, "alerts": 0, "expired": 0}
 
     # ---- time ----
@@ -67,9 +72,12 @@ class Correlator:
             self.engines[index].on_timer(group, what, when)
 
     # ---- input ----
-    def feed(self, hits: Iterable[Hit]) -> list[dict[str, Any]]:
-        """Take hits (any order); return the alerts that event time now allows to raise."""
+    def feed(self, hits: Iterable[Hit], source: str = "") -> list[dict[str, Any]]:
+        """Take hits of one source (any order); return the alerts that event time now allows to raise."""
+        newest = self._sources.get(source, -math.inf)
         for hit in hits:
+            if hit.ts > newest:
+                newest = hit.ts
             self.counters["hits"] += 1
             if hit.ts < self.watermark:
                 self.counters["late"] += 1
@@ -84,7 +92,28 @@ class Correlator:
             heapq.heappush(self._buffer, (hit.ts, eid or "", self._seq, hit))
             if hit.ts > self.max_ts:
                 self.max_ts = hit.ts
-        return self._release(self.max_ts - self.config.lateness_secs)
+        if math.isfinite(newest):
+            self._sources[source] = newest
+            self._heard[source] = self.clock()
+        return self._release(self._low_watermark())
+
+    def _low_watermark(self) -> float:
+        newest = min(self._sources.values()) if self._sources else self.max_ts
+        return newest - self.config.lateness_secs
+
+    def finish(self, source: str) -> list[dict[str, Any]]:
+        """A source ended (the last batch of an input in a --once run): it no longer holds time back."""
+        self._sources.pop(source, None)
+        self._heard.pop(source, None)
+        return self._release(self._low_watermark())
+
+    def retire_idle(self, idle_secs: float) -> list[dict[str, Any]]:
+        """Live only: sources that sent no hit for `idle_secs` (injected clock) stop holding time back until
+        their next hit (a hit then older than the watermark is late, and counted)."""
+        quiet = self.clock() - idle_secs
+        for source in [s for s, heard in self._heard.items() if heard < quiet]:
+            del self._sources[source], self._heard[source]
+        return self._release(self._low_watermark())
 
     def advance(self, watermark: float) -> list[dict[str, Any]]:
         """Declare that no hit older than `watermark` will come (an input that went quiet)."""
@@ -158,6 +187,7 @@ class Correlator:
             "version": SNAPSHOT_VERSION,
             "max_ts": self.max_ts if math.isfinite(self.max_ts) else None,
             "watermark": self.watermark if math.isfinite(self.watermark) else None,
+            "sources": self._sources,
             "buffer": [[list(h.rules), h.ts, h.event_id, h.fields] for _, _, _, h in sorted(self._buffer)],
             "seen": list(self._seen.items()),
             "counters": self.counters,
@@ -172,6 +202,9 @@ class Correlator:
         self.max_ts = -math.inf if doc["max_ts"] is None else doc["max_ts"]
         self.watermark = -math.inf if doc["watermark"] is None else doc["watermark"]
         self._seen = dict(doc["seen"])
+        self._sources = dict(doc.get("sources", {}))
+        now = self.clock()
+        self._heard = dict.fromkeys(self._sources, now)
         self.counters.update(doc["counters"])
         self._timers, self._buffer, self._seq = [], [], 0
         for rules, ts, eid, fields in doc["buffer"]:

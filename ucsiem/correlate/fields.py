@@ -90,7 +90,10 @@ def getter(name: str) -> Getter:
 
 
 def parse_time(value: Any) -> float | None:
-    """Epoch seconds of an RFC 3339 time as the schema writes it (`...Z` or an offset), None if it is not one."""
+    """Epoch seconds of an RFC 3339 time as the schema writes it (`...Z` or an offset), or of an aware datetime
+    (the agent's workers detect on validated events, before they are serialized); None if it is neither."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).timestamp()
     if not isinstance(value, str):
         return None
     try:

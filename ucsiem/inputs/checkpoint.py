@@ -12,7 +12,6 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -68,29 +67,34 @@ class CheckpointStore:
         return registry
 
     def save(self, registry: RegistryFile) -> None:
-        data: dict[str, Any] = registry.model_dump()
-        payload = orjson.dumps(data)
+        write_durably(self.path, orjson.dumps(registry.model_dump()), "the registry")
+
+
+def write_durably(path: Path, payload: bytes, what: str) -> None:
+    """Replace `path` with `payload` so that a crash leaves the old or the new content, never a mix (temporary
+    file, fsync, rename, fsync of the folder). CheckpointError when the folder cannot be written."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".registry.", dir=self.data_dir)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(payload)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            dir_fd = os.open(self.data_dir, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-        except OSError as exc:
-            raise CheckpointError(
-                f"cannot write the registry in {self.data_dir}: {exc.strerror}; stopping so no position is lost"
-            ) from None
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        raise CheckpointError(
+            f"cannot write {what} in {folder}: {exc.strerror}; stopping so no position is lost"
+        ) from None
 
 
 def now() -> float:

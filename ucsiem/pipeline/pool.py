@@ -18,7 +18,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ucsiem.config import FileInputConfig
@@ -28,6 +28,9 @@ from ucsiem.parsing.contract import ParseContext
 from ucsiem.parsing.registry import ParserRegistry, load_registry
 from ucsiem.pipeline.work import BatchJob, run_batch
 
+if TYPE_CHECKING:
+    from ucsiem.correlate.detector import Hit
+
 
 @dataclass(frozen=True)
 class WorkerSetup:
@@ -36,6 +39,7 @@ class WorkerSetup:
     host_name: str | None
     agent_name: str | None
     enrich: EnrichSetup | None = None
+    correlation: dict[str, Any] | None = None  # CorrelationConfig dump: each worker compiles the detection rules
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class BatchOutput:
     blob: bytes
     count: int
     counters: Counters
+    hits: list[Hit]
 
 
 log = logging.getLogger("ucsiem.pool")
@@ -57,6 +62,12 @@ def prepare(setup: WorkerSetup, registry: ParserRegistry | None = None) -> Prepa
     registry = registry or load_registry([Path(p) for p in setup.parser_dirs])
     # one per process: the identity cache and the GeoIP readers are shared by every input
     enrichment = Enrichment(setup.enrich) if setup.enrich is not None and setup.enrich.active else None
+    detector = None
+    if setup.correlation is not None:
+        from ucsiem.correlate import CorrelationConfig, Detector  # pySigma only where rules are configured
+
+        correlation = CorrelationConfig.model_validate(setup.correlation)
+        detector = Detector.from_paths(correlation.rules, correlation)
     out: Prepared = {}
     for raw in setup.inputs:
         cfg = FileInputConfig.model_validate(raw)
@@ -65,7 +76,7 @@ def prepare(setup: WorkerSetup, registry: ParserRegistry | None = None) -> Prepa
         ctx = ParseContext(timezone=ZoneInfo(cfg.timezone), options=options)
         normalizer = Normalizer(spec, host_name=setup.host_name, agent_name=setup.agent_name,
                                 keep_original=cfg.keep_original, max_events_per_record=cfg.max_events_per_record,
-                                enrichment=enrichment)
+                                enrichment=enrichment, detector=detector)
         out[cfg.id] = (normalizer, ctx)
     return out
 
@@ -94,7 +105,7 @@ def _run(prepared: Prepared, job: BatchJob) -> BatchOutput:
     normalizer, ctx = prepared[job.input_id]
     result = run_batch(normalizer, ctx, job)
     blob = b"\n".join(result.docs) + b"\n" if result.docs else b""
-    return BatchOutput(blob, len(result.docs), result.counters)
+    return BatchOutput(blob, len(result.docs), result.counters, result.hits)
 
 
 def _run_in_worker(job: BatchJob) -> BatchOutput:

@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ucsiem.inputs.framing import Frame
 from ucsiem.normalize import Counters, Normalizer, RecordMeta
 from ucsiem.parsing.contract import ParseContext
+
+if TYPE_CHECKING:
+    from ucsiem.correlate.detector import Hit
 
 INVALID_UTF8 = "invalid_utf8"
 
@@ -45,6 +49,7 @@ class BatchResult:
     docs: list[bytes]
     counters: Counters = field(default_factory=Counters)
     headers: dict[str, str] = field(default_factory=dict)  # header lines known after the last record
+    hits: list[Hit] = field(default_factory=list)  # events the detection rules matched, for the correlator
 
 
 def decode(data: bytes) -> tuple[str, bool]:
@@ -68,6 +73,7 @@ def run_batch(normalizer: Normalizer, base_ctx: ParseContext, job: BatchJob) -> 
     ctx = replace(base_ctx, reference_time=job.reference_time, headers=headers)
     header_key = normalizer.spec.header_key
     normalizer.counters = Counters()  # per batch: the pipeline adds them up
+    normalizer.hits = []
     if normalizer.enrichment is not None:
         normalizer.enrichment.begin_batch()
     docs: list[bytes] = []
@@ -84,4 +90,4 @@ def run_batch(normalizer: Normalizer, base_ctx: ParseContext, job: BatchJob) -> 
         docs.extend(normalizer.process(text, RecordMeta(source_key, path, start, flags), ctx, ingested))
     if normalizer.enrichment is not None:
         normalizer.counters.enrichment = normalizer.enrichment.take_counts()
-    return BatchResult(docs, normalizer.counters, headers)
+    return BatchResult(docs, normalizer.counters, headers, normalizer.hits)
