@@ -95,3 +95,29 @@ correlation: {type: event_count, rules: [nowhere], group-by: [source.ip], timesp
     events.write_text("{}\n")
     assert main(["rules", "test", "--rules", str(bad), str(events)]) == 1
     assert capsys.readouterr().out == ""
+
+
+def test_installed_wheel_ships_the_pack(tmp_path: Path) -> None:
+    """A plain install finds the pack as `ucsiem_rules` (run with -S so the editable install cannot help)."""
+    import subprocess
+    import sys
+    import sysconfig
+    import zipfile
+
+    repo = Path(__file__).resolve().parents[2]
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(tmp_path / "dist"), str(repo)], capture_output=True, text=True, check=False,
+                           timeout=300, cwd=tmp_path)
+    assert build.returncode == 0, build.stderr
+    [wheel] = (tmp_path / "dist").glob("ucsiem-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {f"ucsiem_rules/uc/{p.name}" for p in (repo / "rules" / "uc").glob("*.yml")}
+    assert shipped and shipped <= names
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    env = {"PYTHONPATH": f"{site}:{sysconfig.get_paths()['purelib']}", "PATH": "/usr/bin:/bin"}
+    listed = subprocess.run([sys.executable, "-S", "-m", "ucsiem", "rules", "list", "--json"], capture_output=True,
+                            text=True, check=False, timeout=120, cwd=tmp_path, env=env)
+    assert listed.returncode == 0, listed.stderr
+    sources = {json.loads(line)["source"] for line in listed.stdout.splitlines()}
+    assert sources == {str(site / name) for name in shipped}
