@@ -187,6 +187,7 @@ def demo_config(out: Path) -> Config:
         "inputs": inputs,
         "outputs": [{"type": "file", "path": str(out / "events.ndjson")}],
         "pipeline": {"workers": 0},
+        "correlation": {"rules": [str(shipped_rules())]},
     }, "demo configuration")
 
 
@@ -207,8 +208,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Read {stats['records']} records from the bundled sample logs of {len(config.inputs)} parsers: "
           f"{stats['events']} events, {sum(stats['pipeline_errors'].values())} dead letters "  # type: ignore[attr-defined]
           f"(event.kind: pipeline_error) -> {events}")
-    print(f"Try: head -n 3 {events}   or   grep pipeline_error {events} | head -n 2")
+    alerts: dict[str, dict[str, Any]] = {}  # the last version of each alert (its count grows)
+    with events.open("rb") as fh:
+        for raw in fh:
+            if b'"ucsiem.alert"' in raw:
+                alert = orjson.loads(raw)
+                if alert["event"].get("dataset") == "ucsiem.alert":  # not an appliance's own alert
+                    alerts[alert["event"]["id"]] = alert
+    print(f"The shipped rule pack raised {len(alerts)} alerts (event.dataset: ucsiem.alert):")
+    for alert in sorted(alerts.values(), key=lambda a: (a["rule"]["name"], a["event"]["id"])):
+        group = ", ".join(f"{k}={_dotted(alert, k)}" for k in alert["uc"]["alert"].get("group_by", []))
+        print(terminal_safe(f"  {alert['rule']['name']} [{alert['uc']['alert']['level']}] "
+                            f"count={alert['uc']['alert'].get('count', 1)} {group}".encode()).decode())
+    print(f"Try: head -n 3 {events}   or   grep pipeline_error {events} | head -n 2   or   "
+          f"grep ucsiem.alert {events} | head -n 1")
     return 0
+
+
+def _dotted(doc: dict[str, Any], name: str) -> object:
+    node: Any = doc
+    for part in name.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
 
 
 def cmd_check(args: argparse.Namespace) -> int:
