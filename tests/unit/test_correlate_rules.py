@@ -200,3 +200,35 @@ correlation:
         load_rules([tmp_path])
     text = str(info.value)
     assert "timespan" in text and "surprise" in text
+
+
+@pytest.mark.parametrize(("pattern", "needle"), [
+    (r"^(a+)+$", "backtrack catastrophically"),  # nested quantifiers: exponential on 'aaaa...!'
+    (r"(\w+\s?)*;", "backtrack catastrophically"),
+])
+def test_a_rule_regex_that_a_log_line_could_stall_is_refused(tmp_path: Path, pattern: str, needle: str) -> None:
+    (tmp_path / "re.yml").write_text(f"""title: slow regex
+id: 55555555-5555-4555-8555-000000000001
+level: low
+logsource: {{product: kamailio}}
+detection:
+  sel: {{user_agent.original|re: '{pattern}'}}
+  condition: sel
+""")
+    with pytest.raises(RuleError) as info:
+        load_rules([tmp_path])
+    [problem] = info.value.problems
+    assert problem.rule is not None and problem.rule.startswith("slow regex")
+    assert needle in problem.message and "user_agent.original" in problem.message
+
+
+def test_a_linear_rule_regex_loads(tmp_path: Path) -> None:
+    (tmp_path / "re.yml").write_text("""title: scanner
+id: 55555555-5555-4555-8555-000000000002
+level: low
+logsource: {product: kamailio}
+detection:
+  sel: {user_agent.original|re: '^(friendly-scanner|sipvicious|sipcli/v[0-9.]+)'}
+  condition: sel
+""")
+    assert "55555555-5555-4555-8555-000000000002" in load_rules([tmp_path]).detections

@@ -95,6 +95,28 @@ def _item_problems(name: str, detection: SigmaDetection, problems: list[str]) ->
         for value in item.value:
             if isinstance(value, SigmaFieldReference) and split_field(value.field) is None:
                 problems.append(f"detection {name!r}: fieldref to unknown field {value.field!r}")
+            if isinstance(value, SigmaRegularExpression):
+                problems += _regex_problems(name, item.field, value)
+
+
+def _regex_problems(name: str, field: str | None, value: SigmaRegularExpression) -> list[str]:
+    """A rule's regex runs on every matching event's field, which a log writer controls: refuse one that can
+    backtrack catastrophically (the same check as parser plugins' patterns, regexploit)."""
+    from ucsiem.parsing.registry import catastrophic_example
+
+    flags = 0
+    for flag in value.flags:
+        flags |= _PY_FLAGS[flag]
+    pattern = str(value.regexp)
+    try:
+        re.compile(pattern, flags)
+    except re.error as exc:
+        return [f"detection {name!r}: field {field!r}: {pattern!r} is not a valid regular expression ({exc})"]
+    example = catastrophic_example(pattern, flags)
+    if example is None:
+        return []
+    return [f"detection {name!r}: field {field!r}: regex {pattern!r} can backtrack catastrophically (a value such "
+            f"as {example} takes exponential time); rewrite it without nested or overlapping quantifiers"]
 
 
 # ---- compiling ----
