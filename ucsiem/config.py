@@ -29,7 +29,7 @@ from pydantic import (
 from ucsiem.correlate.config import CorrelationConfig
 from ucsiem.enrich.config import EnrichConfig, FileSourceConfig
 from ucsiem.errors import ConfigError
-from ucsiem.outputs.routing import template_problem, topic_problem
+from ucsiem.outputs.routing import ALERTS_INDEX_PREFIX, index_problem, template_problem, topic_problem
 
 DEFAULT_EXCLUDE = ["*.gz", "*.bz2", "*.xz", "*.zip", "*.zst", "*.7z"]
 
@@ -175,6 +175,9 @@ class KafkaOutputConfig(Strict):
     fallback_topic: Annotated[str, AfterValidator(_topic_name)] = Field(
         "ucsiem.unrouted", description="Where an event goes whose rendered topic is not a legal name.")
     key_field: str | None = Field(None, description="Event field used as the message key (partitioning).")
+    alert_key_field: str | None = Field(
+        "event.id", description="Message key of correlation alerts (re-sent with the same event.id as they grow; "
+                                "a compacted topic keeps the newest); null: key_field, as other events.")
     acks: Literal["all", 1, 0] = Field("all", description="Broker acknowledgement level; 'all' for no loss.")
     idempotent: bool = Field(True, description="Idempotent producer (needs acks: all).")
     compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "lz4"
@@ -226,6 +229,9 @@ class ElasticsearchOutputConfig(Strict):
                            description="Data stream namespace: logs-uc.<dataset>-<namespace>.")
     index_mode: Literal["auto", "data_stream", "index"] = Field(
         "auto", description="data_stream, daily indices (index), or auto: data streams where the node has them.")
+    alerts_index: str | None = Field(
+        None, description=f"Plain index or alias for correlation alerts, updated in place (default "
+                          f"{ALERTS_INDEX_PREFIX}<namespace>; the alerts template covers {ALERTS_INDEX_PREFIX}*).")
     manage_templates: bool = Field(True, description="Install or update the ucsiem templates at start.")
     username: str | None = None
     password: SecretStr | None = None
@@ -239,6 +245,18 @@ class ElasticsearchOutputConfig(Strict):
     index_date_window_days: int = Field(
         365, ge=1, description="index_mode index: an event dated further than this from event.ingested goes to "
                                "the index of its ingest day.")
+
+    @field_validator("alerts_index")
+    @classmethod
+    def _alerts_index(cls, value: str | None) -> str | None:
+        if value is not None and (problem := index_problem(value)) is not None:
+            raise ValueError(problem)
+        return value
+
+    @property
+    def alerts_target(self) -> str:
+        """Where alerts go: alerts_index, or ucsiem-alerts-<namespace>."""
+        return self.alerts_index or f"{ALERTS_INDEX_PREFIX}{self.namespace}"
 
     @model_validator(mode="after")
     def _auth(self) -> ElasticsearchOutputConfig:

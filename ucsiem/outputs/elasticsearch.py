@@ -11,6 +11,13 @@ around event.ingested (year 1 or 9999 would create indices no template covers). 
 for refusing a document quote the document's values; what we log and put in dead letters keeps only
 the error type and the field name.
 
+Correlation alerts (`event.kind: alert`, `event.dataset: ucsiem.alert`) are sent again with the same
+event.id as their running count grows and when their window closes, so `create` would keep the first
+version. They go to a plain index (`alerts_index`, default `ucsiem-alerts-<namespace>`) with the bulk
+`index` op and external versioning: `version = uc.alert.count`, `version_type = external_gte`. A newer
+count replaces the document, a re-sent one rewrites it, an older one (a retry that lost a race, a replay)
+answers 409 version conflict, which means a newer version is there: delivered, like any 409.
+
 TLS: the SSLContext is ours, not elastic-transport's, which turns the name check off for IP hosts and
 adds `ca_file` to the system roots. Ours trusts only `tls.ca_file` when it is given, and checks the
 node's name or IP against the certificate unless `tls.check_hostname: false`.
@@ -34,6 +41,7 @@ from ucsiem.config import ElasticsearchOutputConfig, output_name, read_secret
 from ucsiem.errors import OutputError
 from ucsiem.outputs.base import Rejected, SendResult
 from ucsiem.outputs.es_setup import IndexMode, install_templates, installed_mode
+from ucsiem.outputs.routing import alert_version, is_alert
 from ucsiem.outputs.tls import tls_context
 
 log = logging.getLogger("ucsiem.output.elasticsearch")
@@ -82,7 +90,8 @@ def request_error(name: str, exc: Exception, *, from_events: bool = False) -> Ou
             detail = f"{exc.message}"[:200] if not from_events else "(no error details)"
         if status in (401, 403):
             return OutputError(f"{name}: Elasticsearch answered {status} {detail}: check the user/API key "
-                               "and its privileges (create_doc, auto_configure on logs-uc.*)",
+                               "and its privileges (create_doc, auto_configure on logs-uc.*; index, "
+                               "create_index on the alerts index)",
                                retriable=True, auth=True)
         return OutputError(f"{name}: Elasticsearch answered {status}: {detail}",
                            retriable=status in RETRY_STATUS, retry_after=retry_after)
@@ -131,6 +140,27 @@ class ElasticsearchOutput:
                                                        "hosts": [display_url(h) for h in self.cfg.hosts],
                                                        "index_mode": self.mode})
 
+    def action_for(self, event: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The bulk operation and its metadata for one event: ("create", {...}) or, for an alert, ("index", {...}).
+
+        An alert without a usable count (or without an id) is created, never overwriting what is there."""
+        ev = event.get("event")
+        event_id = ev.get("id") if isinstance(ev, dict) else None
+        if not is_alert(event):
+            action: dict[str, Any] = {"_index": self.index_for(event)}
+            if isinstance(event_id, str):
+                action["_id"] = event_id
+            return "create", action
+        action = {"_index": self.cfg.alerts_target}
+        if not isinstance(event_id, str):
+            return "create", action
+        action["_id"] = event_id
+        version = alert_version(event)
+        if version is None:
+            return "create", action
+        action.update(version=version, version_type="external_gte")
+        return "index", action
+
     def index_for(self, event: dict[str, Any]) -> str:
         ev = event.get("event")
         dataset = ev.get("dataset") if isinstance(ev, dict) else None
@@ -162,11 +192,8 @@ class ElasticsearchOutput:
             except orjson.JSONDecodeError:
                 result.rejected.append(Rejected(i, "not_json", "the document is not JSON"))
                 continue
-            ev = event.get("event") if isinstance(event, dict) else None
-            action: dict[str, Any] = {"_index": self.index_for(event)}
-            if isinstance(ev, dict) and isinstance(ev.get("id"), str):
-                action["_id"] = ev["id"]
-            line = orjson.dumps({"create": action}) + b"\n" + doc + b"\n"
+            op, action = self.action_for(event if isinstance(event, dict) else {})
+            line = orjson.dumps({op: action}) + b"\n" + doc + b"\n"
             if chunk and size + len(line) > self.cfg.max_bulk_bytes:
                 await self._bulk(chunk, lines, result)
                 chunk, lines, size = [], [], 0
@@ -207,7 +234,7 @@ class ElasticsearchOutput:
             status = int(outcome.get("status", 0))
             if status < 300:
                 continue
-            if status == 409:
+            if status == 409:  # create: the event is there; an alert: this version or a newer one is there
                 result.duplicates += 1
                 continue
             error = outcome.get("error") or {}

@@ -3,6 +3,8 @@
 The component template holds the mappings; the index template applies it to `logs-uc.*-*` and,
 where the cluster supports them, makes those names data streams. A cluster that refuses the
 `data_stream` part gets the same template without it, and the output writes daily indices.
+The alerts template applies the same mappings to the plain indices `ucsiem-alerts-*`, where
+correlation alerts are updated in place (whatever the index mode).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ INDEX_TEMPLATE_NAME = "ucsiem"
 # a plain one would be refused while any logs-uc data stream exists, and would change other agents' streams.
 DAILY_TEMPLATE_NAME = "ucsiem-daily"
 DAILY_PATTERNS = ["logs-uc.*-*-1*.*.*", "logs-uc.*-*-2*.*.*", "logs-uc.*-*-undated"]
+ALERTS_TEMPLATE_NAME = "ucsiem-alerts"
 
 
 def templates() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -30,6 +33,11 @@ def templates() -> tuple[dict[str, Any], dict[str, Any]]:
     component = orjson.loads(files[f"elasticsearch/component-template-{COMPONENT_NAME}.json"])
     index = orjson.loads(files["elasticsearch/index-template-ucsiem.json"])
     return component, index
+
+
+def alerts_template() -> dict[str, Any]:
+    body: dict[str, Any] = orjson.loads(render()["elasticsearch/index-template-ucsiem-alerts.json"])
+    return body
 
 
 async def install_templates(client: AsyncElasticsearch, mode: Literal["auto", "data_stream", "index"],
@@ -41,6 +49,10 @@ async def install_templates(client: AsyncElasticsearch, mode: Literal["auto", "d
         settings["number_of_replicas"] = replicas
     await client.cluster.put_component_template(name=COMPONENT_NAME, template=component["template"],
                                                 meta=component["_meta"])
+    alerts = alerts_template()
+    if replicas is not None:
+        alerts["template"].setdefault("settings", {}).setdefault("index", {})["number_of_replicas"] = replicas
+    await client.indices.put_index_template(name=ALERTS_TEMPLATE_NAME, **alerts)
     if mode != "index":
         try:
             await client.indices.put_index_template(name=INDEX_TEMPLATE_NAME, **index)

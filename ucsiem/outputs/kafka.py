@@ -7,6 +7,11 @@ the headers `ucsiem.dataset` and `ucsiem.parser_version`; the topic comes from a
 
 The template may only name fields the agent or the parser sets (checked at config load); a rendered
 name Kafka would refuse, or one of Kafka's internal `__` topics, is replaced by `fallback_topic`.
+
+Correlation alerts (`event.kind: alert`, `event.dataset: ucsiem.alert`) go where the template sends
+them: `ucsiem.ucsiem.alert` with the default `ucsiem.{event.dataset}`. An alert is sent again with the
+same event.id as its count grows, so alerts are keyed by `alert_key_field` (default `event.id`): every
+version of one alert lands in one partition, in order, and a compacted topic keeps the newest.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from ucsiem import __version__
 from ucsiem.config import KafkaOutputConfig, output_name, read_secret
 from ucsiem.errors import OutputError
 from ucsiem.outputs.base import Rejected, SendResult
-from ucsiem.outputs.routing import Template, field_value, kafka_topic_safe, topic_problem
+from ucsiem.outputs.routing import Template, field_value, is_alert, kafka_topic_safe, topic_problem
 from ucsiem.outputs.tls import tls_context
 
 log = logging.getLogger("ucsiem.output.kafka")
@@ -132,7 +137,7 @@ class KafkaOutput:
                 event = orjson.loads(doc)
             except orjson.JSONDecodeError:
                 event = {}
-            key = field_value(event, self.cfg.key_field) if self.cfg.key_field else None
+            key = self.key_for(event)
             key_bytes = key.encode() if key is not None else None
             if len(doc) + len(key_bytes or b"") > self.cfg.max_message_bytes:
                 result.rejected.append(Rejected(i, "oversize", f"event of {len(doc)} bytes is larger than "
@@ -170,6 +175,13 @@ class KafkaOutput:
             log.warning("Kafka producer sequence broken; starting a new producer.", extra={"output": self.name})
             await self.close()
         return result
+
+    def key_for(self, event: Any) -> str | None:
+        """The message key: alert_key_field for alerts (when set), else key_field; None: no key."""
+        if not isinstance(event, dict):
+            return None
+        path = self.cfg.alert_key_field if self.cfg.alert_key_field and is_alert(event) else self.cfg.key_field
+        return field_value(event, path) if path else None
 
     def topic_for(self, event: dict[str, Any]) -> str:
         """The rendered topic, or fallback_topic when that is no legal topic of ours (warned once per name)."""

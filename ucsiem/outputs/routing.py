@@ -96,3 +96,50 @@ def template_problem(text: str) -> str | None:
 def kafka_topic_safe(name: str) -> str:
     """Characters Kafka refuses become '_', and the name is cut to Kafka's limit (check topic_problem after)."""
     return _NOT_TOPIC_CHAR.sub("_", name)[:MAX_TOPIC_CHARS]
+
+
+# -- alerts ----------------------------------------------------------------------------------------------
+# Correlation alerts are re-sent with the same event.id as their running count grows and when their window
+# closes. Outputs keep the newest version: Elasticsearch writes them to a plain index with `index` and
+# external versioning (uc.alert.count), Kafka keys them by event.id (a compacted topic keeps the last one).
+
+ALERT_DATASET = "ucsiem.alert"
+ALERT_KIND = "alert"
+MAX_ES_VERSION = 2**63 - 1
+ALERTS_INDEX_PREFIX = "ucsiem-alerts-"  # the alerts index template's pattern is ucsiem-alerts-*
+_INDEX_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_EVENT_INDEX_PREFIX = "logs-uc."  # the events' data streams and daily indices: `create` only
+
+
+def is_alert(event: Any) -> bool:
+    """A correlation alert of ours: event.kind `alert` and event.dataset `ucsiem.alert`.
+
+    A dead letter standing for a refused alert keeps the dataset but is a `pipeline_error`: not an alert."""
+    ev = event.get("event") if isinstance(event, dict) else None
+    return isinstance(ev, dict) and ev.get("dataset") == ALERT_DATASET and ev.get("kind") == ALERT_KIND
+
+
+def alert_version(event: Any) -> int | None:
+    """The alert's version: uc.alert.count, which only grows between two sends of one alert id.
+
+    None when it is missing or no Elasticsearch version (a bool, a float, negative, above 2^63-1)."""
+    uc = event.get("uc") if isinstance(event, dict) else None
+    alert = uc.get("alert") if isinstance(uc, dict) else None
+    count = alert.get("count") if isinstance(alert, dict) else None
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_ES_VERSION:
+        return None
+    return count
+
+
+def index_problem(name: str) -> str | None:
+    """Why `name` cannot be the alerts index (Elasticsearch's naming rules, plus ours); None if it can."""
+    if not name:
+        return "an index name cannot be empty"
+    if len(name.encode()) > 255:
+        return "an index name has at most 255 bytes"
+    if not _INDEX_NAME.fullmatch(name):
+        return "an index name has only lowercase letters, digits, '.', '_' and '-', and starts with a letter or digit"
+    if name.startswith(_EVENT_INDEX_PREFIX):
+        return ("names under logs-uc.* are the events' data streams, which take no updates: use another name "
+                f"(the alerts template covers {ALERTS_INDEX_PREFIX}*)")
+    return None

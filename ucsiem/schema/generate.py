@@ -20,6 +20,7 @@ from ucsiem.schema.actions import ACTIONS
 from ucsiem.schema.event import UCEvent, field_paths
 
 INDEX_PATTERN = "logs-uc.*-*"
+ALERTS_INDEX_PATTERN = "ucsiem-alerts-*"  # plain indices: alerts are updated in place (data streams only create)
 COMPONENT_NAME = "ucsiem-schema"
 
 
@@ -102,11 +103,20 @@ def render() -> dict[str, bytes]:
         "template": {"settings": {"index": {"mapping": {"total_fields": {"limit": 2000}}}}},
         "_meta": {"description": "ucsiem UC events (generated; do not edit)", "managed_by": "ucsiem"},
     }
+    alerts_template = {
+        "index_patterns": [ALERTS_INDEX_PATTERN],
+        "composed_of": [COMPONENT_NAME],
+        "priority": 200,
+        "template": {"settings": {"index": {"mapping": {"total_fields": {"limit": 2000}}}}},
+        "_meta": {"description": "ucsiem correlation alerts, one document per alert id updated in place "
+                                 "(generated; do not edit)", "managed_by": "ucsiem"},
+    }
     schema = UCEvent.model_json_schema(by_alias=True, mode="serialization")
     return {
         "fields.md": _fields_md().encode(),
         f"elasticsearch/component-template-{COMPONENT_NAME}.json": orjson.dumps(component, option=opts) + b"\n",
         "elasticsearch/index-template-ucsiem.json": orjson.dumps(index_template, option=opts) + b"\n",
+        "elasticsearch/index-template-ucsiem-alerts.json": orjson.dumps(alerts_template, option=opts) + b"\n",
         "event.schema.json": orjson.dumps(schema, option=opts) + b"\n",
     }
 
