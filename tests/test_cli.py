@@ -178,3 +178,31 @@ def test_check_finds_what_would_stop_the_enrichment_stage(tmp_path: Path) -> Non
     config.write_text(yaml.safe_dump(data))
     ok = ucsiem("check", "--config", str(config))
     assert ok.returncode == 0, ok.stderr
+
+
+def test_check_lists_every_rule_problem_of_the_correlation_rules(tmp_path: Path) -> None:
+    config = make_config(tmp_path, [str(tmp_path / "*.log")])
+    data = yaml.safe_load(config.read_text())
+    data["correlation"] = {"rules": [str(Path(__file__).parents[1] / "rules")]}
+    config.write_text(yaml.safe_dump(data))
+    ok = ucsiem("check", "--config", str(config))
+    assert ok.returncode == 0, ok.stderr  # the shipped pack loads
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "bad.yml").write_text(
+        "title: slow\nid: 55555555-5555-4555-8555-000000000001\nlevel: low\nlogsource: {product: kamailio}\n"
+        "detection:\n  sel: {user_agent.original|re: '^(a+)+$', source.nope: 1}\n  condition: sel\n")
+    data["correlation"] = {"rules": ["mine"]}  # relative to the config file
+    config.write_text(yaml.safe_dump(data))
+    bad = ucsiem("check", "--config", str(config))
+    assert bad.returncode == 2
+    problems = [row for row in bad.stderr.splitlines() if row.startswith("  - correlation.rules: ")]
+    assert len(problems) == 2, bad.stderr
+    assert all(f"{tmp_path / 'mine' / 'bad.yml'}: slow (55555555-" in row for row in problems)
+    assert any("can backtrack catastrophically" in row for row in problems)
+    assert any("unknown field 'source.nope'" in row for row in problems)
+
+    data["correlation"] = {"rules": []}
+    config.write_text(yaml.safe_dump(data))
+    empty = ucsiem("check", "--config", str(config))
+    assert empty.returncode == 2 and "correlation.rules: name at least one rule file" in empty.stderr
