@@ -102,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     rtest.add_argument("events", nargs="+", type=Path, help="NDJSON files of events (as `ucsiem parse` writes them)")
     rtest.set_defaults(func=cmd_rules_test)
 
+    correlate = sub.add_parser("correlate", help="run the correlation rules as a Kafka consumer-group service "
+                                                 "over the shipped events (scale-out; see README)")
+    correlate.add_argument("--config", "-c", type=Path, required=True, help="the service's YAML file")
+    correlate.add_argument("--check", action="store_true", help="validate the file and the rules, then exit")
+    correlate.set_defaults(func=cmd_correlate)
+
     mappings = sub.add_parser("mappings", help="generate or drift-check the files in mappings/ from the schema")
     mappings.add_argument("action", choices=["generate", "check"])
     mappings.add_argument("--out", type=Path, default=Path("mappings"))
@@ -480,6 +486,31 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
                       "alerts": len(ids), "by_rule": dict(Counter(ids.values()))},
                      ensure_ascii=False), file=sys.stderr)
     return status
+
+
+def cmd_correlate(args: argparse.Namespace) -> int:
+    """The correlation engine over Kafka (ucsiem/correlate/scaleout_kafka.py); SIGTERM/SIGINT stop it cleanly."""
+    import asyncio
+    import signal
+
+    from ucsiem.correlate.scaleout_config import load_scaleout_config
+
+    cfg = load_scaleout_config(args.config)
+    if args.check:
+        print(f"{args.config}: OK")
+        return 0
+    setup_logging(cfg.log_level)
+    from ucsiem.correlate.scaleout_kafka import serve
+
+    async def main() -> dict[str, Any]:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        return await serve(cfg, stop)
+
+    print(json.dumps(asyncio.run(main())), file=sys.stderr)
+    return 0
 
 
 def cmd_mappings(args: argparse.Namespace) -> int:
