@@ -340,7 +340,7 @@ def _rfc5424(acc: _Acc, text: str, pos: int, pri: int, peer: str) -> SyslogMessa
     body = message[1:] if message.startswith("\ufeff") else message
     head_time = stamp if stamp is not None and when is not None else acc.received.astimezone(acc.tz).isoformat()
     tag = "" if app is None else (f"{app}[{procid}]: " if procid is not None else f"{app}: ")
-    line = f"{head_time} {host or peer} {tag}{body}".rstrip(" ")
+    line = f"{head_time} {host or peer} {tag}{body}" if body else f"{head_time} {host or peer} {tag}".rstrip(" ")
     return _finish(acc, "rfc5424", pri, stamp, when, host, app, procid, msgid, sd, message, line)
 
 
@@ -452,12 +452,12 @@ def _header_3164(acc: _Acc, text: str, pos: int, pri: int | None, peer: str, sta
     first_end = rest.find(" ")
     first = rest if first_end < 0 else rest[:first_end]
     if _TAG.fullmatch(first) is not None or not _valid_host(first):
-        line = f"{stamp} {peer} {rest}".rstrip(" ")
+        line = f"{stamp} {peer} {rest}" if rest else f"{stamp} {peer}"
         after_host = rest
     else:
         host = first
         after_host = "" if first_end < 0 else rest[first_end + 1:]
-        line = f"{stamp} {content[rest_at:]}".rstrip(" ")
+        line = f"{stamp} {content[rest_at:]}"
     app = procid = None
     message = after_host
     if (m := _TAG.match(after_host)) is not None:
