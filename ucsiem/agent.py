@@ -131,7 +131,7 @@ class Agent:
         self.inputs = [
             FileInput(cfg, parsers.get(cfg.parser).spec, self.registry.inputs.setdefault(cfg.id, {}), once=once,
                       batch_max_records=pc.batch_max_records, on_progress=self._dirty.set)
-            for cfg in config.inputs
+            for cfg in config.file_inputs()
         ]
         self._by_id = {inp.cfg.id: inp for inp in self.inputs}
         enrich = config.enrich
@@ -144,7 +144,7 @@ class Agent:
                             if config.correlation is not None else None)
         self.stats.correlation = self.correlation
         setup = WorkerSetup([str(p) for p in config.agent.parser_dirs],
-                            [c.model_dump(mode="json") for c in config.inputs], socket.gethostname(),
+                            [t.model_dump(mode="json") for t in config.parse_targets()], socket.gethostname(),
                             config.agent.name, enrich_setup,
                             config.correlation.model_dump(mode="json") if config.correlation is not None else None)
         self.pool = WorkerPool(setup, pc.worker_count(), parsers)

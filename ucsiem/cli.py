@@ -25,6 +25,7 @@ from ucsiem import __version__
 from ucsiem.config import Config, ElasticsearchOutputConfig, KafkaOutputConfig, load_config, output_name, parse_config
 from ucsiem.enrich.stage import enrichment_problems
 from ucsiem.errors import CheckpointError, ConfigError, OutputError, PluginError, UcsiemError
+from ucsiem.inputs.unrouted import UNROUTED_PARSER
 from ucsiem.log import setup_logging
 from ucsiem.parsing.registry import ParserRegistry, load_plugin_folder, load_registry
 
@@ -137,22 +138,25 @@ def _prepare(config: Config) -> ParserRegistry:
     """Everything that can be checked before reading a byte; raises ConfigError listing all problems."""
     registry = load_registry(config.agent.parser_dirs)
     problems = []
-    for i, inp in enumerate(config.inputs):
-        if inp.parser not in registry:
-            known = ", ".join(p.spec.id for p in registry.all())
-            problems.append(f"inputs[{i}].parser: unknown parser {inp.parser!r} (known: {known})")
+    for target in config.parse_targets():
+        if target.parser == UNROUTED_PARSER:
             continue
-        spec = registry.get(inp.parser).spec
+        where = target.where.removesuffix("parser").removesuffix("default_")  # inputs[0]. / inputs[0].routes[1].
+        if target.parser not in registry:
+            known = ", ".join(p.spec.id for p in registry.all())
+            problems.append(f"{target.where}: unknown parser {target.parser!r} (known: {known})")
+            continue
+        spec = registry.get(target.parser).spec
         if spec.options is None:
-            if inp.parser_options:
-                problems.append(f"inputs[{i}].parser_options: parser {inp.parser!r} takes no options")
+            if target.parser_options:
+                problems.append(f"{where}parser_options: parser {target.parser!r} takes no options")
             continue
         try:
-            spec.options.model_validate(inp.parser_options)
+            spec.options.model_validate(target.parser_options)
         except ValidationError as exc:
             for err in exc.errors():
                 loc = ".".join(str(x) for x in err["loc"])
-                problems.append(f"inputs[{i}].parser_options.{loc}: {err['msg']}")
+                problems.append(f"{where}parser_options.{loc}: {err['msg']}")
     problems.extend(enrichment_problems(config.enrich))
     if problems:
         raise ConfigError("configuration", problems)
@@ -247,7 +251,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     for line in security_warnings(config):
         print(f"ucsiem: WARNING: {line}", file=sys.stderr)
     print(f"{args.config}: OK ({len(config.inputs)} input(s), {len(config.outputs)} output(s), "
-          f"parsers: {', '.join(sorted({i.parser for i in config.inputs}))}; "
+          f"parsers: {', '.join(sorted({t.parser for t in config.parse_targets()} - {UNROUTED_PARSER}))}; "
           f"{len(registry.all())} parser(s) available)")
     return 0
 

@@ -19,8 +19,10 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     SecretStr,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -29,6 +31,8 @@ from pydantic import (
 from ucsiem.correlate.config import CorrelationConfig
 from ucsiem.enrich.config import EnrichConfig, FileSourceConfig
 from ucsiem.errors import ConfigError
+from ucsiem.inputs.syslog_config import UNROUTED, SyslogInputConfig
+from ucsiem.inputs.unrouted import UNROUTED_PARSER
 from ucsiem.outputs.routing import ALERTS_INDEX_PREFIX, index_problem, template_problem, topic_problem
 
 DEFAULT_EXCLUDE = ["*.gz", "*.bz2", "*.xz", "*.zip", "*.zst", "*.7z"]
@@ -332,9 +336,33 @@ class PipelineConfig(Strict):
         return (os.cpu_count() or 1) if self.workers == "auto" else int(self.workers)
 
 
+def _input_type(value: Any) -> str:
+    """`type` may be left out for file inputs (the first kind there was)."""
+    kind = value.get("type", "file") if isinstance(value, dict) else getattr(value, "type", "file")
+    return kind if isinstance(kind, str) else "file"
+
+
+InputConfig = Annotated[
+    Annotated[FileInputConfig, Tag("file")] | Annotated[SyslogInputConfig, Tag("syslog")],
+    Discriminator(_input_type)]
+
+
+class ParseTarget(Strict):
+    """One stream of records and its parser: a file input, or one route of a network input. The parse
+    workers keep a normalizer per target; batches name their target."""
+
+    id: str
+    where: str  # the config key that chose the parser, for error messages
+    parser: str
+    parser_options: dict[str, Any] = Field(default_factory=dict)
+    timezone: str = "UTC"
+    keep_original: bool = False
+    max_events_per_record: int = 10_000
+
+
 class Config(Strict):
     agent: AgentConfig = Field(default_factory=AgentConfig)
-    inputs: list[FileInputConfig] = Field(min_length=1)
+    inputs: list[InputConfig] = Field(min_length=1)
     outputs: list[OutputConfig] = Field(min_length=1)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     spool: SpoolConfig = Field(default_factory=SpoolConfig)
@@ -349,6 +377,10 @@ class Config(Strict):
             if inp.id in seen:
                 raise ValueError(f"inputs[{i}].id {inp.id!r} is used twice; input ids must be unique")
             seen.add(inp.id)
+        streams = [t.id for t in self.parse_targets()]
+        for stream in {s for s in streams if streams.count(s) > 1}:
+            raise ValueError(f"parse stream {stream!r} is both a file input id and a syslog route (<input>.<route>)"
+                             "; rename one")
         names: set[str] = set()
         for i, out in enumerate(self.outputs):
             if output_name(out) in names:
@@ -358,6 +390,26 @@ class Config(Strict):
 
     def spool_path(self) -> Path:
         return self.spool.path or self.agent.data_dir / "spool.db"
+
+    def file_inputs(self) -> list[FileInputConfig]:
+        return [inp for inp in self.inputs if isinstance(inp, FileInputConfig)]
+
+    def parse_targets(self) -> list[ParseTarget]:
+        out: list[ParseTarget] = []
+        for i, inp in enumerate(self.inputs):
+            common = {"keep_original": inp.keep_original, "max_events_per_record": inp.max_events_per_record}
+            if isinstance(inp, FileInputConfig):
+                out.append(ParseTarget(id=inp.id, where=f"inputs[{i}].parser", parser=inp.parser,
+                                       parser_options=inp.parser_options, timezone=inp.timezone, **common))
+                continue
+            for j, route in enumerate(inp.routes):
+                out.append(ParseTarget(id=inp.stream_id(route.name), where=f"inputs[{i}].routes[{j}].parser",
+                                       parser=route.parser, parser_options=route.parser_options,
+                                       timezone=route.timezone or inp.timezone, **common))
+            fallback = inp.default_parser or UNROUTED_PARSER
+            out.append(ParseTarget(id=inp.stream_id(UNROUTED), where=f"inputs[{i}].default_parser", parser=fallback,
+                                   timezone=inp.timezone, **common))
+        return out
 
 
 def output_name(cfg: OutputConfig) -> str:
@@ -416,7 +468,8 @@ def _describe(err: Any) -> str:
     for part in err["loc"]:
         if isinstance(part, int):
             loc += f"[{part}]"
-        elif part in ("file", "stdout", "kafka", "elasticsearch") and loc.startswith("outputs"):
+        elif (part in ("file", "stdout", "kafka", "elasticsearch") and loc.startswith("outputs")) or (
+                part in ("file", "syslog") and loc.startswith("inputs") and loc.count(".") == 0):
             continue  # the discriminator tag pydantic inserts; the user never wrote it
         else:
             loc += f".{part}" if loc else str(part)
@@ -425,6 +478,8 @@ def _describe(err: Any) -> str:
         message = "unknown key (check the spelling; see the configuration reference in README.md)"
     elif err["type"] == "missing":
         message = "required key is missing"
+    elif err["type"] == "union_tag_invalid" and loc.startswith("inputs"):
+        message = f"unknown type {err.get('input', {}).get('type')!r}; use one of: file, syslog"
     elif err["type"] == "union_tag_invalid":
         message = f"unknown type {err.get('input', {}).get('type')!r}; use one of: file, stdout, kafka, elasticsearch"
     return f"{loc or '(top level)'}: {message}"
@@ -454,8 +509,17 @@ def _resolve_paths(config: Config, base_dir: Path, source: str = "configuration"
 
     config.agent.data_dir = rel(config.agent.data_dir)
     config.agent.parser_dirs = [rel(p) for p in config.agent.parser_dirs]
-    for inp in config.inputs:
-        inp.paths = [p if os.path.isabs(p) else str(base_dir / p) for p in inp.paths]
+    for i, inp in enumerate(config.inputs):
+        if isinstance(inp, FileInputConfig):
+            inp.paths = [p if os.path.isabs(p) else str(base_dir / p) for p in inp.paths]
+            continue
+        for j, listener in enumerate(inp.listeners):
+            if listener.tls is not None:
+                key = f"inputs[{i}].listeners[{j}].tls"
+                listener.tls.cert_file = rel(listener.tls.cert_file)
+                listener.tls.key_file = secret(listener.tls.key_file, f"{key}.key_file")
+                if listener.tls.client_ca_file is not None:
+                    listener.tls.client_ca_file = rel(listener.tls.client_ca_file)
     for i, out in enumerate(config.outputs):
         if isinstance(out, FileOutputConfig):
             out.path = rel(out.path)

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ucsiem.config import FileInputConfig
+from ucsiem.config import ParseTarget
 from ucsiem.enrich.stage import Enrichment, EnrichSetup
+from ucsiem.inputs.unrouted import UNROUTED_PARSER, UNROUTED_SPEC
 from ucsiem.normalize import Counters, Normalizer
 from ucsiem.parsing.contract import ParseContext
 from ucsiem.parsing.registry import ParserRegistry, load_registry
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class WorkerSetup:
     parser_dirs: list[str]
-    inputs: list[dict[str, Any]]  # FileInputConfig dumps (picklable and re-validated in the worker)
+    targets: list[dict[str, Any]]  # ParseTarget dumps (picklable and re-validated in the worker)
     host_name: str | None
     agent_name: str | None
     enrich: EnrichSetup | None = None
@@ -58,7 +59,8 @@ PR_SET_PDEATHSIG = 1
 
 
 def prepare(setup: WorkerSetup, registry: ParserRegistry | None = None) -> Prepared:
-    """Normalizer and parse context per input; raises on bad parser options (checked at start too)."""
+    """Normalizer and parse context per parse target (a file input, a syslog route); raises on bad parser
+    options (checked at start too)."""
     registry = registry or load_registry([Path(p) for p in setup.parser_dirs])
     # one per process: the identity cache and the GeoIP readers are shared by every input
     enrichment = Enrichment(setup.enrich) if setup.enrich is not None and setup.enrich.active else None
@@ -69,9 +71,9 @@ def prepare(setup: WorkerSetup, registry: ParserRegistry | None = None) -> Prepa
         correlation = CorrelationConfig.model_validate(setup.correlation)
         detector = Detector.from_paths(correlation.rules, correlation)
     out: Prepared = {}
-    for raw in setup.inputs:
-        cfg = FileInputConfig.model_validate(raw)
-        spec = registry.get(cfg.parser).spec
+    for raw in setup.targets:
+        cfg = ParseTarget.model_validate(raw)
+        spec = UNROUTED_SPEC if cfg.parser == UNROUTED_PARSER else registry.get(cfg.parser).spec
         options = spec.options.model_validate(cfg.parser_options) if spec.options is not None else None
         ctx = ParseContext(timezone=ZoneInfo(cfg.timezone), options=options)
         normalizer = Normalizer(spec, host_name=setup.host_name, agent_name=setup.agent_name,
