@@ -175,7 +175,7 @@ class SyslogStreamDecoder:
                 self._need = need
                 self._state = _BODY
                 return i + 1
-            if 0x30 <= b <= 0x39 and len(self._hdr) < MAX_COUNT_DIGITS and (self._hdr or b != 0x30):
+            if 0x30 <= b <= 0x39 and len(self._hdr) < MAX_COUNT_DIGITS:  # leading zeros tolerated
                 self._hdr.append(b)
                 self._pos += 1
                 i += 1
