@@ -27,10 +27,12 @@ from functools import partial
 from ucsiem.config import Config, ElasticsearchOutputConfig, FileOutputConfig, KafkaOutputConfig, OutputConfig
 from ucsiem.enrich.refresh import IdentityRefresher, IdentityStats
 from ucsiem.enrich.stage import EnrichSetup, read_hmac_key
-from ucsiem.errors import CheckpointError
+from ucsiem.errors import CheckpointError, ConfigError
 from ucsiem.hardening import protect_data_dir
 from ucsiem.inputs.checkpoint import CheckpointStore, RegistryFile
 from ucsiem.inputs.file import Batch, FileInput
+from ucsiem.inputs.syslog import SyslogInput
+from ucsiem.inputs.syslog_config import SyslogInputConfig
 from ucsiem.normalize import Counters
 from ucsiem.outputs.base import Output
 from ucsiem.outputs.file import FileOutput
@@ -57,6 +59,7 @@ class Stats:
     feed: Feed | None = None
     identity: IdentityStats | None = None
     correlation: CorrelationStage | None = None
+    syslog: list[SyslogInput] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
         elapsed = max(time.monotonic() - self.started, 1e-9)
@@ -67,6 +70,7 @@ class Stats:
             "pipeline_errors": dict(self.counters.errors),
             **({"enrichment": dict(self.counters.enrichment)} if self.counters.enrichment else {}),
             **({"identity": self.identity.summary()} if self.identity is not None else {}),
+            **({"syslog": {i.cfg.id: i.summary() for i in self.syslog}} if self.syslog else {}),
             **({"correlation": {**self.correlation.summary(), "detection_errors": self.counters.detection_errors}}
                if self.correlation is not None else {}),
             "bytes_read": self.bytes,
@@ -128,12 +132,22 @@ class Agent:
                         for o in self.outputs]
         self.stats.senders, self.stats.feed = self.senders, self.feed
         self._dirty = asyncio.Event()
-        self.inputs = [
-            FileInput(cfg, parsers.get(cfg.parser).spec, self.registry.inputs.setdefault(cfg.id, {}), once=once,
-                      batch_max_records=pc.batch_max_records, on_progress=self._dirty.set)
-            for cfg in config.file_inputs()
-        ]
-        self._by_id = {inp.cfg.id: inp for inp in self.inputs}
+        self.inputs: list[FileInput | SyslogInput] = []
+        self._by_id: dict[str, FileInput | SyslogInput] = {}  # parse stream -> the input that acks its batches
+        for cfg in config.inputs:
+            if isinstance(cfg, SyslogInputConfig):
+                if once:  # a listener has no end: --once would never return
+                    raise ConfigError("configuration", [f"inputs: {cfg.id!r} is a syslog input; run --once reads "
+                                                        "files to their end, a listener never ends: run without "
+                                                        "--once"])
+                network = SyslogInput(cfg)
+                self.inputs.append(network)
+                self._by_id.update(dict.fromkeys(network.streams, network))
+                continue
+            file_input = FileInput(cfg, parsers.get(cfg.parser).spec, self.registry.inputs.setdefault(cfg.id, {}),
+                                   once=once, batch_max_records=pc.batch_max_records, on_progress=self._dirty.set)
+            self.inputs.append(file_input)
+            self._by_id[cfg.id] = file_input
         enrich = config.enrich
         self.identity = IdentityRefresher(enrich, config.agent.data_dir) if enrich.identity is not None else None
         self.stats.identity = self.identity.stats if self.identity is not None else None
@@ -143,6 +157,7 @@ class Agent:
         self.correlation = (CorrelationStage(config.correlation, config.agent.data_dir)
                             if config.correlation is not None else None)
         self.stats.correlation = self.correlation
+        self.stats.syslog = [i for i in self.inputs if isinstance(i, SyslogInput)]
         setup = WorkerSetup([str(p) for p in config.agent.parser_dirs],
                             [t.model_dump(mode="json") for t in config.parse_targets()], socket.gethostname(),
                             config.agent.name, enrich_setup,
@@ -257,14 +272,14 @@ class Agent:
 
     # -- stages ----------------------------------------------------------------------------------
 
-    async def _read(self, inp: FileInput) -> None:
+    async def _read(self, inp: FileInput | SyslogInput) -> None:
         await inp.run(self._emit)
         if self.once:
             await self._queue.put(inp.cfg.id)  # after its last batch: correlation stops waiting for its time
 
     async def _emit(self, batch: Batch) -> None:
         job = BatchJob.of(batch.input_id, batch.source_key, batch.path, batch.frames, batch.headers,
-                          batch.reference_time, datetime.now(UTC))
+                          batch.reference_time, datetime.now(UTC), batch.record_fields)
         await self._queue.put((batch, self.pool.submit(job)))  # blocks while full: the reader stops reading
 
     async def _deliver(self) -> None:

@@ -72,6 +72,7 @@ class RecordMeta(NamedTuple):
     path: str
     offset: int
     flags: tuple[str, ...] = ()
+    fields: dict[str, Any] | None = None  # what the input knows (syslog PRI, the peer), typed by it
 
 
 class Normalizer:
@@ -183,6 +184,8 @@ class Normalizer:
         log["file"] = {"path": meta.path}
         if meta.flags:
             log["flags"] = list(meta.flags)
+        if meta.fields:
+            _add_missing(event, meta.fields)
         event["agent"] = self._agent
         if self._host:
             event["host"] = self._host
@@ -218,6 +221,18 @@ class Normalizer:
             return dump_event(validate_event(event))
         except Exception:  # only when the flags/paths themselves are odd: keep the bare minimum
             return _minimal_dead_letter(self.spec.id, eid, ingested, code, message, original, meta)
+
+
+def _add_missing(event: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Merge an input's fields under the event's: what the parser read from the record itself wins."""
+    for key, value in fields.items():
+        if isinstance(value, dict):
+            node = event.get(key)
+            if not isinstance(node, dict):
+                node = event[key] = {}
+            _add_missing(node, value)
+        else:
+            event.setdefault(key, value)
 
 
 def _minimal_dead_letter(parser_id: str, eid: str, ingested: datetime, code: str, message: str, original: str,

@@ -9,6 +9,7 @@ from pathlib import Path
 from tests.agenthelp import PLUGINS, delivered, events, line, make_config, start, stop, wait_for, write_lines
 from ucsiem.agent import Agent
 from ucsiem.config import load_config
+from ucsiem.inputs.file import FileInput
 from ucsiem.outputs.base import SendResult
 from ucsiem.parsing.registry import load_registry
 
@@ -45,7 +46,8 @@ class SlowOutput:
 
     async def send(self, docs: Sequence[bytes]) -> SendResult:
         assert self.agent is not None
-        self.max_in_flight = max(self.max_in_flight, sum(i.in_flight for i in self.agent.inputs))
+        in_flight = sum(i.in_flight for i in self.agent.inputs if isinstance(i, FileInput))
+        self.max_in_flight = max(self.max_in_flight, in_flight)
         self.count += len(docs)
         await asyncio.sleep(0.01)
         return SendResult()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.agenthelp import children, delivered, make_config, seq_counts, start, stop, wait_for, write_lines
-from ucsiem.config import FileInputConfig
+from ucsiem.config import ParseTarget
 from ucsiem.inputs.framing import Frame
 from ucsiem.parsing.registry import load_registry
 from ucsiem.pipeline import pool
@@ -48,8 +48,8 @@ def test_a_slow_batch_is_waited_for_not_taken_for_a_dead_worker(monkeypatch: pyt
     monkeypatch.setattr(pool, "WORKER_CHECK_SECS", 0.005)
     plugins = Path(__file__).parents[1] / "fixtures" / "plugins"
     registry = load_registry([plugins])
-    cfg = FileInputConfig(id="slow", paths=["/nonexistent"], parser="slowtest")
-    setup = pool.WorkerSetup([str(plugins)], [cfg.model_dump(mode="json")], None, None)
+    target = ParseTarget(id="slow", where="inputs[0].parser", parser="slowtest")
+    setup = pool.WorkerSetup([str(plugins)], [target.model_dump(mode="json")], None, None)
     workers = pool.WorkerPool(setup, 1, registry)
     try:
         frame = Frame(0, 17, b"sleep=2.0 seq=7")

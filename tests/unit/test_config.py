@@ -28,7 +28,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_good_config_resolves_paths_relative_to_the_file(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, GOOD))
-    assert config.inputs[0].paths == [str(tmp_path / "logs/*.log")]
+    assert config.file_inputs()[0].paths == [str(tmp_path / "logs/*.log")]
     assert config.outputs[0].path == tmp_path / "out/events.ndjson"  # type: ignore[union-attr]
 
 

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ucsiem.config import FileInputConfig
 from ucsiem.inputs.checkpoint import FileEntry
@@ -49,6 +49,8 @@ class Batch:
     frames: list[Frame]
     headers: dict[str, str]  # header lines known before the first frame
     reference_time: datetime
+    # what a network input knows of a record beyond its text (syslog PRI, the peer): index -> fields
+    record_fields: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ucsiem.inputs.framing import Frame
 from ucsiem.normalize import Counters, Normalizer, RecordMeta
@@ -35,13 +35,15 @@ class BatchJob:
     headers: dict[str, str]
     reference_time: datetime
     ingested: datetime
+    record_fields: dict[int, dict[str, Any]] = field(default_factory=dict)  # sparse, by index
 
     @classmethod
     def of(cls, input_id: str, source_key: str, path: str, frames: list[Frame], headers: dict[str, str],
-           reference_time: datetime, ingested: datetime) -> BatchJob:
+           reference_time: datetime, ingested: datetime,
+           record_fields: dict[int, dict[str, Any]] | None = None) -> BatchJob:
         flags = {i: f.flags for i, f in enumerate(frames) if f.flags}
         return cls(input_id, source_key, path, [f.start for f in frames], [f.data for f in frames], flags,
-                   headers, reference_time, ingested)
+                   headers, reference_time, ingested, record_fields or {})
 
 
 @dataclass(slots=True)
@@ -87,7 +89,8 @@ def run_batch(normalizer: Normalizer, base_ctx: ParseContext, job: BatchJob) -> 
             flags = (*flags, INVALID_UTF8)
         if header_key is not None and (key := safe_header_key(header_key, data)) is not None:
             headers[key] = text
-        docs.extend(normalizer.process(text, RecordMeta(source_key, path, start, flags), ctx, ingested))
+        meta = RecordMeta(source_key, path, start, flags, job.record_fields.get(i))
+        docs.extend(normalizer.process(text, meta, ctx, ingested))
     if normalizer.enrichment is not None:
         normalizer.counters.enrichment = normalizer.enrichment.take_counts()
     return BatchResult(docs, normalizer.counters, headers, normalizer.hits)

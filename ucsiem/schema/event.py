@@ -265,12 +265,17 @@ class Syslog(Schema):
     appname: str | None = None
 
 
+class LogSource(Schema):
+    address: str | None = Field(None, description="Network peer the record came from (ip:port), as Filebeat's.")
+
+
 class Log(Schema):
     level: str | None = Field(None, description="Log level as the source gives it (lower case).")
     logger: str | None = Field(None, description="Logging module of the source (Expressway `Module`).")
     offset: Long | None = Field(None, description="Byte offset of the record in its file.")
     file: LogFile | None = None
     syslog: Syslog | None = None
+    source: LogSource | None = None
     flags: list[Literal["truncated", "invalid_utf8", "multiline"]] | None = Field(
         None, description="Record-level conditions: cut at max size, bad UTF-8 replaced, joined lines."
     )

@@ -1,0 +1,344 @@
+"""The syslog input: UDP, TCP and TLS listeners -> one message each -> a route -> batches for the parsers.
+
+Each message is parsed by `syslog_message.parse_syslog` (PRI, 3164/5424 header and the deviations real
+appliances send) into the line a syslog daemon would have filed, which is what the parsers read, so a
+message sent over the network gives the same event as the line read from a file. The PRI, the header
+and the peer travel beside the line (`log.syslog.*`, `observer.ip`, `log.source.address`). A route
+(`syslog_config.py`) picks the parser; a message nobody claims becomes a dead letter (`unrouted.py`).
+
+Nothing is dropped here: TCP and TLS connections are read only as fast as the pipeline takes batches
+(`emit` blocks when it is full, the socket buffers fill, the sender is slowed); UDP datagrams are taken
+as they come (what the kernel drops under overload it counts in /proc/net/udp, not us). Counters per
+listener and peer: received, routed per stream, unrouted, truncated.
+
+Network data cannot be read again: use the spool (`spool.enabled`) so that a batch is on disk before it
+is acknowledged; without it, what is in flight when the agent is killed is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import ipaddress
+import logging
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ucsiem.inputs.file import Batch
+from ucsiem.inputs.framing import Frame
+from ucsiem.inputs.syslog_config import UNROUTED, SyslogInputConfig, SyslogListenerConfig, SyslogRouteConfig
+from ucsiem.inputs.syslog_framing import SyslogStreamDecoder
+from ucsiem.inputs.syslog_message import SyslogMessage, parse_syslog
+
+log = logging.getLogger("ucsiem.inputs.syslog")
+Emit = Callable[[Batch], Awaitable[None]]
+# deviations worth a tag on the event (the rest are visible in the event itself)
+_TAGGED = {"clock_unsynced": "syslog_clock_unsynced", "clock_sync_lost": "syslog_clock_sync_lost",
+           "no_timestamp": "syslog_no_timestamp", "bad_timestamp": "syslog_bad_timestamp"}
+READ_BYTES = 65_536
+MAX_UDP_BATCHES_WAITING = 64
+
+
+@dataclass
+class PeerCounts:
+    received: int = 0
+    truncated: int = 0
+    unrouted: int = 0
+    dropped: int = 0  # UDP only, when the pipeline cannot keep up (see MAX_UDP_BATCHES_WAITING)
+    bytes: int = 0
+
+
+@dataclass
+class ListenerStats:
+    peers: dict[str, PeerCounts] = field(default_factory=dict)
+    connections: int = 0
+    refused_connections: int = 0
+    tls_failures: int = 0
+
+    def peer(self, address: str) -> PeerCounts:
+        counts = self.peers.get(address)
+        if counts is None:
+            counts = self.peers[address] = PeerCounts()
+        return counts
+
+
+class _Route:
+    def __init__(self, cfg: SyslogRouteConfig, stream: str) -> None:
+        self.stream = stream
+        self.networks = [ipaddress.ip_network(n, strict=False) for n in cfg.peers]
+        self.hostnames = [p.lower() for p in cfg.hostnames]
+        self.app_names = cfg.app_names
+        self.listeners = set(cfg.listeners)
+
+    def claims(self, listener: int, peer: ipaddress.IPv4Address | ipaddress.IPv6Address | None,
+               msg: SyslogMessage) -> bool:
+        if self.listeners and listener not in self.listeners:
+            return False
+        if self.networks and (peer is None or not any(peer in n for n in self.networks)):
+            return False
+        host = (msg.hostname or "").lower()
+        if self.hostnames and not any(fnmatch.fnmatchcase(host, p) for p in self.hostnames):
+            return False
+        app = msg.app_name or ""
+        return not (self.app_names and not any(fnmatch.fnmatchcase(app, p) for p in self.app_names))
+
+
+@dataclass
+class _Pending:
+    """Messages of one stream (route) from one source (a connection, or a UDP peer) waiting to be sent."""
+
+    stream: str
+    source_key: str
+    path: str
+    frames: list[Frame] = field(default_factory=list)
+    fields: dict[int, dict[str, Any]] = field(default_factory=dict)
+    since: float = 0.0
+
+
+class SyslogInput:
+    def __init__(self, cfg: SyslogInputConfig) -> None:
+        self.cfg = cfg
+        self.tz = ZoneInfo(cfg.timezone)
+        self.routes = [_Route(r, cfg.stream_id(r.name)) for r in cfg.routes]
+        self.fallback = cfg.stream_id(UNROUTED)  # default_parser's stream, or the dead-letter one
+        self.streams = [r.stream for r in self.routes] + [self.fallback]
+        self.stats = [ListenerStats() for _ in cfg.listeners]
+        self.bytes_read = 0
+        self.acked = 0
+        self._pending: dict[tuple[str, str], _Pending] = {}
+        self._seq = 0
+        self._emit: Emit | None = None
+        self._stopping = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
+        self._servers: list[asyncio.AbstractServer] = []
+        self._transports: list[asyncio.DatagramTransport] = []
+        self._connections: set[asyncio.Task[None]] = set()
+        self._udp_sends: set[asyncio.Task[None]] = set()
+        self.ready = asyncio.Event()  # every listener is bound
+
+    # -- lifecycle (the agent's input protocol) ---------------------------------------------------
+
+    async def run(self, emit: Emit) -> None:
+        self._emit = emit
+        loop = asyncio.get_running_loop()
+        try:
+            for index, listener in enumerate(self.cfg.listeners):
+                await self._listen(loop, index, listener)
+            log.info("Syslog listeners up.", extra={"input": self.cfg.id, "listeners": [
+                f"{lc.protocol}://{lc.address}:{lc.port}" for lc in self.cfg.listeners]})
+            self.ready.set()
+            while not self._stopping.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.cfg.batch_max_wait_secs / 2)
+                await self._flush(older_than=self.cfg.batch_max_wait_secs)
+        finally:
+            for server in self._servers:
+                server.close()
+            for transport in self._transports:
+                transport.close()
+            for task in list(self._connections):
+                task.cancel()
+            await asyncio.gather(*self._connections, return_exceptions=True)
+            await asyncio.gather(*self._udp_sends, return_exceptions=True)
+            await self._flush(older_than=None)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def ack(self, batch: Batch) -> None:
+        self.acked += len(batch.frames)
+
+    def summary(self) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for lc, stats in zip(self.cfg.listeners, self.stats, strict=True):
+            out[f"{lc.protocol}://{lc.address}:{lc.port}"] = {
+                "connections": stats.connections, "refused_connections": stats.refused_connections,
+                "tls_failures": stats.tls_failures,
+                "peers": {peer: vars(c) for peer, c in sorted(stats.peers.items())}}
+        return out
+
+    # -- listeners --------------------------------------------------------------------------------
+
+    async def _listen(self, loop: asyncio.AbstractEventLoop, index: int, lc: SyslogListenerConfig) -> None:
+        if lc.protocol == "udp":
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Datagrams(self, index), local_addr=(lc.address, lc.port), reuse_port=False)
+            self._transports.append(transport)
+            return
+        context = _server_context(lc) if lc.protocol == "tls" else None
+
+        async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._connections.add(task)
+            try:
+                await self._connection(index, lc, reader, writer)
+            finally:
+                self._connections.discard(task)
+
+        server = await asyncio.start_server(connected, lc.address, lc.port, ssl=context,
+                                            ssl_handshake_timeout=10 if context else None, limit=READ_BYTES)
+        self._servers.append(server)
+
+    async def _connection(self, index: int, lc: SyslogListenerConfig, reader: asyncio.StreamReader,
+                          writer: asyncio.StreamWriter) -> None:
+        stats = self.stats[index]
+        peer_ip, peer_port = _peer(writer.get_extra_info("peername"))
+        if len(self._connections) > lc.max_connections:
+            stats.refused_connections += 1
+            writer.close()
+            return
+        stats.connections += 1
+        # one source per connection: its byte offsets make the event ids
+        source_key = f"{self.cfg.id}:{lc.protocol}:{lc.port}:{peer_ip}:{peer_port}:{time.time_ns()}"
+        decoder = SyslogStreamDecoder(self.cfg.max_message_bytes)
+        try:
+            while True:
+                try:
+                    data = await asyncio.wait_for(reader.read(READ_BYTES), lc.idle_timeout_secs)
+                except TimeoutError:
+                    break
+                if not data:
+                    break
+                self.bytes_read += len(data)
+                stats.peer(peer_ip).bytes += len(data)
+                for frame in decoder.feed(data):
+                    await self._take(index, lc, peer_ip, peer_port, source_key, frame.start, frame.data, frame.flags)
+            tail = decoder.close()
+            if tail is not None:
+                await self._take(index, lc, peer_ip, peer_port, source_key, tail.start, tail.data, tail.flags)
+        except (ConnectionError, ssl.SSLError) as exc:
+            log.warning("A syslog connection failed.", extra={"peer": f"{peer_ip}:{peer_port}", "error": str(exc)})
+        finally:
+            writer.close()
+
+    def datagram(self, index: int, data: bytes, addr: Any) -> None:
+        """One UDP datagram: one message (several if the sender octet-counted them, rare)."""
+        peer_ip, peer_port = _peer(addr)
+        self.bytes_read += len(data)
+        stats = self.stats[index].peer(peer_ip)
+        stats.bytes += len(data)
+        source_key = f"{self.cfg.id}:udp:{self.cfg.listeners[index].port}:{peer_ip}"
+        self._seq += 1
+        full = self._add(index, self.cfg.listeners[index], peer_ip, peer_port, source_key, self._seq, data, ())
+        if full is None:
+            return
+        if len(self._udp_sends) >= MAX_UDP_BATCHES_WAITING:
+            # UDP cannot be slowed down: beyond this the pipeline is not keeping up, and memory would grow
+            # without bound. Dropped, counted per peer and logged (the kernel's own drops are in /proc/net/udp).
+            stats.dropped += len(full.frames)
+            log.warning("Syslog over UDP: the pipeline is not keeping up; a batch of messages was dropped.",
+                        extra={"input": self.cfg.id, "peer": peer_ip, "messages": len(full.frames)})
+            return
+        task = asyncio.get_running_loop().create_task(self._send(full))
+        self._udp_sends.add(task)
+        task.add_done_callback(self._udp_sends.discard)
+
+    # -- messages -> batches ----------------------------------------------------------------------
+
+    async def _take(self, index: int, lc: SyslogListenerConfig, peer_ip: str, peer_port: int, source_key: str,
+                    offset: int, data: bytes, flags: tuple[str, ...]) -> None:
+        full = self._add(index, lc, peer_ip, peer_port, source_key, offset, data, flags)
+        if full is not None:
+            await self._send(full)  # blocks while the pipeline is full: this connection is read no further
+
+    def _add(self, index: int, lc: SyslogListenerConfig, peer_ip: str, peer_port: int, source_key: str,
+             offset: int, data: bytes, flags: tuple[str, ...]) -> _Pending | None:
+        counts = self.stats[index].peer(peer_ip)
+        counts.received += 1
+        msg = parse_syslog(data, received=datetime.now(UTC), peer=peer_ip, tz=self.tz,
+                           max_bytes=self.cfg.max_message_bytes)
+        stream = self._route(index, peer_ip, msg)
+        if stream == self.fallback and self.cfg.default_parser is None:
+            counts.unrouted += 1
+        truncated = "truncated" in flags or "truncated" in msg.flags
+        if truncated:
+            counts.truncated += 1
+        path = f"{lc.protocol}://{lc.address}:{lc.port} from {peer_ip}:{peer_port}"
+        pending = self._pending.get((stream, source_key))
+        if pending is None:
+            pending = self._pending[(stream, source_key)] = _Pending(stream, source_key, path, since=time.monotonic())
+        pending.fields[len(pending.frames)] = _fields(msg, peer_ip, peer_port)
+        pending.frames.append(Frame(offset, offset + len(data), msg.line.encode(),
+                                    ("truncated",) if truncated else ()))
+        if len(pending.frames) >= self.cfg.batch_max_records:
+            return self._pending.pop((stream, source_key))
+        return None
+
+    def _route(self, index: int, peer_ip: str, msg: SyslogMessage) -> str:
+        try:
+            peer = ipaddress.ip_address(peer_ip)
+        except ValueError:
+            peer = None
+        for route in self.routes:
+            if route.claims(index, peer, msg):
+                return route.stream
+        return self.fallback
+
+    async def _flush(self, older_than: float | None) -> None:
+        async with self._flush_lock:
+            now = time.monotonic()
+            due = [key for key, p in self._pending.items() if older_than is None or now - p.since >= older_than]
+            for key in due:
+                pending = self._pending.pop(key, None)
+                if pending is not None:
+                    await self._send(pending)
+
+    async def _send(self, pending: _Pending) -> None:
+        assert self._emit is not None
+        self._seq += 1
+        batch = Batch(pending.stream, pending.stream, self._seq, pending.source_key, pending.path, pending.frames,
+                      {}, datetime.now(UTC), pending.fields)
+        await self._emit(batch)
+
+
+def _fields(msg: SyslogMessage, peer_ip: str, peer_port: int) -> dict[str, Any]:
+    syslog: dict[str, Any] = {}
+    if msg.priority is not None:
+        syslog["priority"] = msg.priority
+        syslog["facility"] = {"code": msg.facility, "name": msg.facility_name}
+        syslog["severity"] = {"code": msg.severity, "name": msg.severity_name}
+    if msg.hostname:
+        syslog["hostname"] = msg.hostname
+    if msg.app_name:
+        syslog["appname"] = msg.app_name
+    out: dict[str, Any] = {"log": {"source": {"address": f"{peer_ip}:{peer_port}"}}}
+    if syslog:
+        out["log"]["syslog"] = syslog
+    out["observer"] = {"ip": [peer_ip]}
+    tags = [_TAGGED[f] for f in msg.flags if f in _TAGGED]
+    if tags:
+        out["tags"] = tags  # set only when the parser set none
+    return out
+
+
+def _peer(address: Any) -> tuple[str, int]:
+    if isinstance(address, tuple) and len(address) >= 2:
+        return str(ipaddress.ip_address(address[0])), int(address[1])
+    return "unknown", 0
+
+
+def _server_context(lc: SyslogListenerConfig) -> ssl.SSLContext:
+    assert lc.tls is not None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3 if lc.tls.min_version == "1.3" else ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(lc.tls.cert_file, lc.tls.key_file)
+    if lc.tls.client_ca_file is not None:
+        context.load_verify_locations(lc.tls.client_ca_file)
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    def __init__(self, owner: SyslogInput, index: int) -> None:
+        self.owner = owner
+        self.index = index
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.owner.datagram(self.index, data, addr)
