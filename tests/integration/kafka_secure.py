@@ -402,12 +402,14 @@ def secure_kafka(workdir: Path) -> Iterator[SecureKafka]:
     log4j.write_text(LOG4J2)
     log = workdir / "kafka.log"
     classpath = ["-cp", f"{lib}/*", f"-Dlog4j2.configurationFile={log4j}"]
+    # URL-safe base64 of random bytes starts with '-' one time in 32: given as a separate argument, the tool's
+    # parser took it for an option ("--cluster-id: expected one argument"); CI failed on it once
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
 
     with log.open("ab") as out:
         formatted = subprocess.run(
             [str(java), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", *classpath,
-             "kafka.tools.StorageTool", "format", "--config", str(config), "--cluster-id", cluster_id,
+             "kafka.tools.StorageTool", "format", "--config", str(config), f"--cluster-id={cluster_id}",
              "--add-scram", f"SCRAM-SHA-256=[name={USERNAME},password={password}]",
              "--add-scram", f"SCRAM-SHA-512=[name={USERNAME},password={password}]"],
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, timeout=FORMAT_TIMEOUT, check=False)
