@@ -402,7 +402,7 @@ def secure_kafka(workdir: Path) -> Iterator[SecureKafka]:
     log4j.write_text(LOG4J2)
     log = workdir / "kafka.log"
     classpath = ["-cp", f"{lib}/*", f"-Dlog4j2.configurationFile={log4j}"]
-    # URL-safe base64 of random bytes starts with '-' one time in 32: given as a separate argument, the tool's
+    # URL-safe base64 of random bytes starts with '-' one time in 64: given as a separate argument, the tool's
     # parser took it for an option ("--cluster-id: expected one argument"); CI failed on it once
     cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
 
