@@ -109,3 +109,29 @@ def test_an_event_beyond_the_lateness_is_counted_late_and_changes_nothing(rulese
     alerts += correlator.flush()
     assert late == 1
     assert sorted(_key(a) for a in summarize(ruleset, alerts)) == live(ruleset, events)
+
+
+def test_events_of_the_same_time_are_taken_in_log_order_not_id_order(ruleset: RuleSet) -> None:
+    """A console log has no times: a batch of lines gets one time. A success logged before five failures must
+    not be taken after them (by event id) and raise an account takeover (seen in the Kamailio lab)."""
+    case = CASES / "sip_account_takeover" / "positive-sip_account_takeover-five-failures-then-success.ndjson"
+    events = in_time_order(read_events(case))
+    failures = [e for e in events if e["event"]["outcome"] == "failure"][:5]
+    [success] = [e for e in events if e["event"]["outcome"] == "success"]
+    assert len(failures) == 5
+
+    def at_one_time(order: list[dict[str, Any]], ids: list[str]) -> list[dict[str, Any]]:
+        out = []
+        for offset, (event, eid) in enumerate(zip(order, ids, strict=True)):
+            copy = orjson.loads(orjson.dumps(event))
+            copy["@timestamp"] = "2024-03-05T10:00:00Z"
+            copy["event"]["id"], copy["log"]["offset"] = eid, 100 * offset
+            out.append(copy)
+        return out
+
+    # the success comes first in the log, but its id sorts last
+    logged = at_one_time([success, *failures], ["f" * 32, *(f"{i}" * 32 for i in range(5))])
+    assert live(ruleset, logged) == []
+    # the attack in its real order, ids sorting the other way: found
+    attack = at_one_time([*failures, success], [*(f"{9 - i}" * 32 for i in range(5)), "0" * 32])
+    assert [orjson.loads(a)["rule"] for a in live(ruleset, attack)] == ["sip_account_takeover"]

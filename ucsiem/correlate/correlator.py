@@ -50,7 +50,7 @@ class Correlator:
         # event ids are remembered this long behind the watermark (longer windows re-count harmlessly: first_seen)
         spans = [getattr(e, "span", 0.0) for e in self.engines if e.kind not in ("first_seen", "single")]
         self._dedup_horizon = max([*spans, self.config.single_suppression_secs]) + self.config.lateness_secs
-        self._buffer: list[tuple[float, str, int, Hit]] = []
+        self._buffer: list[tuple[float, int, str, int, Hit]] = []
         self._seq = 0
         self.max_ts = -math.inf
         self.watermark = -math.inf
@@ -89,7 +89,7 @@ class Correlator:
                     continue
                 self._seen[eid] = hit.ts
             self._seq += 1
-            heapq.heappush(self._buffer, (hit.ts, eid or "", self._seq, hit))
+            heapq.heappush(self._buffer, (hit.ts, _position(hit), eid or "", self._seq, hit))
             if hit.ts > self.max_ts:
                 self.max_ts = hit.ts
         if math.isfinite(newest):
@@ -134,7 +134,7 @@ class Correlator:
         if watermark > self.watermark:
             buffer = self._buffer
             while buffer and buffer[0][0] < watermark:
-                ts, _, _, hit = heapq.heappop(buffer)
+                ts, *_, hit = heapq.heappop(buffer)
                 self._fire(ts, inclusive=True)
                 self._process(hit)
             if not keep_watermark:
@@ -188,7 +188,7 @@ class Correlator:
             "max_ts": self.max_ts if math.isfinite(self.max_ts) else None,
             "watermark": self.watermark if math.isfinite(self.watermark) else None,
             "sources": self._sources,
-            "buffer": [[list(h.rules), h.ts, h.event_id, h.fields] for _, _, _, h in sorted(self._buffer)],
+            "buffer": [[list(h.rules), h.ts, h.event_id, h.fields] for *_, h in sorted(self._buffer)],
             "seen": list(self._seen.items()),
             "counters": self.counters,
             "rules": {e.meta.key: e.dump() for e in self.engines},
@@ -209,8 +209,17 @@ class Correlator:
         self._timers, self._buffer, self._seq = [], [], 0
         for rules, ts, eid, fields in doc["buffer"]:
             self._seq += 1
-            heapq.heappush(self._buffer, (ts, eid or "", self._seq, Hit(tuple(rules), ts, eid, fields)))
+            hit = Hit(tuple(rules), ts, eid, fields)
+            heapq.heappush(self._buffer, (ts, _position(hit), eid or "", self._seq, hit))
         for engine in self.engines:
             state = doc["rules"].get(engine.meta.key)
             if state is not None:
                 engine.load(state)
+
+
+def _position(hit: Hit) -> int:
+    """Events of the same time are taken in the order of their source (log.offset), not of their ids: lines
+    that carry no time of their own (a console log) all get the time they were read, and a success logged
+    after twelve failures must not be counted before them (a false account takeover)."""
+    offset = hit.fields.get("log.offset")
+    return offset if type(offset) is int else -1

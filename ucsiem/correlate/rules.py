@@ -41,7 +41,7 @@ LEVELS = ("informational", "low", "medium", "high", "critical")
 # Copied into every hit of every rule: what an alert shows besides the group-by values.
 CONTEXT_FIELDS = ("source.ip", "destination.ip", "user.name", "user.target.name", "source.user.name",
                   "destination.user.name", "related.ip", "related.user", "related.hosts", "event.action",
-                  "event.outcome", "event.dataset", "observer.hostname")
+                  "event.outcome", "event.dataset", "observer.hostname", "log.offset")
 
 
 def seconds(spec: str) -> float:
