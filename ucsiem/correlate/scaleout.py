@@ -175,6 +175,8 @@ class PartitionState:
         yet, so every source holds)."""
         now = self.clock()
         frontier, newest = math.inf, -math.inf
+        if ends is None:  # the event partitions are not known yet: no source may be skipped
+            frontier = -math.inf
         names = set(self.sources) | set(ends or ())
         for source in names:
             ts, position = self.sources.get(source, (None, 0))

@@ -127,6 +127,7 @@ class _CorrelateTask:
     tp: TopicPartition
     producer: Any
     state: PartitionState
+    position: int | None = None  # next offset to process (None: from the committed offset, by the consumer)
     alerts: int = 0
     restored_bytes: int = 0
     dropped: list[str] = field(default_factory=list)
@@ -160,7 +161,6 @@ class ScaleoutService:
         self._tasks1: dict[TopicPartition, _DetectTask] = {}
         self._tasks2: dict[TopicPartition, _CorrelateTask] = {}
         self._lock1, self._lock2 = asyncio.Lock(), asyncio.Lock()
-        self._gen1 = self._gen2 = 0
         self._partitions = cfg.internal.partitions
         self._ends: dict[str, int] | None = None
         self._input_tps: list[TopicPartition] = []
@@ -222,6 +222,8 @@ class ScaleoutService:
             for client in clients:
                 with contextlib.suppress(Exception):
                     await client.stop()
+            for task in self._tasks2.values():
+                self._retire(task)
             for producer in [t.producer for t in self._tasks1.values()] + [t.producer for t in self._tasks2.values()]:
                 await self._close_producer(producer)
             self._tasks1.clear()
@@ -303,7 +305,6 @@ class ScaleoutService:
 
     async def _assign1(self, assigned: set[TopicPartition]) -> None:
         async with self._lock1:
-            self._gen1 += 1
             for tp in sorted(assigned):
                 if tp not in self._tasks1:
                     tid = f"{self.cfg.internal.prefix}{self.group1}.detect.{tp.topic}.{tp.partition}"
@@ -314,7 +315,6 @@ class ScaleoutService:
 
     async def _revoke1(self, revoked: set[TopicPartition]) -> None:
         async with self._lock1:
-            self._gen1 += 1
             for tp in revoked:
                 task = self._tasks1.pop(tp, None)
                 if task is not None:
@@ -323,18 +323,25 @@ class ScaleoutService:
     async def _stage1(self, stop: asyncio.Event) -> None:
         consumer = self._consumer1
         while not stop.is_set():
-            gen = self._gen1
             batches = await consumer.getmany(timeout_ms=200, max_records=5000)
             async with self._lock1:
-                if gen != self._gen1:
-                    continue  # a rebalance came in between: the new owners read these records from the commit
-                work = [self._detect(self._tasks1[tp], records) for tp, records in batches.items()
-                        if records and tp in self._tasks1]
+                # aiokafka drops what it fetched for an assignment that has changed since: what comes is
+                # read from the committed offset of the partition's current owner (checked: _fresh)
+                work = [self._detect(task, fresh) for tp, records in batches.items()
+                        if (task := self._tasks1.get(tp)) is not None and (fresh := self._fresh(records, task.marked))]
                 for tp, task in self._tasks1.items():
                     if task.marked is None and tp not in batches:  # say where a new owner starts
                         work.append(self._mark(task, await consumer.position(tp)))
                 if work:
                     await asyncio.gather(*work)
+
+    @staticmethod
+    def _fresh(records: list[Any], position: int | None) -> list[Any]:
+        """Records not processed yet: a task never takes a record before the offset it has committed (offsets
+        of a transactional topic have gaps, the commit markers, so only the order is checked)."""
+        if position is None or not records or records[0].offset >= position:
+            return records
+        return [r for r in records if r.offset >= position]
 
     async def _mark(self, task: _DetectTask, position: int) -> None:
         await self._commit1(task, [], position)
@@ -376,7 +383,6 @@ class ScaleoutService:
         except ProducerFenced:
             log.warning("Another instance took this event partition over.", extra={"source": task.source})
             self._tasks1.pop(task.tp, None)
-            self._gen1 += 1
             return
         except KafkaError as exc:
             await self._retry_later("detect", task.source, exc)
@@ -400,7 +406,6 @@ class ScaleoutService:
 
     async def _assign2(self, assigned: set[TopicPartition]) -> None:
         async with self._lock2:
-            self._gen2 += 1
             for tp in sorted(assigned):
                 if tp in self._tasks2:
                     continue
@@ -413,11 +418,18 @@ class ScaleoutService:
 
     async def _revoke2(self, revoked: set[TopicPartition]) -> None:
         async with self._lock2:
-            self._gen2 += 1
             for tp in revoked:
                 task = self._tasks2.pop(tp, None)
                 if task is not None:
+                    self._retire(task)
                     await self._close_producer(task.producer)
+
+    def _retire(self, task: _CorrelateTask) -> None:
+        """Keep a partition's counters when it leaves (the summary and the logs say what happened)."""
+        stats = task.state.stats()
+        log.info("Correlation partition released.", extra={"partition": task.tp.partition, **stats})
+        for key in ("late", "duplicates", "forced"):
+            self.counters[f"state_{key}"] = self.counters.get(f"state_{key}", 0) + int(stats.get(key, 0))
 
     async def _restore(self, task: _CorrelateTask) -> None:
         """The partition's last snapshot: the changelog read backwards from its end in growing steps."""
@@ -472,7 +484,6 @@ class ScaleoutService:
         consumer = self._consumer2
         ticked = 0.0
         while not stop.is_set():
-            gen = self._gen2
             batches = await consumer.getmany(timeout_ms=100, max_records=20_000)
             tick = time.monotonic() - ticked >= TICK_SECS
             if tick:
@@ -482,11 +493,9 @@ class ScaleoutService:
                 except KafkaError as exc:
                     log.warning("Cannot read the event partitions' end offsets.", extra={"error": str(exc)})
             async with self._lock2:
-                if gen != self._gen2:
-                    continue
                 work = []
                 for tp, task in list(self._tasks2.items()):
-                    records = batches.get(tp)
+                    records = self._fresh(batches.get(tp, []), task.position)
                     if records:
                         work.append(self._correlate(task, records))
                     elif tick:
@@ -525,7 +534,6 @@ class ScaleoutService:
             log.warning("Another instance took this correlation partition over.",
                         extra={"partition": task.tp.partition})
             self._tasks2.pop(task.tp, None)
-            self._gen2 += 1
             return
         except KafkaError as exc:  # the state went ahead of what is committed: take it back from the changelog
             await self._retry_later("correlate", str(task.tp.partition), exc)
@@ -534,6 +542,7 @@ class ScaleoutService:
             with contextlib.suppress(Exception):
                 await self._consumer2.seek_to_committed(task.tp)
             return
+        task.position = offsets[task.tp] if offsets else task.position
         task.alerts += len(messages) - 1
         self.counters["alerts"] += len(messages) - 1
 
