@@ -117,7 +117,9 @@ async def _started(client: Any, k: KafkaClientConfig) -> None:
 class _DetectTask:
     tp: TopicPartition
     source: str
+    tid: str
     producer: Any
+    broken: bool = False  # the producer failed: start a new one (same transactional id) before the next batch
     newest: float | None = None
     marked: int | None = None  # offset of the last marker written (None: none yet by this owner)
 
@@ -125,8 +127,10 @@ class _DetectTask:
 @dataclass
 class _CorrelateTask:
     tp: TopicPartition
+    tid: str
     producer: Any
     state: PartitionState
+    broken: bool = False  # the producer failed, or the state went ahead of the commit: renew both first
     position: int | None = None  # next offset to process (None: from the committed offset, by the consumer)
     alerts: int = 0
     restored_bytes: int = 0
@@ -134,15 +138,25 @@ class _CorrelateTask:
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
+    """aiokafka logs and forgets a listener's exception: the partitions would stay assigned without their
+    task (read, never processed). A failure stops the service instead, so a supervisor starts it again."""
+
     def __init__(self, revoked: Callable[[set[TopicPartition]], Awaitable[None]],
-                 assigned: Callable[[set[TopicPartition]], Awaitable[None]]) -> None:
-        self._revoked, self._assigned = revoked, assigned
+                 assigned: Callable[[set[TopicPartition]], Awaitable[None]],
+                 failed: Callable[[BaseException], None]) -> None:
+        self._revoked, self._assigned, self._failed = revoked, assigned, failed
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        await self._revoked(set(revoked))
+        try:
+            await self._revoked(set(revoked))
+        except Exception as exc:
+            self._failed(exc)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        await self._assigned(set(assigned))
+        try:
+            await self._assigned(set(assigned))
+        except Exception as exc:
+            self._failed(exc)
 
 
 class ScaleoutService:
@@ -166,6 +180,7 @@ class ScaleoutService:
         self._input_tps: list[TopicPartition] = []
         self._topics_at = -1e9
         self._fatal: BaseException | None = None
+        self._stop = asyncio.Event()
         self.counters = {"events": 0, "unreadable": 0, "hits": 0, "hit_records": 0, "alerts": 0,
                          "alert_errors": 0, "transactions": 0, "aborted": 0, "restored": 0}
         self._consumer1: Any = None
@@ -196,12 +211,14 @@ class ScaleoutService:
             for client in clients:
                 await _started(client, self.cfg.kafka)
             regex = self.cfg.input.regex()
-            listener1 = _Listener(self._revoke1, self._assign1)
+            self._stop = stop
+            listener1 = _Listener(self._revoke1, self._assign1, self._failed)
             if regex is None:
                 self._consumer1.subscribe(topics=list(self.cfg.input.topics or ()), listener=listener1)
             else:
                 self._consumer1.subscribe(pattern=regex.pattern, listener=listener1)
-            self._consumer2.subscribe(topics=[self.repartition], listener=_Listener(self._revoke2, self._assign2))
+            self._consumer2.subscribe(topics=[self.repartition],
+                                      listener=_Listener(self._revoke2, self._assign2, self._failed))
             log.info("Correlation service started.", extra={
                 "group_id": self.group1, "repartition": self.repartition, "changelog": self.changelog,
                 "alerts": self.cfg.alerts.topic, "classes": [c.id for c in self.classes]})
@@ -212,16 +229,29 @@ class ScaleoutService:
             for task in done:
                 if task.exception() is not None:
                     raise task.exception()  # type: ignore[misc]
+            if self._fatal is not None:
+                fatal = self._fatal
+                if isinstance(fatal, OutputError | ConfigError):
+                    raise fatal
+                raise OutputError(f"correlate: taking over partitions failed: {type(fatal).__name__}: {fatal}; "
+                                  "the service stops so that it starts again clean", retriable=True) from fatal
         finally:
             stop.set()
             await self._shutdown(clients)
         return self.summary()
 
+    def _failed(self, exc: BaseException) -> None:
+        log.error("A rebalance step failed; the service stops.", extra={"error": f"{type(exc).__name__}: {exc}"})
+        if self._fatal is None:
+            self._fatal = exc
+        self._stop.set()
+
     async def _shutdown(self, clients: list[Any]) -> None:
+        # consumers first, without the locks: leaving the group may run the listeners, which take them
+        for client in clients:
+            with contextlib.suppress(Exception):
+                await client.stop()
         async with self._lock1, self._lock2:
-            for client in clients:
-                with contextlib.suppress(Exception):
-                    await client.stop()
             for task in self._tasks2.values():
                 self._retire(task)
             for producer in [t.producer for t in self._tasks1.values()] + [t.producer for t in self._tasks2.values()]:
@@ -308,7 +338,7 @@ class ScaleoutService:
             for tp in sorted(assigned):
                 if tp not in self._tasks1:
                     tid = f"{self.cfg.internal.prefix}{self.group1}.detect.{tp.topic}.{tp.partition}"
-                    self._tasks1[tp] = _DetectTask(tp, f"{tp.topic}:{tp.partition}",
+                    self._tasks1[tp] = _DetectTask(tp, f"{tp.topic}:{tp.partition}", tid,
                                                    await self._producer(tid, HIT_MAX_BYTES))
             log.info("Event partitions assigned.", extra={"partitions": [f"{t.topic}:{t.partition}"
                                                                           for t in sorted(assigned)]})
@@ -347,6 +377,11 @@ class ScaleoutService:
         await self._commit1(task, [], position)
 
     async def _detect(self, task: _DetectTask, records: list[Any]) -> None:
+        if task.broken:
+            if await self._renew(task, HIT_MAX_BYTES):
+                task.broken = False
+            await self._consumer1.seek_to_committed(task.tp)
+            return  # read again from the committed offset
         messages: list[tuple[str, bytes, bytes | None, int | None]] = []
         for record in records:
             try:
@@ -385,17 +420,31 @@ class ScaleoutService:
             self._tasks1.pop(task.tp, None)
             return
         except KafkaError as exc:
-            await self._retry_later("detect", task.source, exc)
-            with contextlib.suppress(Exception):
-                await self._consumer1.seek_to_committed(task.tp)
+            task.broken = True
+            await self._retry_later("detect", task.source, exc, self._consumer1, task.tp)
             return
         self.counters["hit_records"] += len(messages) - self._partitions
         task.marked = position
 
-    async def _retry_later(self, stage: str, where: str, exc: BaseException) -> None:
+    async def _retry_later(self, stage: str, where: str, exc: BaseException, consumer: Any,
+                           tp: TopicPartition) -> None:
+        """Nothing of the batch was committed: read it again from the committed offset, after a pause."""
         log.warning("A transaction failed; the batch is read again.",
                     extra={"stage": stage, "partition": where, "error": f"{type(exc).__name__}: {exc}"})
+        with contextlib.suppress(Exception):
+            await consumer.seek_to_committed(tp)
         await asyncio.sleep(RETRY_SECS)
+
+    async def _renew(self, task: _DetectTask | _CorrelateTask, max_bytes: int) -> bool:
+        """A new producer with the task's transactional id (a failed one may never write again)."""
+        await self._close_producer(task.producer)
+        try:
+            task.producer = await self._producer(task.tid, max_bytes)
+        except OutputError as exc:
+            log.warning("Kafka is not reachable; trying again.", extra={"error": str(exc)})
+            await asyncio.sleep(RETRY_SECS)
+            return False
+        return True
 
     # ------------------------------------------------------------------ stage 2: correlate
 
@@ -411,7 +460,7 @@ class ScaleoutService:
                     continue
                 tid = f"{self.cfg.internal.prefix}{self.group2}.{tp.partition}"
                 producer = await self._producer(tid, self.cfg.internal.changelog_max_bytes)
-                task = _CorrelateTask(tp, producer, self._new_state())
+                task = _CorrelateTask(tp, tid, producer, self._new_state())
                 await self._restore(task)
                 self._tasks2[tp] = task
             log.info("Correlation partitions assigned.", extra={"partitions": sorted(t.partition for t in assigned)})
@@ -504,6 +553,19 @@ class ScaleoutService:
                     await asyncio.gather(*work)
 
     async def _correlate(self, task: _CorrelateTask, records: list[Any]) -> None:
+        if task.broken:
+            if not await self._renew(task, self.cfg.internal.changelog_max_bytes):
+                await self._consumer2.seek_to_committed(task.tp)
+                return
+            try:
+                task.state = self._new_state()
+                await self._restore(task)
+            except KafkaError as exc:
+                await self._retry_later("correlate", str(task.tp.partition), exc, self._consumer2, task.tp)
+                return
+            task.broken = False
+            await self._consumer2.seek_to_committed(task.tp)
+            return  # the records came before the seek: they are read again
         for record in records:
             task.state.add(record.value)
         alerts = task.state.release(self._ends)
@@ -536,11 +598,8 @@ class ScaleoutService:
             self._tasks2.pop(task.tp, None)
             return
         except KafkaError as exc:  # the state went ahead of what is committed: take it back from the changelog
-            await self._retry_later("correlate", str(task.tp.partition), exc)
-            task.state = self._new_state()
-            await self._restore(task)
-            with contextlib.suppress(Exception):
-                await self._consumer2.seek_to_committed(task.tp)
+            task.broken = True
+            await self._retry_later("correlate", str(task.tp.partition), exc, self._consumer2, task.tp)
             return
         task.position = offsets[task.tp] if offsets else task.position
         task.alerts += len(messages) - 1
