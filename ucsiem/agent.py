@@ -33,6 +33,8 @@ from ucsiem.inputs.checkpoint import CheckpointStore, RegistryFile
 from ucsiem.inputs.file import Batch, FileInput
 from ucsiem.inputs.syslog import SyslogInput
 from ucsiem.inputs.syslog_config import SyslogInputConfig
+from ucsiem.inputs.webhook import WebhookInput
+from ucsiem.inputs.webhook_config import WebhookInputConfig
 from ucsiem.normalize import Counters
 from ucsiem.outputs.base import Output
 from ucsiem.outputs.file import FileOutput
@@ -60,6 +62,7 @@ class Stats:
     identity: IdentityStats | None = None
     correlation: CorrelationStage | None = None
     syslog: list[SyslogInput] = field(default_factory=list)
+    webhook: list[WebhookInput] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
         elapsed = max(time.monotonic() - self.started, 1e-9)
@@ -71,6 +74,7 @@ class Stats:
             **({"enrichment": dict(self.counters.enrichment)} if self.counters.enrichment else {}),
             **({"identity": self.identity.summary()} if self.identity is not None else {}),
             **({"syslog": {i.cfg.id: i.summary() for i in self.syslog}} if self.syslog else {}),
+            **({"webhook": {i.cfg.id: i.summary() for i in self.webhook}} if self.webhook else {}),
             **({"correlation": {**self.correlation.summary(), "detection_errors": self.counters.detection_errors}}
                if self.correlation is not None else {}),
             "bytes_read": self.bytes,
@@ -132,15 +136,16 @@ class Agent:
                         for o in self.outputs]
         self.stats.senders, self.stats.feed = self.senders, self.feed
         self._dirty = asyncio.Event()
-        self.inputs: list[FileInput | SyslogInput] = []
-        self._by_id: dict[str, FileInput | SyslogInput] = {}  # parse stream -> the input that acks its batches
+        self.inputs: list[FileInput | SyslogInput | WebhookInput] = []
+        # parse stream -> the input that acks its batches
+        self._by_id: dict[str, FileInput | SyslogInput | WebhookInput] = {}
         for cfg in config.inputs:
-            if isinstance(cfg, SyslogInputConfig):
+            if isinstance(cfg, SyslogInputConfig | WebhookInputConfig):
                 if once:  # a listener has no end: --once would never return
-                    raise ConfigError("configuration", [f"inputs: {cfg.id!r} is a syslog input; run --once reads "
-                                                        "files to their end, a listener never ends: run without "
-                                                        "--once"])
-                network = SyslogInput(cfg)
+                    raise ConfigError("configuration", [f"inputs: {cfg.id!r} is a {cfg.type} input; run --once "
+                                                        "reads files to their end, a listener never ends: run "
+                                                        "without --once"])
+                network = SyslogInput(cfg) if isinstance(cfg, SyslogInputConfig) else WebhookInput(cfg)
                 self.inputs.append(network)
                 self._by_id.update(dict.fromkeys(network.streams, network))
                 continue
@@ -158,6 +163,7 @@ class Agent:
                             if config.correlation is not None else None)
         self.stats.correlation = self.correlation
         self.stats.syslog = [i for i in self.inputs if isinstance(i, SyslogInput)]
+        self.stats.webhook = [i for i in self.inputs if isinstance(i, WebhookInput)]
         setup = WorkerSetup([str(p) for p in config.agent.parser_dirs],
                             [t.model_dump(mode="json") for t in config.parse_targets()], socket.gethostname(),
                             config.agent.name, enrich_setup,
@@ -272,7 +278,7 @@ class Agent:
 
     # -- stages ----------------------------------------------------------------------------------
 
-    async def _read(self, inp: FileInput | SyslogInput) -> None:
+    async def _read(self, inp: FileInput | SyslogInput | WebhookInput) -> None:
         await inp.run(self._emit)
         if self.once:
             await self._queue.put(inp.cfg.id)  # after its last batch: correlation stops waiting for its time

@@ -26,6 +26,7 @@ from ucsiem.config import Config, ElasticsearchOutputConfig, KafkaOutputConfig, 
 from ucsiem.enrich.stage import enrichment_problems
 from ucsiem.errors import CheckpointError, ConfigError, OutputError, PluginError, UcsiemError
 from ucsiem.inputs.unrouted import UNROUTED_PARSER
+from ucsiem.inputs.webhook_sender import SENDER_PARSER
 from ucsiem.log import setup_logging
 from ucsiem.parsing.registry import ParserRegistry, load_plugin_folder, load_registry
 
@@ -139,7 +140,7 @@ def _prepare(config: Config) -> ParserRegistry:
     registry = load_registry(config.agent.parser_dirs)
     problems = []
     for target in config.parse_targets():
-        if target.parser == UNROUTED_PARSER:
+        if target.parser in (UNROUTED_PARSER, SENDER_PARSER):  # internal: not plugins
             continue
         where = target.where.removesuffix("parser").removesuffix("default_")  # inputs[0]. / inputs[0].routes[1].
         if target.parser not in registry:
@@ -250,8 +251,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     CheckpointStore(config.agent.data_dir).load()
     for line in security_warnings(config):
         print(f"ucsiem: WARNING: {line}", file=sys.stderr)
+    parsers = sorted({t.parser for t in config.parse_targets()} - {UNROUTED_PARSER, SENDER_PARSER})
     print(f"{args.config}: OK ({len(config.inputs)} input(s), {len(config.outputs)} output(s), "
-          f"parsers: {', '.join(sorted({t.parser for t in config.parse_targets()} - {UNROUTED_PARSER}))}; "
+          f"parsers: {', '.join(parsers)}; "
           f"{len(registry.all())} parser(s) available)")
     return 0
 

@@ -33,6 +33,8 @@ from ucsiem.enrich.config import EnrichConfig, FileSourceConfig
 from ucsiem.errors import ConfigError
 from ucsiem.inputs.syslog_config import UNROUTED, SyslogInputConfig
 from ucsiem.inputs.unrouted import UNROUTED_PARSER
+from ucsiem.inputs.webhook_config import REJECTED, WebhookInputConfig
+from ucsiem.inputs.webhook_sender import SENDER_PARSER
 from ucsiem.outputs.routing import ALERTS_INDEX_PREFIX, index_problem, template_problem, topic_problem
 
 DEFAULT_EXCLUDE = ["*.gz", "*.bz2", "*.xz", "*.zip", "*.zst", "*.7z"]
@@ -343,7 +345,8 @@ def _input_type(value: Any) -> str:
 
 
 InputConfig = Annotated[
-    Annotated[FileInputConfig, Tag("file")] | Annotated[SyslogInputConfig, Tag("syslog")],
+    Annotated[FileInputConfig, Tag("file")] | Annotated[SyslogInputConfig, Tag("syslog")]
+    | Annotated[WebhookInputConfig, Tag("webhook")],
     Discriminator(_input_type)]
 
 
@@ -401,6 +404,14 @@ class Config(Strict):
             if isinstance(inp, FileInputConfig):
                 out.append(ParseTarget(id=inp.id, where=f"inputs[{i}].parser", parser=inp.parser,
                                        parser_options=inp.parser_options, timezone=inp.timezone, **common))
+                continue
+            if isinstance(inp, WebhookInputConfig):  # a stream per path, and one of refused deliveries
+                for j, hook in enumerate(inp.paths):
+                    out.append(ParseTarget(id=inp.stream_id(hook.stream_name), where=f"inputs[{i}].paths[{j}].parser",
+                                           parser=hook.parser, parser_options=hook.parser_options,
+                                           timezone=hook.timezone or inp.timezone, **common))
+                out.append(ParseTarget(id=inp.stream_id(REJECTED), where=f"inputs[{i}]", parser=SENDER_PARSER,
+                                       **common))
                 continue
             for j, route in enumerate(inp.routes):
                 out.append(ParseTarget(id=inp.stream_id(route.name), where=f"inputs[{i}].routes[{j}].parser",
@@ -469,7 +480,7 @@ def _describe(err: Any) -> str:
         if isinstance(part, int):
             loc += f"[{part}]"
         elif (part in ("file", "stdout", "kafka", "elasticsearch") and loc.startswith("outputs")) or (
-                part in ("file", "syslog") and loc.startswith("inputs") and loc.count(".") == 0):
+                part in ("file", "syslog", "webhook") and loc.startswith("inputs") and loc.count(".") == 0):
             continue  # the discriminator tag pydantic inserts; the user never wrote it
         else:
             loc += f".{part}" if loc else str(part)
@@ -479,7 +490,7 @@ def _describe(err: Any) -> str:
     elif err["type"] == "missing":
         message = "required key is missing"
     elif err["type"] == "union_tag_invalid" and loc.startswith("inputs"):
-        message = f"unknown type {err.get('input', {}).get('type')!r}; use one of: file, syslog"
+        message = f"unknown type {err.get('input', {}).get('type')!r}; use one of: file, syslog, webhook"
     elif err["type"] == "union_tag_invalid":
         message = f"unknown type {err.get('input', {}).get('type')!r}; use one of: file, stdout, kafka, elasticsearch"
     return f"{loc or '(top level)'}: {message}"
@@ -512,6 +523,16 @@ def _resolve_paths(config: Config, base_dir: Path, source: str = "configuration"
     for i, inp in enumerate(config.inputs):
         if isinstance(inp, FileInputConfig):
             inp.paths = [p if os.path.isabs(p) else str(base_dir / p) for p in inp.paths]
+            continue
+        if isinstance(inp, WebhookInputConfig):
+            for j, hook in enumerate(inp.paths):
+                if hook.secret_file is not None:
+                    hook.secret_file = secret(hook.secret_file, f"inputs[{i}].paths[{j}].secret_file")
+            if inp.tls is not None:
+                inp.tls.cert_file = rel(inp.tls.cert_file)
+                inp.tls.key_file = secret(inp.tls.key_file, f"inputs[{i}].tls.key_file")
+                if inp.tls.client_ca_file is not None:
+                    inp.tls.client_ca_file = rel(inp.tls.client_ca_file)
             continue
         for j, listener in enumerate(inp.listeners):
             if listener.tls is not None:

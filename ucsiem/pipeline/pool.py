@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from ucsiem.config import ParseTarget
 from ucsiem.enrich.stage import Enrichment, EnrichSetup
 from ucsiem.inputs.unrouted import UNROUTED_PARSER, UNROUTED_SPEC
+from ucsiem.inputs.webhook_sender import SENDER_PARSER, SENDER_SPEC
 from ucsiem.normalize import Counters, Normalizer
 from ucsiem.parsing.contract import ParseContext
 from ucsiem.parsing.registry import ParserRegistry, load_registry
@@ -73,7 +74,8 @@ def prepare(setup: WorkerSetup, registry: ParserRegistry | None = None) -> Prepa
     out: Prepared = {}
     for raw in setup.targets:
         cfg = ParseTarget.model_validate(raw)
-        spec = UNROUTED_SPEC if cfg.parser == UNROUTED_PARSER else registry.get(cfg.parser).spec
+        internal = {UNROUTED_PARSER: UNROUTED_SPEC, SENDER_PARSER: SENDER_SPEC}  # the network inputs' own
+        spec = internal[cfg.parser] if cfg.parser in internal else registry.get(cfg.parser).spec
         options = spec.options.model_validate(cfg.parser_options) if spec.options is not None else None
         ctx = ParseContext(timezone=ZoneInfo(cfg.timezone), options=options)
         normalizer = Normalizer(spec, host_name=setup.host_name, agent_name=setup.agent_name,
