@@ -4,12 +4,14 @@
 #   logrotate              the rotation chaos test (tests/pipeline/test_logrotate_chaos.py)
 #   strace, systemd        the unit checks: systemd-analyze security, the agent traced against the syscall filter
 #   slapd, ldap-utils      the directory enrichment tests (a private OpenLDAP per test module)
+#   rsyslog, rsyslog-gnutls a real relay forwarding to the syslog input over TCP and TLS
+#                          (tests/pipeline/test_syslog_forwarders.py; its own foreground instance)
 # Installs what is missing (as root, through apt-get); the tests start their own instances on
 # 127.0.0.1 with their own configuration and ports, so a packaged service left running does not matter.
 set -euo pipefail
 
 # command -> Debian package
-declare -A NEEDED=([kamailio]=kamailio [sipp]=sip-tester [logrotate]=logrotate [strace]=strace [systemd-analyze]=systemd [slapd]=slapd [ldapadd]=ldap-utils)
+declare -A NEEDED=([kamailio]=kamailio [sipp]=sip-tester [logrotate]=logrotate [strace]=strace [systemd-analyze]=systemd [slapd]=slapd [ldapadd]=ldap-utils [rsyslogd]=rsyslog)
 
 missing=()
 for cmd in "${!NEEDED[@]}"; do
@@ -17,6 +19,10 @@ for cmd in "${!NEEDED[@]}"; do
         missing+=("${NEEDED[$cmd]}")
     fi
 done
+# rsyslog's TLS driver is a module of its own package: no command to look for
+if ! compgen -G "/usr/lib/*/rsyslog/lmnsd_gtls.so" >/dev/null; then
+    missing+=(rsyslog-gnutls)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then

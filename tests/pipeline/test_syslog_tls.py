@@ -141,6 +141,15 @@ def by_message(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted((comparable(d) for d in docs), key=lambda d: orjson.dumps(d, option=orjson.OPT_SORT_KEYS))
 
 
+def stopped_stats(tmp: Path) -> dict[str, Any]:
+    """The counters the agent logs as it stops (`Agent stopped.` in agent.log)."""
+    for raw in (tmp / "agent.log").read_bytes().splitlines():
+        if raw.startswith(b"{") and b'"Agent stopped."' in raw:
+            stats: dict[str, Any] = orjson.loads(raw)["stats"]
+            return stats
+    raise AssertionError("no 'Agent stopped.' line in agent.log")
+
+
 @pytest.fixture
 def agent(tmp_path: Path) -> tuple[Path, Certs, int, int]:
     certs = make_certs(tmp_path / "tls")
