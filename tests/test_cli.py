@@ -206,3 +206,12 @@ def test_check_lists_every_rule_problem_of_the_correlation_rules(tmp_path: Path)
     config.write_text(yaml.safe_dump(data))
     empty = ucsiem("check", "--config", str(config))
     assert empty.returncode == 2 and "correlation.rules: name at least one rule file" in empty.stderr
+
+
+def test_check_warns_about_paths_that_read_nothing(tmp_path: Path) -> None:
+    config = make_config(tmp_path, [str(tmp_path / "nowhere" / "*.log"), str(tmp_path)])
+    done = ucsiem("check", "--config", str(config))
+    assert done.returncode == 0, done.stderr  # a log may appear later: a warning, not an error
+    assert (f"ucsiem: WARNING: inputs[0].paths[0] ({tmp_path / 'nowhere' / '*.log'}): matches no file yet (it is "
+            f"read as soon as one appears); its folder {tmp_path / 'nowhere'} does not exist") in done.stderr
+    assert f"inputs[0].paths[1] ({tmp_path}): is a directory; name the files in it" in done.stderr

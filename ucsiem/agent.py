@@ -31,6 +31,7 @@ from ucsiem.errors import CheckpointError, ConfigError
 from ucsiem.hardening import protect_data_dir
 from ucsiem.inputs.checkpoint import CheckpointStore, RegistryFile
 from ucsiem.inputs.file import Batch, FileInput
+from ucsiem.inputs.path_check import path_warnings
 from ucsiem.inputs.syslog import SyslogInput
 from ucsiem.inputs.syslog_config import SyslogInputConfig
 from ucsiem.inputs.webhook import WebhookInput
@@ -45,9 +46,11 @@ from ucsiem.pipeline.delivery import Sender
 from ucsiem.pipeline.feed import Feed, MemoryFeed
 from ucsiem.pipeline.pool import Ticket, WorkerPool, WorkerSetup
 from ucsiem.pipeline.work import BatchJob
+from ucsiem.service import Notifier
 from ucsiem.spool.feed import SpoolFeed
 
 log = logging.getLogger("ucsiem.agent")
+Reloader = Callable[[], "tuple[Config, ParserRegistry]"]  # reads and checks the config file again (SIGHUP)
 
 
 @dataclass
@@ -61,6 +64,7 @@ class Stats:
     feed: Feed | None = None
     identity: IdentityStats | None = None
     correlation: CorrelationStage | None = None
+    incomplete: bool = False  # stopped before everything read was delivered (or spooled)
     syslog: list[SyslogInput] = field(default_factory=list)
     webhook: list[WebhookInput] = field(default_factory=list)
 
@@ -69,6 +73,7 @@ class Stats:
         return {
             "records": self.counters.records,
             "events": self.counters.events,
+            **({"incomplete": True} if self.incomplete else {}),
             "skipped_records": self.counters.skipped,
             "pipeline_errors": dict(self.counters.errors),
             **({"enrichment": dict(self.counters.enrichment)} if self.counters.enrichment else {}),
@@ -117,9 +122,14 @@ def parser_versions(parsers: ParserRegistry) -> dict[str, str]:
 
 class Agent:
     def __init__(self, config: Config, parsers: ParserRegistry, *, once: bool = False,
-                 outputs: list[Output] | None = None) -> None:
+                 outputs: list[Output] | None = None, reloader: Reloader | None = None,
+                 notifier: Notifier | None = None) -> None:
         protect_data_dir(config.agent.data_dir)  # before the registry, spool, outputs and workers exist
         self.config = config
+        self.reloader = reloader  # how SIGHUP reads the config again (None: SIGHUP is ignored)
+        self.reload_to: tuple[Config, ParserRegistry] | None = None
+        self._reloading = False
+        self.notifier = notifier or Notifier()
         self.parsers = parsers
         self.once = once
         self.stats = Stats()
@@ -180,15 +190,42 @@ class Agent:
         if not self._stop.is_set():
             log.info("Stopping: no new reads; delivering what is in flight.")
             self._stop.set()
+            self.notifier.stopping("reloading: draining" if self.reload_to is not None else "draining")
             for inp in self.inputs:
                 inp.stop()
+
+    def request_reload(self) -> None:
+        """SIGHUP: read and check the config again; a good one replaces this agent after a drain (positions
+        committed, the spool kept), a bad one is refused and this agent runs on."""
+        if self.reloader is None or self._stop.is_set() or self._reloading:
+            return
+        self._reloading = True
+        asyncio.get_running_loop().create_task(self._reload(self.reloader), name="reload")
+
+    async def _reload(self, reloader: Reloader) -> None:
+        try:
+            new = await asyncio.to_thread(reloader)
+        except Exception as exc:  # ConfigError, PluginError, RuleError...: say why and keep running
+            log.error("Reload refused: the new configuration is not valid; the running one stays.",
+                      extra={"error": str(exc)})
+            self.notifier.status(f"reload refused: {str(exc).splitlines()[0]}")
+            self._reloading = False
+            return
+        log.info("Reloading: draining, then starting with the new configuration.")
+        self.notifier.reloading()
+        self.reload_to = new
+        self.request_stop()
 
     async def run(self) -> Stats:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGHUP, self.request_reload)
         self.store.save(self.registry)  # fail now, not after reading, if the data dir is not writable
+        for problem in path_warnings(self.config):  # read as soon as they appear, but say so now
+            log.warning("An input path finds nothing to read.", extra={"problem": problem})
         log.info("Agent started.", extra={"inputs": [i.cfg.id for i in self.inputs],
                                           "outputs": [o.name for o in self.outputs], "workers": self.pool.workers,
                                           "spool": str(self.config.spool_path()) if self.spool else None})
@@ -205,6 +242,8 @@ class Agent:
         if self.correlation is not None and not self.once:
             extra_tasks.append(asyncio.create_task(self._tick_loop(self.correlation), name="correlation-clock"))
         readers = [asyncio.create_task(self._read(inp), name=f"input:{inp.cfg.id}") for inp in self.inputs]
+        extra_tasks.append(asyncio.create_task(self.notifier.pet_watchdog(), name="watchdog"))
+        self.notifier.ready(f"reading {len(self.inputs)} input(s) into {len(self.outputs)} output(s)")
         try:
             pending: set[asyncio.Task[None]] = {*readers, deliver, committer, *senders}
             while not all(r.done() for r in readers):
@@ -215,6 +254,8 @@ class Agent:
                     raise RuntimeError("a pipeline stage ended unexpectedly")
             await self._queue.put(None)  # every input has ended: let delivery finish and return
             await self._drain(deliver, senders)
+            if self.once and self._stop.is_set():
+                self.stats.incomplete = True  # stopped before the end of the files
         finally:
             extra = [*extra_tasks, *([refresher] if refresher is not None else [])]
             for task in (*readers, deliver, stats, *senders, *extra):
@@ -236,7 +277,7 @@ class Agent:
             self.stats.worker_replacements = self.pool.replacements
             if commit_error is not None:
                 raise commit_error
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
         self.stats.bytes = sum(i.bytes_read for i in self.inputs)
@@ -275,6 +316,7 @@ class Agent:
             else:
                 log.error("Shutdown timeout: batches still in flight are not acknowledged and will be read "
                           "again at the next start.", extra={"in_flight": self._queue.qsize(), "queued": depth})
+            self.stats.incomplete = True
 
     # -- stages ----------------------------------------------------------------------------------
 
@@ -369,8 +411,18 @@ def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[],
     return run
 
 
-def run_agent(config: Config, parsers: ParserRegistry, *, once: bool) -> Stats:
+def run_agent(config: Config, parsers: ParserRegistry, *, once: bool, reloader: Reloader | None = None) -> Stats:
+    """Run until the inputs end (--once) or a stop; a reload (SIGHUP) starts the next agent in the same
+    process after the last one drained and committed its positions: nothing is lost or read twice."""
     async def main() -> Stats:
-        return await Agent(config, parsers, once=once).run()
+        nonlocal config, parsers
+        notifier = Notifier()
+        while True:
+            agent = Agent(config, parsers, once=once, reloader=reloader, notifier=notifier)
+            stats = await agent.run()
+            if agent.reload_to is None:
+                return stats
+            config, parsers = agent.reload_to
+            log.info("Reloaded: starting with the new configuration.")
 
     return asyncio.run(main())

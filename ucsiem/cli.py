@@ -170,9 +170,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     registry = _prepare(config)
     from ucsiem.agent import run_agent
 
-    stats = run_agent(config, registry, once=args.once)
+    def reload() -> tuple[Config, ParserRegistry]:
+        """SIGHUP: the same checks as at start (ConfigError, PluginError... refuse the reload)."""
+        new = load_config(args.config)
+        return new, _prepare(new)
+
+    stats = run_agent(config, registry, once=args.once, reloader=None if args.once else reload)
     if args.once:
         print(json.dumps(stats.summary()), file=sys.stderr)
+    code = 0
+    if stats.incomplete:
+        print("ucsiem: stopped before everything read was delivered; what was not is read again (or sent from "
+              "the spool) at the next start", file=sys.stderr)
+        code = 1
     if stats.worker_replacements:
         # A worker that died while sending a result leaves the standard pool's manager thread blocked
         # for ever, and interpreter exit would wait for it. Everything is delivered and checkpointed
@@ -180,8 +190,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         logging.shutdown()
-        os._exit(0)
-    return 0
+        os._exit(code)
+    return code
 
 
 def demo_config(out: Path) -> Config:
@@ -249,7 +259,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from ucsiem.inputs.checkpoint import CheckpointStore
 
     CheckpointStore(config.agent.data_dir).load()
-    for line in security_warnings(config):
+    from ucsiem.inputs.path_check import path_warnings
+
+    for line in [*security_warnings(config), *path_warnings(config)]:
         print(f"ucsiem: WARNING: {line}", file=sys.stderr)
     parsers = sorted({t.parser for t in config.parse_targets()} - {UNROUTED_PARSER, SENDER_PARSER})
     print(f"{args.config}: OK ({len(config.inputs)} input(s), {len(config.outputs)} output(s), "
