@@ -11,7 +11,7 @@ parser_packages = ["ucsiem_parsers"] + [
 ]
 setup(
     packages=[*find_packages(include=["ucsiem", "ucsiem.*"]), *parser_packages, "ucsiem_mappings",
-              "ucsiem_mappings.elasticsearch", "ucsiem_rules", "ucsiem_rules.uc"],
+              "ucsiem_mappings.elasticsearch", "ucsiem_mappings.kibana", "ucsiem_rules", "ucsiem_rules.uc"],
     package_dir={"ucsiem": "ucsiem", "ucsiem_parsers": "parsers", "ucsiem_mappings": "mappings",
                  "ucsiem_rules": "rules"},
     package_data={
@@ -19,6 +19,6 @@ setup(
         "ucsiem_mappings": ["*.md", "*.json"],
         "ucsiem_rules": ["*.md"],  # uc/*.yml: the "" entry below
         # parser folders: README and golden files (*.log, *.log-expected.json, *-config.yml); rule YAML
-        "": ["*.md", "*.log", "*.json", "*.yml"],
+        "": ["*.md", "*.log", "*.json", "*.yml", "*.ndjson"],  # and the Kibana saved objects
     },
 )

@@ -30,7 +30,9 @@ def test_wheel_contains_parsers_and_mappings_and_runs(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in ("ucsiem/cli.py", "ucsiem/py.typed", "ucsiem_parsers/cisco_expressway/__init__.py",
                      "ucsiem_parsers/audiocodes_sbc/__init__.py", "ucsiem_mappings/fields.md",
-                     "ucsiem_mappings/elasticsearch/index-template-ucsiem.json"):
+                     "ucsiem_mappings/elasticsearch/index-template-ucsiem.json",
+                     "ucsiem_mappings/elasticsearch/index-template-ucsiem-alerts.json",
+                     "ucsiem_mappings/kibana/ucsiem.ndjson"):
         assert expected in names, f"{expected} missing from {wheel.name}"
     assert any(n.startswith("ucsiem_parsers/cisco_expressway/tests/") and n.endswith(".log") for n in names)
     assert not any(n.startswith(("tests/", "parsers/", "bench/")) for n in names)

@@ -575,8 +575,9 @@ def cmd_setup(args: argparse.Namespace) -> int:
     for cfg in targets:
         mode = asyncio.run(install(cfg))
         target = "data streams" if mode == "data_stream" else "daily indices"
-        print(f"{output_name(cfg)}: installed component template ucsiem-schema and index template ucsiem "
-              f"(logs-uc.*-*, {target}) on {', '.join(display_url(h) for h in cfg.hosts)}")
+        print(f"{output_name(cfg)}: installed component template ucsiem-schema, index template ucsiem "
+              f"(logs-uc.*-*, {target}) and index template ucsiem-alerts (ucsiem-alerts-*, alerts) on "
+              f"{', '.join(display_url(h) for h in cfg.hosts)}")
     return 0
 
 

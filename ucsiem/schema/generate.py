@@ -111,6 +111,8 @@ def render() -> dict[str, bytes]:
         "_meta": {"description": "ucsiem correlation alerts, one document per alert id updated in place "
                                  "(generated; do not edit)", "managed_by": "ucsiem"},
     }
+    from ucsiem.schema import kibana  # it reads this module's index names
+
     schema = UCEvent.model_json_schema(by_alias=True, mode="serialization")
     return {
         "fields.md": _fields_md().encode(),
@@ -118,6 +120,7 @@ def render() -> dict[str, bytes]:
         "elasticsearch/index-template-ucsiem.json": orjson.dumps(index_template, option=opts) + b"\n",
         "elasticsearch/index-template-ucsiem-alerts.json": orjson.dumps(alerts_template, option=opts) + b"\n",
         "event.schema.json": orjson.dumps(schema, option=opts) + b"\n",
+        **kibana.render(),  # the dashboards, on the fields defined above
     }
 
 

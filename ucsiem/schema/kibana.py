@@ -5,7 +5,7 @@ that renders both as the KQL Kibana stores and as the Elasticsearch query it sta
 aggregations. `render()` writes them as the NDJSON of Kibana 8.x's saved-objects export (data views,
 aggregation-based `visualization` objects with a `visState`, one `dashboard`), the format
 `POST /api/saved_objects/_import` and Stack Management -> Saved objects -> Import take. The committed
-`mappings/kibana/ucsiem.ndjson` must equal it (a test checks; `python -m ucsiem.schema.kibana` rewrites it).
+`mappings/kibana/ucsiem.ndjson` must equal it (a test checks; `ucsiem mappings generate` rewrites it).
 
 Only aggregation-based visualizations (`table`, `pie`, `histogram`) are used: their `visState` is a plain
 list of Elasticsearch aggregations, which tests/integration/test_dashboards.py runs against a real node.
@@ -14,10 +14,8 @@ list of Elasticsearch aggregations, which tests/integration/test_dashboards.py r
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from ucsiem.schema.generate import ALERTS_INDEX_PATTERN
@@ -406,43 +404,3 @@ def render() -> dict[str, bytes]:
     """Relative path (under mappings/) -> exact file content."""
     lines = [json.dumps(obj, separators=(",", ":"), sort_keys=True, ensure_ascii=False) for obj in saved_objects()]
     return {NDJSON: ("\n".join(lines) + "\n").encode()}
-
-
-def generate(out: Path) -> list[Path]:
-    written = []
-    for rel, content in render().items():
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-        written.append(path)
-    return written
-
-
-def check(out: Path) -> list[str]:
-    drift = []
-    for rel, content in render().items():
-        path = out / rel
-        if not path.is_file():
-            drift.append(f"missing: {path}")
-        elif path.read_bytes() != content:
-            drift.append(f"differs: {path}")
-    return drift
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m ucsiem.schema.kibana [generate|check] [MAPPINGS_DIR]` (default: generate ./mappings)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    action = args.pop(0) if args and args[0] in ("generate", "check") else "generate"
-    out = Path(args[0]) if args else Path("mappings")
-    if action == "check":
-        drift = check(out)
-        for line in drift:
-            print(line, file=sys.stderr)
-        return 1 if drift else 0
-    for path in generate(out):
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
