@@ -24,6 +24,7 @@ from pydantic import (
     SecretStr,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -44,12 +45,37 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class MetricsConfig(Strict):
+    """Prometheus /metrics, /healthz and /readyz (ucsiem/metrics.py). They have no authentication: loopback only,
+    unless allow_non_loopback says otherwise (put a reverse proxy with TLS and auth in front, or a firewall)."""
+
+    allow_non_loopback: bool = Field(False, description="Accept an address other hosts can reach (no auth!).")
+    address: str = Field("127.0.0.1", description="Listen address: 127.0.0.1, ::1 or localhost.")
+    port: int = Field(9464, ge=1, le=65535, description="TCP port of /metrics, /healthz and /readyz.")
+
+    @field_validator("address")
+    @classmethod
+    def _loopback(cls, value: str, info: ValidationInfo) -> str:
+        import ipaddress
+
+        try:
+            loopback = value == "localhost" or ipaddress.ip_address(value).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback and not info.data.get("allow_non_loopback", False):
+            raise ValueError(f"{value!r} is not a loopback address; the metrics and health endpoints have no "
+                             "authentication: use 127.0.0.1 (scrape through a local agent or a TLS reverse proxy), "
+                             "or set agent.metrics.allow_non_loopback: true to accept that risk knowingly")
+        return value
+
+
 class AgentConfig(Strict):
     name: str = Field(default_factory=socket.gethostname, description="Stamped in agent.name.")
     data_dir: Path = Field(Path("/var/lib/ucsiem"), description="Where the registry of read positions lives.")
     parser_dirs: list[Path] = Field(default_factory=list, description="Extra folders of parser plugins.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     stats_interval_secs: float = Field(60.0, ge=0, description="How often to log counters (0: never).")
+    metrics: MetricsConfig | None = Field(None, description="Prometheus metrics and health endpoints (off: absent).")
 
 
 class FileInputConfig(Strict):
