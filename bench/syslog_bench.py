@@ -1,0 +1,351 @@
+#!/usr/bin/env python3
+"""Syslog ingest into the file output, over TCP and UDP, beside syslog-ng and rsyslog (not a test).
+
+    python bench/syslog_bench.py [--lines 200000] [--rounds 3] [--workers auto] [--spool]
+                                 [--syslog-ng PATH] [--cases agent-tcp,agent-udp,...]
+
+The shared Expressway corpus (`bench/run_bench.py` `corpus()`, the same generator and seed as the other
+benchmarks) is sent as an appliance sends it: `<134>` + each line (RFC 3164 with an ISO time), over one
+TCP connection, newline framed, as fast as the receiver takes it, or as UDP datagrams as fast as Python
+sends them. Cases, each a fresh receiver per round on a free loopback port:
+
+* `agent-file`: `ucsiem run --once` reading the same lines from a file (the reference: the issue's
+  target is TCP ingest no slower than this);
+* `agent-tcp`, `agent-udp`: the agent's syslog input (route: cisco_expressway) into the file output;
+* `syslog-ng-tcp`, `syslog-ng-udp`: syslog-ng's `network()` source into a `file()`, default template (no
+  parsing), flow control on; `syslog-ng-tcp-kv`: the same with `kv-parser` and `format-json` per line
+  (close to the agent's work: parse the key-values, write JSON);
+* `rsyslog-tcp`: rsyslogd's `imtcp` into `omfile` (no parsing).
+
+The clock runs from the first byte sent to the last line written (the output file is watched). For UDP,
+what the receiver got is counted and the rest reported lost (the kernel drops datagrams a receiver
+does not read in time; neither syslog daemon nor the agent can slow a UDP sender): lines/s is then what
+was written per second. Peak RSS is the receiver's process tree (agent and its parse workers).
+
+syslog-ng: `--syslog-ng` or `syslog-ng` on PATH; Debian's syslog-ng-core conflicts with rsyslog (the
+forwarder test's sender), so it may be unpacked beside it instead:
+`apt-get download syslog-ng-core && dpkg-deb -x syslog-ng-core_*.deb /opt/syslog-ng-x` (needs libivykis0
+and libnet1), then `--syslog-ng /opt/syslog-ng-x/usr/sbin/syslog-ng`. Cases whose daemon is missing are
+left out and say so. Nothing here asserts a speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.run_bench import corpus, measure, tree_rss_kib
+
+HOST = "127.0.0.1"
+PRI = b"<134>"
+CHUNK = 1 << 20
+ALL_CASES = ["agent-file", "agent-tcp", "agent-udp", "syslog-ng-tcp", "syslog-ng-tcp-kv", "syslog-ng-udp",
+             "rsyslog-tcp"]
+
+
+@dataclass
+class Result:
+    seconds: float
+    received: int
+    peak_rss_kib: int
+    cpu_secs: float | None = None
+    dropped_by_agent: int = 0  # UDP: what the agent counted as dropped (the rest of the loss is the kernel's)
+
+
+def free_port(kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def udp_bound(port: int) -> bool:
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        if any(row.split()[1].endswith(f":{port:04X}") for row in rows):
+            return True
+    return False
+
+
+def tcp_open(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+class LineCounter:
+    """Counts the lines of a growing file (and of its rotations, if any), reading only what is new."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.offset, self.lines = path, 0, 0
+
+    def poll(self) -> int:
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(self.offset)
+                while True:
+                    block = fh.read(CHUNK)
+                    if not block:
+                        break
+                    self.lines += block.count(b"\n")
+                    self.offset += len(block)
+        except FileNotFoundError:
+            pass
+        return self.lines
+
+
+def wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            sys.exit(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def payload(log: Path) -> bytes:
+    data = log.read_bytes()
+    return PRI + data.rstrip(b"\n").replace(b"\n", b"\n" + PRI) + b"\n"
+
+
+def send_tcp(port: int, data: bytes) -> None:
+    with socket.create_connection((HOST, port)) as sock:
+        view = memoryview(data)
+        for at in range(0, len(view), CHUNK):
+            sock.sendall(view[at:at + CHUNK])
+
+
+def send_udp(port: int, data: bytes) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        target = (HOST, port)
+        for datagram in data.splitlines():
+            sock.sendto(datagram, target)
+
+
+def run_receiver(cmd: list[str], *, env: dict[str, str] | None, ready: Callable[[], bool], output: Path,
+                 expected: int, send: Callable[[], None], udp: bool, cwd: Path) -> Result:
+    log = (cwd / "receiver.log").open("ab")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_kib(proc.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        wait(lambda: proc.poll() is None and ready(), 60, f"{cmd[0]} to listen (see {cwd}/receiver.log)")
+        counter = LineCounter(output)
+        t0 = time.perf_counter()
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        last, last_change = 0, time.perf_counter()
+        while True:
+            got = counter.poll()
+            now = time.perf_counter()
+            if got != last:
+                last, last_change = got, now
+            if got >= expected:
+                break
+            if proc.poll() is not None:
+                sys.exit(f"{cmd[0]} exited with {proc.returncode}; see {cwd}/receiver.log")
+            if udp and not sender.is_alive() and now - last_change > 3.0:
+                break  # the rest was dropped
+            if now - last_change > 120:
+                sys.exit(f"{cmd[0]}: no progress for 120 s at {got} of {expected} lines")
+            time.sleep(0.02)
+        seconds = last_change - t0
+        sender.join()
+    finally:
+        done.set()
+        sampler.join()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()
+    return Result(seconds, last, peak)
+
+
+def agent_case(work: Path, log: Path, data: bytes, lines: int, *, protocol: str, workers: str, spool: bool) -> Result:
+    out = work / "out" / "events.ndjson"
+    port = free_port(socket.SOCK_DGRAM if protocol == "udp" else socket.SOCK_STREAM)
+    config = work / "config.yml"
+    config.write_text(json.dumps({
+        "agent": {"data_dir": str(work / "state"), "stats_interval_secs": 0},
+        "inputs": [{"type": "syslog", "id": "bench", "default_parser": "cisco_expressway",
+                    "listeners": [{"protocol": protocol, "address": HOST, "port": port}]}],
+        "outputs": [{"type": "file", "path": str(out), "max_bytes": 1 << 40}],
+        "spool": {"enabled": spool},
+        "pipeline": {"workers": workers if workers == "auto" else int(workers)},
+    }))
+    agent_log = work / "receiver.log"
+    result = run_receiver(
+        [sys.executable, "-m", "ucsiem", "run", "--config", str(config)], env=None,
+        ready=lambda: agent_log.exists() and b"Syslog listeners up" in agent_log.read_bytes(), output=out,
+        expected=lines, send=(lambda: send_udp(port, data)) if protocol == "udp" else (lambda: send_tcp(port, data)),
+        udp=protocol == "udp", cwd=work)
+    for raw in agent_log.read_bytes().splitlines():
+        if raw.startswith(b"{") and b'"Agent stopped."' in raw:
+            listeners = json.loads(raw)["stats"].get("syslog", {}).get("bench", {})
+            result.dropped_by_agent = sum(peer["dropped"] for listener in listeners.values()
+                                          for peer in listener["peers"].values())
+    return result
+
+
+def agent_file_case(work: Path, log: Path, lines: int, *, workers: str) -> Result:
+    out = work / "out" / "events.ndjson"
+    config = work / "config.yml"
+    config.write_text(json.dumps({
+        "agent": {"data_dir": str(work / "state"), "stats_interval_secs": 0},
+        "inputs": [{"id": "bench", "paths": [str(log)], "parser": "cisco_expressway"}],
+        "outputs": [{"type": "file", "path": str(out), "max_bytes": 1 << 40}],
+        "pipeline": {"workers": workers if workers == "auto" else int(workers)},
+    }))
+    wall, cpu, peak = measure([sys.executable, "-m", "ucsiem", "run", "--once", "--config", str(config)])
+    return Result(wall, LineCounter(out).poll(), peak, cpu)
+
+
+SYSLOG_NG_CONF = """@version: 3.38
+options {{ stats-freq(0); mark-freq(0); keep-hostname(yes); chain-hostnames(no); use-dns(no); dns-cache(no); }};
+source s_net {{ network(ip("{host}") port({port}) transport("{transport}") log-iw-size(100000)); }};
+{parser}
+destination d_out {{ file("{out}"{template}); }};
+log {{ source(s_net); {use_parser} destination(d_out); flags(flow-control); }};
+"""
+KV_TEMPLATE = ' template("$(format-json --key ISODATE --key HOST --key PROGRAM --key kv.*)\\n")'
+
+
+def syslog_ng_case(binary: Path, work: Path, data: bytes, lines: int, *, transport: str, kv: bool) -> Result:
+    out = work / "out.log"
+    port = free_port(socket.SOCK_DGRAM if transport == "udp" else socket.SOCK_STREAM)
+    conf = work / "syslog-ng.conf"
+    conf.write_text(SYSLOG_NG_CONF.format(
+        host=HOST, port=port, transport=transport, out=out,
+        parser='parser p_kv { kv-parser(prefix("kv.")); };' if kv else "", use_parser="parser(p_kv);" if kv else "",
+        template=KV_TEMPLATE if kv else ""))
+    root = binary.resolve().parents[2]  # <root>/usr/sbin/syslog-ng
+    env = dict(os.environ)
+    modules: list[str] = []
+    if (root / "usr" / "lib" / "syslog-ng").is_dir() and root != Path("/"):  # unpacked, not installed
+        env["LD_LIBRARY_PATH"] = str(root / "usr" / "lib" / "syslog-ng")
+        modules = [f"--module-path={root / 'usr' / 'lib' / 'syslog-ng' / '3.38'}"]
+    cmd = [str(binary), "-F", "--no-caps", f"--cfgfile={conf}", f"--pidfile={work / 'sng.pid'}",
+           f"--control={work / 'sng.ctl'}", f"--persist-file={work / 'sng.persist'}", *modules]
+    return run_receiver(cmd, env=env, ready=(lambda: udp_bound(port)) if transport == "udp" else lambda: tcp_open(port),
+                        output=out, expected=lines,
+                        send=(lambda: send_udp(port, data)) if transport == "udp" else (lambda: send_tcp(port, data)),
+                        udp=transport == "udp", cwd=work)
+
+
+def rsyslog_case(binary: Path, work: Path, data: bytes, lines: int) -> Result:
+    out = work / "out.log"
+    port = free_port(socket.SOCK_STREAM)
+    conf = work / "rsyslog.conf"
+    (work / "rs").mkdir()
+    conf.write_text(f"""global(workDirectory="{work / 'rs'}")
+module(load="imtcp")
+input(type="imtcp" address="{HOST}" port="{port}" ruleset="bench")
+ruleset(name="bench") {{ action(type="omfile" file="{out}") }}
+""")
+    cmd = [str(binary), "-n", "-f", str(conf), "-i", str(work / "rsyslogd.pid")]
+    return run_receiver(cmd, env=None, ready=lambda: tcp_open(port), output=out, expected=lines,
+                        send=lambda: send_tcp(port, data), udp=False, cwd=work)
+
+
+def find(explicit: str | None, name: str) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    found = shutil.which(name) or (f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists() else None)
+    return Path(found) if found else None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lines", type=int, default=200_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--workers", default="auto")
+    ap.add_argument("--spool", action="store_true", help="the agent's network cases with the spool on")
+    ap.add_argument("--syslog-ng", dest="syslog_ng", help="syslog-ng binary (default: on PATH)")
+    ap.add_argument("--rsyslogd", help="rsyslogd binary (default: on PATH or /usr/sbin)")
+    ap.add_argument("--cases", default=",".join(ALL_CASES))
+    args = ap.parse_args()
+    cases = [c.strip() for c in args.cases.split(",") if c.strip()]
+    unknown = set(cases) - set(ALL_CASES)
+    if unknown:
+        sys.exit(f"unknown cases {sorted(unknown)}; known: {', '.join(ALL_CASES)}")
+    sng, rsy = find(args.syslog_ng, "syslog-ng"), find(args.rsyslogd, "rsyslogd")
+    missing = [c for c in cases
+               if (c.startswith("syslog-ng") and sng is None) or (c.startswith("rsyslog") and rsy is None)]
+    for case in missing:
+        print(f"{case}: left out (daemon not found)", file=sys.stderr)
+    cases = [c for c in cases if c not in missing]
+    log = corpus("expressway", args.lines)
+    data = payload(log)
+    results: dict[str, list[Result]] = {c: [] for c in cases}
+    for round_no in range(args.rounds):
+        for case in cases:
+            work = Path(tempfile.mkdtemp(prefix=f"ucsiem-syslog-bench-{case}-"))
+            try:
+                if case == "agent-file":
+                    result = agent_file_case(work, log, args.lines, workers=args.workers)
+                elif case.startswith("agent-"):
+                    result = agent_case(work, log, data, args.lines, protocol=case.split("-")[1],
+                                        workers=args.workers, spool=args.spool)
+                elif case.startswith("syslog-ng"):
+                    assert sng is not None
+                    result = syslog_ng_case(sng, work, data, args.lines, transport=case.split("-")[2],
+                                            kv=case.endswith("-kv"))
+                else:
+                    assert rsy is not None
+                    result = rsyslog_case(rsy, work, data, args.lines)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            if not case.endswith("udp") and result.received != args.lines:
+                sys.exit(f"{case}: {result.received} lines written for {args.lines} sent")
+            results[case].append(result)
+            print(f"round {round_no + 1} {case}: {result.received / result.seconds:,.0f} lines/s, "
+                  f"{result.received:,} of {args.lines:,} (dropped by the agent: {result.dropped_by_agent:,}), "
+                  f"peak RSS {result.peak_rss_kib / 1024:.0f} MiB", file=sys.stderr)
+    print(f"corpus: {log} ({args.lines:,} lines, {log.stat().st_size:,} bytes); workers={args.workers}; "
+          f"spool={'on' if args.spool else 'off'}; cpus={os.cpu_count()}; rounds={args.rounds}")
+    print(f"{'case':<18} {'lines/s (median, min-max)':<30} {'received':>12} {'peak RSS MiB (tree)':>20}")
+    for case, runs in results.items():
+        rates = [r.received / r.seconds for r in runs]
+        received = min(r.received for r in runs)
+        lost = f" ({1 - received / args.lines:.1%} lost)" if received < args.lines else ""
+        print(f"{case:<18} {statistics.median(rates):>9,.0f} ({min(rates):,.0f}-{max(rates):,.0f}){'':<6} "
+              f"{received:>12,}{lost} {max(r.peak_rss_kib for r in runs) / 1024:>8.0f}")
+    if "agent-tcp" in results and "agent-file" in results:
+        tcp = statistics.median(r.received / r.seconds for r in results["agent-tcp"])
+        file = statistics.median(r.received / r.seconds for r in results["agent-file"])
+        print(f"agent TCP ingest / agent reading the same lines from a file: {tcp / file:.0%}")
+
+
+if __name__ == "__main__":
+    main()
