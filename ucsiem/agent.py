@@ -36,6 +36,7 @@ from ucsiem.inputs.syslog import SyslogInput
 from ucsiem.inputs.syslog_config import SyslogInputConfig
 from ucsiem.inputs.webhook import WebhookInput
 from ucsiem.inputs.webhook_config import WebhookInputConfig
+from ucsiem.metrics import observe
 from ucsiem.normalize import Counters
 from ucsiem.outputs.base import Output
 from ucsiem.outputs.file import FileOutput
@@ -58,6 +59,7 @@ class Stats:
     batches: int = 0
     bytes: int = 0
     counters: Counters = field(default_factory=Counters)
+    streams: dict[str, Counters] = field(default_factory=dict)  # the same, per parse stream (for /metrics)
     worker_replacements: int = 0
     started: float = field(default_factory=time.monotonic)
     senders: list[Sender] = field(default_factory=list)
@@ -232,7 +234,7 @@ class Agent:
         if self.identity is not None:  # before reading: the first events already get their identities
             await self.identity.refresh()
         senders = [asyncio.create_task(s.run(), name=f"output:{s.output.name}") for s in self.senders]
-        extra_tasks: list[asyncio.Task[None]] = []
+        extra_tasks: list[asyncio.Task[None]] = [asyncio.create_task(observe(self), name="metrics")]
         # Outputs that cannot start at all (a file output's folder is not writable) stop us before reading.
         await self._wait_started(senders)
         deliver = asyncio.create_task(self._deliver(), name="deliver")
@@ -348,6 +350,7 @@ class Agent:
             result = await self.pool.result(ticket)
             self.stats.batches += 1
             self.stats.counters.merge(result.counters)
+            self.stats.streams.setdefault(batch.input_id, Counters()).merge(result.counters)
             ack = partial(self._by_id[batch.input_id].ack, batch)
             if self.correlation is None:
                 await self.feed.put(result.blob, result.count, ack)

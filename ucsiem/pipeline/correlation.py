@@ -51,6 +51,7 @@ class CorrelationStage:
         self._files: dict[str, set[str]] = {}  # input id -> the files (source keys) it sent hits from
         self.alerts = 0  # alert documents made (an updated alert counts again)
         self.alert_errors = 0
+        self.by_rule: dict[tuple[str, str], int] = {}  # alert documents by (rule.id, rule.name), for /metrics
         self._pending: dict[int, list[bytes]] = {}  # alerts of batches not stored yet, by hold number
         self._holds = 0
         self.unsent: list[bytes] = self._load()  # alerts a previous run made but did not get stored
@@ -118,6 +119,10 @@ class CorrelationStage:
                 self.alert_errors += 1
                 log.error("An alert does not fit the event schema and is not sent.",
                           extra={"rule": (alert.get("rule") or {}).get("id"), "error": f"{type(exc).__name__}: {exc}"})
+                continue
+            rule = alert.get("rule") or {}
+            key = (str(rule.get("id", "")), str(rule.get("name", "")))
+            self.by_rule[key] = self.by_rule.get(key, 0) + 1
         self.alerts += len(docs)
         return docs
 

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +32,19 @@ log = logging.getLogger("ucsiem.delivery")
 FIRST_DELAY_SECS = 0.2
 MAX_DELAY_SECS = 30.0
 AUTH_DELAY_SECS = 10.0  # refused credentials: check again this often, never give up
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+@dataclass
+class Latency:
+    """Seconds each `send` took (a histogram for /metrics: counts per upper bound, the last one +Inf)."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS) + 1))
+    total: float = 0.0
+
+    def observe(self, secs: float) -> None:
+        self.counts[next((i for i, le in enumerate(LATENCY_BUCKETS) if secs <= le), len(LATENCY_BUCKETS))] += 1
+        self.total += secs
 
 
 @dataclass
@@ -43,6 +57,8 @@ class OutputStats:
     dead_letters: dict[str, int] = field(default_factory=dict)
     dead_letters_local: int = 0
     last_error: str = ""
+    failing_since: float | None = None  # monotonic time of the first failure since the last delivery (readiness)
+    latency: Latency = field(default_factory=Latency)
 
     def summary(self) -> dict[str, object]:
         return {"delivered": self.delivered, "duplicates": self.duplicates, "retries": self.retries,
@@ -119,7 +135,9 @@ class Sender:
         backoff = Backoff()
         while pending:
             try:
+                sent = time.monotonic()
                 result = await self._watched(self.output.send([docs[i] for i in pending]), len(pending))
+                self.stats.latency.observe(time.monotonic() - sent)
             except OutputError as exc:
                 if not exc.retriable:
                     raise
@@ -130,6 +148,10 @@ class Sender:
             retry = set(result.retry)
             rejected.extend(Rejected(pending[r.index], r.code, r.reason) for r in result.rejected)
             done = len(pending) - len(retry) - len(result.rejected)
+            if done or not retry:
+                self.stats.failing_since = None
+            elif self.stats.failing_since is None:  # nothing taken, all to retry (blocked index, 429 on every item)
+                self.stats.failing_since = time.monotonic()
             self.stats.delivered += done
             self.stats.duplicates += result.duplicates
             if not retry:
@@ -158,6 +180,7 @@ class Sender:
                 self.stats.retries += 1
                 self.stats.retried_documents += documents
                 self.stats.last_error = f"no acknowledgement for {stall} s"
+                self.stats.failing_since = self.stats.failing_since or time.monotonic()
                 log.warning("Output has not acknowledged a batch yet; its client keeps retrying (nothing is "
                             "dropped).", extra={"output": self.output.name, "documents": documents,
                                                 "waited_secs": stall})
@@ -166,6 +189,7 @@ class Sender:
 
     def _failed(self, exc: OutputError, delay: float, documents: int) -> None:
         self.stats.last_error = str(exc)
+        self.stats.failing_since = self.stats.failing_since or time.monotonic()
         if exc.auth:
             self.stats.auth_failures += 1
             log.error("Output refused our credentials or permissions; it is PAUSED and keeps every event "
