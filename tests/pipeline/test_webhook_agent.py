@@ -12,6 +12,7 @@ file when the answer arrives, and an output that is down gets 503; with the spoo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -52,14 +53,14 @@ def secret_file(tmp: Path, name: str, value: str) -> Path:
 
 
 def config(tmp: Path, port: int, certs: Certs, *, spool: bool = False, output: dict[str, Any] | None = None,
-           ack_timeout: float = 5.0, shutdown_timeout: float = 30.0) -> Path:
+           ack_timeout: float = 5.0, shutdown_timeout: float = 30.0, read_timeout: float = 10.0) -> Path:
     path = tmp / "config.yml"
     path.write_text(yaml.safe_dump({
         "agent": {"data_dir": str(tmp / "state"), "stats_interval_secs": 0},
         "inputs": [{
             "type": "webhook", "id": "hooks", "address": "127.0.0.1", "port": port,
             "tls": {"cert_file": str(certs.ip.chain), "key_file": str(certs.ip.key)},
-            "max_body_bytes": MAX_BODY, "ack_timeout_secs": ack_timeout,
+            "max_body_bytes": MAX_BODY, "ack_timeout_secs": ack_timeout, "read_timeout_secs": read_timeout,
             "paths": [
                 {"path": "/zoom", "parser": "zoom", "provider": "zoom", "timezone": "Europe/Paris",
                  "secret_file": str(secret_file(tmp, "zoom.secret", ZOOM_SECRET))},
@@ -296,3 +297,44 @@ def test_answered_200_only_once_stored(tmp_path: Path) -> None:
     assert got == Counter(comparable({k: v for k, v in e.items() if not k.startswith("log.")})
                           for _, golden in deliveries for e in golden)
     assert wanted  # the first delivery has golden events
+
+
+def test_hostile_requests_cost_one_answer_each_and_the_receiver_stays_up(tmp_path: Path) -> None:
+    port, certs = free_port(), make_certs(tmp_path / "certs")
+    proc = start(config(tmp_path, port, certs, read_timeout=1.0))
+    wait_up(tmp_path)
+    client = Client(port, certs)
+
+    def raw(data: bytes, *, tls: bool = True, wait: float = 5.0) -> bytes:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=wait)
+        conn = client.context.wrap_socket(sock, server_hostname="127.0.0.1") if tls else sock
+        with conn:
+            conn.sendall(data)
+            out = b""
+            with contextlib.suppress(OSError):
+                while chunk := conn.recv(65536):
+                    out += chunk
+            return out
+
+    raw(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", tls=False)  # plain HTTP on the TLS port: handshake fails
+    assert raw(b"\x00\xff garbage \r\n\r\n").startswith(b"HTTP/1.")  # not HTTP: 400 from the server
+    huge = b"POST /zoom HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 100_000 + b"\r\n\r\n"
+    assert raw(huge).split(b"\r\n")[0].endswith(b" 400 Bad Request")  # a header over the limit
+    slow = b"POST /zoom HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{"
+    assert raw(slow).startswith(b"HTTP/1.1 408")  # the rest of the body never comes
+    assert client.post("/zoom", b"{}", {"Content-Encoding": "gzip"})[0] == 415
+    assert client.post("/zoom", b'{"event": "x"}', {"x-zm-request-timestamp": "1", "x-zm-signature": "v0=zz"}) == (
+        401, b"malformed_signature\n")
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=client.context, timeout=30)
+    conn.request("GET", "/zoom")
+    assert conn.getresponse().status == 405
+    conn.close()
+
+    # and the real sender is still served
+    body, wanted = zoom_deliveries()[0]
+    assert client.zoom(body) == (200, b"ok")
+    assert len(of("zoom.webhook", tmp_path)) == len(wanted)
+    stop(proc)
+    counts = stats(tmp_path)["/zoom"]["127.0.0.1"]
+    assert counts["refused"] == {"read_timeout": 1, "encoding": 1, "method": 1}
+    assert counts["accepted"] == 1 and counts["rejected"] == {"malformed_signature": 1}

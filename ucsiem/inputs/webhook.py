@@ -49,6 +49,7 @@ from ucsiem.inputs.webhook_config import REJECTED, WebhookInputConfig, WebhookPa
 from ucsiem.inputs.webhook_sender import DETAIL_HEADER, KIND_HEADER, sender_record
 
 log = logging.getLogger("ucsiem.inputs.webhook")
+http_log = logging.getLogger("ucsiem.inputs.webhook.http")  # aiohttp's server: malformed requests and the like
 Emit = Callable[[Batch], Awaitable[None]]
 READ_BYTES = 65_536
 MAX_PEERS = 10_000  # per path; beyond, new peers are counted together under "other" (bounded memory)
@@ -133,7 +134,7 @@ class WebhookInput:
             app.router.add_route("*", route.cfg.path, _bound(self._request, route))
         app.router.add_route("*", "/{tail:.*}", self._unknown)
         runner = web.AppRunner(app, handle_signals=False, access_log=None, auto_decompress=False,
-                               keepalive_timeout=75.0, max_line_size=8190, max_field_size=8190,
+                               keepalive_timeout=75.0, max_line_size=8190, max_field_size=8190, logger=http_log,
                                shutdown_timeout=self.cfg.read_timeout_secs + self.cfg.ack_timeout_secs)
         await runner.setup()
         try:
@@ -295,6 +296,32 @@ class WebhookInput:
         self._logged[key] = now
         log.warning("A webhook delivery was refused.", extra={"input": self.cfg.id, "path": route.cfg.path,
                                                               "peer": peer, "reason": reason, "detail": detail})
+
+
+class _QuietHttpErrors(logging.Filter):
+    """What aiohttp logs about a request it could not read (bad HTTP, a header over the limit) comes from
+    the peer, not from a fault here: one warning line without the traceback, at most once a minute."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last = -LOG_EVERY_SECS
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info is None:
+            return True
+        now = time.monotonic()
+        if now - self._last < LOG_EVERY_SECS:
+            return False
+        self._last = now
+        error = record.exc_info[1]
+        record.msg, record.args = "A malformed HTTP request was refused (more are not logged for a minute).", ()
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info, record.exc_text = None, None
+        record.error = str(error)[:200]
+        return True
+
+
+http_log.addFilter(_QuietHttpErrors())
 
 
 def _bound(handler: Callable[[_Route, web.Request], Awaitable[web.StreamResponse]],
