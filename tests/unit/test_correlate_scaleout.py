@@ -154,6 +154,11 @@ def test_hits_wait_for_the_slowest_source_and_idle_sources_stop_holding(pack: Ru
     unknown.add(encode_marker("t:0", hits[-1].ts, 10))
     unknown.release({"t:0": 10, "t:1": 3})  # t:1 never heard of, with data: holds everything
     assert unknown.pending == 1
+    unknown.add(encode_marker("t:1", hits[-1].ts, 3))
+    unknown.add(encode_marker("t:2", hits[0].ts - 60, 1))
+    clock[0] += 10
+    unknown.release({"t:0": 10, "t:1": 3})  # t:2 is missing from the end offsets: it holds, never idles
+    assert unknown.pending == 1
 
 
 def test_snapshot_restore_continues_exactly(pack: RuleSet) -> None:

@@ -182,7 +182,8 @@ class PartitionState:
             ts, position = self.sources.get(source, (None, 0))
             if ts is not None and ts > newest:
                 newest = ts
-            if ends is not None and position >= ends.get(source, 0):
+            end = ends.get(source) if ends is not None else None  # unknown: it might have anything, it holds
+            if end is not None and position >= end:
                 since = self._caught_up.setdefault(source, now)
                 if now - since >= self.idle_timeout:
                     continue

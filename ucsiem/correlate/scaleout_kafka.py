@@ -186,6 +186,7 @@ class ScaleoutService:
         self._consumer1: Any = None
         self._consumer2: Any = None
         self._meta: Any = None
+        self._admin: Any = None
         self._restorer: Any = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -203,11 +204,15 @@ class ScaleoutService:
                                           isolation_level="read_committed", auto_offset_reset="earliest",
                                           max_partition_fetch_bytes=self.cfg.internal.changelog_max_bytes + 65_536,
                                           fetch_max_bytes=self.cfg.internal.changelog_max_bytes * 2)
-        self._consumer1 = AIOKafkaConsumer(**base, group_id=self.group1, auto_offset_reset=self.cfg.input.start_at)
+        # a pattern's new topics are found at each metadata refresh; stage 2 holds time for them until then
+        self._consumer1 = AIOKafkaConsumer(**base, group_id=self.group1, auto_offset_reset=self.cfg.input.start_at,
+                                           metadata_max_age_ms=int(TOPICS_REFRESH_SECS * 1000))
         self._consumer2 = AIOKafkaConsumer(**base, group_id=self.group2, auto_offset_reset="earliest",
                                            max_partition_fetch_bytes=HIT_MAX_BYTES * 4)
         clients = [self._meta, self._restorer, self._consumer1, self._consumer2]
+        self._admin = AIOKafkaAdminClient(**self._options)
         try:
+            await _started(self._admin, self.cfg.kafka)
             for client in clients:
                 await _started(client, self.cfg.kafka)
             regex = self.cfg.input.regex()
@@ -251,6 +256,8 @@ class ScaleoutService:
         for client in clients:
             with contextlib.suppress(Exception):
                 await client.stop()
+        with contextlib.suppress(Exception):
+            await self._admin.close()
         async with self._lock1, self._lock2:
             for task in self._tasks2.values():
                 self._retire(task)
@@ -514,19 +521,20 @@ class ScaleoutService:
 
     async def _refresh_ends(self) -> None:
         """The end offset of every event partition: a source read to its end may stop holding time back."""
-        meta = self._meta
         now = time.monotonic()
         if now - self._topics_at >= TOPICS_REFRESH_SECS:
+            # every topic's metadata (naming topics could make a broker auto-create them)
+            described = await self._admin.describe_topics(None)
+            regex, listed = self.cfg.input.regex(), set(self.cfg.input.topics or ())
+            self._input_tps = sorted(
+                TopicPartition(t["topic"], p["partition"]) for t in described if not t.get("error_code")
+                and (regex.search(t["topic"]) if regex is not None else t["topic"] in listed)
+                for p in t["partitions"])
             self._topics_at = now
-            regex = self.cfg.input.regex()
-            topics = await meta.topics()
-            names = [t for t in sorted(topics) if regex.search(t)] if regex is not None \
-                else [t for t in self.cfg.input.topics or () if t in topics]
-            self._input_tps = [TopicPartition(t, p) for t in names for p in sorted(meta.partitions_for_topic(t) or ())]
         if not self._input_tps:
             self._ends = {}
             return
-        ends = await meta.end_offsets(self._input_tps)
+        ends = await self._meta.end_offsets(self._input_tps)
         self._ends = {f"{tp.topic}:{tp.partition}": offset for tp, offset in ends.items()}
 
     async def _stage2(self, stop: asyncio.Event) -> None:
