@@ -129,6 +129,21 @@ def _parser() -> argparse.ArgumentParser:
     skeygen = ssub.add_parser("keygen", help="write a new random AES-256 key file (mode 0600)")
     skeygen.add_argument("path", type=Path)
     skeygen.set_defaults(func=cmd_spool_keygen)
+
+    status = sub.add_parser("status", help="summary of a running agent from its metrics endpoint (exit 1: not ready)")
+    where = status.add_mutually_exclusive_group()
+    where.add_argument("--config", "-c", type=Path, help=f"read agent.metrics from it (default {DEFAULT_CONFIG})")
+    where.add_argument("--url", help="the agent's endpoint, e.g. http://127.0.0.1:9464")
+    status.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer")
+    status.set_defaults(func=cmd_status)
+
+    test = sub.add_parser("test", help="check the outputs of a config can take events")
+    tsub = test.add_subparsers(dest="test_command", required=True)
+    toutput = tsub.add_parser("output", help="connect to every output as the agent would: one line each, exit 1 "
+                                             "if any fails")
+    toutput.add_argument("--config", "-c", type=Path, default=DEFAULT_CONFIG)
+    toutput.add_argument("--timeout", type=float, default=15.0, help="seconds allowed for each output")
+    toutput.set_defaults(func=cmd_test_output)
     return p
 
 
@@ -289,6 +304,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     from ucsiem.normalize import Counters, Normalizer
     from ucsiem.parsing.contract import ParseContext, RawRecord
     from ucsiem.pipeline.work import BatchJob, decode, run_batch
+    from ucsiem.progress import Progress
 
     registry = load_registry(args.parser_dir)
     spec = registry.get(args.parser).spec
@@ -297,6 +313,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
     out = sys.stdout.buffer
     status = 0
     totals = Counters()
+    progress = Progress(sys.stderr)
+    total_bytes, done_bytes = sum(p.stat().st_size for p in args.files if p.is_file()), 0
     for path in args.files:
         try:
             data_file = path.open("rb")
@@ -333,7 +351,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
                 for doc in result.docs:
                     doc = terminal_safe(doc)
                     out.write(b'{"stage":"normalized","event":' + doc + b"}\n" if args.explain else doc + b"\n")
+                progress.update(done_bytes + data_file.tell(), total_bytes, totals.records)
+            done_bytes += data_file.tell()
     out.flush()
+    progress.close()
     c = totals
     print(json.dumps({"records": c.records, "events": c.events, "skipped": c.skipped, "pipeline_errors": c.errors}),
           file=sys.stderr)
@@ -618,6 +639,31 @@ def cmd_spool_keygen(args: argparse.Namespace) -> int:
         raise UcsiemError(f"{args.path} exists; a key is never overwritten (spooled data would be lost)") from None
     print(f"wrote a new AES-256 key to {args.path} (mode 0600); set spool.encryption_key_file to it")
     return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from ucsiem.status import metrics_url, report
+
+    url = args.url.rstrip("/") if args.url else metrics_url(load_config(args.config or DEFAULT_CONFIG))
+    ready, lines = report(url, args.timeout)
+    print("\n".join(lines))
+    return 0 if ready else 1
+
+
+def cmd_test_output(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ucsiem.outputs.probe import probe_outputs
+
+    config = load_config(args.config)
+    registry = _prepare(config)
+    for line in security_warnings(config):
+        print(f"ucsiem: WARNING: {line}", file=sys.stderr)
+    logging.getLogger().addHandler(logging.NullHandler())  # client libraries' logs: each output's line says it
+    probes = asyncio.run(probe_outputs(config, registry, args.timeout))
+    for probe in probes:
+        print(probe.line())
+    return 0 if all(p.ok for p in probes) else 1
 
 
 if __name__ == "__main__":
