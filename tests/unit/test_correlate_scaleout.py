@@ -272,3 +272,16 @@ def test_config_errors_name_the_key(tmp_path: Path) -> None:
                                                  "sasl": {"username": "u", "password": "p"}}}, "t.yml", tmp_path)
     with pytest.raises(ConfigError, match=r"correlation.rules: .*missing.yml"):
         parse_scaleout_config({**base, "correlation": {"rules": ["missing.yml"]}}, "t.yml", tmp_path)
+
+
+def test_cli_check_validates_and_exits_2_on_a_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ucsiem.cli import main
+
+    good = tmp_path / "correlate.yml"
+    good.write_text(f"kafka: {{bootstrap_servers: ['127.0.0.1:9092']}}\ncorrelation: {{rules: ['{PACK}']}}\n")
+    assert main(["correlate", "--config", str(good), "--check"]) == 0
+    bad = tmp_path / "bad.yml"
+    bad.write_text(f"kafka: {{bootstrap_servers: ['127.0.0.1:9092']}}\ncorrelation: {{rules: ['{PACK}'], "
+                   "lateness: 3}\n")
+    assert main(["correlate", "--config", str(bad), "--check"]) == 2
+    assert "correlation.lateness: unknown key" in capsys.readouterr().err
