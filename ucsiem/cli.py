@@ -659,7 +659,10 @@ def cmd_test_output(args: argparse.Namespace) -> int:
     registry = _prepare(config)
     for line in security_warnings(config):
         print(f"ucsiem: WARNING: {line}", file=sys.stderr)
-    logging.getLogger().addHandler(logging.NullHandler())  # client libraries' logs: each output's line says it
+    for name in ("aiokafka", "elastic_transport", "elasticsearch", "ucsiem.output"):  # each output's line says it
+        quiet = logging.getLogger(name)
+        quiet.addHandler(logging.NullHandler())
+        quiet.propagate = False
     probes = asyncio.run(probe_outputs(config, registry, args.timeout))
     for probe in probes:
         print(probe.line())

@@ -83,7 +83,7 @@ class AgentCollector(Collector):
         owner = {stream: inp.cfg.id for inp in agent.inputs for stream in _streams_of(inp)}
         labels = ["input", "stream", "parser"]
         records = CounterMetricFamily("ucsiem_records", "Records read and parsed.", labels=labels)
-        events = CounterMetricFamily("ucsiem_events", "Events made from them (dead letters included).",
+        events = CounterMetricFamily("ucsiem_events", "Events the parser made from them (dead letters apart).",
                                      labels=labels)
         skipped = CounterMetricFamily("ucsiem_skipped_records", "Records the parser skipped on purpose "
                                       "(headers, comments).", labels=labels)
