@@ -58,6 +58,7 @@ log = logging.getLogger("ucsiem.correlate.scaleout")
 TICK_SECS = 0.5  # how often stage 2 reads the event partitions' end offsets and lets time pass
 TOPICS_REFRESH_SECS = 10.0  # how often the event topics are listed again (a pattern may match new ones)
 RETRY_SECS = 1.0
+STATS_SECS = 60.0  # counters in the log
 HIT_MAX_BYTES = 1_048_576
 TOPIC_ERRORS = {36: "already exists"}
 
@@ -172,6 +173,10 @@ class ScaleoutService:
         self.group1, self.group2 = cfg.group_id, cfg.stage2_group()
         self._options = client_options(cfg.kafka, "correlate")
         self._compression = None if cfg.kafka.compression == "none" else cfg.kafka.compression
+        self._headers = [("ucsiem.version", __version__.encode())]
+        # as the Kafka output heads the agent's alerts, so that consumers treat both alike
+        self._alert_headers = [("ucsiem.dataset", b"ucsiem.alert"), ("ucsiem.parser_version", __version__.encode())]
+        self._stats_at = time.monotonic()
         self._tasks1: dict[TopicPartition, _DetectTask] = {}
         self._tasks2: dict[TopicPartition, _CorrelateTask] = {}
         self._lock1, self._lock2 = asyncio.Lock(), asyncio.Lock()
@@ -325,7 +330,8 @@ class ScaleoutService:
         await producer.begin_transaction()
         try:
             futures = [await producer.send(topic, value, key=key, partition=partition,
-                                           headers=[("ucsiem.version", __version__.encode())])
+                                           headers=self._alert_headers if topic == self.cfg.alerts.topic
+                                           else self._headers)
                        for topic, value, key, partition in messages]
             await asyncio.gather(*futures)
             if offsets:
@@ -549,6 +555,10 @@ class ScaleoutService:
                     await self._refresh_ends()
                 except KafkaError as exc:
                     log.warning("Cannot read the event partitions' end offsets.", extra={"error": str(exc)})
+            if time.monotonic() - self._stats_at >= STATS_SECS:
+                self._stats_at = time.monotonic()
+                log.info("Correlation service counters.", extra={
+                    **self.summary(), "pending_hits": sum(t.state.pending for t in self._tasks2.values())})
             async with self._lock2:
                 work = []
                 for tp, task in list(self._tasks2.items()):
