@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import pty
+import signal
 import socket
 import subprocess
 import sys
@@ -144,6 +145,22 @@ def test_metrics_count_what_was_fed_and_status_shows_it(tmp_path: Path) -> None:
     gone = ucsiem("status", "--url", f"http://127.0.0.1:{port}")
     assert gone.returncode == 1
     assert gone.stderr.startswith(f"ucsiem: cannot reach the agent at http://127.0.0.1:{port}/metrics: ")
+
+
+def test_a_reload_serves_the_endpoint_again_with_the_new_agent(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    write_lines(log, 0, 7)
+    port = free_port()
+    config = with_metrics(make_config(tmp_path, [str(log)]), port)
+    proc = start(config)
+    stream = {"input": "test", "stream": "test", "parser": "linetest"}
+    wait_for("7 records", lambda: value(scrape(port), "ucsiem_records_total", **stream) == 7)
+    proc.send_signal(signal.SIGHUP)  # the same config: the next agent binds the same port once the old one let go
+    wait_for("the next agent", lambda: ("ucsiem_records_total", frozenset(stream.items())) not in scrape(port))
+    write_lines(log, 7, 10)
+    wait_for("the next agent's counters", lambda: value(scrape(port), "ucsiem_records_total", **stream) == 3)
+    assert get(port, "/readyz")[0] == 200
+    stop(proc)
 
 
 def test_readyz_follows_a_paused_elasticsearch_output(tmp_path: Path) -> None:
