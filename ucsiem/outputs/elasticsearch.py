@@ -3,7 +3,10 @@
 Deterministic ids make re-sending harmless: a 409 means the event is already there and counts as
 delivered, so a crash or a retry never makes a duplicate. Every bulk item is classified: 429 and 5xx
 are retried (with the server's Retry-After), mapping and other 4xx errors become dead letters with
-the reason, 401/403 pause the output. Events go to the data stream `logs-uc.<dataset>-<namespace>`,
+the reason, 401/403 pause the output: a whole request refused, or documents refused one by one (an index
+write block, `cluster_block_exception`, or an index privilege missing). A pause is logged as an ERROR that
+says what to fix (for a block: which index, which block, and the request that lifts it); only the refused
+documents are sent again, every 10 s, until they go in. Events go to the data stream `logs-uc.<dataset>-<namespace>`,
 or to the daily index `logs-uc.<dataset>-<namespace>-YYYY.MM.DD` where data streams are off.
 
 Hostile input: a log line chooses its own date, so the day of a daily index is clamped to a window
@@ -25,6 +28,7 @@ node's name or IP against the certificate unless `tls.check_hostname: false`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Sequence
@@ -34,7 +38,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 from elastic_transport import ConnectionError as TransportConnectionError
-from elastic_transport import TlsError, TransportError
+from elastic_transport import ConnectionTimeout, TlsError, TransportError
 from elasticsearch import ApiError, AsyncElasticsearch
 
 from ucsiem.config import ElasticsearchOutputConfig, output_name, read_secret
@@ -49,6 +53,15 @@ RETRY_STATUS = {429, 500, 502, 503, 504}
 MAPPING_ERRORS = {"mapper_parsing_exception", "document_parsing_exception", "illegal_argument_exception",
                   "strict_dynamic_mapping_exception"}
 _BAD_INDEX_CHARS = re.compile(r'[\\/*?"<>| ,#:]')
+PROBE_TIMEOUT_SECS = 5.0
+# "index [logs-uc.x-default] blocked by: [FORBIDDEN/8/index write (api)];" (an index's blocks) or
+# "blocked by: [FORBIDDEN/6/cluster read-only (api)];" (the cluster's)
+_BLOCKED = re.compile(r"(?:index \[([^\[\]\s]{1,255})\] )?blocked by: \[([^\[\]]{1,500})\]")
+# the setting behind each block that an operator sets (and lifts) through the API
+_BLOCK_SETTINGS = (("index read-only / allow delete", "index.blocks.read_only_allow_delete"),
+                   ("index read-only", "index.blocks.read_only"), ("index write", "index.blocks.write"),
+                   ("cluster read-only / allow delete", "cluster.blocks.read_only_allow_delete"),
+                   ("cluster read-only", "cluster.blocks.read_only"))
 
 
 def make_client(cfg: ElasticsearchOutputConfig) -> AsyncElasticsearch:
@@ -106,6 +119,46 @@ def request_error(name: str, exc: Exception, *, from_events: bool = False) -> Ou
     return OutputError(f"{name}: Elasticsearch request failed: {exc}", retriable=True)
 
 
+def refused_advice(error: dict[str, Any]) -> str:
+    """What a person must do about a document refused with 401/403: lift the block, or grant the privilege.
+
+    The node's reason for these quotes index names, blocks, users and privileges, never the document."""
+    if error.get("type") != "cluster_block_exception":
+        return (f"{_describe(error)[:1000]}: grant the user/API key the privileges (create_doc, auto_configure "
+                "on logs-uc.*; index, create_index on the alerts index)")
+    found = _BLOCKED.search(str(error.get("reason", "")))
+    if found is None:
+        return f"{_describe(error)[:1000]}: a block refuses writes; see GET _cluster/settings and <index>/_settings"
+    index, blocks = found.group(1), found.group(2)
+    # each block is "FORBIDDEN/8/index write (api)": its description names the setting behind it
+    described = {b.strip().split("/", 2)[-1].removesuffix(" (api)").strip() for b in blocks.split(",")}
+    settings = [setting for text, setting in _BLOCK_SETTINGS if text in described]
+    index_lifts = [f'"{s}": false' for s in settings if s.startswith("index.")]
+    cluster_lifts = [f'"{s}": false' for s in settings if s.startswith("cluster.")]
+    where = f"index [{index}]" if index else "the cluster"
+    lifts = []
+    if index_lifts and index:
+        lifts.append(f"PUT {index}/_settings {{{', '.join(index_lifts)}}}")
+    if cluster_lifts:
+        lifts.append(f'PUT _cluster/settings {{"persistent": {{{", ".join(cluster_lifts)}}}}}')
+    if not lifts:
+        shown = f"GET {index}/_settings" if index else "GET _cluster/settings"
+        return f"{where} is blocked for writes ({blocks}): find the block with {shown} and lift it"
+    return (f"{where} is blocked for writes ({blocks}), an operator's or the node's action: once it may be "
+            f"written again, lift the block with {' and '.join(lifts)}")
+
+
+class PausedError(OutputError):
+    """Documents of a batch refused with 401/403, each on its own: the output pauses (auth=True).
+
+    `partial` is what became of the whole batch: the refused documents are in `partial.retry`, the others are
+    delivered or rejected already, so the sender sends only the refused ones again."""
+
+    def __init__(self, message: str, partial: SendResult) -> None:
+        super().__init__(message, retriable=True, auth=True)
+        self.partial = partial
+
+
 class ElasticsearchOutput:
     def __init__(self, cfg: ElasticsearchOutputConfig) -> None:
         self.cfg = cfg
@@ -114,6 +167,7 @@ class ElasticsearchOutput:
         self.mode: IndexMode = "data_stream" if cfg.index_mode == "auto" else cfg.index_mode
         self._window = timedelta(days=cfg.index_date_window_days)
         self._warned = False
+        self.unreachable = False  # the last failure was "cannot connect": the sender probes while it waits
 
     async def start(self) -> None:
         if not self._warned:  # once per run, at the first start: loud, but not at every reconnect
@@ -134,8 +188,10 @@ class ElasticsearchOutput:
                 self.mode = await installed_mode(client)
         except (ApiError, TransportError) as exc:
             await client.close()
+            self.unreachable = _unreachable(exc)
             raise request_error(self.name, exc) from None
         self._client = client
+        self.unreachable = False
         log.info("Connected to Elasticsearch.", extra={"output": self.name,
                                                        "hosts": [display_url(h) for h in self.cfg.hosts],
                                                        "index_mode": self.mode})
@@ -181,8 +237,26 @@ class ElasticsearchOutput:
             return ingested
         return stamp
 
+    async def probe(self) -> bool:
+        """Cheap and quick: does the node answer again? (GET _cluster/health; any answer but 502-504 counts)"""
+        client = self._client
+        try:
+            if client is None:
+                client = make_client(self.cfg)
+            async with asyncio.timeout(PROBE_TIMEOUT_SECS):
+                await client.options(request_timeout=PROBE_TIMEOUT_SECS).cluster.health()
+            return True
+        except ApiError as exc:
+            return exc.meta.status not in (502, 503, 504)
+        except (TransportError, OSError, ValueError, TimeoutError):
+            return False
+        finally:
+            if client is not None and client is not self._client:
+                await client.close()
+
     async def send(self, docs: Sequence[bytes]) -> SendResult:
         result = SendResult()
+        refused: list[str] = []  # why documents were refused with 401/403 (one advice per kind)
         chunk: list[int] = []
         size = 0
         lines: list[bytes] = []
@@ -195,16 +269,19 @@ class ElasticsearchOutput:
             op, action = self.action_for(event if isinstance(event, dict) else {})
             line = orjson.dumps({op: action}) + b"\n" + doc + b"\n"
             if chunk and size + len(line) > self.cfg.max_bulk_bytes:
-                await self._bulk(chunk, lines, result)
+                await self._bulk(chunk, lines, result, refused)
                 chunk, lines, size = [], [], 0
             chunk.append(i)
             lines.append(line)
             size += len(line)
         if chunk:
-            await self._bulk(chunk, lines, result)
+            await self._bulk(chunk, lines, result, refused)
+        if refused:
+            raise PausedError(f"{self.name}: Elasticsearch refused {len(result.retry)} document(s) with "
+                              f"403/401: {'; '.join(refused)}", result)
         return result
 
-    async def _bulk(self, indexes: list[int], lines: list[bytes], result: SendResult) -> None:
+    async def _bulk(self, indexes: list[int], lines: list[bytes], result: SendResult, refused: list[str]) -> None:
         if self._client is None:
             raise OutputError(f"{self.name}: not connected", retriable=True)
         try:
@@ -217,12 +294,14 @@ class ElasticsearchOutput:
                     result.rejected.append(Rejected(indexes[0], "too_large", f"413 {exc.message}"))
                     return
                 half = len(indexes) // 2
-                await self._bulk(indexes[:half], lines[:half], result)
-                await self._bulk(indexes[half:], lines[half:], result)
+                await self._bulk(indexes[:half], lines[:half], result, refused)
+                await self._bulk(indexes[half:], lines[half:], result, refused)
                 return
             raise request_error(self.name, exc, from_events=True) from None
         except TransportError as exc:
+            self.unreachable = _unreachable(exc)
             raise request_error(self.name, exc, from_events=True) from None
+        self.unreachable = False
         items = response.body.get("items", [])
         if len(items) != len(indexes):
             raise OutputError(f"{self.name}: bulk answer has {len(items)} items for {len(indexes)} documents",
@@ -239,7 +318,13 @@ class ElasticsearchOutput:
                 continue
             error = outcome.get("error") or {}
             reason = _safe_describe(error)  # logged and put in the dead letter: no event values
-            if status in RETRY_STATUS or status in (401, 403):
+            if status in (401, 403):  # a write block or a missing privilege: pause, say what to do
+                result.retry.append(index)
+                advice = refused_advice(error if isinstance(error, dict) else {})
+                if advice not in refused and len(refused) < 5:
+                    refused.append(advice)
+                continue
+            if status in RETRY_STATUS:
                 result.retry.append(index)
                 result.retry_reason = f"{status}: {reason}"
                 continue
@@ -253,6 +338,11 @@ class ElasticsearchOutput:
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+
+def _unreachable(exc: Exception) -> bool:
+    """The node could not be reached (refused, reset, timed out): waiting for it is all that can be done."""
+    return isinstance(exc, (TransportConnectionError, ConnectionTimeout)) and not isinstance(exc, TlsError)
 
 
 def _describe(error: dict[str, Any]) -> str:

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import ssl
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaClient, AIOKafkaProducer
 from aiokafka.errors import (
     KafkaConnectionError,
     KafkaError,
@@ -44,6 +46,13 @@ from ucsiem.outputs.tls import tls_context
 log = logging.getLogger("ucsiem.output.kafka")
 HEADER_OVERHEAD = 128  # record framing, timestamp and our two headers, roughly
 MAX_TOPIC_CACHE = 1024  # rendered names remembered with their checked topic (the allow-listed fields vary little)
+# After a failed connection to a broker, the next attempt to it waits: from 0.1 s, doubling, jittered, at most
+# 2 s (librdkafka's reconnect.backoff.ms / reconnect.backoff.max.ms, 100 ms / 10 s). aiokafka has no such
+# setting: with a partition leader unknown it asks for metadata again as soon as a request fails, a loop
+# that tried to connect thousands of times a second while the broker was down.
+RECONNECT_BACKOFF_SECS = 0.1
+RECONNECT_BACKOFF_MAX_SECS = 2.0
+PROBE_TIMEOUT_SECS = 5.0
 
 
 class KafkaOutput:
@@ -57,6 +66,7 @@ class KafkaOutput:
         self.stall_secs = cfg.request_timeout_ms / 1000
         self._topics: dict[str, str] = {}
         self._warned = False
+        self.unreachable = False  # the last failure was "cannot connect": the sender probes while it waits
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         tls = self.cfg.tls
@@ -67,16 +77,15 @@ class KafkaOutput:
         except (OSError, ssl.SSLError) as exc:
             raise OutputError(f"{self.name}: cannot load the TLS files: {exc}", retriable=False) from None
 
-    def _producer_options(self) -> dict[str, Any]:
+    def _client_options(self) -> dict[str, Any]:
+        """What the producer and the probe's client share: where the brokers are and how to talk to them."""
         cfg = self.cfg
         sasl = cfg.sasl
         protocol = ("SASL_SSL" if cfg.tls else "SASL_PLAINTEXT") if sasl else ("SSL" if cfg.tls else "PLAINTEXT")
         options: dict[str, Any] = {
-            "bootstrap_servers": cfg.bootstrap_servers, "client_id": cfg.client_id, "acks": cfg.acks,
-            "enable_idempotence": cfg.idempotent, "linger_ms": cfg.linger_ms, "max_batch_size": cfg.max_batch_bytes,
-            "max_request_size": cfg.max_message_bytes + HEADER_OVERHEAD, "request_timeout_ms": cfg.request_timeout_ms,
-            "compression_type": None if cfg.compression == "none" else cfg.compression,
-            "security_protocol": protocol, "ssl_context": self._ssl_context(),
+            "bootstrap_servers": cfg.bootstrap_servers, "client_id": cfg.client_id,
+            "request_timeout_ms": cfg.request_timeout_ms, "security_protocol": protocol,
+            "ssl_context": self._ssl_context(),
         }
         if sasl is not None:
             try:
@@ -87,6 +96,13 @@ class KafkaOutput:
                            sasl_plain_password=password)
         return options
 
+    def _producer_options(self) -> dict[str, Any]:
+        cfg = self.cfg
+        return {**self._client_options(), "acks": cfg.acks, "enable_idempotence": cfg.idempotent,
+                "linger_ms": cfg.linger_ms, "max_batch_size": cfg.max_batch_bytes,
+                "max_request_size": cfg.max_message_bytes + HEADER_OVERHEAD,
+                "compression_type": None if cfg.compression == "none" else cfg.compression}
+
     async def start(self) -> None:
         if not self._warned:  # once per run, at the first start: loud, but not at every new producer
             self._warned = True
@@ -95,13 +111,17 @@ class KafkaOutput:
                             extra={"output": self.name, "problems": problems,
                                    "allow_insecure": self.cfg.allow_insecure})
         producer = AIOKafkaProducer(**self._producer_options())
+        pace_reconnects(producer.client)
         with _bootstrap_causes() as causes:
             try:
                 await producer.start()
             except KafkaError as exc:
                 await producer.stop()
-                raise self._start_error(exc, causes) from None
+                error = self._start_error(exc, causes)
+                self.unreachable = isinstance(exc, KafkaConnectionError) and not error.auth
+                raise error from None
         self._producer = producer
+        self.unreachable = False
         log.info("Connected to Kafka.", extra={"output": self.name, "bootstrap_servers": self.cfg.bootstrap_servers})
 
     def _start_error(self, exc: KafkaError, causes: list[BaseException]) -> OutputError:
@@ -200,6 +220,22 @@ class KafkaOutput:
             self._topics[rendered] = topic
         return topic
 
+    async def probe(self) -> bool:
+        """Cheap and quick: do the brokers answer a metadata request again? (bootstrap of a throwaway client)"""
+        try:
+            options = self._client_options()
+        except OutputError:
+            return False
+        client = AIOKafkaClient(**{**options, "request_timeout_ms": int(PROBE_TIMEOUT_SECS * 1000)})
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_SECS):
+                await client.bootstrap()
+            return True
+        except (KafkaError, OSError, TimeoutError):
+            return False
+        finally:
+            await client.close()
+
     def sync(self) -> None:
         return None  # delivery reports already mean durable (acks=all)
 
@@ -214,6 +250,56 @@ class KafkaOutput:
                         extra={"output": self.name})
             await producer._sender.close()  # stop retrying, so that stop() does not wait for them
         await producer.stop()
+
+
+class _Paced:
+    """A broker connection that failed: when the next attempt may be made, and how long the wait was."""
+
+    __slots__ = ("at", "delay", "failures")
+
+    def __init__(self) -> None:
+        self.at = 0.0
+        self.delay = 0.0
+        self.failures = 0
+
+    def failed(self) -> None:
+        self.failures += 1
+        base = min(RECONNECT_BACKOFF_SECS * 2 ** min(self.failures - 1, 30), RECONNECT_BACKOFF_MAX_SECS)
+        self.delay = min(base * random.uniform(0.75, 1.25), RECONNECT_BACKOFF_MAX_SECS)
+        self.at = time.monotonic() + self.delay
+
+
+def pace_reconnects(client: AIOKafkaClient) -> None:
+    """Give aiokafka's client a per-broker reconnect backoff (bounded, jittered), as librdkafka has.
+
+    Every connection to a known broker (metadata, produce, producer id) goes through the client's `_get_conn`;
+    after a failed attempt, the next one to the same broker (and connection group) waits out the backoff, and
+    callers that waited while another attempt failed get "not ready" without trying again. A success forgets
+    the backoff. The bootstrap (a separate path) is paced by the sender's own backoff and probes."""
+    get_conn = getattr(client, "_get_conn", None)
+    if get_conn is None:  # aiokafka changed: better unpaced than broken (tests/integration/test_outages.py sees it)
+        log.warning("aiokafka has no _get_conn: broker reconnects are not paced.")
+        return
+    paced: dict[Any, _Paced] = {}
+
+    async def paced_get_conn(node_id: Any, **kwargs: Any) -> Any:
+        key = (node_id, kwargs.get("group"))
+        state = paced.get(key)
+        if state is not None:
+            failures = state.failures
+            wait = state.at - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if state.failures != failures:  # another caller tried (and failed) while we waited
+                return None
+        conn = await get_conn(node_id, **kwargs)
+        if conn is None:
+            paced.setdefault(key, state or _Paced()).failed()
+        else:
+            paced.pop(key, None)
+        return conn
+
+    client._get_conn = paced_get_conn
 
 
 class _CauseCatcher(logging.Handler):

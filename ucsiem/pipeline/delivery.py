@@ -1,8 +1,11 @@
 """One sender per output: read the feed in order, send, retry with backoff, turn refusals into dead letters.
 
 Retries never drop anything: a failed batch (or the failed part of it) is sent again with jittered
-exponential backoff, honouring the server's Retry-After; refused credentials pause the output with a
-loud log until they work. A document the destination refuses for good (too large, mapping conflict)
+exponential backoff, honouring the server's Retry-After; refused credentials or permissions (and an
+index write block) pause the output with a loud log until they work. While an output cannot be reached
+(its `unreachable` flag), the sender probes it each second during the wait (Kafka metadata, Elasticsearch
+cluster health) and retries as soon as it answers: delivery resumes seconds after an outage, not after
+the backoff's 30 s. A document the destination refuses for good (too large, mapping conflict)
 becomes a small `pipeline_error` event with the reason, sent through the same output; if even that
 is refused it is appended to `<data_dir>/dead-letters.ndjson`, so it never disappears.
 """
@@ -14,7 +17,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +27,7 @@ import orjson
 
 from ucsiem.errors import OutputError
 from ucsiem.normalize import MAX_ORIGINAL_CHARS
-from ucsiem.outputs.base import Output, Rejected
+from ucsiem.outputs.base import Output, Rejected, SendResult
 from ucsiem.pipeline.feed import Feed
 
 log = logging.getLogger("ucsiem.delivery")
@@ -32,6 +35,7 @@ log = logging.getLogger("ucsiem.delivery")
 FIRST_DELAY_SECS = 0.2
 MAX_DELAY_SECS = 30.0
 AUTH_DELAY_SECS = 10.0  # refused credentials: check again this often, never give up
+PROBE_SECS = 1.0  # an unreachable output is probed this often while the sender waits to retry
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -54,6 +58,7 @@ class OutputStats:
     retries: int = 0
     retried_documents: int = 0
     auth_failures: int = 0
+    probes: int = 0  # checks of an unreachable output while waiting to retry
     dead_letters: dict[str, int] = field(default_factory=dict)
     dead_letters_local: int = 0
     last_error: str = ""
@@ -63,6 +68,7 @@ class OutputStats:
     def summary(self) -> dict[str, object]:
         return {"delivered": self.delivered, "duplicates": self.duplicates, "retries": self.retries,
                 "retried_documents": self.retried_documents, "auth_failures": self.auth_failures,
+                **({"probes": self.probes} if self.probes else {}),
                 "dead_letters": dict(self.dead_letters), "dead_letters_local": self.dead_letters_local,
                 **({"last_error": self.last_error} if self.last_error else {})}
 
@@ -112,7 +118,7 @@ class Sender:
                     raise
                 delay = AUTH_DELAY_SECS if exc.auth else backoff.next(exc.retry_after)
                 self._failed(exc, delay, 0)
-                await asyncio.sleep(delay)
+                await self._wait(delay)
 
     async def deliver(self, docs: Sequence[bytes]) -> None:
         """Send until every document is delivered or dead-lettered."""
@@ -141,22 +147,16 @@ class Sender:
             except OutputError as exc:
                 if not exc.retriable:
                     raise
+                partial = getattr(exc, "partial", None)  # documents refused one by one, the others settled
+                if isinstance(partial, SendResult):
+                    pending = self._settle(partial, pending, rejected)
                 delay = AUTH_DELAY_SECS if exc.auth else backoff.next(exc.retry_after)
                 self._failed(exc, delay, len(pending))
-                await asyncio.sleep(delay)
+                await self._wait(delay)
                 continue
-            retry = set(result.retry)
-            rejected.extend(Rejected(pending[r.index], r.code, r.reason) for r in result.rejected)
-            done = len(pending) - len(retry) - len(result.rejected)
-            if done or not retry:
-                self.stats.failing_since = None
-            elif self.stats.failing_since is None:  # nothing taken, all to retry (blocked index, 429 on every item)
-                self.stats.failing_since = time.monotonic()
-            self.stats.delivered += done
-            self.stats.duplicates += result.duplicates
-            if not retry:
+            pending = self._settle(result, pending, rejected)
+            if not pending:
                 break
-            pending = [pending[i] for i in sorted(retry)]
             self.stats.retries += 1
             self.stats.retried_documents += len(pending)
             delay = backoff.next(result.retry_after)
@@ -164,8 +164,37 @@ class Sender:
             log.warning("Output asked to retry part of a batch.",
                         extra={"output": self.output.name, "documents": len(pending), "reason": result.retry_reason,
                                "retry_in_secs": round(delay, 2), "retry_after": result.retry_after})
-            await asyncio.sleep(delay)
+            await self._wait(delay)
         return rejected
+
+    def _settle(self, result: SendResult, pending: list[int], rejected: list[Rejected]) -> list[int]:
+        """Count what became of `pending` (indexes into the batch); return those to send again."""
+        retry = set(result.retry)
+        rejected.extend(Rejected(pending[r.index], r.code, r.reason) for r in result.rejected)
+        done = len(pending) - len(retry) - len(result.rejected)
+        if done or not retry:
+            self.stats.failing_since = None
+        elif self.stats.failing_since is None:  # nothing taken, all to retry (blocked index, 429 on every item)
+            self.stats.failing_since = time.monotonic()
+        self.stats.delivered += done
+        self.stats.duplicates += result.duplicates
+        return [pending[i] for i in sorted(retry)]
+
+    async def _wait(self, delay: float) -> None:
+        """Wait `delay` seconds before a retry; while the output is unreachable, probe it every PROBE_SECS and
+        stop waiting once it answers (a probe is a cheap request: metadata, cluster health)."""
+        probe: Callable[[], Awaitable[bool]] | None = getattr(self.output, "probe", None)
+        deadline = time.monotonic() + delay
+        while (left := deadline - time.monotonic()) > 0:
+            if probe is None or left <= PROBE_SECS or not getattr(self.output, "unreachable", False):
+                await asyncio.sleep(left)
+                return
+            await asyncio.sleep(PROBE_SECS)
+            self.stats.probes += 1
+            if await probe():
+                log.info("Output answers again; retrying now.",
+                         extra={"output": self.output.name, "waited_secs": round(delay - left + PROBE_SECS, 1)})
+                return
 
     async def _watched(self, send: Any, documents: int) -> Any:
         """An output that keeps retrying inside its client (the idempotent Kafka producer never gives up)
@@ -192,9 +221,12 @@ class Sender:
         self.stats.failing_since = self.stats.failing_since or time.monotonic()
         if exc.auth:
             self.stats.auth_failures += 1
-            log.error("Output refused our credentials or permissions; it is PAUSED and keeps every event "
-                      "until this is fixed.", extra={"output": self.output.name, "error": str(exc),
-                                                      "retry_in_secs": AUTH_DELAY_SECS})
+            what = ("Output refused some events (a write block or a missing privilege: the error says which and "
+                    "how to fix it)" if getattr(exc, "partial", None) is not None
+                    else "Output refused our credentials or permissions")
+            log.error(f"{what}; it is PAUSED and keeps every event until this is fixed.",
+                      extra={"output": self.output.name, "error": str(exc), "documents": documents,
+                             "retry_in_secs": AUTH_DELAY_SECS})
             return
         self.stats.retries += 1
         self.stats.retried_documents += documents
