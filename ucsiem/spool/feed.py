@@ -6,21 +6,28 @@ spooled; an output no longer configured loses its cursor (and stops holding batc
 
 A batch that fails authentication (altered on disk, or moved from another spool) is quarantined,
 logged and counted, and every output goes past it: one damaged row must not stop the agent at each start.
+
+When delivered batches leave the spool and at most a quarter of the file is still in use, the file gives
+the free space back (`SpoolStore.reclaim`, in a thread, in the background): after a long outage the spool
+shrinks again once its backlog is delivered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections import deque
 from pathlib import Path
 
 from ucsiem.config import SpoolConfig
+from ucsiem.errors import SpoolError
 from ucsiem.pipeline.feed import Entry, OnStored
 from ucsiem.spool.crypto import DamagedBatch, SpoolCipher
 from ucsiem.spool.store import BatchInfo, SpoolStore
 
 log = logging.getLogger("ucsiem.spool")
+RECLAIM_ROUNDS = 8  # reclaims in a row at most, after one acknowledgement
 
 
 class SpoolFeed:
@@ -45,6 +52,8 @@ class SpoolFeed:
         store.set_cursors(self._cursor)
         self._closed = False
         self._changed = asyncio.Condition()
+        self._reclaiming: asyncio.Task[None] | None = None
+        self.reclaimed_bytes = 0  # given back to the file system in this run
         if self._index:
             log.info("Spool holds undelivered batches from the last run.",
                      extra={"path": str(store.path), "queued": self.depth()})
@@ -110,6 +119,28 @@ class SpoolFeed:
             while self._index and self._index[0].seq <= low:
                 self._bytes -= self._index.popleft().bytes
             self._changed.notify_all()
+        if prune is not None and not self._closed and (self._reclaiming is None or self._reclaiming.done()):
+            self._reclaiming = asyncio.get_running_loop().create_task(self._reclaim())
+
+    async def _reclaim(self) -> None:
+        """Give the file's free space back when most of it is free (a backlog delivered); never fails the agent."""
+        for _ in range(RECLAIM_ROUNDS):  # batches delivered meanwhile freed more: go on while that is worth it
+            try:
+                if self._closed or not await asyncio.to_thread(self.store.wants_reclaim, empty=not self._index):
+                    return
+                before, after = await asyncio.to_thread(self.store.reclaim)
+            except (SpoolError, sqlite3.Error) as exc:
+                log.warning("Spool could not give its free space back; it will try again.",
+                            extra={"path": str(self.store.path), "error": str(exc)})
+                return
+            self.reclaimed_bytes += max(0, before - after)
+            log.info("Spool gave free space back to the file system.",
+                     extra={"path": str(self.store.path), "file_bytes_before": before, "file_bytes": after,
+                            "queued_bytes": self._bytes})
+
+    def file_bytes(self) -> int:
+        """The spool file and its write-ahead log on disk, in bytes."""
+        return self.store.file_bytes()
 
     def close(self) -> None:
         self._closed = True
@@ -123,7 +154,7 @@ class SpoolFeed:
         return queue_depth(list(self._index), self._cursor)
 
     def close_db(self) -> None:
-        self.store.close()
+        self.store.close()  # a reclaim still running stops at its next step
 
 
 def queue_depth(batches: list[BatchInfo], cursors: dict[str, int]) -> dict[str, dict[str, int]]:

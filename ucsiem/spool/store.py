@@ -5,6 +5,12 @@ lets the input forget it. Rows are deleted once every output is past them; the b
 batches' bytes (SQLite reuses the freed pages, so the file stops growing at about that size).
 Blocking calls: the async side runs them in a thread; one lock serialises them.
 
+The file gives its space back: once the spool holds at most a quarter of it (a backlog delivered),
+`reclaim` returns the free pages to the file system (`auto_vacuum=INCREMENTAL`, `PRAGMA
+incremental_vacuum` a few MiB at a time, the lock released in between) and truncates the write-ahead
+log. A file written before this (auto_vacuum off) is rebuilt once with VACUUM at that moment, when
+little is left to copy, and is incremental from then on.
+
 The file and its `-wal`/`-shm` companions are 0600 whatever the umask (SQLite gives the companions the
 database's mode): unencrypted batches hold the events, URLs and user names included. Each spool has a
 random identifier, authenticated with every encrypted batch. A batch that fails authentication is
@@ -39,6 +45,12 @@ CREATE TABLE IF NOT EXISTS quarantine (seq INTEGER PRIMARY KEY, events INTEGER N
 """
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
+AUTO_VACUUM_INCREMENTAL = 2  # PRAGMA auto_vacuum
+JOURNAL_SIZE_LIMIT = 8 * 1024 * 1024  # the WAL file is cut back to this after a checkpoint
+RECLAIM_MIN_FREE_BYTES = 4 * 1024 * 1024  # less free space than this is not worth a vacuum
+RECLAIM_MIN_FREE_EMPTY_BYTES = 256 * 1024  # ... except in an empty spool
+RECLAIM_FREE_SHARE = 0.75  # ... nor is it while the spool still holds more than a quarter of the file
+RECLAIM_STEP_BYTES = 4 * 1024 * 1024  # freed per incremental_vacuum, the lock held for that long only
 
 
 @dataclass(frozen=True)
@@ -55,13 +67,17 @@ class SpoolStore:
         self.cipher = cipher
         self.spool_id = b""
         self._lock = threading.Lock()
+        self._closed = False
         try:
             if readonly:
                 self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
             else:
                 _private_files(path)
                 self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+                if self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+                    self._db.execute(f"PRAGMA auto_vacuum={AUTO_VACUUM_INCREMENTAL}")  # only before the first table
                 self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
                 self._db.execute("PRAGMA synchronous=FULL")
                 self._db.executescript(SCHEMA)
                 self._check_format()
@@ -162,9 +178,69 @@ class SpoolStore:
             self._db.execute("DELETE FROM cursors")
             self._db.executemany("INSERT INTO cursors VALUES (?, ?)", list(cursors.items()))
 
+    def file_bytes(self) -> int:
+        """The spool's size on disk: the database file and its write-ahead log."""
+        return file_bytes(self.path)
+
+    def free_bytes(self) -> tuple[int, int]:
+        """(free bytes inside the file, the file's bytes) as SQLite counts them (pages)."""
+        with self._lock:
+            if self._closed:
+                return 0, 0
+            page = int(self._db.execute("PRAGMA page_size").fetchone()[0])
+            pages = int(self._db.execute("PRAGMA page_count").fetchone()[0])
+            free = int(self._db.execute("PRAGMA freelist_count").fetchone()[0])
+        return free * page, pages * page
+
+    def wants_reclaim(self, *, empty: bool = False) -> bool:
+        """Is enough of the file free (a backlog delivered) to give the space back? An `empty` spool gives
+        back even a little (it costs nothing: there is nothing left to move)."""
+        free, total = self.free_bytes()
+        least = RECLAIM_MIN_FREE_EMPTY_BYTES if empty else RECLAIM_MIN_FREE_BYTES
+        return free >= least and free >= total * RECLAIM_FREE_SHARE
+
+    def reclaim(self) -> tuple[int, int]:
+        """Give the file's free pages back to the file system; returns the size on disk (before, after).
+
+        Incremental: a few MiB per step, the lock released between steps so that appends and reads go on.
+        A file created before auto_vacuum was set is rebuilt once (VACUUM copies only what the spool holds,
+        which is little by now) and switched to incremental. Raises SpoolError if SQLite fails."""
+        before = self.file_bytes()
+        try:
+            with self._lock:
+                if self._closed:
+                    return before, before
+                mode = int(self._db.execute("PRAGMA auto_vacuum").fetchone()[0])
+                page = int(self._db.execute("PRAGMA page_size").fetchone()[0])
+                if mode != AUTO_VACUUM_INCREMENTAL:
+                    self._db.execute(f"PRAGMA auto_vacuum={AUTO_VACUUM_INCREMENTAL}")
+                    self._db.execute("VACUUM")  # takes the new mode; keeps WAL mode
+            step = max(1, RECLAIM_STEP_BYTES // page)
+            while True:
+                with self._lock:
+                    if self._closed:
+                        return before, self.file_bytes()
+                    if int(self._db.execute("PRAGMA freelist_count").fetchone()[0]) == 0:
+                        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                        break
+                    self._db.execute(f"PRAGMA incremental_vacuum({step})").fetchall()
+        except sqlite3.Error as exc:
+            raise SpoolError(f"spool {self.path}: cannot give free space back: {exc}") from None
+        return before, self.file_bytes()
+
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._db.close()
+
+
+def file_bytes(path: Path) -> int:
+    """Bytes on disk of a spool file and its write-ahead log (0 for what does not exist)."""
+    total = 0
+    for part in (path, path.with_name(path.name + "-wal")):
+        with contextlib.suppress(FileNotFoundError):
+            total += part.stat().st_size
+    return total
 
 
 def _private_files(path: Path) -> None:
