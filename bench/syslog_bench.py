@@ -54,6 +54,7 @@ from bench.run_bench import corpus, measure, tree_rss_kib
 HOST = "127.0.0.1"
 PRI = b"<134>"
 CHUNK = 1 << 20
+QUIET_SECS = 10.0  # UDP: no new line this long after the sender has finished: the rest was lost
 ALL_CASES = ["agent-file", "agent-tcp", "agent-udp", "syslog-ng-tcp", "syslog-ng-tcp-kv", "syslog-ng-udp",
              "rsyslog-tcp"]
 
@@ -162,6 +163,7 @@ def run_receiver(cmd: list[str], *, env: dict[str, str] | None, ready: Callable[
         sender = threading.Thread(target=send, daemon=True)
         sender.start()
         last, last_change = 0, time.perf_counter()
+        sender_done: float | None = None
         while True:
             got = counter.poll()
             now = time.perf_counter()
@@ -171,8 +173,10 @@ def run_receiver(cmd: list[str], *, env: dict[str, str] | None, ready: Callable[
                 break
             if proc.poll() is not None:
                 sys.exit(f"{cmd[0]} exited with {proc.returncode}; see {cwd}/receiver.log")
-            if udp and not sender.is_alive() and now - last_change > 3.0:
-                break  # the rest was dropped
+            if udp and sender_done is None and not sender.is_alive():
+                sender_done = now
+            if udp and sender_done is not None and now - max(last_change, sender_done) > QUIET_SECS:
+                break  # the rest was dropped (the first batch may take seconds: parse workers starting)
             if now - last_change > 120:
                 sys.exit(f"{cmd[0]}: no progress for 120 s at {got} of {expected} lines")
             time.sleep(0.02)
