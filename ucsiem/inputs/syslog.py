@@ -20,8 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import functools
 import ipaddress
 import logging
+import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -120,6 +122,7 @@ class SyslogInput:
         self._transports: list[asyncio.DatagramTransport] = []
         self._connections: set[asyncio.Task[None]] = set()
         self._udp_sends: set[asyncio.Task[None]] = set()
+        self._handshakes: set[asyncio.Task[None]] = set()
         self.ready = asyncio.Event()  # every listener is bound
 
     # -- lifecycle (the agent's input protocol) ---------------------------------------------------
@@ -142,9 +145,9 @@ class SyslogInput:
                 server.close()
             for transport in self._transports:
                 transport.close()
-            for task in list(self._connections):
+            for task in [*self._connections, *self._handshakes]:
                 task.cancel()
-            await asyncio.gather(*self._connections, return_exceptions=True)
+            await asyncio.gather(*self._connections, *self._handshakes, return_exceptions=True)
             await asyncio.gather(*self._udp_sends, return_exceptions=True)
             await self._flush(older_than=None)
 
@@ -170,21 +173,52 @@ class SyslogInput:
             transport, _ = await loop.create_datagram_endpoint(
                 lambda: _Datagrams(self, index), local_addr=(lc.address, lc.port), reuse_port=False)
             self._transports.append(transport)
+            _grow_receive_buffer(transport.get_extra_info("socket"), lc)
             return
-        context = _server_context(lc) if lc.protocol == "tls" else None
+        if lc.protocol == "tls":
+            # The handshake is ours, not the server's: a refused sender is counted and logged (asyncio's own
+            # server-side handshake drops it silently), and reading waits until the handshake has begun.
+            context = _server_context(lc)
+            server = await loop.create_server(lambda: _TlsAccept(self, index, lc, context), lc.address, lc.port)
+            self._servers.append(server)
+            return
 
         async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            self._connections.add(task)
-            try:
-                await self._connection(index, lc, reader, writer)
-            finally:
-                self._connections.discard(task)
+            await self._tracked(index, lc, reader, writer)
 
-        server = await asyncio.start_server(connected, lc.address, lc.port, ssl=context,
-                                            ssl_handshake_timeout=10 if context else None, limit=READ_BYTES)
+        server = await asyncio.start_server(connected, lc.address, lc.port, limit=READ_BYTES)
         self._servers.append(server)
+
+    async def _tracked(self, index: int, lc: SyslogListenerConfig, reader: asyncio.StreamReader,
+                       writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        try:
+            await self._connection(index, lc, reader, writer)
+        finally:
+            self._connections.discard(task)
+
+    async def _handshake(self, index: int, lc: SyslogListenerConfig, context: ssl.SSLContext,
+                         transport: asyncio.Transport) -> None:
+        loop = asyncio.get_running_loop()
+        peer_ip, peer_port = _peer(transport.get_extra_info("peername"))
+        reader = asyncio.StreamReader(limit=READ_BYTES)
+        protocol = asyncio.StreamReaderProtocol(reader)
+        try:
+            secure = await loop.start_tls(transport, protocol, context, server_side=True, ssl_handshake_timeout=10)
+        except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError: a refused or broken handshake
+            self.stats[index].tls_failures += 1
+            log.warning("A syslog sender failed the TLS handshake; nothing was read from it.",
+                        extra={"input": self.cfg.id, "peer": f"{peer_ip}:{peer_port}", "error": str(exc)})
+            transport.abort()
+            return
+        if secure is None:
+            transport.abort()
+            return
+        protocol.connection_made(secure)
+        writer = asyncio.StreamWriter(secure, protocol, reader, loop)
+        await self._tracked(index, lc, reader, writer)
 
     async def _connection(self, index: int, lc: SyslogListenerConfig, reader: asyncio.StreamReader,
                           writer: asyncio.StreamWriter) -> None:
@@ -272,10 +306,7 @@ class SyslogInput:
         return None
 
     def _route(self, index: int, peer_ip: str, msg: SyslogMessage) -> str:
-        try:
-            peer = ipaddress.ip_address(peer_ip)
-        except ValueError:
-            peer = None
+        peer = _address(peer_ip)
         for route in self.routes:
             if route.claims(index, peer, msg):
                 return route.stream
@@ -318,6 +349,15 @@ def _fields(msg: SyslogMessage, peer_ip: str, peer_port: int) -> dict[str, Any]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _address(peer_ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The peer as an address, once per peer (not per message)."""
+    try:
+        return ipaddress.ip_address(peer_ip)
+    except ValueError:
+        return None
+
+
 def _peer(address: Any) -> tuple[str, int]:
     if isinstance(address, tuple) and len(address) >= 2:
         return str(ipaddress.ip_address(address[0])), int(address[1])
@@ -333,6 +373,36 @@ def _server_context(lc: SyslogListenerConfig) -> ssl.SSLContext:
         context.load_verify_locations(lc.tls.client_ca_file)
         context.verify_mode = ssl.CERT_REQUIRED
     return context
+
+
+class _TlsAccept(asyncio.Protocol):
+    """A TLS listener's raw connection: reading paused at once (the ClientHello stays in the socket for the
+    handshake), then `SyslogInput._handshake` takes it over."""
+
+    def __init__(self, owner: SyslogInput, index: int, lc: SyslogListenerConfig, context: ssl.SSLContext) -> None:
+        self.owner, self.index, self.lc, self.context = owner, index, lc, context
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.pause_reading()
+        task = asyncio.get_running_loop().create_task(
+            self.owner._handshake(self.index, self.lc, self.context, transport))
+        self.owner._handshakes.add(task)
+        task.add_done_callback(self.owner._handshakes.discard)
+
+
+def _grow_receive_buffer(sock: socket.socket | None, lc: SyslogListenerConfig) -> None:
+    """UDP cannot be slowed down: a burst waits in the kernel's receive buffer, whose default (~200 KiB) holds
+    about a thousand messages. Ask for more; the kernel caps it at net.core.rmem_max (logged)."""
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, lc.receive_buffer_bytes)
+    got = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) // 2  # Linux reports twice what it holds
+    if got < lc.receive_buffer_bytes:
+        log.warning("The UDP receive buffer is smaller than asked; raise net.core.rmem_max to keep bursts.",
+                    extra={"listener": f"udp://{lc.address}:{lc.port}", "asked": lc.receive_buffer_bytes,
+                           "got": got})
 
 
 class _Datagrams(asyncio.DatagramProtocol):

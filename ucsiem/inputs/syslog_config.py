@@ -58,6 +58,9 @@ class SyslogListenerConfig(Strict):
     tls: ServerTlsConfig | None = None
     max_connections: int = Field(1000, ge=1, description="TCP/TLS: connections beyond this are refused.")
     idle_timeout_secs: float = Field(3600.0, gt=0, description="TCP/TLS: close a connection silent this long.")
+    receive_buffer_bytes: int = Field(
+        8_388_608, ge=65_536, le=1_073_741_824,
+        description="UDP: kernel receive buffer asked for (bursts wait there); capped by net.core.rmem_max.")
 
     @field_validator("address")
     @classmethod

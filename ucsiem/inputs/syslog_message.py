@@ -339,7 +339,9 @@ def _rfc5424(acc: _Acc, text: str, pos: int, pri: int, peer: str) -> SyslogMessa
         message = rest
     body = message[1:] if message.startswith("\ufeff") else message
     head_time = stamp if stamp is not None and when is not None else acc.received.astimezone(acc.tz).isoformat()
-    tag = "" if app is None else (f"{app}[{procid}]: " if procid is not None else f"{app}: ")
+    tag = "" if app is None else (f"{app}[{procid}]:" if procid is not None else f"{app}:")
+    if tag and not body.startswith(" "):  # rsyslog relays `tag: msg` with the body's own leading space
+        tag += " "
     line = f"{head_time} {host or peer} {tag}{body}" if body else f"{head_time} {host or peer} {tag}".rstrip(" ")
     return _finish(acc, "rfc5424", pri, stamp, when, host, app, procid, msgid, sd, message, line)
 
