@@ -14,7 +14,6 @@ Counters start again from zero when the agent reloads (SIGHUP): Prometheus' rate
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import sys
@@ -240,13 +239,8 @@ class AgentCollector(Collector):
         yield GaugeMetricFamily("ucsiem_spool_max_bytes", "spool.max_bytes.", value=agent.config.spool.max_bytes)
         yield GaugeMetricFamily("ucsiem_spool_batches", "Batches the spool holds.",
                                 value=max((d["batches"] for d in depth.values()), default=0))
-        path = agent.config.spool_path()
-        on_disk = 0
-        for part in (path, path.with_name(path.name + "-wal")):
-            with contextlib.suppress(OSError):
-                on_disk += os.stat(part).st_size
         yield GaugeMetricFamily("ucsiem_spool_file_bytes", "Size of the spool file and its write-ahead log on disk.",
-                                value=on_disk)
+                                value=spool.file_bytes())
         yield CounterMetricFamily("ucsiem_spool_dropped_events", "Events dropped because the spool was full "
                                   "(when_full: drop_newest).", value=spool.dropped_events)
         yield CounterMetricFamily("ucsiem_spool_damaged_batches", "Spooled batches that failed authentication "

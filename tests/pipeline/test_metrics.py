@@ -163,6 +163,28 @@ def test_a_reload_serves_the_endpoint_again_with_the_new_agent(tmp_path: Path) -
     stop(proc)
 
 
+def test_spool_depth_and_file_size(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    write_lines(log, 0, 40)
+    port = free_port()
+    config = with_metrics(make_config(tmp_path, [str(log)]), port)
+    doc = yaml.safe_load(config.read_text())
+    doc["spool"] = {"enabled": True, "max_bytes": 1_048_576}
+    config.write_text(yaml.safe_dump(doc))
+    proc = start(config)
+    out = OUT.format(tmp=tmp_path)
+    wait_for("40 delivered", lambda: value(scrape(port), "ucsiem_output_delivered_total", output=out) == 40)
+    wait_for("the spool emptied", lambda: value(scrape(port), "ucsiem_spool_bytes") == 0)
+    m = scrape(port)
+    assert value(m, "ucsiem_spool_max_bytes") == 1_048_576
+    assert value(m, "ucsiem_spool_batches") == 0 and value(m, "ucsiem_output_queued_events", output=out) == 0
+    spool = tmp_path / "state" / "spool.db"
+    wait_for("the file size as on disk", lambda: value(scrape(port), "ucsiem_spool_file_bytes") == sum(
+        p.stat().st_size for p in (spool, spool.with_name("spool.db-wal")) if p.exists()) > 0)
+    assert "spool: 0 B of 1.0 MiB (" in ucsiem("status", "--config", str(config)).stdout
+    stop(proc)
+
+
 def test_readyz_follows_a_paused_elasticsearch_output(tmp_path: Path) -> None:
     assert (problem := reachable()) is None, f"Elasticsearch at {ES_URL}: {problem}"
     namespace = new_namespace("metrics")
