@@ -459,3 +459,60 @@ def test_tick_follows_the_injected_clock(tmp_path: Path) -> None:
     assert of_rule(c.tick()) == []  # clock still at T0
     now[0] += 60
     assert len(of_rule(c.tick())) == 1
+
+
+# ---- impossible_travel ----
+
+TRAVEL = corr("  type: impossible_travel\n  rules: reg_ok\n  group-by: user.name\n  timespan: 24h\n"
+              "  condition: {speed_kmh: 900, min_km: 500}\n")
+LONDON, LAGOS, PARIS = {"lat": 51.5074, "lon": -0.1278}, {"lat": 6.5244, "lon": 3.3792}, {"lat": 48.8566, "lon": 2.3522}
+
+
+def sign_in(secs: float, user: str, where: dict[str, float], **more: Any) -> dict[str, Any]:
+    return ev(secs, outcome="success", user=user, source__geo__location=where, **more)
+
+
+def test_haversine_against_a_known_distance() -> None:
+    from ucsiem.correlate.windows import haversine_km
+
+    assert round(haversine_km(LONDON["lat"], LONDON["lon"], PARIS["lat"], PARIS["lon"])) == 344  # London-Paris
+    assert round(haversine_km(0, 0, 0, 1), 3) == 111.195  # a degree of the equator: 2 pi R / 360, R 6371.0088
+    assert round(haversine_km(0, 179.5, 0, -179.5), 3) == 111.195  # across the antimeridian, not round the world
+
+
+def test_impossible_travel_alerts_when_too_fast_and_far(tmp_path: Path) -> None:
+    engine = Engine(tmp_path, FAILED + TRAVEL)
+    # London, then Lagos 2 h later (5,000 km: 2,500 km/h): impossible; erin flies it in 7 h: possible
+    alerts = of_rule(engine.run([
+        sign_in(0, "alice", LONDON), sign_in(7200, "alice", LAGOS),
+        sign_in(0, "erin", LONDON), sign_in(7 * 3600, "erin", LAGOS),
+        # bob: London to Paris in 10 minutes is fast (2,000 km/h) but within GeoIP's error radius: nothing
+        sign_in(0, "bob", LONDON), sign_in(600, "bob", PARIS),
+        # carol: Lagos 25 h after London is outside the 24 h timespan: nothing
+        sign_in(0, "carol", LONDON), sign_in(25 * 3600, "carol", LAGOS),
+        # dave: no place in the event (no GeoIP): nothing, never an error
+        ev(0, outcome="success", user="dave"), sign_in(60, "dave", LAGOS),
+    ]))
+    valid(alerts)
+    from ucsiem.correlate.windows import haversine_km
+
+    london_lagos = haversine_km(LONDON["lat"], LONDON["lon"], LAGOS["lat"], LAGOS["lon"])  # about 5,012 km
+    assert [(a["user"]["name"], a["uc"]["alert"]["value"]) for a in alerts] == [("alice", round(london_lagos / 2, 1))]
+    [alert] = alerts
+    assert alert["uc"]["alert"]["threshold"] == 900 and alert["uc"]["alert"]["count"] == 2
+    assert alert["uc"]["alert"]["values"] == ["51.5074,-0.1278", "6.5244,3.3792"]
+    assert alert["event"]["start"] == "2026-03-02T08:00:00.000000Z"  # the previous sign-in
+    assert alert["event"]["end"] == "2026-03-02T10:00:00.000000Z"
+
+
+def test_impossible_travel_survives_a_restart_and_replays_the_same(tmp_path: Path) -> None:
+    engine = Engine(tmp_path, FAILED + TRAVEL)
+    first, second = sign_in(0, "alice", LONDON, eid="a1"), sign_in(1800, "alice", LAGOS, eid="a2")
+    engine.feed([first])
+    saved = engine.correlator.snapshot()
+    restored = engine.fresh()
+    restored.restore(saved)
+    alerts = of_rule(restored.feed(engine.detector.detect(second)) + restored.flush())
+    replay = of_rule(Engine(tmp_path, FAILED + TRAVEL).run([first, second]))
+    assert len(alerts) == 1 and ids(alerts) == ids(replay)
+    assert alerts[0]["uc"]["alert"]["event_ids"] == ["a1", "a2"]

@@ -16,7 +16,7 @@ are the schema's dotted names (`source.ip`, `uc.call.callee_country`; `uc.vendor
 single-event alerts; one consumed by a correlation without `generate: true` does not (Sigma semantics).
 
 Correlation types: Sigma's `event_count`, `value_count`, `value_sum`, `value_avg`, `temporal`,
-`temporal_ordered` (see `windows.py` for how windows slide or close), and two of ours, in the same style::
+`temporal_ordered` (see `windows.py` for how windows slide or close), and three of ours, in the same style::
 
     title: SIP registration from a new country for the user
     id: 7d5f...                       # every rule needs an id (rule.id, and the alert ids' seed)
@@ -41,6 +41,16 @@ Correlation types: Sigma's `event_count`, `value_count`, `value_sum`, `value_avg
       learning: 1d                    # history a group needs before it may alert (default: baseline)
       field: uc.call.duration         # optional: sum this field instead of counting events
       condition: {factor: 3, min: 20} # alert when window > 3 x baseline and window >= 20
+
+    title: Impossible travel between sign-ins of one user
+    id: 5c1e...
+    correlation:
+      type: impossible_travel
+      rules: [sign_in_ok]
+      group-by: [user.name]
+      field: source.geo.location      # the default: a geo point from the GeoIP enrichment
+      timespan: 24h                   # how long a place is compared with the next sign-ins
+      condition: {speed_kmh: 900, min_km: 500}   # faster than an airliner, over more than GeoIP's error
 
 Suppression (ours, a top-level key of any rule): one alert per rule, group and window, then a running
 count under the same id::

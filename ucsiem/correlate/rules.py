@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from sigma.policy import SigmaPolicy
 
 SIGMA_TYPES = ("event_count", "value_count", "temporal", "temporal_ordered", "value_sum", "value_avg")
-UC_TYPES = ("first_seen", "baseline_spike")
+UC_TYPES = ("first_seen", "baseline_spike", "impossible_travel")
 VALUE_TYPES = ("value_count", "value_sum", "value_avg")
 LEVELS = ("informational", "low", "medium", "high", "critical")
 
@@ -108,7 +108,7 @@ class CorrelationRule:
     learning_secs: float = 0.0  # first_seen, baseline_spike
     baseline_secs: float = 0.0  # baseline_spike: span of the moving average
     factor: float = 0.0  # baseline_spike
-    minimum: float = 0.0  # baseline_spike
+    minimum: float = 0.0  # baseline_spike; impossible_travel: the distance in km (threshold: the speed in km/h)
     new_groups: Literal["learn", "alert"] = "learn"  # first_seen: the first value of a never-seen group
 
 
@@ -189,6 +189,28 @@ class SpikeSpec(_Strict):
     _lists = field_validator("rules", "group_by", mode="before")(classmethod(lambda cls, v: _as_list(v)))
     _spans = field_validator("timespan", "baseline", "learning")(
         classmethod(lambda cls, v: v if v is None else _span(v)))
+
+
+class TravelCondition(_Strict):
+    speed_kmh: float = Field(gt=0, description="Alert when the user would have moved faster than this...")
+    min_km: float = Field(0, ge=0, description="...over at least this distance (GeoIP city error is tens of km).")
+
+
+class TravelSpec(_Strict):
+    type: Literal["impossible_travel"]
+    rules: list[str]
+    group_by: list[str] = Field(default_factory=list, alias="group-by")
+    field: str = Field("source.geo.location", description="The geo point ({lat, lon}) of each event.")
+    timespan: str = Field(description="How long a sign-in's place is compared with the next ones.")
+    condition: TravelCondition
+    generate: bool = False
+    _lists = field_validator("rules", "group_by", mode="before")(classmethod(lambda cls, v: _as_list(v)))
+    _spans = field_validator("timespan")(classmethod(lambda cls, v: _span(v)))
+
+
+UCSpec = FirstSeenSpec | SpikeSpec | TravelSpec
+_UC_SPECS: dict[str, type[FirstSeenSpec] | type[SpikeSpec] | type[TravelSpec]] = {
+    "first_seen": FirstSeenSpec, "baseline_spike": SpikeSpec, "impossible_travel": TravelSpec}
 
 
 def _pydantic_messages(e: ValidationError) -> list[str]:
@@ -287,9 +309,9 @@ def _sigma_message(e: SigmaError) -> str:
 
 @dataclass
 class UCCorrelation(SigmaRuleBase):
-    """A `first_seen` or `baseline_spike` document: Sigma's metadata, parsed by pySigma, and our `correlation:`."""
+    """A document of one of our types (UC_TYPES): Sigma's metadata, parsed by pySigma, and our `correlation:`."""
 
-    spec: FirstSeenSpec | SpikeSpec | None = None
+    spec: UCSpec | None = None
 
     @classmethod
     def from_dict(cls, rule: dict[str, Any], collect_errors: bool = False,
@@ -297,10 +319,10 @@ class UCCorrelation(SigmaRuleBase):
         meta_only = {k: v for k, v in rule.items() if k != "correlation"}
         kwargs, errors = cls.from_dict_common_params(meta_only, True, source, policy=policy)
         corr = rule.get("correlation") or {}
-        spec: FirstSeenSpec | SpikeSpec | None = None
+        spec: UCSpec | None = None
         messages: list[str] = []
         try:
-            spec = (FirstSeenSpec if corr.get("type") == "first_seen" else SpikeSpec).model_validate(corr)
+            spec = _UC_SPECS.get(str(corr.get("type")), SpikeSpec).model_validate(corr)
         except ValidationError as e:
             messages = _pydantic_messages(e)
         errors += [SigmaError(m, source=source) for m in messages]
@@ -506,8 +528,15 @@ def _sigma_condition(rule: SigmaCorrelationRule, ctype: str, n_rules: int, param
     return errors
 
 
-def _uc_params(uc: FirstSeenSpec | SpikeSpec, params: dict[str, Any]) -> list[str]:
+def _uc_params(uc: UCSpec, params: dict[str, Any]) -> list[str]:
     params["generate"] = uc.generate
+    if isinstance(uc, TravelSpec):
+        params["value_field"] = uc.field
+        params["threshold"] = uc.condition.speed_kmh
+        params["minimum"] = uc.condition.min_km
+        if split_field(uc.field) is None:
+            return [f"correlation.field: unknown field {uc.field!r}"]
+        return []
     if isinstance(uc, FirstSeenSpec):
         bad = [f for f in uc.field if split_field(f) is None]
         params["value_field"] = ",".join(uc.field)

@@ -9,6 +9,8 @@ give the same alerts. Windows are "within timespan" = strictly less than `timesp
   complete): a window opens at a group's first hit and is evaluated when event time reaches its end;
 - temporal_ordered: the rules' hits in order, the first and last less than `timespan` apart;
 - first_seen: a value of the field(s) not seen for the group within `timespan` (the history);
+- impossible_travel: each group's previous place (geo point) against the next, faster than a speed over a
+  minimum distance within `timespan`;
 - baseline_spike: windows aligned on the epoch; the current one alerts when it exceeds factor x the
   bias-corrected moving average of the previous ones (and the minimum). Windows that alerted do not
   feed the baseline, so an attack does not teach itself as normal.
@@ -611,6 +613,91 @@ class SpikeEngine(Engine):
         return st
 
 
+# ---- impossible_travel ----
+
+EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
+
+
+class PlaceState:
+    __slots__ = ("alert", "last", "place")
+
+    def __init__(self) -> None:
+        self.alert: AlertState | None = None
+        self.last = 0.0
+        self.place: tuple[float, float, float, str | None] | None = None  # time, lat, lon, event id
+
+
+class TravelEngine(Engine):
+    """The previous place of each group (a user's last sign-in) against the next one: faster than
+    `speed_kmh` over at least `min_km` within `timespan` is travel nobody can do (a stolen credential used
+    from elsewhere; a VPN exit or a mobile carrier's gateway can look the same)."""
+
+    def __init__(self, rule: CorrelationRule, config: CorrelationConfig, emit: Emit, schedule: Schedule) -> None:
+        super().__init__(rule.meta, rule.group_by, rule.group_fields, rule.suppression_secs, config, emit, schedule)
+        self.rule, self.kind, self.span = rule, rule.type, rule.timespan
+        assert rule.value_field is not None and rule.threshold is not None
+        self.field, self.speed, self.min_km = rule.value_field, rule.threshold, rule.minimum
+
+    def on_hit(self, hit: Hit, keys: list[str]) -> None:
+        point = _point(hit.fields.get(self.field))
+        if point is None:
+            return
+        group = self.group_of(hit, keys)
+        st: PlaceState = self.state(group, PlaceState)
+        st.last = hit.ts
+        before, st.place = st.place, (hit.ts, point[0], point[1], hit.event_id)
+        if before is None or hit.ts - before[0] >= self.span:
+            return
+        km = haversine_km(before[1], before[2], point[0], point[1])
+        hours = max(hit.ts - before[0], 1.0) / 3600.0  # two sign-ins in the same second: one second apart
+        speed = km / hours
+        if km < self.min_km or speed <= self.speed:
+            return
+        alert = self.suppressing(st, hit.ts)
+        if alert is not None:
+            self.absorb(group, alert, hit)
+            return
+        alert = self.open_alert(group, st, hit.ts, before[0])
+        alert.add(before[0], before[3], {}, self.config.max_event_ids)
+        alert.add(hit.ts, hit.event_id, hit.fields, self.config.max_event_ids)
+        for lat, lon in ((before[1], before[2]), point):
+            alert.add_value(f"{lat:.4f},{lon:.4f}", self.config.max_values)
+        alert.value, alert.threshold = round(speed, 1), self.speed  # km/h
+        self.publish(group, alert, {f: hit.fields[f] for f in CONTEXT if f in hit.fields})
+
+    def idle(self, st: PlaceState, watermark: float) -> bool:
+        return st.alert is None and st.last + self.span <= watermark
+
+    def dump_state(self, st: PlaceState) -> Any:
+        return [st.last, list(st.place) if st.place is not None else None, _alert_json(st.alert)]
+
+    def load_state(self, data: Any) -> PlaceState:
+        st = PlaceState()
+        st.last, place, alert = data
+        st.place = (place[0], place[1], place[2], place[3]) if place is not None else None
+        st.alert = _alert_load(alert)
+        return st
+
+
+def _point(value: Any) -> tuple[float, float] | None:
+    """A geo point as the schema writes it ({lat, lon}); anything else is no place."""
+    if not isinstance(value, dict):
+        return None
+    lat, lon = value.get("lat"), value.get("lon")
+    if not isinstance(lat, int | float) or not isinstance(lon, int | float) or isinstance(lat, bool):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return float(lat), float(lon)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
 def make_engine(rule: CorrelationRule | DetectionRule, config: CorrelationConfig, emit: Emit,
                 schedule: Schedule) -> Engine:
     if isinstance(rule, DetectionRule):
@@ -624,4 +711,6 @@ def make_engine(rule: CorrelationRule | DetectionRule, config: CorrelationConfig
         return FirstSeenEngine(rule, config, emit, schedule)
     if rule.type == "baseline_spike":
         return SpikeEngine(rule, config, emit, schedule)
+    if rule.type == "impossible_travel":
+        return TravelEngine(rule, config, emit, schedule)
     return WindowEngine(rule, config, emit, schedule)
