@@ -30,8 +30,13 @@ from aiokafka import AIOKafkaClient, AIOKafkaProducer
 from aiokafka.errors import (
     KafkaConnectionError,
     KafkaError,
+    KafkaTimeoutError,
+    LeaderNotAvailableError,
     MessageSizeTooLargeError,
+    NodeNotReadyError,
+    NotLeaderForPartitionError,
     OutOfOrderSequenceNumber,
+    RequestTimedOutError,
     SaslAuthenticationFailed,
     TopicAuthorizationFailedError,
 )
@@ -53,6 +58,9 @@ MAX_TOPIC_CACHE = 1024  # rendered names remembered with their checked topic (th
 RECONNECT_BACKOFF_SECS = 0.1
 RECONNECT_BACKOFF_MAX_SECS = 2.0
 PROBE_TIMEOUT_SECS = 5.0
+# what a message's report (or send) says when no broker could be reached in time: the sender may probe
+UNREACHABLE = (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError, LeaderNotAvailableError,
+               NotLeaderForPartitionError, RequestTimedOutError)
 
 
 class KafkaOutput:
@@ -151,6 +159,7 @@ class KafkaOutput:
         if producer is None:
             raise OutputError(f"{self.name}: not connected", retriable=True)
         result = SendResult()
+        unreachable = False
         pending: list[tuple[int, asyncio.Future[Any]]] = []
         for i, doc in enumerate(docs):
             try:
@@ -174,6 +183,7 @@ class KafkaOutput:
             except KafkaError as exc:  # no metadata for the topic in time, buffer full: try again later
                 result.retry.append(i)
                 result.retry_reason = f"{type(exc).__name__}: {exc}"
+                unreachable = unreachable or isinstance(exc, UNREACHABLE)
                 continue
             pending.append((i, future))
         reports = await asyncio.gather(*(f for _, f in pending), return_exceptions=True)
@@ -191,6 +201,8 @@ class KafkaOutput:
                 if isinstance(report, TopicAuthorizationFailedError):
                     result.retry_reason = f"not authorized to write the topic ({report}); fix the broker ACLs"
                 broken = broken or isinstance(report, OutOfOrderSequenceNumber)
+                unreachable = unreachable or isinstance(report, UNREACHABLE)
+        self.unreachable = unreachable
         if broken:  # a batch failed after its sequence number was taken: this producer can never write again
             log.warning("Kafka producer sequence broken; starting a new producer.", extra={"output": self.name})
             await self.close()
