@@ -36,7 +36,6 @@ from ucsiem.inputs.syslog import SyslogInput
 from ucsiem.inputs.syslog_config import SyslogInputConfig
 from ucsiem.inputs.webhook import WebhookInput
 from ucsiem.inputs.webhook_config import WebhookInputConfig
-from ucsiem.metrics import observe
 from ucsiem.normalize import Counters
 from ucsiem.outputs.base import Output
 from ucsiem.outputs.file import FileOutput
@@ -234,7 +233,11 @@ class Agent:
         if self.identity is not None:  # before reading: the first events already get their identities
             await self.identity.refresh()
         senders = [asyncio.create_task(s.run(), name=f"output:{s.output.name}") for s in self.senders]
-        extra_tasks: list[asyncio.Task[None]] = [asyncio.create_task(observe(self), name="metrics")]
+        extra_tasks: list[asyncio.Task[None]] = []
+        if self.config.agent.metrics is not None or self.once:  # prometheus-client only where it is used
+            from ucsiem.metrics import observe
+
+            extra_tasks.append(asyncio.create_task(observe(self), name="metrics"))
         # Outputs that cannot start at all (a file output's folder is not writable) stop us before reading.
         await self._wait_started(senders)
         deliver = asyncio.create_task(self._deliver(), name="deliver")

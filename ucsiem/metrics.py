@@ -14,14 +14,16 @@ Counters start again from zero when the agent reloads (SIGHUP): Prometheus' rate
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import resource
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
@@ -323,8 +325,33 @@ def make_registry(agent: Agent) -> CollectorRegistry:
     """A registry of this agent only (not the process-wide default: a reload makes a new agent)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(AgentCollector(agent))
-    ProcessCollector(registry=registry)  # process_cpu_seconds_total, process_resident_memory_bytes, open fds...
+    registry.register(ProcessMetrics())
     return registry
+
+
+class ProcessMetrics(Collector):
+    """The standard process_* metrics from what the hardened unit leaves readable. prometheus-client's own
+    ProcessCollector needs /proc/stat (the boot time), which ProcSubset=pid hides: it then reports nothing."""
+
+    started = time.time()  # this module is imported as the agent starts
+
+    def collect(self) -> Iterator[Metric]:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        yield CounterMetricFamily("process_cpu_seconds", "User and system CPU seconds of the agent process.",
+                                  value=usage.ru_utime + usage.ru_stime)
+        yield GaugeMetricFamily("process_start_time_seconds", "When the agent process started (epoch seconds).",
+                                value=self.started)
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open("/proc/self/statm") as fh:
+                pages = fh.read().split()
+            page = os.sysconf("SC_PAGE_SIZE")
+            yield GaugeMetricFamily("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+                                    value=int(pages[0]) * page)
+            yield GaugeMetricFamily("process_resident_memory_bytes", "Resident memory size in bytes.",
+                                    value=int(pages[1]) * page)
+        with contextlib.suppress(OSError):
+            fds = len(os.listdir("/proc/self/fd"))
+            yield GaugeMetricFamily("process_open_fds", "Open file descriptors.", value=fds)
 
 
 def make_app(agent: Agent) -> web.Application:

@@ -118,7 +118,8 @@ def test_metrics_count_what_was_fed_and_status_shows_it(tmp_path: Path) -> None:
         m, "ucsiem_output_send_seconds_count", output=out)
     assert value(m, "ucsiem_worker_restarts_total") == 0
     assert value(m, "ucsiem_ready") == 1
-    assert ("process_resident_memory_bytes", frozenset()) in m
+    assert ("process_resident_memory_bytes", frozenset()) in m  # from /proc/self: the unit hides /proc/stat
+    assert m[("process_cpu_seconds_total", frozenset())] > 0 and ("process_open_fds", frozenset()) in m
     wait_for("the file's position acknowledged", lambda: value(
         scrape(port), "ucsiem_file_lag_bytes", input="test", path=str(log)) == 0)
     assert value(scrape(port), "ucsiem_file_lag_seconds", input="test", path=str(log)) == 0

@@ -71,8 +71,8 @@ def test_pack_key_classes_group_rules_by_their_group_by_fields(pack: RuleSet) ->
              for cid, c in classes.items()}
     assert names["by:source.ip"] == ["sip_bruteforce_source", "sip_extension_enumeration",
                                      "sip_password_spraying", "sip_scanner_user_agent"]
-    assert names["by:user.name"] == ["admin_config_change_after_failures", "sign_in_multiple_countries",
-                                     "sign_in_new_country", "sip_account_takeover"]
+    assert names["by:user.name"] == ["admin_config_change_after_failures", "sign_in_impossible_travel",
+                                     "sign_in_multiple_countries", "sign_in_new_country", "sip_account_takeover"]
     assert "sip_flood_block" in names["by:observer.hostname,source.ip"]
     assert all(cid.startswith("by:") for cid in classes), "the pack has no aliased group-by"
     assert len({k for c in classes.values() for k in (*c.correlations, *c.singles)}) == \
