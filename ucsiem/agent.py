@@ -50,6 +50,7 @@ from ucsiem.service import Notifier
 from ucsiem.spool.feed import SpoolFeed
 
 log = logging.getLogger("ucsiem.agent")
+CORRELATION_COMMIT_SECS = 1.0
 Reloader = Callable[[], "tuple[Config, ParserRegistry]"]  # reads and checks the config file again (SIGHUP)
 
 
@@ -394,6 +395,10 @@ class Agent:
             # Snapshot in the loop thread: every position in it was acknowledged, so written before the
             # sync that follows. Acks arriving meanwhile are picked up by the next round (group commit).
             await asyncio.to_thread(self._commit, *self._snapshots())
+            if self.correlation is not None:
+                # the correlation state goes with every commit: at most one a second (a crash re-reads at most
+                # a second more, which the state recognises by event id), not one per batch
+                await asyncio.sleep(CORRELATION_COMMIT_SECS)
 
     async def _stats_loop(self) -> None:
         interval = self.config.agent.stats_interval_secs

@@ -21,8 +21,11 @@ class CorrelationConfig(BaseModel):
     max_event_ids: int = Field(100, ge=0, le=10_000, description="Contributing event ids listed in an alert.")
     max_values: int = Field(20, ge=0, le=1_000, description="Distinct values sampled in an alert.")
     max_seen_ids: int = Field(
-        1_000_000, ge=0,
-        description="Recent event ids remembered so that an event read twice (after a restart) counts once.")
+        131_072, ge=0,
+        description="Recent event ids remembered so that an event read twice (after a restart) counts once. Only "
+                    "events after the last saved position are read again: this must exceed what is in flight "
+                    "(pipeline.max_batches_in_flight x batch_max_records x 2, 32,768 by default), and it is "
+                    "saved with every commit, so keep it near that.")
     single_suppression_secs: float = Field(
         300.0, ge=0, description="Suppression window of single-event alerts, unless the rule sets its own (0: none).")
     single_group_by: list[str] = Field(

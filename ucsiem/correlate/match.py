@@ -167,7 +167,9 @@ def _compile(node: Any) -> Predicate:
     if isinstance(node, ConditionAND):
         return _compile_and(node.args)
     if isinstance(node, ConditionOR):
-        parts = [_compile(a) for a in node.args]
+        parts = _compile_or(node.args)
+        if len(parts) == 1:
+            return parts[0]
         if len(parts) == 2:
             p, q = parts
             return lambda ev: p(ev) or q(ev)
@@ -182,6 +184,45 @@ def _compile(node: Any) -> Predicate:
     if node is None or isinstance(node, ConditionItem):
         raise UnsupportedRule(f"unsupported condition element {type(node).__name__}")
     raise UnsupportedRule(f"unsupported condition element {type(node).__name__}")
+
+
+def _compile_or(args: list[Any]) -> list[Predicate]:
+    """OR of values of one field (a Sigma list: user agents, actions, numbers) becomes one test that reads the
+    field once and looks plain strings up in a set; everything else is compiled as it is. On real events the
+    pack's lists made the detector read one field thirty times per event."""
+    by_field: dict[str, list[SigmaType]] = {}
+    others: list[Any] = []
+    for a in args:
+        if isinstance(a, ConditionFieldEqualsValueExpression) and not isinstance(
+                a.value, SigmaNull | SigmaExists | SigmaFieldReference):
+            by_field.setdefault(a.field, []).append(a.value)
+        else:
+            others.append(a)
+    parts = [_leaf(f, vals[0]) if len(vals) == 1 else _field_any(f, vals) for f, vals in by_field.items()]
+    return parts + [_compile(a) for a in others]
+
+
+def _field_any(field: str, values: list[SigmaType]) -> Predicate:
+    get = getter(field)
+    plain = frozenset("".join(str(p) for p in v.iter_parts()).lower() for v in values
+                      if type(v) is SigmaString and not v.contains_special())
+    tests = [value_test(v, field) for v in values if not (type(v) is SigmaString and not v.contains_special())]
+
+    def one(x: Any) -> bool:
+        if plain:
+            s = x if type(x) is str else text(x)
+            if s is not None and s.lower() in plain:
+                return True
+        return any(t(x) for t in tests)
+
+    def any_value(ev: Mapping[str, Any]) -> bool:
+        v = get(ev)
+        if v is None:
+            return False
+        if type(v) is list:
+            return any(one(x) for x in v)
+        return one(v)
+    return any_value
 
 
 def _leaf(field: str, value: SigmaType) -> Predicate:
