@@ -108,6 +108,19 @@ def test_parsers_list_and_builtin_goldens() -> None:
     assert " 0 failed" in tested.stdout
 
 
+def test_parsers_list_shows_the_plugins_of_a_config(tmp_path: Path) -> None:
+    """`parsers list --config` lists the plugins of its agent.parser_dirs; an unknown parser names that key."""
+    config = make_config(tmp_path, [str(tmp_path / "*.log")])
+    assert "linetest" not in ucsiem("parsers", "list").stdout
+    listed = ucsiem("parsers", "list", "--config", str(config))
+    assert listed.returncode == 0, listed.stderr
+    assert "linetest" in listed.stdout and "cisco_expressway" in listed.stdout
+    config.write_text(config.read_text().replace("parser: linetest", "parser: acme_pbx"))
+    bad = ucsiem("check", "--config", str(config))
+    assert bad.returncode == 2
+    assert "unknown parser 'acme_pbx'" in bad.stderr and "agent.parser_dirs" in bad.stderr
+
+
 def test_scaffold_gives_a_passing_plugin(tmp_path: Path) -> None:
     made = ucsiem("parsers", "new", "acme_pbx", "--dir", str(tmp_path))
     assert made.returncode == 0, made.stderr

@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     psub = parsers.add_subparsers(dest="parsers_command", required=True)
     plist = psub.add_parser("list", help="list the available parsers")
     plist.add_argument("--parser-dir", type=Path, action="append", default=[])
+    plist.add_argument("--config", "-c", type=Path, help="also list the plugins of its agent.parser_dirs")
     plist.set_defaults(func=cmd_parsers_list)
     ptest = psub.add_parser("test", help="check golden files (built-ins, or the plugin folders under PATH)")
     ptest.add_argument("path", nargs="?", type=Path)
@@ -160,7 +161,8 @@ def _prepare(config: Config) -> ParserRegistry:
         where = target.where.removesuffix("parser").removesuffix("default_")  # inputs[0]. / inputs[0].routes[1].
         if target.parser not in registry:
             known = ", ".join(p.spec.id for p in registry.all())
-            problems.append(f"{target.where}: unknown parser {target.parser!r} (known: {known})")
+            problems.append(f"{target.where}: unknown parser {target.parser!r} (known: {known}; a plugin of your "
+                            "own: put its folder in agent.parser_dirs)")
             continue
         spec = registry.get(target.parser).spec
         if spec.options is None:
@@ -387,7 +389,10 @@ def _dump_any(value: object) -> bytes:
 
 
 def cmd_parsers_list(args: argparse.Namespace) -> int:
-    registry = load_registry(args.parser_dir)
+    dirs = list(args.parser_dir)
+    if args.config is not None:
+        dirs += load_config(args.config).agent.parser_dirs
+    registry = load_registry(dirs)
     for loaded in registry.all():
         s = loaded.spec
         print(f"{s.id:<22} {s.version:<8} {s.dataset:<22} {s.vendor} {s.product}: {s.description}  [{loaded.origin}]")
