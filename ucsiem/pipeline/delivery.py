@@ -191,7 +191,12 @@ class Sender:
                 return
             await asyncio.sleep(PROBE_SECS)
             self.stats.probes += 1
-            if await probe():
+            try:
+                answered = await probe()
+            except Exception as exc:  # a probe that breaks must not stop delivery: wait as if it had no answer
+                log.debug("Output probe failed.", extra={"output": self.output.name, "error": repr(exc)})
+                answered = False
+            if answered:
                 log.info("Output answers again; retrying now.",
                          extra={"output": self.output.name, "waited_secs": round(delay - left + PROBE_SECS, 1)})
                 return
