@@ -37,6 +37,7 @@ from ucsiem.inputs.unrouted import UNROUTED_PARSER
 from ucsiem.inputs.webhook_config import REJECTED, WebhookInputConfig
 from ucsiem.inputs.webhook_sender import SENDER_PARSER
 from ucsiem.outputs.routing import ALERTS_INDEX_PREFIX, index_problem, template_problem, topic_problem
+from ucsiem.sizes import ByteSize
 
 DEFAULT_EXCLUDE = ["*.gz", "*.bz2", "*.xz", "*.zip", "*.zst", "*.7z"]
 
@@ -89,8 +90,8 @@ class FileInputConfig(Strict):
         "beginning", description="Where to start in files found at the first start with no saved position."
     )
     timezone: str = Field("UTC", description="Zone for timestamps that carry none.")
-    max_record_bytes: int = Field(1_048_576, ge=256, description="Longer records are cut and flagged.")
-    read_chunk_bytes: int = Field(1_048_576, ge=4096)
+    max_record_bytes: ByteSize = Field(1_048_576, ge=256, description="Longer records are cut and flagged.")
+    read_chunk_bytes: ByteSize = Field(1_048_576, ge=4096)
     poll_interval_secs: float = Field(1.0, gt=0, description="Fallback polling when no change notification.")
     scan_interval_secs: float = Field(10.0, gt=0, description="How often globs are expanded again.")
     close_inactive_secs: float = Field(300.0, gt=0, description="Close files idle this long (reopened on growth).")
@@ -98,6 +99,12 @@ class FileInputConfig(Strict):
     max_events_per_record: int = Field(
         10_000, ge=1, description="Events one record may give (an API page); the rest become one dead letter."
     )
+
+    @field_validator("paths", "exclude", mode="before")
+    @classmethod
+    def _one_pattern(cls, value: Any) -> Any:
+        """`paths: /var/log/x/*.log` (a string, not a list) is one pattern."""
+        return [value] if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod
@@ -112,7 +119,7 @@ class FileInputConfig(Strict):
 class FileOutputConfig(Strict):
     type: Literal["file"] = "file"
     path: Path = Field(description="NDJSON file the events are appended to.")
-    max_bytes: int = Field(104_857_600, ge=1024, description="Rotate when the file would grow past this.")
+    max_bytes: ByteSize = Field(104_857_600, ge=1024, description="Rotate when the file would grow past this.")
     max_files: int = Field(5, ge=1, description="Rotated files kept: path.1 ... path.N.")
     fsync: bool = Field(True, description="fsync before each checkpoint (survives power loss, not just crashes).")
 
@@ -214,8 +221,8 @@ class KafkaOutputConfig(Strict):
     idempotent: bool = Field(True, description="Idempotent producer (needs acks: all).")
     compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "lz4"
     linger_ms: int = Field(5, ge=0, description="Wait this long to fill a batch.")
-    max_batch_bytes: int = Field(1_048_576, ge=1024, description="Per-partition producer batch size.")
-    max_message_bytes: int = Field(1_000_000, ge=1024,
+    max_batch_bytes: ByteSize = Field(1_048_576, ge=1024, description="Per-partition producer batch size.")
+    max_message_bytes: ByteSize = Field(1_000_000, ge=1024,
                                    description="Larger events become dead letters (keep <= the broker's limit).")
     request_timeout_ms: int = Field(30_000, ge=1000)
     client_id: str = "ucsiem"
@@ -273,7 +280,7 @@ class ElasticsearchOutputConfig(Strict):
     tls: TlsConfig | None = None
     allow_insecure: bool = Field(False, description="Accept credentials over http:// or without a name check.")
     request_timeout_secs: float = Field(30.0, gt=0)
-    max_bulk_bytes: int = Field(10_485_760, ge=65_536, description="A batch is split into bulk requests this big.")
+    max_bulk_bytes: ByteSize = Field(10_485_760, ge=65_536, description="A batch is split into bulk requests this big.")
     index_date_window_days: int = Field(
         365, ge=1, description="index_mode index: an event dated further than this from event.ingested goes to "
                                "the index of its ingest day.")
@@ -337,7 +344,7 @@ OutputConfig = Annotated[
 class SpoolConfig(Strict):
     enabled: bool = Field(False, description="Put a durable on-disk queue between the pipeline and the outputs.")
     path: Path | None = Field(None, description="SQLite file (default: <data_dir>/spool.db).")
-    max_bytes: int = Field(1_073_741_824, ge=1_048_576, description="Bound on the spooled event bytes.")
+    max_bytes: ByteSize = Field(1_073_741_824, ge=1_048_576, description="Bound on the spooled event bytes.")
     when_full: Literal["block", "drop_newest"] = Field(
         "block", description="block: inputs wait (nothing lost); drop_newest: new batches are dropped and counted.")
     encryption_key_file: Path | None = Field(

@@ -129,3 +129,26 @@ spool: {enabled: true, encryption_key_file: keys/spool.key}
     assert out.sasl.password_file == tmp_path / "secret"
     assert config.spool.encryption_key_file == tmp_path / "keys" / "spool.key"
     assert config.spool_path() == config.agent.data_dir / "spool.db"
+
+
+def test_a_single_path_and_sizes_with_units(tmp_path: Path) -> None:
+    """`paths: x/*.log` is one pattern; every byte count takes 1MB (10**6), 64KiB (2**16), 1GiB or a number."""
+    text = GOOD.replace("paths: [logs/*.log]", "paths: logs/*.log\n    max_record_bytes: 64KiB\n"
+                                               "    read_chunk_bytes: 1MB")
+    text = text.replace("path: out/events.ndjson", "path: out/events.ndjson\n    max_bytes: 1 GiB")
+    config = load_config(write(tmp_path, text + "spool:\n  max_bytes: 2gb\n"))
+    inp = config.file_inputs()[0]
+    assert inp.paths == [str(tmp_path / "logs/*.log")]
+    assert (inp.max_record_bytes, inp.read_chunk_bytes) == (65_536, 1_000_000)
+    assert config.outputs[0].max_bytes == 1024**3  # type: ignore[union-attr]
+    assert config.spool.max_bytes == 2_000_000_000
+
+
+def test_a_size_that_is_not_one_says_what_to_write(tmp_path: Path) -> None:
+    text = GOOD.replace("paths: [logs/*.log]", "paths: [logs/*.log]\n    max_record_bytes: 1 megabyte")
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text + "spool:\n  max_bytes: 1.5B\n"))
+    hint = "write a byte count such as 1048576, 1MiB (1,048,576), 1MB (1,000,000), 64KiB or 1GiB"
+    first, second = info.value.problems
+    assert first.startswith("inputs[0].max_record_bytes: ") and first.endswith(f"'1 megabyte' is not a size: {hint}")
+    assert second.startswith("spool.max_bytes: ") and second.endswith(f"'1.5B' is not a whole number of bytes: {hint}")

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from ucsiem.config import SaslConfig, TlsConfig, _broker_address, _topic_name
 from ucsiem.correlate.config import CorrelationConfig
 from ucsiem.errors import ConfigError
+from ucsiem.sizes import ByteSize
 
 # The agent's event topics (ucsiem.{event.dataset}), without its own: alerts (ucsiem.ucsiem.alert), errors.
 DEFAULT_INPUT_PATTERN = r"^ucsiem\.(?!ucsiem\.)[A-Za-z0-9_-]+\.[A-Za-z0-9._-]+$"
@@ -106,7 +107,7 @@ class InternalConfig(_Strict):
                                         "in parallel. Fixed once the topics exist.")
     replication_factor: int = Field(3, ge=1, le=32,
                                     description="Of the internal topics when this service creates them.")
-    changelog_max_bytes: int = Field(
+    changelog_max_bytes: ByteSize = Field(
         16_777_216, ge=1_048_576,
         description="Largest state snapshot of one partition (the changelog topic's max.message.bytes).")
 

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ucsiem.sizes import ByteSize
+
 UNROUTED = "unrouted"  # the route name of messages nobody claims when there is no default parser
 
 
@@ -58,7 +60,7 @@ class SyslogListenerConfig(Strict):
     tls: ServerTlsConfig | None = None
     max_connections: int = Field(1000, ge=1, description="TCP/TLS: connections beyond this are refused.")
     idle_timeout_secs: float = Field(3600.0, gt=0, description="TCP/TLS: close a connection silent this long.")
-    receive_buffer_bytes: int = Field(
+    receive_buffer_bytes: ByteSize = Field(
         8_388_608, ge=65_536, le=1_073_741_824,
         description="UDP: kernel receive buffer asked for (bursts wait there); capped by net.core.rmem_max.")
 
@@ -97,7 +99,7 @@ class SyslogInputConfig(Strict):
     default_parser: str | None = Field(
         None, description="Parser of messages no route claims; without it they become dead letters.")
     timezone: Zone = Field("UTC", description="Zone for timestamps that carry none.")
-    max_message_bytes: int = Field(65_536, ge=480, le=16_777_216,
+    max_message_bytes: ByteSize = Field(65_536, ge=480, le=16_777_216,
                                    description="Longer messages are cut and flagged (RFC 5425 asks for 2048+).")
     batch_max_records: int = Field(1024, ge=1, description="Messages per batch sent to the parse workers.")
     batch_max_wait_secs: float = Field(0.2, gt=0, le=10, description="A batch waits at most this long to fill.")

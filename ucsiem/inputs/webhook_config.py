@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ucsiem.inputs.syslog_config import ServerTlsConfig, Zone
+from ucsiem.sizes import ByteSize
 
 REJECTED = "_rejected"  # the stream of refused deliveries; a path name cannot start with "_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -72,7 +73,7 @@ class WebhookInputConfig(Strict):
     allow_insecure_http: bool = Field(
         False, description="Serve plain HTTP, for a TLS-terminating reverse proxy in front (warned at start).")
     paths: list[WebhookPathConfig] = Field(min_length=1)
-    max_body_bytes: int = Field(1_048_576, ge=1024, le=67_108_864, description="Larger bodies get 413.")
+    max_body_bytes: ByteSize = Field(1_048_576, ge=1024, le=67_108_864, description="Larger bodies get 413.")
     ack_timeout_secs: float = Field(
         2.5, gt=0, le=60, description="Answer 503 (the sender retries) when a delivery is not stored by then.")
     read_timeout_secs: float = Field(10.0, gt=0, le=300, description="Time to send a body (slow senders: 408).")
