@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 import re
 import socket
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -519,7 +520,9 @@ def _describe(err: Any) -> str:
             loc += f".{part}" if loc else str(part)
     message = err["msg"]
     if err["type"] == "extra_forbidden":
-        message = "unknown key (check the spelling; see the configuration reference in README.md)"
+        guess = did_you_mean(Config, err["loc"])
+        hint = f"did you mean {guess!r}?" if guess else "check the spelling;"
+        message = f"unknown key ({hint} see the configuration reference in README.md)"
     elif err["type"] == "missing":
         message = "required key is missing"
     elif err["type"] == "union_tag_invalid" and loc.startswith("inputs"):
@@ -527,6 +530,38 @@ def _describe(err: Any) -> str:
     elif err["type"] == "union_tag_invalid":
         message = f"unknown type {err.get('input', {}).get('type')!r}; use one of: file, stdout, kafka, elasticsearch"
     return f"{loc or '(top level)'}: {message}"
+
+
+def did_you_mean(root: type[BaseModel], loc: Sequence[int | str]) -> str | None:
+    """The real key closest to the unknown one at the end of `loc` (a pydantic error location, discriminator
+    tags included), among the field names of the model(s) it was written in; None: nothing close."""
+    import difflib
+
+    def leaves(tp: Any) -> list[Any]:
+        if get_origin(tp) is Annotated:
+            return leaves(get_args(tp)[0])
+        if get_origin(tp) in (Union, types.UnionType):
+            return [leaf for arg in get_args(tp) for leaf in leaves(arg)]
+        return [tp]
+
+    current: list[Any] = [root]
+    for part in loc[:-1]:
+        found: list[Any] = []
+        for tp in current:
+            if isinstance(part, int):
+                found += leaves(get_args(tp)[0]) if get_origin(tp) is list else []
+            elif get_origin(tp) is dict:
+                found += leaves(get_args(tp)[1])
+            elif isinstance(tp, type) and issubclass(tp, BaseModel):
+                if part in tp.model_fields:
+                    found += leaves(tp.model_fields[part].annotation)
+                elif "type" in tp.model_fields and part in get_args(tp.model_fields["type"].annotation):
+                    found.append(tp)  # the discriminator tag pydantic puts in the location
+        current = found
+    names = sorted({name for tp in current if isinstance(tp, type) and issubclass(tp, BaseModel)
+                    for name in tp.model_fields})
+    close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6) if loc else []
+    return close[0] if close else None
 
 
 def _resolve_paths(config: Config, base_dir: Path, source: str = "configuration") -> None:

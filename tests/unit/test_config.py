@@ -152,3 +152,18 @@ def test_a_size_that_is_not_one_says_what_to_write(tmp_path: Path) -> None:
     first, second = info.value.problems
     assert first.startswith("inputs[0].max_record_bytes: ") and first.endswith(f"'1 megabyte' is not a size: {hint}")
     assert second.startswith("spool.max_bytes: ") and second.endswith(f"'1.5B' is not a whole number of bytes: {hint}")
+
+
+def test_an_unknown_key_gets_the_closest_real_one(tmp_path: Path) -> None:
+    """difflib against the field names of the model where the key was written (through lists and the
+    input/output type), and no guess when nothing is close."""
+    text = GOOD.replace("parser: cisco_expressway", "parser: cisco_expressway\n    strat_at: end\n    colour: blue")
+    text = text.replace("path: out/events.ndjson", "path: out/events.ndjson\n    max_byte: 1MB")
+    text += "agent:\n  data_dri: /tmp\nspool:\n  enable: true\n"
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    problems = "\n".join(info.value.problems)
+    for key, real in [("inputs[0].strat_at", "start_at"), ("outputs[0].max_byte", "max_bytes"),
+                      ("agent.data_dri", "data_dir"), ("spool.enable", "enabled")]:
+        assert f"{key}: unknown key (did you mean {real!r}? see the configuration reference" in problems, problems
+    assert "inputs[0].colour: unknown key (check the spelling;" in problems

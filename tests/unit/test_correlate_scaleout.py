@@ -263,7 +263,7 @@ def test_config_errors_name_the_key(tmp_path: Path) -> None:
     assert not regex.search("ucsiem.ucsiem.alert") and not regex.search("ucsiem-correlate.x.repartition")
     with pytest.raises(ConfigError) as err:
         parse_scaleout_config({**base, "intput": {}, "internal": {"partitions": 0}}, "t.yml", tmp_path)
-    assert "intput: unknown key" in str(err.value)
+    assert "intput: unknown key (did you mean 'input'?" in str(err.value)
     assert "internal.partitions: Input should be greater than or equal to 1" in str(err.value)
     with pytest.raises(ConfigError, match=r"input: would read 'ucsiem.ucsiem.alert'"):
         parse_scaleout_config({**base, "input": {"pattern": "^ucsiem\\."}}, "t.yml", tmp_path)

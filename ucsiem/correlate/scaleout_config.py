@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ucsiem.config import SaslConfig, TlsConfig, _broker_address, _topic_name
+from ucsiem.config import SaslConfig, TlsConfig, _broker_address, _topic_name, did_you_mean
 from ucsiem.correlate.config import CorrelationConfig
 from ucsiem.errors import ConfigError
 from ucsiem.sizes import ByteSize
@@ -186,7 +186,9 @@ def _describe(err: Any) -> str:
     loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err["loc"]).replace(".[", "[")
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
-        message = "unknown key (check the spelling; see \"Scale-out on Kafka\" in README.md)"
+        guess = did_you_mean(ScaleoutConfig, err["loc"])
+        hint = f"did you mean {guess!r}?" if guess else "check the spelling;"
+        message = f"unknown key ({hint} see \"Scale-out on Kafka\" in README.md)"
     elif err["type"] == "missing":
         message = "required key is missing"
     return f"{loc or '(top level)'}: {message}"
