@@ -26,6 +26,10 @@ def test_check_good_and_bad(tmp_path: Path) -> None:
     bad = ucsiem("check", "--config", str(config))
     assert bad.returncode == 2
     assert "inputs[0].colour: unknown key" in bad.stderr
+    missing = ucsiem("check", "--config", str(tmp_path / "nope.yml"))
+    assert missing.returncode == 2
+    assert missing.stderr == (f"ucsiem: {tmp_path / 'nope.yml'}: no such file "
+                              "(name the configuration file with --config FILE)\n")
 
 
 def test_parse_prints_events_and_dead_letters(tmp_path: Path) -> None:

@@ -471,7 +471,7 @@ def load_config(path: Path) -> Config:
     try:
         text = path.read_text()
     except OSError as exc:
-        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from None
+        raise ConfigError.unreadable(str(path), exc) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

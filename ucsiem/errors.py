@@ -28,10 +28,24 @@ class UcsiemError(Exception):
 class ConfigError(UcsiemError):
     """The configuration is invalid. `problems` lists `key.path: message` lines, all of them."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
+    def __init__(self, source: str, problems: list[str], *, invalid: bool = True) -> None:
         self.source = source
         self.problems = problems
+        if not invalid:  # the file could not be read: nothing was validated
+            super().__init__(f"{source}: " + "; ".join(problems))
+            return
         super().__init__(f"{source}: invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+    @classmethod
+    def unreadable(cls, source: str, exc: OSError) -> ConfigError:
+        """A config file that is missing or cannot be read: said so, not called an invalid configuration."""
+        if isinstance(exc, FileNotFoundError):
+            problem = "no such file (name the configuration file with --config FILE)"
+        elif isinstance(exc, IsADirectoryError):
+            problem = "is a directory; name the configuration file itself with --config FILE"
+        else:
+            problem = f"cannot read the file: {exc.strerror or exc}"
+        return cls(source, [problem], invalid=False)
 
 
 class PluginError(UcsiemError):

@@ -60,8 +60,13 @@ def test_malformed_yaml_gives_line_and_column(tmp_path: Path) -> None:
 
 
 def test_unreadable_and_non_mapping(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="cannot read the file"):
+    with pytest.raises(ConfigError) as info:
         load_config(tmp_path / "missing.yml")
+    assert str(info.value) == (f"{tmp_path / 'missing.yml'}: no such file "
+                               "(name the configuration file with --config FILE)")
+    with pytest.raises(ConfigError, match="is a directory") as info:
+        load_config(tmp_path)
+    assert "invalid configuration" not in str(info.value)
     with pytest.raises(ConfigError, match="must hold a mapping"):
         load_config(write(tmp_path, "- just a list\n"))
 

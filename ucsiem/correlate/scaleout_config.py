@@ -145,7 +145,7 @@ def load_scaleout_config(path: Path) -> ScaleoutConfig:
     try:
         data = yaml.safe_load(path.read_text())
     except OSError as exc:
-        raise ConfigError(source, [f"cannot read the file: {exc.strerror or exc}"]) from None
+        raise ConfigError.unreadable(source, exc) from None
     except yaml.YAMLError as exc:
         raise ConfigError(source, [f"not valid YAML: {exc}"]) from None
     if not isinstance(data, dict):
