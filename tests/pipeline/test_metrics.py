@@ -323,7 +323,8 @@ def test_test_output_says_what_is_wrong_in_one_line_each(tmp_path: Path) -> None
                        f"path: {tmp_path}/afile/events.ndjson)"
     assert lines[1].startswith(f"kafka:kafka ... FAIL  cannot connect to Kafka at 127.0.0.1:{closed}: ")
     assert "Connect call failed" in lines[1]
-    assert lines[2].startswith("elasticsearch:elasticsearch ... FAIL  cannot reach Elasticsearch: ")
+    assert lines[2] == (f"elasticsearch:elasticsearch ... FAIL  cannot reach Elasticsearch: Cannot connect to host "
+                        f"127.0.0.1:{closed} [Connect call failed ('127.0.0.1', {closed})]")  # no aiohttp ssl:default
     assert lines[3] == "stdout ... OK  standard output"
 
 

@@ -252,3 +252,31 @@ def test_rejection_reasons_keep_the_error_type_and_field_not_the_value() -> None
     assert _safe_describe({"type": "illegal_argument_exception", "reason": f"bad {PASSWORD}"}) == \
         "illegal_argument_exception"
     assert _safe_describe({"type": f"x {PASSWORD}", "reason": "y"}) == "error"
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_connection_errors_do_not_quote_aiohttp_ssl_argument(scheme: str) -> None:
+    """aiohttp says 'ssl:default' (plain http://) or 'ssl:<ssl.SSLContext object at 0x...>': taken out where
+    transport errors become OutputErrors, the rest of its message kept."""
+    import asyncio
+    import socket
+
+    from ucsiem.outputs.elasticsearch import make_client, request_error
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+
+    async def attempt() -> str:
+        client = make_client(ElasticsearchOutputConfig(hosts=[f"{scheme}://127.0.0.1:{closed}"]))
+        try:
+            await client.info()
+        except Exception as exc:  # what the outputs translate
+            return str(request_error("es", exc))
+        finally:
+            await client.close()
+        raise AssertionError("a closed port answered")
+
+    message = asyncio.run(attempt())
+    assert message == (f"es: cannot reach Elasticsearch: Cannot connect to host 127.0.0.1:{closed} "
+                       f"[Connect call failed ('127.0.0.1', {closed})]")

@@ -109,14 +109,25 @@ def request_error(name: str, exc: Exception, *, from_events: bool = False) -> Ou
         return OutputError(f"{name}: Elasticsearch answered {status}: {detail}",
                            retriable=status in RETRY_STATUS, retry_after=retry_after)
     if isinstance(exc, TlsError):
-        return OutputError(f"{name}: TLS with Elasticsearch failed: {exc.message} (the node's certificate must "
-                           "come from tls.ca_file, or the system store without it, and name the host of hosts)",
-                           retriable=True)
+        return OutputError(f"{name}: TLS with Elasticsearch failed: {transport_message(exc)} (the node's "
+                           "certificate must come from tls.ca_file, or the system store without it, and name the "
+                           "host of hosts)", retriable=True)
     if isinstance(exc, TransportConnectionError):
-        return OutputError(f"{name}: cannot reach Elasticsearch: {exc.message}", retriable=True)
+        return OutputError(f"{name}: cannot reach Elasticsearch: {transport_message(exc)}", retriable=True)
     if isinstance(exc, TransportError):
-        return OutputError(f"{name}: Elasticsearch request failed: {exc.message}", retriable=True)
-    return OutputError(f"{name}: Elasticsearch request failed: {exc}", retriable=True)
+        return OutputError(f"{name}: Elasticsearch request failed: {transport_message(exc)}", retriable=True)
+    return OutputError(f"{name}: Elasticsearch request failed: {transport_message(exc)}", retriable=True)
+
+
+# aiohttp's "Cannot connect to host h:9200 ssl:default [...]" names its TLS argument, even for http://
+# (ssl:default) or as an object's address (ssl:<ssl.SSLContext object at 0x...>): noise to a reader.
+_AIOHTTP_SSL = re.compile(r" ssl:(?:<[^>]*>|\S+?)(?= \[|$)")
+
+
+def transport_message(exc: Exception) -> str:
+    """The message of a transport-level failure as a person should read it (aiohttp's ssl:... removed)."""
+    message = exc.message if isinstance(exc, TransportError) else str(exc)
+    return _AIOHTTP_SSL.sub("", str(message))
 
 
 def refused_advice(error: dict[str, Any]) -> str:
