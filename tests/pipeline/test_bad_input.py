@@ -55,6 +55,7 @@ import os, sys
 import concurrent.futures.thread, ucsiem.agent, ucsiem.cli, ucsiem.inputs.file, watchdog.observers  # while root
 import warnings; warnings.simplefilter("ignore", DeprecationWarning)
 import regexploit.ast.sre, regexploit.redos  # the plugin regex check (this Python's stdlib is root's only)
+import ucsiem.metrics  # prometheus-client, imported by --once (its gzip import too)
 os.setgroups([]); os.setgid(65534); os.setuid(65534)
 sys.exit(ucsiem.cli.main(sys.argv[1:]))
 """
