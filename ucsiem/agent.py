@@ -287,7 +287,8 @@ class Agent:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
         self.stats.bytes = sum(i.bytes_read for i in self.inputs)
-        log.info("Agent stopped.", extra={"stats": self.stats.summary()})
+        # --once: the command prints the same counters as its last line on stderr (once, not twice)
+        log.info("Agent stopped.", extra={} if self.once else {"stats": self.stats.summary()})
         return self.stats
 
     async def _wait_started(self, senders: list[asyncio.Task[None]]) -> None:

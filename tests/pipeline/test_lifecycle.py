@@ -57,6 +57,9 @@ def test_agent_logs_are_json_lines(tmp_path: Path) -> None:
     records = [json.loads(line) for line in proc.stderr.splitlines()]
     messages = {r.get("message") for r in records}
     assert {"Agent started.", "Reading new file.", "Agent stopped."} <= messages
+    # the counters once: the summary, the last line (not also in the "Agent stopped." record)
+    assert sum('"records": 3' in line for line in proc.stderr.splitlines()) == 1
+    assert records[-1]["records"] == 3 and "stats" not in records[-2], records[-2:]
     started = next(r for r in records if r.get("message") == "Agent started.")
     assert started["level"] == "INFO" and started["time"].endswith("+00:00") and started["inputs"] == ["test"]
 
