@@ -125,6 +125,21 @@ def test_parsers_list_shows_the_plugins_of_a_config(tmp_path: Path) -> None:
     assert "unknown parser 'acme_pbx'" in bad.stderr and "agent.parser_dirs" in bad.stderr
 
 
+def test_spool_status_says_when_the_spool_is_off(tmp_path: Path) -> None:
+    config = make_config(tmp_path, [str(tmp_path / "*.log")])
+    off = ucsiem("spool", "status", "--config", str(config))
+    assert off.returncode == 0, off.stderr
+    assert off.stderr == (f"ucsiem: the spool is off in {config} (spool.enabled: false): batches go straight to "
+                          "the outputs\n")
+    assert orjson.loads(off.stdout) == {"spool": str(tmp_path / "state" / "spool.db"), "enabled": False,
+                                        "exists": False}
+    data = yaml.safe_load(config.read_text())
+    config.write_text(yaml.safe_dump({**data, "spool": {"enabled": True}}))
+    on = ucsiem("spool", "status", "--config", str(config))
+    assert on.returncode == 0 and on.stderr == "", on.stderr
+    assert orjson.loads(on.stdout)["enabled"] is True
+
+
 def test_scaffold_gives_a_passing_plugin(tmp_path: Path) -> None:
     made = ucsiem("parsers", "new", "acme_pbx", "--dir", str(tmp_path))
     assert made.returncode == 0, made.stderr

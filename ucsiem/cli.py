@@ -615,8 +615,11 @@ def cmd_spool_status(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     path = config.spool_path()
+    if not config.spool.enabled:
+        print(f"ucsiem: the spool is off in {args.config} (spool.enabled: false): batches go straight to the "
+              "outputs" + (f"; {path} is left from when it was on" if path.exists() else ""), file=sys.stderr)
     if not path.exists():
-        print(orjson.dumps({"spool": str(path), "exists": False}).decode())
+        print(orjson.dumps({"spool": str(path), "enabled": config.spool.enabled, "exists": False}).decode())
         return 0
     store = SpoolStore(path, None, readonly=True)
     try:
