@@ -45,10 +45,14 @@ def test_parse_prints_events_and_dead_letters(tmp_path: Path) -> None:
 
 def test_parse_explain_shows_each_stage(tmp_path: Path) -> None:
     log = tmp_path / "x.log"
-    log.write_text(line(1))
+    log.write_text(line(1) + "junk\n" + line(2))
     proc = ucsiem("parse", "--explain", "--parser", "linetest", "--parser-dir", str(PLUGINS), str(log))
-    stages = [orjson.loads(x)["stage"] for x in proc.stdout.splitlines()]
-    assert stages == ["framed", "parsed", "normalized"]
+    docs = [orjson.loads(x) for x in proc.stdout.splitlines()]
+    # each record's stages together, record after record (for writing a parser)
+    assert [d["stage"] for d in docs] == ["framed", "parsed", "normalized"] * 3
+    assert [d["record"] for d in docs[::3]] == [line(1).rstrip("\n"), "junk", line(2).rstrip("\n")]
+    assert [d["event"]["event"]["kind"] for d in docs[2::3]] == ["event", "pipeline_error", "event"]
+    assert docs[5]["event"]["event"]["original"] == "junk"
 
 
 def test_parse_never_hands_terminal_controls_to_the_terminal(tmp_path: Path) -> None:

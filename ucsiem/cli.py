@@ -334,8 +334,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
                 chunk = data_file.read(1_048_576)
                 eof = not chunk
                 frames = framer.feed(chunk) if chunk else framer.flush(final=True)
-                if args.explain:
-                    for frame in frames:
+                # --explain: each record's stages together (framed, parsed, normalized), one batch per record
+                for batch in ([frame] for frame in frames) if args.explain else [frames]:
+                    if args.explain:
+                        frame = batch[0]
                         text, _ = decode(frame.data)
                         try:
                             parsed = spec.parse(RawRecord(text, frame.start, str(path)), ctx)
@@ -346,13 +348,13 @@ def cmd_parse(args: argparse.Namespace) -> int:
                         out.write(terminal_safe(orjson.dumps({"stage": "framed", "offset": frame.start,
                                                               "flags": frame.flags, "record": text})) + b"\n")
                         out.write(terminal_safe(_dump_any({"stage": "parsed", "events": parsed})) + b"\n")
-                job = BatchJob.of("parse", f"parse:{path}", str(path), frames, headers, ref, datetime.now(UTC))
-                result = run_batch(normalizer, ctx, job)
-                totals.merge(result.counters)
-                headers = result.headers
-                for doc in result.docs:
-                    doc = terminal_safe(doc)
-                    out.write(b'{"stage":"normalized","event":' + doc + b"}\n" if args.explain else doc + b"\n")
+                    job = BatchJob.of("parse", f"parse:{path}", str(path), batch, headers, ref, datetime.now(UTC))
+                    result = run_batch(normalizer, ctx, job)
+                    totals.merge(result.counters)
+                    headers = result.headers
+                    for doc in result.docs:
+                        doc = terminal_safe(doc)
+                        out.write(b'{"stage":"normalized","event":' + doc + b"}\n" if args.explain else doc + b"\n")
                 progress.update(done_bytes + data_file.tell(), total_bytes, totals.records)
             done_bytes += data_file.tell()
     out.flush()
