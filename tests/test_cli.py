@@ -170,6 +170,14 @@ def test_demo_runs_the_bundled_samples(tmp_path: Path) -> None:
     assert {"cisco.expressway", "audiocodes.sbc"} <= datasets
     kinds = {d["event"]["kind"] for d in docs}
     assert "pipeline_error" in kinds and "event" in kinds  # the -fail samples show the dead-letter path
+    # the numbers it prints are those of the file it wrote
+    alert_docs = [d for d in docs if d["event"]["dataset"] == "ucsiem.alert"]
+    dead = [d for d in docs if d["event"]["kind"] == "pipeline_error" and d not in alert_docs]
+    said = proc.stdout.splitlines()
+    assert said[0].endswith(f" and wrote {len(docs)} documents to {tmp_path / 'demo' / 'events.ndjson'}: "
+                            f"{len(docs) - len(dead) - len(alert_docs)} events, {len(dead)} dead letters "
+                            f"(event.kind: pipeline_error) and {len(alert_docs)} alert documents"), said[0]
+    assert said[1].startswith(f"The shipped rule pack raised {len({d['event']['id'] for d in alert_docs})} alerts ")
     again = ucsiem("demo", "--out", str(tmp_path / "demo"))
     assert again.returncode == 0
     assert len((tmp_path / "demo" / "events.ndjson").read_bytes().splitlines()) == len(docs)

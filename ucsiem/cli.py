@@ -243,17 +243,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     stats = run_agent(config, registry, once=True).summary()
     events = out / "events.ndjson"
-    print(f"Read {stats['records']} records from the bundled sample logs of {len(config.inputs)} parsers: "
-          f"{stats['events']} events, {sum(stats['pipeline_errors'].values())} dead letters "  # type: ignore[attr-defined]
-          f"(event.kind: pipeline_error) -> {events}")
     alerts: dict[str, dict[str, Any]] = {}  # the last version of each alert (its count grows)
+    written = {"event": 0, "pipeline_error": 0, "alert": 0}  # counted in the file, so the lines say what it holds
     with events.open("rb") as fh:
         for raw in fh:
-            if b'"ucsiem.alert"' in raw:
-                alert = orjson.loads(raw)
-                if alert["event"].get("dataset") == "ucsiem.alert":  # not an appliance's own alert
-                    alerts[alert["event"]["id"]] = alert
-    print(f"The shipped rule pack raised {len(alerts)} alerts (event.dataset: ucsiem.alert):")
+            doc = orjson.loads(raw)
+            if doc["event"].get("dataset") == "ucsiem.alert":  # not an appliance's own alert
+                alerts[doc["event"]["id"]] = doc
+                written["alert"] += 1
+            else:
+                written["pipeline_error" if doc["event"].get("kind") == "pipeline_error" else "event"] += 1
+    print(f"Read {stats['records']} records from the bundled sample logs of {len(config.inputs)} parsers "
+          f"({stats['skipped_records']} gave no event: headers, comments) and wrote {sum(written.values())} "
+          f"documents to {events}: {written['event']} events, {written['pipeline_error']} dead letters "
+          f"(event.kind: pipeline_error) and {written['alert']} alert documents")
+    print(f"The shipped rule pack raised {len(alerts)} alerts (event.dataset: ucsiem.alert; an alert is written "
+          "again each time its count grows):")
     for alert in sorted(alerts.values(), key=lambda a: (a["rule"]["name"], a["event"]["id"])):
         group = ", ".join(f"{k}={_dotted(alert, k)}" for k in alert["uc"]["alert"].get("group_by", []))
         print(terminal_safe(f"  {alert['rule']['name']} [{alert['uc']['alert']['level']}] "
