@@ -89,7 +89,8 @@ class Stats:
             "outputs": {s.output.name: s.stats.summary() for s in self.senders},
             **({"queued": self.feed.depth()} if self.feed is not None else {}),
             "worker_replacements": self.worker_replacements,
-            **({"spool_damaged_batches": self.feed.damaged_batches, "spool_damaged_events": self.feed.damaged_events}
+            **({"spool_damaged_batches": self.feed.damaged_batches, "spool_damaged_events": self.feed.damaged_events,
+                "spool_file_bytes": self.feed.file_bytes()}
                if isinstance(self.feed, SpoolFeed) else {}),
             "elapsed_secs": round(elapsed, 3),
             "records_per_sec": round(self.counters.records / elapsed),
@@ -323,7 +324,8 @@ class Agent:
             else:
                 log.error("Shutdown timeout: batches still in flight are not acknowledged and will be read "
                           "again at the next start.", extra={"in_flight": self._queue.qsize(), "queued": depth})
-            self.stats.incomplete = True
+            # --once promised everything delivered; a service stop promises only that nothing is lost
+            self.stats.incomplete = self.once
 
     # -- stages ----------------------------------------------------------------------------------
 
