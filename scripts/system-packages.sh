@@ -4,6 +4,7 @@
 #   logrotate              the rotation chaos test (tests/pipeline/test_logrotate_chaos.py)
 #   strace, systemd        the unit checks: systemd-analyze security, the agent traced against the syscall filter
 #   slapd, ldap-utils      the directory enrichment tests (a private OpenLDAP per test module)
+#   python3-venv           the .deb's virtualenv, made by /usr/bin/python3 (tests/test_packaging.py)
 #   rsyslog, rsyslog-gnutls a real relay forwarding to the syslog input over TCP and TLS
 #                          (tests/pipeline/test_syslog_forwarders.py; its own foreground instance)
 # Installs what is missing (as root, through apt-get); the tests start their own instances on
@@ -19,6 +20,10 @@ for cmd in "${!NEEDED[@]}"; do
         missing+=("${NEEDED[$cmd]}")
     fi
 done
+# packaging/build-deb.sh makes the package's virtualenv with the system's Python: venv and ensurepip
+if ! /usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    missing+=(python3-venv)
+fi
 # rsyslog's TLS driver is a module of its own package: no command to look for
 if ! compgen -G "/usr/lib/*/rsyslog/lmnsd_gtls.so" >/dev/null; then
     missing+=(rsyslog-gnutls)

@@ -15,6 +15,7 @@ import sys
 import sysconfig
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -148,3 +149,58 @@ def test_the_agent_makes_only_system_calls_the_unit_allows(tmp_path: Path) -> No
     allowed = expand(unit["SystemCallFilter"][0].split(), groups)
     denied = expand(unit["SystemCallFilter"][1].lstrip("~").split(), groups)
     assert sorted(used - (allowed - denied) - ROOT_ONLY_SYSCALLS) == []
+
+
+# -- the .deb -----------------------------------------------------------------------------------------
+
+
+def run(*cmd: str, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(list(cmd), capture_output=True, text=True, check=False, timeout=600, **kwargs)
+    assert not check or done.returncode == 0, f"{cmd}: {done.stdout}{done.stderr}"
+    return done
+
+
+def installed(package: str) -> bool:
+    return run("dpkg-query", "-W", "-f", "${Status}", package, check=False).stdout == "install ok installed"
+
+
+def test_the_deb_runs_as_the_ucsiem_user_and_purges_cleanly(tmp_path: Path) -> None:
+    """Built with this test's virtualenv (a Python under root's home) first on PATH: the package's virtualenv
+    is still the system Python's, so `ucsiem check` runs as the ucsiem user; purge removes what it made."""
+    assert os.geteuid() == 0, "installing a .deb needs root"
+    assert not installed("ucsiem"), "ucsiem is installed on this machine; the test installs and purges its own"
+    assert run("getent", "passwd", "ucsiem", check=False).returncode == 2, "a ucsiem user exists already"
+    path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"  # python3 on PATH: the dev venv's (pyenv)
+    assert shutil.which("python3", path=path) != "/usr/bin/python3"
+    run("bash", str(REPO / "packaging" / "build-deb.sh"), env={**os.environ, "PATH": path,
+                                                               "UCSIEM_DEB_OUT": str(tmp_path)})
+    [deb] = tmp_path.glob("ucsiem_*.deb")
+    control = run("dpkg-deb", "--field", str(deb), "Depends").stdout
+    system = Path("/usr/bin/python3").resolve()  # /usr/bin/python3.11
+    assert control.strip() == f"{system.name}, systemd"
+    clean = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
+    try:
+        run("dpkg", "-i", str(deb), env=clean)
+        assert Path("/opt/ucsiem/bin/python").resolve() == system
+        assert "/tmp/" not in Path("/opt/ucsiem/bin/ucsiem").read_text().splitlines()[0]
+        assert Path("/opt/ucsiem/pyvenv.cfg").read_text().count("/tmp/") == 0
+        user = run("getent", "passwd", "ucsiem").stdout.split(":")
+        assert user[5:7] == ["/var/lib/ucsiem", "/usr/sbin/nologin\n"]
+        assert Path("/etc/ucsiem/config.yml").stat().st_mode & 0o777 == 0o640
+        check = run("runuser", "-u", "ucsiem", "--", "/opt/ucsiem/bin/ucsiem", "check", "--config",
+                    "/etc/ucsiem/config.yml", check=False, env=clean, cwd="/")
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert check.stdout.startswith("/etc/ucsiem/config.yml: OK "), check.stdout
+        assert "Permission denied" not in check.stderr and "Traceback" not in check.stderr, check.stderr
+        version = run("runuser", "-u", "ucsiem", "--", "/usr/bin/ucsiem", "--version", env=clean, cwd="/")
+        assert version.stdout.startswith("ucsiem ")
+    finally:
+        purged = run("dpkg", "--purge", "ucsiem", check=False, env=clean)
+    assert purged.returncode == 0, purged.stdout + purged.stderr
+    assert not installed("ucsiem")
+    assert run("getent", "passwd", "ucsiem", check=False).returncode == 2, "the ucsiem user outlived the purge"
+    assert run("getent", "group", "ucsiem", check=False).returncode == 2, "the ucsiem group outlived the purge"
+    left = [p for p in ("/opt/ucsiem", "/etc/ucsiem", "/var/lib/ucsiem", "/var/log/ucsiem", "/usr/bin/ucsiem",
+                        "/lib/systemd/system/ucsiem.service", "/usr/lib/sysusers.d/ucsiem.conf",
+                        "/usr/share/doc/ucsiem") if os.path.lexists(p)]
+    assert left == [], f"left behind by the purge: {left}"
