@@ -51,6 +51,7 @@ from ucsiem.spool.feed import SpoolFeed
 
 log = logging.getLogger("ucsiem.agent")
 CORRELATION_COMMIT_SECS = 1.0
+PATH_RECHECK_SECS = 600.0
 Reloader = Callable[[], "tuple[Config, ParserRegistry]"]  # reads and checks the config file again (SIGHUP)
 
 
@@ -227,7 +228,8 @@ class Agent:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGHUP, self.request_reload)
         self.store.save(self.registry)  # fail now, not after reading, if the data dir is not writable
-        for problem in path_warnings(self.config):  # read as soon as they appear, but say so now
+        path_problems = path_warnings(self.config)
+        for problem in path_problems:  # read as soon as they appear, but say so now
             log.warning("An input path finds nothing to read.", extra={"problem": problem})
         log.info("Agent started.", extra={"inputs": [i.cfg.id for i in self.inputs],
                                           "outputs": [o.name for o in self.outputs], "workers": self.pool.workers,
@@ -248,6 +250,8 @@ class Agent:
         refresher = asyncio.create_task(self.identity.run(), name="identity") if self.identity is not None else None
         if self.correlation is not None and not self.once:
             extra_tasks.append(asyncio.create_task(self._tick_loop(self.correlation), name="correlation-clock"))
+        if path_problems and not self.once:
+            extra_tasks.append(asyncio.create_task(self._path_watch(), name="path-watch"))
         readers = [asyncio.create_task(self._read(inp), name=f"input:{inp.cfg.id}") for inp in self.inputs]
         extra_tasks.append(asyncio.create_task(self.notifier.pet_watchdog(), name="watchdog"))
         self.notifier.ready(f"reading {len(self.inputs)} input(s) into {len(self.outputs)} output(s)")
@@ -371,6 +375,19 @@ class Agent:
         """An alert-only batch (time passed, end of input, unsent at the last stop)."""
         if alerts and self.correlation is not None:
             await self.feed.put(_joined(alerts), len(alerts), _both(self._dirty.set, self.correlation.hold(alerts)))
+
+    async def _path_watch(self) -> None:
+        """A glob that stays empty (a log that never came, a folder renamed) is said again, then once it is
+        fixed; one check every PATH_RECHECK_SECS (globbing is cheap, a warning every minute is noise)."""
+        known = set(path_warnings(self.config))
+        while known:
+            await asyncio.sleep(PATH_RECHECK_SECS)
+            now = set(await asyncio.to_thread(path_warnings, self.config))
+            for problem in sorted(now):
+                log.warning("An input path still finds nothing to read.", extra={"problem": problem})
+            for problem in sorted(known - now):
+                log.info("An input path finds files to read now.", extra={"problem": problem})
+            known = now
 
     async def _tick_loop(self, correlation: CorrelationStage) -> None:
         while True:
