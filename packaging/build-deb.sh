@@ -6,7 +6,8 @@
 # The virtualenv is made by the system interpreter (/usr/bin/python3.X, the one python3 names), whatever
 # PATH says: a pyenv or conda python under root's home would leave a venv the ucsiem user cannot even
 # start. The package depends on that exact python3.X package. UCSIEM_DEB_OUT: the output folder (dist).
-# Dependency wheels come from pip's cache (PIP_CACHE_DIR, ~/.cache/pip) after the first build.
+# Dependency wheels are kept in a wheelhouse (UCSIEM_DEB_WHEELS, ~/.cache/ucsiem-deb-wheels): a rebuild with
+# the same dependencies installs offline from it; what is missing is downloaded into it first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${UCSIEM_DEB_OUT:-dist}
@@ -30,8 +31,20 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 venv="$root/opt/ucsiem"
 "$PY" -m venv "$venv"
+wheels=${UCSIEM_DEB_WHEELS:-${XDG_CACHE_HOME:-$HOME/.cache}/ucsiem-deb-wheels}
+mkdir -p "$wheels" "$root/wheel"
+"$venv/bin/python" -m pip wheel -q --no-deps --find-links "$wheels" -w "$root/wheel" .
+wheel=$(echo "$root"/wheel/ucsiem-*.whl)
 # no .pyc yet: they would name the build folder; compiled below with their final paths
-"$venv/bin/python" -m pip install -q --no-compile .
+if ! "$venv/bin/python" -m pip install -q --no-compile --no-index --find-links "$wheels" "$wheel" 2>/dev/null; then
+    "$venv/bin/python" -m pip download -q -d "$wheels" "$wheel"
+    "$venv/bin/python" -m pip install -q --no-compile --no-index --find-links "$wheels" "$wheel"
+fi
+rm -rf "$root/wheel"
+# direct_url.json would name the wheel's build path (a record of how it was installed; optional)
+for info in "$venv"/lib/python3*/site-packages/ucsiem-*.dist-info; do
+    rm -f "$info/direct_url.json" && sed -i '/direct_url\.json/d' "$info/RECORD"
+done
 # the venv must work from its final location: rewrite the build path in scripts and pyvenv.cfg
 grep -rlI --exclude-dir=__pycache__ "$venv" "$venv" | xargs -r sed -i "s#$venv#/opt/ucsiem#g"
 if left=$(grep -rlI "$root" "$venv"); then
