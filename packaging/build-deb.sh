@@ -9,6 +9,7 @@
 # Dependency wheels are kept in a wheelhouse (UCSIEM_DEB_WHEELS, ~/.cache/ucsiem-deb-wheels): a rebuild with
 # the same dependencies installs offline from it; what is missing is downloaded into it first.
 set -euo pipefail
+umask 022  # the package's files and DEBIAN/ get their modes from here, not from whoever runs the script
 cd "$(dirname "$0")/.."
 out=${UCSIEM_DEB_OUT:-dist}
 if [ ! -x /usr/bin/python3 ]; then

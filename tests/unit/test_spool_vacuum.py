@@ -147,5 +147,9 @@ def test_what_is_still_spooled_survives_the_reclaim_in_order(tmp_path: Path) -> 
         return got
 
     size = asyncio.run(first_run())
-    assert size < 3 * MiB, size
+    # The reclaim starts once three quarters of the file are free, while "b" still acknowledges; free space
+    # left after its last round may stay below RECLAIM_MIN_FREE_BYTES (4 MiB), and the write-ahead log is
+    # kept up to journal_size_limit (8 MiB) when a checkpoint cannot truncate it. So: most of the 20 MiB went
+    # back, not all (it was < 3 MiB only when the reclaim happened to start after the last acknowledgement).
+    assert size < 10 * MiB, size
     assert asyncio.run(second_run()) == (list(range(300, 320)), list(range(300, 320)))
