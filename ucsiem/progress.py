@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+from ucsiem.sizes import format_size as _size
+
 if TYPE_CHECKING:
     from ucsiem.agent import Agent
 
@@ -80,13 +82,6 @@ def _is_tty(stream: TextIO) -> bool:
     except (AttributeError, ValueError):
         return False
 
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"  # pragma: no cover - the loop returns
 
 
 def _duration(secs: float) -> str:

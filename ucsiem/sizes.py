@@ -33,3 +33,12 @@ def parse_byte_size(value: Any) -> Any:
 
 ByteSize = Annotated[int, BeforeValidator(parse_byte_size)]
 """An int config field that also takes '1MiB', '64KiB', '1GB' (see the module's rule)."""
+
+
+def format_size(n: float) -> str:
+    """A byte count for people: `512 B`, `1.5 MiB` (status, test output, progress lines)."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"

@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ucsiem.config import Config
 from ucsiem.errors import UcsiemError
+from ucsiem.sizes import format_size as _size
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -123,13 +124,6 @@ def report(base: str, timeout: float = 5.0) -> tuple[bool, list[str]]:
         lines.append(f"parse worker restarts: {restarts:,.0f}")
     return ready, lines
 
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"
 
 
 def _duration(secs: float) -> str:

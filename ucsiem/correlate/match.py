@@ -215,14 +215,19 @@ def _field_any(field: str, values: list[SigmaType]) -> Predicate:
                 return True
         return any(t(x) for t in tests)
 
-    def any_value(ev: Mapping[str, Any]) -> bool:
+    return _on_values(get, one)
+
+
+def _on_values(get: Callable[[Mapping[str, Any]], Any], test: Callable[[Any], bool]) -> Predicate:
+    """The field's value passes `test`; a list-valued field when any element does (ECS)."""
+    def leaf(ev: Mapping[str, Any]) -> bool:
         v = get(ev)
         if v is None:
             return False
         if type(v) is list:
-            return any(one(x) for x in v)
-        return one(v)
-    return any_value
+            return any(test(x) for x in v)
+        return test(v)
+    return leaf
 
 
 def _leaf(field: str, value: SigmaType) -> Predicate:
@@ -249,16 +254,7 @@ def _leaf(field: str, value: SigmaType) -> Predicate:
                 return any(is_target(x) for x in v)
             return v is not None and is_target(v)
         return equals
-    test = value_test(value, field)
-
-    def leaf(ev: Mapping[str, Any]) -> bool:
-        v = get(ev)
-        if v is None:
-            return False
-        if type(v) is list:
-            return any(test(x) for x in v)
-        return test(v)
-    return leaf
+    return _on_values(get, value_test(value, field))
 
 
 def _fieldref(get: Callable[[Mapping[str, Any]], Any], ref: SigmaFieldReference) -> Predicate:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from ucsiem.sizes import ByteSize
 
@@ -41,7 +41,16 @@ def _network(value: str) -> str:
     return value
 
 
+def _listen_address(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address (a listener binds an address, not a name)") from None
+    return value
+
+
 Zone = Annotated[str, AfterValidator(_zone)]
+ListenAddress = Annotated[str, AfterValidator(_listen_address)]
 Network = Annotated[str, AfterValidator(_network)]
 
 
@@ -55,7 +64,7 @@ class ServerTlsConfig(Strict):
 
 class SyslogListenerConfig(Strict):
     protocol: Literal["udp", "tcp", "tls"]
-    address: str = Field(description="Address to listen on (0.0.0.0 or :: for every interface).")
+    address: ListenAddress = Field(description="Address to listen on (0.0.0.0 or :: for every interface).")
     port: int = Field(ge=1, le=65535, description="514 (udp, tcp) or 6514 (tls) by convention.")
     tls: ServerTlsConfig | None = None
     max_connections: int = Field(1000, ge=1, description="TCP/TLS: connections beyond this are refused.")
@@ -63,15 +72,6 @@ class SyslogListenerConfig(Strict):
     receive_buffer_bytes: ByteSize = Field(
         8_388_608, ge=65_536, le=1_073_741_824,
         description="UDP: kernel receive buffer asked for (bursts wait there); capped by net.core.rmem_max.")
-
-    @field_validator("address")
-    @classmethod
-    def _address(cls, value: str) -> str:
-        try:
-            ipaddress.ip_address(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not an IP address (a listener binds an address, not a name)") from None
-        return value
 
     @model_validator(mode="after")
     def _tls(self) -> SyslogListenerConfig:

@@ -9,22 +9,18 @@ file input. Refused deliveries (bad signature, not JSON) go to one more stream, 
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from ucsiem.inputs.syslog_config import ServerTlsConfig, Zone
+from ucsiem.inputs.syslog_config import ListenAddress, ServerTlsConfig, Strict, Zone
 from ucsiem.sizes import ByteSize
 
 REJECTED = "_rejected"  # the stream of refused deliveries; a path name cannot start with "_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class WebhookPathConfig(Strict):
@@ -67,7 +63,7 @@ class WebhookPathConfig(Strict):
 class WebhookInputConfig(Strict):
     type: Literal["webhook"]
     id: str = Field(pattern=r"^[A-Za-z0-9_-]+$", description="Stable id; prefixes the path stream ids.")
-    address: str = Field(description="Address to listen on (0.0.0.0 or :: for every interface).")
+    address: ListenAddress = Field(description="Address to listen on (0.0.0.0 or :: for every interface).")
     port: int = Field(ge=1, le=65535, description="443, or 8443 as an unprivileged user.")
     tls: ServerTlsConfig | None = Field(None, description="Server certificate and key (HTTPS).")
     allow_insecure_http: bool = Field(
@@ -81,15 +77,6 @@ class WebhookInputConfig(Strict):
     timezone: Zone = Field("UTC", description="Zone for timestamps that carry none.")
     keep_original: bool = Field(False, description="Copy the raw body into event.original.")
     max_events_per_record: int = Field(10_000, ge=1)
-
-    @field_validator("address")
-    @classmethod
-    def _address(cls, value: str) -> str:
-        try:
-            ipaddress.ip_address(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not an IP address (a listener binds an address, not a name)") from None
-        return value
 
     @model_validator(mode="after")
     def _checks(self) -> WebhookInputConfig:

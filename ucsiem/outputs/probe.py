@@ -33,6 +33,7 @@ from ucsiem.config import (
 )
 from ucsiem.errors import OutputError
 from ucsiem.parsing.registry import ParserRegistry
+from ucsiem.sizes import format_size as _size
 
 ALERT_DATASET = "ucsiem.alert"
 ROUTABLE = {"event.dataset", "event.module", "agent.name"}  # topic template fields known from the config alone
@@ -247,11 +248,4 @@ async def _privileges(client: Any, cfg: ElasticsearchOutputConfig) -> list[str] 
         lacking += [f"{p} on {target}" for p, has in privileges.items() if not has]
     return lacking
 
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"
 
