@@ -214,7 +214,7 @@ def test_two_instances_one_killed_mid_attack_every_alert_once(tmp_path: Path,
     survivor = instances[1]
     survivor.send_signal(signal.SIGTERM)
     assert survivor.wait(30) == 0, instance_log(config, "b")
-    summary = orjson.loads(instance_log(config, "b").strip().splitlines()[-1])  # printed at a clean stop
+    summary = last_summary(instance_log(config, "b"))  # printed at a clean stop
     assert 0 < len(before) < want, "the kill must fall in the middle of the attacks"
     assert summary["restored"] > 0, summary  # the victim's partitions moved here with their state
     assert 0 < summary["events"] < len(events) + len(tail), summary  # the victim had read its share
@@ -258,10 +258,20 @@ def test_backlog_of_dataset_topics_read_by_pattern(tmp_path: Path, instances: li
     for proc, name in zip(instances, "ab", strict=True):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0, instance_log(config, name)
-        summaries.append(orjson.loads(instance_log(config, name).strip().splitlines()[-1]))
+        summaries.append(last_summary(instance_log(config, name)))
     got = Counter((a["event"]["id"], a["uc"]["alert"]["count"]) for a in alerts)
     assert got == expected, f"missing {dict(expected - got)} extra {dict(got - expected)}"
     assert sum(s["events"] for s in summaries) >= len(events), summaries  # every event read (some twice: rebalance)
     assert all(s["state_late"] == 0 and s["state_duplicates"] == 0 for s in summaries), summaries
     print(f"{len(topics)} topics, {len(events)} events, {sum(got.values())} alert documents in {took:.1f} s "
           f"from the start of two instances; {summaries}")
+
+
+def last_summary(log: str) -> dict[str, Any]:
+    """The JSON summary an instance prints at exit: the last line that is one (a library may log after it)."""
+    for row in reversed(log.strip().splitlines()):
+        if row.startswith("{") and '"events"' in row:
+            summary = orjson.loads(row)
+            if isinstance(summary, dict) and "events" in summary and "message" not in summary:
+                return summary
+    raise AssertionError(f"no exit summary in the instance log:\n{log[-3000:]}")
