@@ -130,9 +130,10 @@ def _framing(head: Header, event: ParsedEvent, vendor: dict[str, Any], tags: lis
     if observer := observer_fields(head):
         event["observer"] = observer
     if len(head.counters) == 2:
-        vendor["message_counter"], vendor["sequence"] = head.counters
+        vendor["message_counter"] = head.counters[0]
+        event["event"]["sequence"] = head.counters[1]
     elif head.counters:
-        vendor["sequence"] = head.counters[0]
+        event["event"]["sequence"] = head.counters[0]
 
 
 def _classify(facility: str, mnemonic: str, text: str, event: ParsedEvent, vendor: dict[str, Any],

@@ -121,9 +121,11 @@ def map_row(row: dict[str, str], event: ParsedEvent, vendor: dict[str, Any], tag
         if real is not None and real != ip:
             vendor["c-ip"] = ip  # the proxy that forwarded the request
             tags.append("source_from_x_forwarded_for")
+            event.setdefault("network", {})["forwarded_ip"] = real  # the client behind the proxy
         source["ip"] = real or ip
     elif real is not None:
         source["ip"] = real
+        event.setdefault("network", {})["forwarded_ip"] = real
     if "s-ip" in row:
         ip = canonical_ip(row["s-ip"])
         if ip is None:

@@ -77,6 +77,8 @@ class Event(Schema):
     code: str | None = Field(None, description="The vendor's own name or number for this event.")
     reason: str | None = Field(None, description="Why the event happened (rejection reason, cause).")
     severity: Long | None = Field(None, description="Numeric severity as the source gives it.")
+    sequence: Long | None = Field(None, description="Sequence number the source gave the record (IOS and "
+                                                    "CiscoLog `service sequence-numbers`): gaps show lost messages.")
     duration: Long | None = Field(None, ge=0, description="Duration in nanoseconds.")
     start: UtcTime | None = Field(None, description="When the activity (call, session, meeting) began.")
     end: UtcTime | None = Field(None, description="When the activity ended.")
@@ -162,6 +164,8 @@ class Network(Schema):
     protocol: str | None = Field(None, description="Application protocol, lower case: sip, h323, http.")
     application: str | None = Field(None, description="Service name as the vendor logs it.")
     direction: Literal["inbound", "outbound", "internal", "external", "unknown"] | None = None
+    forwarded_ip: IP | None = Field(None, description="Client address a proxy forwarded (X-Forwarded-For) when the "
+                                                      "connection itself came from the proxy.")
 
 
 class TargetUser(Schema):
