@@ -340,7 +340,7 @@ class Agent:
 
     async def _emit(self, batch: Batch) -> None:
         job = BatchJob.of(batch.input_id, batch.source_key, batch.path, batch.frames, batch.headers,
-                          batch.reference_time, datetime.now(UTC), batch.record_fields)
+                          batch.reference_time, datetime.now(UTC), batch.record_fields, batch.syslog)
         await self._queue.put((batch, self.pool.submit(job)))  # blocks while full: the reader stops reading
 
     async def _deliver(self) -> None:

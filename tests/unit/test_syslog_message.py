@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from ucsiem.inputs import syslog_message as sm
 from ucsiem.inputs.syslog_framing import SyslogStreamDecoder
-from ucsiem.inputs.syslog_message import SyslogMessage, parse_syslog
+from ucsiem.inputs.syslog_message import SyslogMessage, parse_syslog, route_names
 from ucsiem.parsing.contract import ParseContext, RawRecord
 from ucsiem.parsing.registry import ParserRegistry, load_registry
 
@@ -32,7 +32,10 @@ BOM = b"\xef\xbb\xbf"
 def parse(data: bytes, **kw: Any) -> SyslogMessage:
     kw.setdefault("received", RECEIVED)
     kw.setdefault("peer", PEER)
-    return parse_syslog(data, **kw)
+    m = parse_syslog(data, **kw)
+    # routing reads the names with the cheap scan in the event loop; the workers parse: they must agree
+    assert route_names(data, kw.get("max_bytes")) == (m.hostname, m.app_name), data
+    return m
 
 
 @pytest.fixture(scope="module")

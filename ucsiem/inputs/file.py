@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from ucsiem.config import FileInputConfig
 from ucsiem.inputs.checkpoint import FileEntry
 from ucsiem.inputs.framing import Frame, Framer
+from ucsiem.inputs.syslog_record import SyslogBatch
 from ucsiem.parsing.contract import ParserSpec
 from ucsiem.pipeline.acks import AckTracker
 from ucsiem.pipeline.work import safe_header_key
@@ -51,6 +52,7 @@ class Batch:
     reference_time: datetime
     # what a network input knows of a record beyond its text (syslog PRI, the peer): index -> fields
     record_fields: dict[int, dict[str, Any]] = field(default_factory=dict)
+    syslog: SyslogBatch | None = None  # frames that are syslog messages as received (the workers parse them)
 
 
 @dataclass

@@ -1,10 +1,12 @@
 """The syslog input: UDP, TCP and TLS listeners -> one message each -> a route -> batches for the parsers.
 
-Each message is parsed by `syslog_message.parse_syslog` (PRI, 3164/5424 header and the deviations real
-appliances send) into the line a syslog daemon would have filed, which is what the parsers read, so a
-message sent over the network gives the same event as the line read from a file. The PRI, the header
-and the peer travel beside the line (`log.syslog.*`, `observer.ip`, `log.source.address`). A route
-(`syslog_config.py`) picks the parser; a message nobody claims becomes a dead letter (`unrouted.py`).
+The event loop only frames messages (`syslog_framing.py`), routes and batches them. The parse workers
+turn each into the line a syslog daemon would have filed (`syslog_record.py`, with `syslog_message.py`:
+PRI, 3164/5424 header and the deviations real appliances send), which is what the parsers read, so a
+message sent over the network gives the same event as the line read from a file; the PRI, the header
+and the peer land in `log.syslog.*`, `observer.ip`, `log.source.address`. A route (`syslog_config.py`)
+picks the parser, by listener and peer, and by host and app name read with a scan of the header only
+when a route asks for them; a message nobody claims becomes a dead letter (`unrouted.py`).
 
 Nothing is dropped here: TCP and TLS connections are read only as fast as the pipeline takes batches
 (`emit` blocks when it is full, the socket buffers fill, the sender is slowed); UDP datagrams are taken
@@ -30,21 +32,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ucsiem.inputs.file import Batch
 from ucsiem.inputs.framing import Frame
 from ucsiem.inputs.syslog_config import UNROUTED, SyslogInputConfig, SyslogListenerConfig, SyslogRouteConfig
 from ucsiem.inputs.syslog_framing import SyslogStreamDecoder
-from ucsiem.inputs.syslog_message import SyslogMessage, parse_syslog
+from ucsiem.inputs.syslog_message import route_names
+from ucsiem.inputs.syslog_record import TRUNCATED, SyslogBatch
 
 log = logging.getLogger("ucsiem.inputs.syslog")
 Emit = Callable[[Batch], Awaitable[None]]
-# deviations worth a tag on the event (the rest are visible in the event itself)
-_TAGGED = {"clock_unsynced": "syslog_clock_unsynced", "clock_sync_lost": "syslog_clock_sync_lost",
-           "no_timestamp": "syslog_no_timestamp", "bad_timestamp": "syslog_bad_timestamp"}
 READ_BYTES = 65_536
 MAX_UDP_BATCHES_WAITING = 64
+MAX_ROUTE_CACHE = 4096  # (listener, peer) pairs whose candidate routes are kept; past it the cache starts over
 
 
 @dataclass
@@ -77,17 +77,20 @@ class _Route:
         self.hostnames = [p.lower() for p in cfg.hostnames]
         self.app_names = cfg.app_names
         self.listeners = set(cfg.listeners)
+        self.needs_names = bool(self.hostnames or self.app_names)
 
-    def claims(self, listener: int, peer: ipaddress.IPv4Address | ipaddress.IPv6Address | None,
-               msg: SyslogMessage) -> bool:
+    def claims_peer(self, listener: int, peer: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
+        """The conditions on where the message came from (the same for every message of a peer)."""
         if self.listeners and listener not in self.listeners:
             return False
-        if self.networks and (peer is None or not any(peer in n for n in self.networks)):
-            return False
-        host = (msg.hostname or "").lower()
+        return not (self.networks and (peer is None or not any(peer in n for n in self.networks)))
+
+    def claims_names(self, hostname: str | None, app_name: str | None) -> bool:
+        """The conditions on the message's header."""
+        host = (hostname or "").lower()
         if self.hostnames and not any(fnmatch.fnmatchcase(host, p) for p in self.hostnames):
             return False
-        app = msg.app_name or ""
+        app = app_name or ""
         return not (self.app_names and not any(fnmatch.fnmatchcase(app, p) for p in self.app_names))
 
 
@@ -98,16 +101,19 @@ class _Pending:
     stream: str
     source_key: str
     path: str
+    peer_ip: str
     frames: list[Frame] = field(default_factory=list)
-    fields: dict[int, dict[str, Any]] = field(default_factory=dict)
+    ports: list[int] = field(default_factory=list)
+    received: list[float] = field(default_factory=list)
     since: float = 0.0
 
 
 class SyslogInput:
     def __init__(self, cfg: SyslogInputConfig) -> None:
         self.cfg = cfg
-        self.tz = ZoneInfo(cfg.timezone)
         self.routes = [_Route(r, cfg.stream_id(r.name)) for r in cfg.routes]
+        # per (listener, peer): the routes its messages may take, in order (the peer conditions decided once)
+        self._candidates: dict[tuple[int, str], list[_Route]] = {}
         self.fallback = cfg.stream_id(UNROUTED)  # default_parser's stream, or the dead-letter one
         self.streams = [r.stream for r in self.routes] + [self.fallback]
         self.stats = [ListenerStats() for _ in cfg.listeners]
@@ -284,33 +290,47 @@ class SyslogInput:
 
     def _add(self, index: int, lc: SyslogListenerConfig, peer_ip: str, peer_port: int, source_key: str,
              offset: int, data: bytes, flags: tuple[str, ...]) -> _Pending | None:
+        """Count, route and batch one message as received: its header is parsed by the parse workers."""
         counts = self.stats[index].peer(peer_ip)
         counts.received += 1
-        msg = parse_syslog(data, received=datetime.now(UTC), peer=peer_ip, tz=self.tz,
-                           max_bytes=self.cfg.max_message_bytes)
-        stream = self._route(index, peer_ip, msg)
+        stream = self._route(index, peer_ip, data)
         if stream == self.fallback and self.cfg.default_parser is None:
             counts.unrouted += 1
-        truncated = "truncated" in flags or "truncated" in msg.flags
-        if truncated:
+        # cut here by the framing, or by parse_syslog in the worker (a datagram longer than the limit)
+        if TRUNCATED in flags or len(data) > self.cfg.max_message_bytes:
             counts.truncated += 1
-        path = f"{lc.protocol}://{lc.address}:{lc.port} from {peer_ip}:{peer_port}"
         pending = self._pending.get((stream, source_key))
         if pending is None:
-            pending = self._pending[(stream, source_key)] = _Pending(stream, source_key, path, since=time.monotonic())
-        pending.fields[len(pending.frames)] = _fields(msg, peer_ip, peer_port)
-        pending.frames.append(Frame(offset, offset + len(data), msg.line.encode(),
-                                    ("truncated",) if truncated else ()))
+            path = f"{lc.protocol}://{lc.address}:{lc.port} from {peer_ip}:{peer_port}"
+            pending = self._pending[(stream, source_key)] = _Pending(stream, source_key, path, peer_ip,
+                                                                      since=time.monotonic())
+        pending.frames.append(Frame(offset, offset + len(data), data, flags))
+        pending.ports.append(peer_port)
+        pending.received.append(time.time())
         if len(pending.frames) >= self.cfg.batch_max_records:
             return self._pending.pop((stream, source_key))
         return None
 
-    def _route(self, index: int, peer_ip: str, msg: SyslogMessage) -> str:
-        peer = _address(peer_ip)
-        for route in self.routes:
-            if route.claims(index, peer, msg):
-                return route.stream
+    def _route(self, index: int, peer_ip: str, data: bytes) -> str:
+        """The first route whose conditions all hold; the header is scanned only when such a route asks."""
+        names: tuple[str | None, str | None] | None = None
+        for route in self._routes_of(index, peer_ip):
+            if route.needs_names:
+                if names is None:
+                    names = route_names(data, self.cfg.max_message_bytes)
+                if not route.claims_names(*names):
+                    continue
+            return route.stream
         return self.fallback
+
+    def _routes_of(self, index: int, peer_ip: str) -> list[_Route]:
+        candidates = self._candidates.get((index, peer_ip))
+        if candidates is None:
+            if len(self._candidates) >= MAX_ROUTE_CACHE:  # many UDP senders (or spoofed ones): bounded
+                self._candidates.clear()
+            peer = _address(peer_ip)
+            candidates = self._candidates[(index, peer_ip)] = [r for r in self.routes if r.claims_peer(index, peer)]
+        return candidates
 
     async def _flush(self, older_than: float | None) -> None:
         async with self._flush_lock:
@@ -324,29 +344,11 @@ class SyslogInput:
     async def _send(self, pending: _Pending) -> None:
         assert self._emit is not None
         self._seq += 1
+        parse = SyslogBatch(pending.peer_ip, pending.ports, pending.received, self.cfg.timezone,
+                            self.cfg.max_message_bytes)
         batch = Batch(pending.stream, pending.stream, self._seq, pending.source_key, pending.path, pending.frames,
-                      {}, datetime.now(UTC), pending.fields)
+                      {}, datetime.now(UTC), syslog=parse)
         await self._emit(batch)
-
-
-def _fields(msg: SyslogMessage, peer_ip: str, peer_port: int) -> dict[str, Any]:
-    syslog: dict[str, Any] = {}
-    if msg.priority is not None:
-        syslog["priority"] = msg.priority
-        syslog["facility"] = {"code": msg.facility, "name": msg.facility_name}
-        syslog["severity"] = {"code": msg.severity, "name": msg.severity_name}
-    if msg.hostname:
-        syslog["hostname"] = msg.hostname
-    if msg.app_name:
-        syslog["appname"] = msg.app_name
-    out: dict[str, Any] = {"log": {"source": {"address": f"{peer_ip}:{peer_port}"}}}
-    if syslog:
-        out["log"]["syslog"] = syslog
-    out["observer"] = {"ip": [peer_ip]}
-    tags = [_TAGGED[f] for f in msg.flags if f in _TAGGED]
-    if tags:
-        out["tags"] = tags  # set only when the parser set none
-    return out
 
 
 @functools.lru_cache(maxsize=4096)

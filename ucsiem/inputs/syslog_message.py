@@ -94,6 +94,7 @@ _TAG = re.compile(r"([^\s\[\]:]{1,128})(?:\[([^\]\s]{0,128})\])?:(?: |$)")
 _NOT_IN_HOST = frozenset('[]:="<>')
 _UTC_NAMES = frozenset(("UTC", "GMT", "Z", "UT"))
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # route_names reads no time: any will do
 _MAX_5424 = {"hostname": 255, "app_name": 48, "procid": 128, "msgid": 32}
 
 
@@ -195,8 +196,9 @@ class _Acc:
             self.flags.append(name)
 
 
-def _parse(data: bytes, received: datetime, peer: str, tz: tzinfo, max_bytes: int | None) -> SyslogMessage:
-    acc = _Acc(received, tz)
+def _head(acc: _Acc, data: bytes, max_bytes: int | None) -> tuple[str, int | None, int]:
+    """Cut, trailers and leading blanks removed, decoded, an octet-count prefix skipped, the PRI read:
+    (text, priority, where the header starts)."""
     raw = bytes(data)
     if max_bytes is not None and len(raw) > max_bytes:
         raw = _cut(raw, max(max_bytes, 0))
@@ -214,8 +216,7 @@ def _parse(data: bytes, received: datetime, peer: str, tz: tzinfo, max_bytes: in
         text = stripped.decode("utf-8", "replace")
         acc.flag(INVALID_UTF8)
     if not text.strip():
-        acc.flag(EMPTY)
-        return _finish(acc, "raw", None, None, None, None, None, None, None, None, text, text)
+        return text, None, 0
     if (m := _OCTET_PREFIX.match(text)) is not None:
         acc.flag(OCTET_COUNT_PREFIX)
         text = text[m.end():]
@@ -226,9 +227,47 @@ def _parse(data: bytes, received: datetime, peer: str, tz: tzinfo, max_bytes: in
         pos = m.end()
     elif text.startswith("<"):
         acc.flag(BAD_PRI)
+    return text, pri, pos
+
+
+def _parse(data: bytes, received: datetime, peer: str, tz: tzinfo, max_bytes: int | None) -> SyslogMessage:
+    acc = _Acc(received, tz)
+    text, pri, pos = _head(acc, data, max_bytes)
+    if not text.strip():
+        acc.flag(EMPTY)
+        return _finish(acc, "raw", None, None, None, None, None, None, None, None, text, text)
     if pri is not None and text.startswith("1 ", pos):
         return _rfc5424(acc, text, pos + 2, pri, peer)
     return _rfc3164(acc, text, pos, pri, peer)
+
+
+def route_names(data: bytes, max_bytes: int | None = None) -> tuple[str | None, str | None]:
+    """The host name and app name `parse_syslog` gives the message, without the rest of its work (times,
+    the filed line, flags): what routing by `hostnames` / `app_names` needs, cheap enough for the event
+    loop, while the parse workers do the full parse. The same steps as `parse_syslog` (a test holds them
+    equal on fuzzed input). Never raises."""
+    try:
+        acc = _Acc(_EPOCH, UTC)
+        text, pri, pos = _head(acc, data, max_bytes)
+        if not text.strip():
+            return None, None
+        if pri is not None and text.startswith("1 ", pos):
+            fields, _ = _header_fields_5424(text, pos + 2)
+            return (_nil(fields[1]) if fields[1] else None), (_nil(fields[2]) if fields[2] else None)
+        content = text[pos:]
+        cpos, sequence, origin, stamp_m, iso_m = _shape_3164(content)
+        if iso_m is not None and cpos == 0:
+            return _names_3164(content, iso_m.end())
+        if stamp_m is not None:
+            if _cisco_style(stamp_m, cpos):
+                return origin, None
+            return _names_3164(content, stamp_m.end())
+        if sequence is not None or pri is None:
+            return origin, None
+        tag = _TAG.match(content)
+        return None, None if tag is None else tag.group(1)
+    except Exception:  # as parse_syslog: a message it cannot read is raw, with neither name
+        return None, None
 
 
 def _finish(acc: _Acc, fmt: SyslogFormat, pri: int | None, stamp: str | None, when: datetime | None,
@@ -289,9 +328,10 @@ def _sd_end(text: str, at: int) -> int | None:
     return i if i == n or text[i] == " " else None
 
 
-def _rfc5424(acc: _Acc, text: str, pos: int, pri: int, peer: str) -> SyslogMessage:
+def _header_fields_5424(text: str, pos: int) -> tuple[list[str], str]:
+    """TIMESTAMP HOSTNAME APP-NAME PROCID MSGID (missing ones `-`) and the rest after them."""
     fields: list[str] = []
-    for _ in range(5):  # TIMESTAMP HOSTNAME APP-NAME PROCID MSGID
+    for _ in range(5):
         end = text.find(" ", pos)
         if end < 0:
             fields.append(text[pos:])
@@ -300,9 +340,13 @@ def _rfc5424(acc: _Acc, text: str, pos: int, pri: int, peer: str) -> SyslogMessa
         fields.append(text[pos:end])
         pos = end + 1
     rest = text[pos:] if len(fields) == 5 else ""
+    return fields + ["-"] * (5 - len(fields)), rest
+
+
+def _rfc5424(acc: _Acc, text: str, pos: int, pri: int, peer: str) -> SyslogMessage:
+    fields, rest = _header_fields_5424(text, pos)
     if not rest:  # fields or the (required) structured data missing
         acc.flag(TRUNCATED_HEADER)
-    fields += ["-"] * (5 - len(fields))
     stamp_text, host_text, app_text, procid_text, msgid_text = fields
     names = ("hostname", "app_name", "procid", "msgid")
     for name, value in zip(names, fields[1:], strict=True):
@@ -390,8 +434,9 @@ def _valid_host(token: str) -> bool:
     return bool(token) and len(token) <= 255 and not any(c in _NOT_IN_HOST for c in token) and token.isprintable()
 
 
-def _rfc3164(acc: _Acc, text: str, pos: int, pri: int | None, peer: str) -> SyslogMessage:
-    content = text[pos:]
+def _shape_3164(content: str) -> tuple[int, int | None, str | None, re.Match[str] | None, re.Match[str] | None]:
+    """Where RFC 3164 content's parts are: (where the time may start, the Cisco sequence number, the Cisco
+    origin host, a traditional/Cisco time there, else an ISO time there)."""
     # Cisco: sequence number(s) and an origin host before the time
     cpos = 0
     sequence: int | None = None
@@ -400,7 +445,6 @@ def _rfc3164(acc: _Acc, text: str, pos: int, pri: int | None, peer: str) -> Sysl
         if (m := _SEQUENCE.match(content, cpos)) is not None:
             if sequence is None:
                 sequence = int(m.group(1))
-            acc.flag(CISCO_SEQUENCE)
             cpos = m.end()
             continue
         if (sequence is not None and origin is None and (m := _ORIGIN.match(content, cpos)) is not None
@@ -411,11 +455,40 @@ def _rfc3164(acc: _Acc, text: str, pos: int, pri: int | None, peer: str) -> Sysl
         break
     stamp_m = _STAMP.match(content, cpos)
     iso_m = _ISO_AT_START.match(content, cpos) if stamp_m is None else None
+    return cpos, sequence, origin, stamp_m, iso_m
+
+
+def _cisco_style(stamp_m: re.Match[str], cpos: int) -> bool:
+    """A time with a `:` after it, a `*`/`.` marker, or after a sequence number: the host is not next."""
+    return stamp_m.group(11) is not None or stamp_m.group(1) is not None or cpos > 0
+
+
+def _split_host(rest: str) -> tuple[str | None, str]:
+    """RFC 3164 after the time: (the host name, what follows it), or (None, rest) when the first word is
+    a tag or no host name."""
+    first_end = rest.find(" ")
+    first = rest if first_end < 0 else rest[:first_end]
+    if _TAG.fullmatch(first) is not None or not _valid_host(first):
+        return None, rest
+    return first, "" if first_end < 0 else rest[first_end + 1:]
+
+
+def _names_3164(content: str, after: int) -> tuple[str | None, str | None]:
+    """`route_names` of `TIMESTAMP [HOST] [TAG[PID]:] MSG` with the time ending at `after`."""
+    host, after_host = _split_host(content[after:].lstrip(" "))
+    tag = _TAG.match(after_host)
+    return host, None if tag is None else tag.group(1)
+
+
+def _rfc3164(acc: _Acc, text: str, pos: int, pri: int | None, peer: str) -> SyslogMessage:
+    content = text[pos:]
+    cpos, sequence, origin, stamp_m, iso_m = _shape_3164(content)
+    if sequence is not None:
+        acc.flag(CISCO_SEQUENCE)
     if iso_m is not None and cpos == 0:
         return _header_3164(acc, text, pos, pri, peer, iso_m.group(0), _iso(acc, iso_m), iso_m.end(), True)
     if stamp_m is not None:
-        cisco_style = stamp_m.group(11) is not None or stamp_m.group(1) is not None or cpos > 0
-        if not cisco_style:
+        if not _cisco_style(stamp_m, cpos):
             when = _cisco_time(acc, stamp_m)
             return _header_3164(acc, text, pos, pri, peer, stamp_m.group(0).rstrip(" "), when, stamp_m.end(), False)
         when = _cisco_time(acc, stamp_m)
@@ -450,16 +523,10 @@ def _header_3164(acc: _Acc, text: str, pos: int, pri: int | None, peer: str, sta
     while content.startswith(" ", rest_at):
         rest_at += 1
     rest = content[rest_at:]
-    host: str | None = None
-    first_end = rest.find(" ")
-    first = rest if first_end < 0 else rest[:first_end]
-    if _TAG.fullmatch(first) is not None or not _valid_host(first):
+    host, after_host = _split_host(rest)
+    line = f"{stamp} {rest}"  # as sent
+    if host is None:  # the peer stands for the host name a daemon would have written
         line = f"{stamp} {peer} {rest}" if rest else f"{stamp} {peer}"
-        after_host = rest
-    else:
-        host = first
-        after_host = "" if first_end < 0 else rest[first_end + 1:]
-        line = f"{stamp} {content[rest_at:]}"
     app = procid = None
     message = after_host
     if (m := _TAG.match(after_host)) is not None:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ucsiem.inputs.framing import Frame
+from ucsiem.inputs.syslog_record import SyslogBatch
 from ucsiem.normalize import Counters, Normalizer, RecordMeta
 from ucsiem.parsing.contract import ParseContext
 
@@ -36,14 +37,15 @@ class BatchJob:
     reference_time: datetime
     ingested: datetime
     record_fields: dict[int, dict[str, Any]] = field(default_factory=dict)  # sparse, by index
+    syslog: SyslogBatch | None = None  # the records are syslog messages as received: parsed here, not in the loop
 
     @classmethod
     def of(cls, input_id: str, source_key: str, path: str, frames: list[Frame], headers: dict[str, str],
            reference_time: datetime, ingested: datetime,
-           record_fields: dict[int, dict[str, Any]] | None = None) -> BatchJob:
+           record_fields: dict[int, dict[str, Any]] | None = None, syslog: SyslogBatch | None = None) -> BatchJob:
         flags = {i: f.flags for i, f in enumerate(frames) if f.flags}
         return cls(input_id, source_key, path, [f.start for f in frames], [f.data for f in frames], flags,
-                   headers, reference_time, ingested, record_fields or {})
+                   headers, reference_time, ingested, record_fields or {}, syslog)
 
 
 @dataclass(slots=True)
@@ -79,17 +81,25 @@ def run_batch(normalizer: Normalizer, base_ctx: ParseContext, job: BatchJob) -> 
     if normalizer.enrichment is not None:
         normalizer.enrichment.begin_batch()
     docs: list[bytes] = []
-    source_key, path, ingested, all_flags = job.source_key, job.path, job.ingested, job.flags
+    source_key, path, ingested, all_flags, syslog = job.source_key, job.path, job.ingested, job.flags, job.syslog
     for i, (start, data) in enumerate(zip(job.starts, job.datas, strict=True)):
-        if not data:
-            continue  # consumed bytes with no record (tail of an oversized line)
-        text, bad = decode(data)
         flags = all_flags.get(i, ())
-        if bad:
-            flags = (*flags, INVALID_UTF8)
+        fields = job.record_fields.get(i)
+        if syslog is not None:  # the line a syslog daemon would have filed: what the parsers read
+            text, flags, fields = syslog.record(i, data, flags)
+            if not text:
+                continue  # nothing but trailers
+            if header_key is not None:
+                data = text.encode()
+        elif not data:
+            continue  # consumed bytes with no record (tail of an oversized line)
+        else:
+            text, bad = decode(data)
+            if bad:
+                flags = (*flags, INVALID_UTF8)
         if header_key is not None and (key := safe_header_key(header_key, data)) is not None:
             headers[key] = text
-        meta = RecordMeta(source_key, path, start, flags, job.record_fields.get(i))
+        meta = RecordMeta(source_key, path, start, flags, fields)
         docs.extend(normalizer.process(text, meta, ctx, ingested))
     if normalizer.enrichment is not None:
         normalizer.counters.enrichment = normalizer.enrichment.take_counts()
