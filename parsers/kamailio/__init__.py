@@ -2,11 +2,12 @@
 
 from ucsiem.parsing.contract import Framing, ParserSpec
 
+from .options import XlogOptions
 from .parser import parse
 
 PARSER = ParserSpec(
     id="kamailio",
-    version="1.0.0",
+    version="1.1.0",
     description="Kamailio syslog and -E console lines: pike flood blocking, TLS, auth, registrar/usrloc, "
                 "core errors, default-cfg script lines and xlog key=value payloads mapped to the schema.",
     vendor="Kamailio",
@@ -15,6 +16,7 @@ PARSER = ParserSpec(
     dataset="kamailio.log",
     framing=Framing(),
     parse=parse,
+    options=XlogOptions,
 )
 
 __all__ = ["PARSER"]

@@ -12,7 +12,8 @@ import re
 
 from .body import Body
 from .draft import PROTO_NUMBERS, Draft, port, set_host_port, set_ip, set_transport, uri_user
-from .xlogkv import apply, is_payload, scan
+from .options import DEFAULT, XlogOptions
+from .xlogkv import action_word, apply, is_payload, leading_word, scan
 
 _PIKE_BLOCK = re.compile(r"PIKE - BLOCKing ip ([0-9A-Fa-f:.]{2,45}), node=(\S{1,40})")
 _PIKE_UNBLOCK = re.compile(r"PIKE - UNBLOCKing node (\S{1,40})")
@@ -52,12 +53,18 @@ def _trace(d: Draft, m: re.Match[str]) -> None:
         d.source["address"] = address
 
 
-def script(d: Draft, msg: str) -> bool:
-    """An xlog() line: a key=value payload or a default-cfg message. False when it is free text."""
+def script(d: Draft, msg: str, options: XlogOptions = DEFAULT) -> bool:
+    """An xlog() line: a key=value payload, with or without a leading event word, or a default-cfg message.
+    False when it is free text."""
     if "=" in msg:
         pairs, free = scan(msg)
         if is_payload(pairs, free):
-            apply(d, pairs)
+            apply(d, pairs, options.handlers)
+            return True
+        word = leading_word(msg, pairs, free)
+        if word is not None:
+            _event_word(d, word, options)
+            apply(d, pairs, options.handlers)
             return True
     text = msg[7:] if msg.startswith("ALERT: ") else msg
     if text.startswith("pike blocking "):
@@ -272,7 +279,19 @@ def _core(d: Draft, msg: str, body: Body) -> bool:
     return False
 
 
-def classify(d: Draft, body: Body) -> bool:
+def _event_word(d: Draft, word: str, options: XlogOptions) -> None:
+    """The operator's event word: its configured action and outcome, else an action of the vocabulary
+    written as a word (`SIP_AUTH`), else only `event.code`."""
+    code = word.rstrip(":")
+    d.code = code
+    spec = options.word(code)
+    if spec is not None:
+        d.set(spec.action, spec.outcome)
+    elif (action := action_word(code)) is not None:
+        d.action = action
+
+
+def classify(d: Draft, body: Body, options: XlogOptions = DEFAULT) -> bool:
     """Fill the draft from the message; False when nothing is recognised (the line stays `diagnostic`)."""
     msg = body.message
     module = body.module.lower()
@@ -296,4 +315,4 @@ def classify(d: Draft, body: Body) -> bool:
         return True
     if (module in ("core", "") or module.startswith("proto_")) and _core(d, msg, body):
         return True
-    return module in ("script", "xlog", "") and script(d, msg)
+    return module in ("script", "xlog", "") and script(d, msg, options)

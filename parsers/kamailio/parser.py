@@ -19,6 +19,7 @@ from .body import Body, parse_kamailio, parse_kamailio_json, parse_opensips
 from .draft import Draft
 from .header import SHOWN, Header, read_header
 from .messages import classify
+from .options import DEFAULT, XlogOptions
 
 _SIP_PREFIXES = ("sip-", "call-", "dialog-")
 _COLOURS = re.compile(r"\x1b\[[0-9;]{0,16}m")
@@ -50,7 +51,8 @@ def parse_line(record: RawRecord, ctx: ParseContext, flavour: str) -> list[Parse
     if body is None:
         body = parse_kamailio(raw_body) if flavour == "kamailio" else parse_opensips(raw_body)
     draft = Draft()
-    recognised = classify(draft, body)
+    options = ctx.options if isinstance(ctx.options, XlogOptions) else DEFAULT
+    recognised = classify(draft, body, options)
     tags: list[str] = []
     if body.call_id is not None:
         draft.sip.setdefault("call_id", body.call_id)

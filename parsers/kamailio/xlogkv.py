@@ -26,6 +26,7 @@ _SQ = re.compile(r"'([^']*)'")
 _BARE = re.compile(r"[^ \t]*")
 _BLANKS = re.compile(r"[ \t]*")
 _ESCAPE = re.compile(r"\\(.)")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}:?")
 MAX_PAIRS = 256
 
 _SUCCESS = frozenset(("success", "succeeded", "ok", "accepted", "allowed", "allow", "authorized", "passed", "true"))
@@ -80,14 +81,27 @@ def scan(text: str) -> tuple[list[tuple[str, str]], list[str]]:
     return pairs, free
 
 
-def _norm(key: str) -> str:
+def norm_key(key: str) -> str:
     return key.lower().replace("-", "_")
+
+
+_norm = norm_key
 
 
 def is_payload(pairs: list[tuple[str, str]], free: list[str]) -> bool:
     if any(_norm(k) in ("event", "action") for k, _ in pairs):
         return True
     return not free and len(pairs) >= 2
+
+
+def leading_word(text: str, pairs: list[tuple[str, str]], free: list[str]) -> str | None:
+    """`AUTH_FAILED method=REGISTER src_ip=...`: the one word before the pairs, when the rest is only pairs
+    and there is no `event`/`action` key (that one names the event itself)."""
+    if len(free) != 1 or not pairs or not _WORD.fullmatch(free[0]) or not text.lstrip().startswith(free[0]):
+        return None
+    if any(_norm(k) in ("event", "action") for k, _ in pairs):
+        return None
+    return free[0]
 
 
 def outcome_word(value: str) -> str:
@@ -105,7 +119,7 @@ def action_word(value: str) -> str | None:
 
 
 # key -> handler(draft, original key, value); value already trimmed and not a null marker
-_Handler = Callable[[Draft, str, str], None]
+Handler = Callable[[Draft, str, str], None]
 
 
 def _event(d: Draft, key: str, value: str) -> None:
@@ -119,13 +133,13 @@ def _outcome(d: Draft, key: str, value: str) -> None:
     d.outcome = outcome_word(value)
 
 
-def _endpoint_ip(side: str) -> _Handler:
+def _endpoint_ip(side: str) -> Handler:
     def handler(d: Draft, key: str, value: str) -> None:
         set_ip(getattr(d, side), value)
     return handler
 
 
-def _endpoint_port(side: str) -> _Handler:
+def _endpoint_port(side: str) -> Handler:
     def handler(d: Draft, key: str, value: str) -> None:
         p = port(value)
         if p is None:
@@ -135,7 +149,7 @@ def _endpoint_port(side: str) -> _Handler:
     return handler
 
 
-def _endpoint_user(side: str, part: str) -> _Handler:
+def _endpoint_user(side: str, part: str) -> Handler:
     def handler(d: Draft, key: str, value: str) -> None:
         getattr(d, side).setdefault("user", {})[part] = value
     return handler
@@ -153,7 +167,7 @@ def _domain(d: Draft, key: str, value: str) -> None:
     d.user["domain"] = value
 
 
-def _sip(field: str) -> _Handler:
+def _sip(field: str) -> Handler:
     def handler(d: Draft, key: str, value: str) -> None:
         d.sip[field] = value
     return handler
@@ -209,7 +223,7 @@ def _duration(d: Draft, key: str, value: str) -> None:
         d.vendor[key] = value
 
 
-def _call(field: str) -> _Handler:
+def _call(field: str) -> Handler:
     def handler(d: Draft, key: str, value: str) -> None:
         d.call[field] = value
     return handler
@@ -223,7 +237,7 @@ def _direction(d: Draft, key: str, value: str) -> None:
         d.vendor[key] = value
 
 
-KEYS: dict[str, _Handler] = {
+KEYS: dict[str, Handler] = {
     "event": _event, "action": _event,
     "outcome": _outcome, "result": _outcome,
     "src_ip": _endpoint_ip("source"), "source_ip": _endpoint_ip("source"),
@@ -247,18 +261,44 @@ KEYS: dict[str, _Handler] = {
     "transport": _transport, "proto": _transport,
     "aor": _aor, "expires": _expires, "duration": _duration,
     "caller": _call("caller"), "callee": _call("callee"), "direction": _direction,
+    # names operators commonly use, after Kamailio's pseudo-variables ($si $sp $au $fu $tu $ru $ci $rm $ua)
+    "srcip": _endpoint_ip("source"), "si": _endpoint_ip("source"), "ip": _endpoint_ip("source"),
+    "sp": _endpoint_port("source"), "srcport": _endpoint_port("source"),
+    "au": _user, "authuser": _user,
+    "fu": _sip("from_uri"), "tu": _sip("to_uri"), "ru": _sip("request_uri"),
+    "ci": _sip("call_id"), "rm": _method,
+}
+
+# schema field -> handler, for the `keys` parser option (options.py)
+TARGETS: dict[str, Handler] = {
+    "event.action": _event, "event.outcome": _outcome, "event.reason": _reason, "event.duration": _duration,
+    "source.ip": _endpoint_ip("source"), "source.port": _endpoint_port("source"),
+    "destination.ip": _endpoint_ip("destination"), "destination.port": _endpoint_port("destination"),
+    "user.name": _user, "user.domain": _domain,
+    "source.user.name": _from_user, "source.user.domain": _endpoint_user("source", "domain"),
+    "destination.user.name": _endpoint_user("destination", "name"),
+    "destination.user.domain": _endpoint_user("destination", "domain"),
+    "uc.sip.from_uri": _sip("from_uri"), "uc.sip.to_uri": _sip("to_uri"),
+    "uc.sip.request_uri": _sip("request_uri"), "uc.sip.contact": _sip("contact"), "uc.sip.cseq": _sip("cseq"),
+    "uc.sip.call_id": _sip("call_id"), "uc.sip.method": _method, "uc.sip.status_code": _code,
+    "uc.sip.user_agent": _ua, "user_agent.original": _ua,
+    "uc.call.disconnect_cause": _cause, "uc.call.caller": _call("caller"), "uc.call.callee": _call("callee"),
+    "uc.call.direction": _direction, "network.transport": _transport,
+    "uc.registration.aor": _aor, "uc.registration.expires": _expires,
 }
 
 
-def apply(d: Draft, pairs: list[tuple[str, str]]) -> None:
-    """Map the recognised keys; everything else goes to `uc.vendor` under the key as written."""
+def apply(d: Draft, pairs: list[tuple[str, str]], handlers: dict[str, Handler] | None = None) -> None:
+    """Map the recognised keys (`handlers`: the built-in table, or the one the parser options extend);
+    everything else goes to `uc.vendor` under the key as written."""
+    keys = KEYS if handlers is None else handlers
     seen: set[str] = set()
     for key, raw in pairs:
         value = raw.strip()
         if value.lower() in NULLS:
             continue
         norm = _norm(key)
-        handler = KEYS.get(norm)
+        handler = keys.get(norm)
         if norm in seen or handler is None:
             previous = d.vendor.get(key)
             if previous is None:
