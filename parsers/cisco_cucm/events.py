@@ -29,6 +29,8 @@ ALARMS: dict[str, Kind] = {
     "CallAttemptBlockedByPolicy": Kind("call-reject", "failure"),
     "MaliciousCallTrace": Kind("security-alert"),
     "CodeYellow": Kind("license-limit", "failure"),
+    "CallProcessingNodeCpuPegging": Kind("license-limit", "failure"),  # RTMT alerts: CPU over threshold
+    "CpuPegging": Kind("license-limit", "failure"),
     "SignalCongestionEntry": Kind("license-limit", "failure"),
     # Certificates
     "CertExpired": Kind("certificate", "failure"),

@@ -22,9 +22,11 @@ SHOWN = 80
 HEADER_SCAN = 600  # the mnemonic is never further into a line
 
 # `%UC_CALLMANAGER-3-EndPointUnregistered:` (CiscoLog APPNAME-SEVERITY-MSGNAME; older releases have a
-# sub-facility: `%CCM_CALLMANAGER-CALLMANAGER-3-DeviceUnregistered`). The name may be followed by ` :`.
+# sub-facility: `%CCM_CALLMANAGER-CALLMANAGER-3-DeviceUnregistered`, and their RTMT alerts a name with dashes:
+# `%CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT`). The name may be followed by ` :`.
 MNEMONIC = re.compile(
-    r"%([A-Za-z][A-Za-z0-9_]{0,63}(?:-[A-Za-z][A-Za-z0-9_]{0,63})?)-([0-7])-([A-Za-z][A-Za-z0-9_]{0,127}) ?:"
+    r"%([A-Za-z][A-Za-z0-9_]{0,63}(?:-[A-Za-z][A-Za-z0-9_]{0,63})?)-([0-7])-"
+    r"([A-Za-z][A-Za-z0-9_]{0,127}(?:-[A-Za-z0-9_]{1,63}){0,3}) ?:"
 )
 # The CiscoLog TIMESTAMP at the end of the header: `Oct 14 2015 05:50:19 AM.484 UTC`, `Jun 17 2019
 # 14:14:19.781 UTC`, year-less `Apr 21 19:01:35.638 UTC`.

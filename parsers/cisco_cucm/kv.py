@@ -49,3 +49,36 @@ def scan_tags(text: str, start: int) -> tuple[dict[str, str], str, bool]:
     if rest.startswith(":"):
         return pairs, rest[1:].strip(), complete
     return pairs, rest.strip(), False
+
+
+# The alert of older (CCM_RTMT) releases has no tag list, only labelled text (Observium's syslog test, OBS-335):
+#   RTMT Alert Name:DBChangeNotifyFailure Detail: DBChangeNotify queue delay over 2 minutes. ... on node
+#   CallManager. App ID:Cisco AMC Service Cluster ID: Node ID:CallManager
+_RTMT_NAME = "RTMT Alert Name:"
+_RTMT_TAIL = ((" Node ID:", "NodeID"), (" Cluster ID:", "ClusterID"), (" App ID:", "AppID"))
+
+
+def scan_rtmt_text(description: str) -> dict[str, str] | None:
+    """The labelled parts of an older RTMT alert as the tags of the current form (`AlertName`, `AlertDetail`,
+    `AppID`, `ClusterID`, `NodeID`); None when the text is not one. The trailing labels are found from the
+    right, so a detail that itself says `App ID:` stays whole."""
+    if not description.startswith(_RTMT_NAME):
+        return None
+    rest = description[len(_RTMT_NAME):]
+    name, sep, detail = rest.partition(" Detail:")
+    name = name.strip()
+    if not name or " " in name:
+        return None
+    pairs: dict[str, str] = {"AlertName": name}
+    if not sep:
+        return pairs
+    tail: dict[str, str] = {}
+    for label, key in _RTMT_TAIL:
+        at = detail.rfind(label)
+        if at < 0:
+            break
+        tail[key] = detail[at + len(label):].strip()
+        detail = detail[:at]
+    pairs["AlertDetail"] = detail.strip()
+    pairs.update((k, v) for k, v in reversed(tail.items()))
+    return pairs

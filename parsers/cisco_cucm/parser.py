@@ -12,13 +12,18 @@ from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
 from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES, canonical_ip
 from ucsiem.schema.actions import CATEGORISATION
 
-from .events import AUDIT_EVENT_TYPES, Kind, classify
+from .events import ALARMS, AUDIT_EVENT_TYPES, Kind, classify
 from .header import Header, split_header
-from .kv import scan_tags
+from .kv import canonical_key, scan_rtmt_text, scan_tags
 
 # Parameters that name the user, the remote address, the device; the first one present wins.
-_USER_KEYS = ("UserID", "UserId", "User", "UserName")
-_ADDRESS_KEYS = ("ClientAddress", "IPAddress", "IPv4Address", "IPV4Address", "IPv6Address", "IPV6Address")
+# (`Login UserID`, `Login IP Address/Hostname`: the AuthenticationFailed alarm's parameters, keys compared
+# without blanks)
+_USER_KEYS = ("UserID", "UserId", "User", "UserName", "LoginUserID")
+_ADDRESS_KEYS = ("ClientAddress", "IPAddress", "IPv4Address", "IPV4Address", "IPv6Address", "IPV6Address",
+                 "LoginIPAddress/Hostname")
+_LOGIN_ACTIONS = frozenset(("admin-login", "user-login", "sip-auth"))
+MAX_EMBEDDED = 64
 _AUDIT_OUTCOMES = {"success": "success", "failure": "failure", "failed": "failure"}
 
 
@@ -28,14 +33,44 @@ def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
     facility_name, sev_text, name = header.mnemonic.groups()
     severity = int(sev_text)
     pairs, description, complete = scan_tags(text, header.mnemonic.end())
+    if not pairs and is_rtmt_alert(name) and (labelled := scan_rtmt_text(description)) is not None:
+        pairs, description = labelled, ""
     return [_event(header, facility_name, severity, name, pairs, description, complete)]
+
+
+def is_rtmt_alert(name: str) -> bool:
+    """`RTMT_ALERT` (UC_RTMT), `RTMT-ERROR-ALERT`/`RTMT-ALERT` (older CCM_RTMT releases)."""
+    upper = name.upper()
+    return upper.startswith("RTMT") and upper.endswith("ALERT")
+
+
+def _provider(facility_name: str) -> str:
+    """`UC_CALLMANAGER` -> `CALLMANAGER`; the older `CCM_RTMT-RTMT` (facility-sub-facility) -> `RTMT`."""
+    if facility_name.startswith("CCM_") and "-" in facility_name:
+        return facility_name.rsplit("-", 1)[1]
+    return facility_name.removeprefix("UC_")
+
+
+def _embedded_tags(detail: str) -> dict[str, str]:
+    """`[key=value]` pairs inside an alert's detail (the alarm that raised it, embedded with its tags)."""
+    found: dict[str, str] = {}
+    pos = detail.find("[")
+    while pos >= 0 and len(found) < MAX_EMBEDDED:
+        close = detail.find("]", pos)
+        if close < 0:
+            break
+        key, sep, value = detail[pos + 1:close].partition("=")
+        if sep:
+            found.setdefault(canonical_key(key.strip()), value.strip())
+        pos = detail.find("[", close)
+    return found
 
 
 def _event(header: Header, facility_name: str, severity: int, name: str, pairs: dict[str, str],
            description: str, complete: bool) -> ParsedEvent:
     pop = pairs.pop
     ev: dict[str, Any] = {"kind": "event", "code": name, "severity": severity,
-                          "provider": facility_name.removeprefix("UC_")}
+                          "provider": _provider(facility_name)}
     out: dict[str, Any] = {"@timestamp": header.timestamp, "event": ev}
     tags: list[str] = []
     if not complete:
@@ -44,10 +79,21 @@ def _event(header: Header, facility_name: str, severity: int, name: str, pairs: 
         tags.append("timezone_assumed")
 
     audit = "AUDITLOG" in facility_name or "EventType" in pairs
+    rtmt = not audit and is_rtmt_alert(name)
     if audit:
         kind, audit_type = _audit_kind(pairs, name)
         if audit_type:
             ev["code"] = audit_type
+    elif rtmt:
+        # an RTMT alert named after an alarm with a meaning (AuthenticationFailed, CallProcessingNodeCpuPegging)
+        # is that event; other alerts (SyslogSeverityMatchFound, DBChangeNotifyFailure...) are raised alarms
+        alert = ALARMS.get(pairs.get("AlertName", ""))
+        kind = alert if alert is not None and alert.action != "alarm-raise" else Kind("alarm-raise")
+        if kind.action in _LOGIN_ACTIONS:
+            embedded = _embedded_tags(pairs.get("AlertDetail", ""))
+            for key in (*_USER_KEYS, *_ADDRESS_KEYS):
+                if key in embedded and key not in pairs:
+                    pairs[key] = embedded[key]
     else:
         kind = classify(name, severity)
     spec = CATEGORISATION[kind.action]
@@ -92,7 +138,7 @@ def _event(header: Header, facility_name: str, severity: int, name: str, pairs: 
             out["network"] = {"application": resource}
         if kind.action == "admin-login" and outcome == "failure" and details:
             ev["reason"] = details
-    elif name == "RTMT_ALERT" and pairs.get("AlertName"):
+    elif rtmt and pairs.get("AlertName"):
         out["rule"] = {"name": pairs["AlertName"]}
         detail = pairs.get("AlertDetail", "")
         if detail:

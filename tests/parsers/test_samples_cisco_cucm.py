@@ -107,3 +107,48 @@ def test_hostile_input_raises_only_parse_error() -> None:
         seeds[0][: len(seeds[0]) // 3],
     ]
     assert_only_parse_error(PARSER, inputs, CTX)
+
+
+# RTMT alerts named after a security or capacity alarm are that event (issue 12). No published alert line
+# with these names was found: the real lines are taken and only the alert name (and, for the embedded
+# alarm, the AuthenticationFailed parameters named in the alarm catalog / Exabeam's conditions) swapped in.
+LEGACY_RTMT = (": : 7273: May 30 15:33:20.636 UTC :  %CCM_RTMT-RTMT-2-RTMT-ERROR-ALERT: RTMT Alert Name:{name} "
+               "Detail: {detail} App ID:Cisco AMC Service Cluster ID: Node ID:CallManager")
+CURRENT_RTMT = ("<189>23813: cucm-pub: Jul 05 2016 04:03:01 PM.688 UTC : %UC_RTMT-2-RTMT_ALERT: %[AlertName={name}]"
+                "[AlertDetail= At Tue Jul 05 12:03:01 EDT 2016 on node 192.0.2.5, {detail}][AppID=Cisco AMC Service]"
+                "[ClusterID=][NodeID=cucm-pub]: RTMT Alert")
+
+
+@pytest.mark.parametrize("template", [LEGACY_RTMT, CURRENT_RTMT])
+@pytest.mark.parametrize(("name", "action", "outcome"), [
+    ("AuthenticationFailed", "admin-login", "failure"),
+    ("CallProcessingNodeCpuPegging", "license-limit", "failure"),
+    ("DBChangeNotifyFailure", "alarm-raise", None),
+    ("SyslogSeverityMatchFound", "alarm-raise", None),
+])
+def test_rtmt_alert_names(template: str, name: str, action: str, outcome: str | None) -> None:
+    (event,) = PARSER.parse(RawRecord(template.format(name=name, detail="the alert text.")), CTX)
+    assert (event["event"]["action"], event["event"].get("outcome")) == (action, outcome)
+    assert event["rule"]["name"] == name
+    assert event["message"].endswith("the alert text.")
+
+
+@pytest.mark.parametrize("template", [LEGACY_RTMT, CURRENT_RTMT])
+def test_rtmt_authentication_failed_takes_user_and_address_of_the_embedded_alarm(template: str) -> None:
+    detail = ("#012[Login IP Address/Hostname=203.0.113.9][Login Date/Time=07/05/16 4:02 PM]"
+              "[Login UserID=administrator][Login Interface=CUCM Admin]")
+    (event,) = PARSER.parse(RawRecord(template.format(name="AuthenticationFailed", detail=detail)), CTX)
+    assert event["event"]["category"] == ["authentication"]
+    assert event["source"] == {"ip": "203.0.113.9"}
+    assert event["user"] == {"name": "administrator"}
+
+
+def test_alarm_with_login_parameters() -> None:
+    # The real EndPointUnregistered line with the AuthenticationFailed name and parameters: checks the keys.
+    line = ("31 uc-ucm-01 local7 3 : 41679: uc-ucm-01.example.com Jul 02 2015 06:22:31 UTC :   "
+            "%UC_CALLMANAGER-3-AuthenticationFailed: %[Login IP Address/Hostname=203.0.113.9]"
+            "[Login UserID=administrator][Login Interface=CUCM Admin][AppID=Cisco Tomcat][ClusterID=]"
+            "[NodeID=uc-ucm-01]: text")
+    (event,) = PARSER.parse(RawRecord(line), CTX)
+    assert (event["event"]["action"], event["event"]["outcome"]) == ("admin-login", "failure")
+    assert (event["source"]["ip"], event["user"]["name"]) == ("203.0.113.9", "administrator")
