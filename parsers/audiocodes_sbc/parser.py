@@ -13,7 +13,7 @@ from typing import Any
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
 
-from . import cdr, freetext
+from . import cdr, freetext, legacy
 from .prefix import Prefix, StampParts, device_time, read_prefix, receiver_datetime, with_year
 
 # A CDR row after the marker: `|CALL_END |...`, or `MEDIA_END |...` without the leading bar.
@@ -101,8 +101,27 @@ def _parse(text: str, ctx: ParseContext) -> list[ParsedEvent]:
     if token is not None and (token.group(1) in cdr.REPORT_TYPES or token.group(1).endswith("ReportType")):
         return _parse_cdr(text, body_at, token.group(1), prefix, seq, ctx)
     if seq is None:
+        if legacy.START.match(text, body_at) is not None:
+            return [_parse_legacy(text, body_at, prefix, ctx)]
         raise ParseError("no_match", "neither an AudioCodes [S=n] syslog message nor a CDR row")
     return [_parse_free_text(text, seq, prefix, ctx)]
+
+
+def _parse_legacy(text: str, body_at: int, prefix: Prefix, ctx: ParseContext) -> ParsedEvent:
+    """The older `PL:5 [Code:3a002] [CID:3294] [Time: 20:17:00]` form: the receiver's time stamp."""
+    received, _ = _times(prefix, None, ctx)
+    event = _frame(prefix)
+    tags: list[str] = []
+    if received is not None:
+        event["event"]["created"] = received
+        event["@timestamp"] = received
+    else:
+        event["@timestamp"] = ctx.reference_time
+        tags.append("timestamp_from_reference")
+    legacy.parse_body(text, body_at, event)
+    if tags:
+        event["tags"] = tags
+    return event
 
 
 def _parse_cdr(text: str, body_at: int, report: str, prefix: Prefix, seq: re.Match[str] | None,

@@ -41,6 +41,8 @@ _MMDD = re.compile(r"(\d\d)/(\d\d) +(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?=[\s:\
 _BSD = re.compile(r"([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?=[\s:\[|]|$)")
 _TIME = re.compile(r"(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?=[\s:\[|]|$)")
 SEQ = re.compile(r"\[S ?= ?(\d{1,12})\]")
+# The older event form's start, `PL:5 [Code:`, after blanks (see legacy.py)
+LEGACY_EVENT = re.compile(r"(?<![^ \t])[A-Z]{2}:[^\s\[\]]{1,32}[ \t]+\[Code:")
 # Prefix tokens are separated by blanks or by ` : ` (with a blank on at least one side, so an
 # IPv6 address stays whole).
 _PREFIX_SPLIT = re.compile(r"\s*:\s+|\s+:\s*|\s+")
@@ -172,16 +174,21 @@ def read_prefix(text: str) -> tuple[Prefix, re.Match[str] | None]:
         body_start = seq.start()
     else:
         pipe = text.find("|", time_end, limit)
-        if pipe < 0:
+        legacy = LEGACY_EVENT.search(text, time_end, limit) if pipe < 0 else None
+        if legacy is not None:  # the older `PL:5 [Code:3a002] [CID:3294]` form
+            body_start = legacy.start()
+        elif pipe < 0:
             if prefix.time is None:
                 return prefix, None  # no prefix: the caller decides what the text is
             raise ParseError("no_match", "no [S=n] marker and no CDR field after the receiver prefix")
-        body_start = pipe
-        # "... local1.info CALL_END |...": the report type is not part of the prefix
-        head = text[time_end:pipe].rstrip()
-        last = head.rsplit(None, 1)[-1] if head.strip() else ""
-        if last and (("_" in last and last.isupper()) or last.endswith("ReportType")):
-            body_start = time_end + head.rfind(last)
+        else:
+            body_start = pipe
+        if legacy is None:
+            # "... local1.info CALL_END |...": the report type is not part of the prefix
+            head = text[time_end:pipe].rstrip()
+            last = head.rsplit(None, 1)[-1] if head.strip() else ""
+            if last and (("_" in last and last.isupper()) or last.endswith("ReportType")):
+                body_start = time_end + head.rfind(last)
     if "[" in text[time_end:body_start] or "|" in text[time_end:body_start]:
         raise ParseError("no_match", f"unrecognised receiver prefix {text[:min(body_start, 128)]!r}")
     if body_start > time_end or prefix.time is not None or prefix.pri is not None:
