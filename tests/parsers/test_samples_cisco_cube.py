@@ -86,7 +86,7 @@ def test_toll_fraud_and_internal_error_codes(events: list[Event]) -> None:
     assert toll["uc.call.disconnect_cause"] == "Toll fraud call rejected"
     assert toll["@timestamp"] == "2023-08-14T19:54:32.507000Z"  # year-less, before the reference day
     dns = _by_message(events, "SIP: Internal Error (DNS query fail)")
-    assert (dns["uc.call.disconnect_cause"], dns["uc.vendor.sequence"]) == ("DNS query fail", 984)
+    assert (dns["uc.call.disconnect_cause"], dns["event.sequence"]) == ("DNS query fail", 984)
     low_memory = _by_message(events, "C SCRIPTS: Internal Error (Low memory)")
     assert "uc.call.id" not in low_memory  # the all-zero GUID of the published example is no call id
     assert low_memory["tags"] == ["timestamp_missing"]
