@@ -235,7 +235,7 @@ class Agent:
                                           "outputs": [o.name for o in self.outputs], "workers": self.pool.workers,
                                           "spool": str(self.config.spool_path()) if self.spool else None})
         if self.identity is not None:  # before reading: the first events already get their identities
-            await self.identity.refresh()
+            await self.identity.start()
         senders = [asyncio.create_task(s.run(), name=f"output:{s.output.name}") for s in self.senders]
         extra_tasks: list[asyncio.Task[None]] = []
         if self.config.agent.metrics is not None or self.once:  # prometheus-client only where it is used

@@ -3,7 +3,9 @@ and what lands where in an event."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 import pytest
 
 from ucsiem.enrich.config import EnrichConfig, FileSourceConfig, IdentityConfig
-from ucsiem.enrich.identity import IdentityEnricher, IdentityIndex, build_index, read_file_source
+from ucsiem.enrich.identity import IdentityEnricher, IdentityIndex, build_index, index_info, read_file_source
 from ucsiem.enrich.keys import identity_keys, uri_parts, value_keys
 from ucsiem.enrich.refresh import IdentityRefresher
 from ucsiem.errors import EnrichmentError
@@ -214,3 +216,72 @@ def test_refresher_keeps_going_when_a_source_fails(tmp_path: Path) -> None:
     assert refresher.stats.entries == {"users.csv": 2, "second": 1}
     assert refresher.stats.failures == {"second": 1, "users.csv": 1}
     assert oct((tmp_path / "identity.db").stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_most_specific_known_key_of_a_value_wins(tmp_path: Path) -> None:
+    # the SIP URI is carol's, the extension in its user part is bob's: one query, the URI decides
+    records = [{"name": ["bob"], "extension": ["1005"]}, {"name": ["carol"], "sip_uri": ["sip:1005@example.com"]}]
+    index = index_of(tmp_path, [("hr", records)])
+    assert value_keys("sip:1005@example.com", german)[-1] == "ext:1005"
+    assert index.find(value_keys("sip:1005@example.com", german))["name"] == "carol"  # type: ignore[index]
+    assert index.find(value_keys("1005", german))["name"] == "bob"  # type: ignore[index]
+
+
+def test_events_never_share_what_a_later_stage_rewrites(tmp_path: Path) -> None:
+    # the directory entry is decoded once and cached; privacy rewrites uc.identity.* and group in the event
+    index = index_of(tmp_path, [("hr", read_file_source(csv_source(tmp_path)))])
+    enricher = IdentityEnricher(index, IdentityConfig().lookups, german)
+    first, second = event(user={"name": "alice"}), event(user={"name": "alice"})
+    enricher.enrich(first)
+    first["uc"]["identity"]["user"]["phone_numbers"] = ["hashed"]
+    first["user"]["group"]["name"] = ["hashed"]
+    enricher.enrich(second)
+    assert second["uc"]["identity"]["user"]["phone_numbers"] == ["+49301234567", "+491701234567"]
+    assert second["user"]["group"] == {"name": ["UC Admins", "Staff"]}
+
+
+def refresher_for(tmp_path: Path, *sources: FileSourceConfig, interval: float = 300) -> IdentityRefresher:
+    cfg = EnrichConfig(identity=IdentityConfig(sources=list(sources), refresh_interval_secs=interval))
+    return IdentityRefresher(cfg, tmp_path)
+
+
+def test_a_restart_starts_from_the_index_of_the_same_configuration(tmp_path: Path) -> None:
+    source = csv_source(tmp_path)
+    first = refresher_for(tmp_path, source)
+    asyncio.run(first.start())  # no index yet: built before reading
+    assert first.stats.refreshes == 1 and first.stats.entries == {"users.csv": 2}
+    built = (tmp_path / "identity.db").stat()
+
+    again = refresher_for(tmp_path, source)
+    asyncio.run(again.start())
+    assert again.stats.refreshes == 0  # used as it is, not read again
+    assert (tmp_path / "identity.db").stat().st_ino == built.st_ino
+    assert again.stats.entries == {"users.csv": 2} and again.stats.keys == first.stats.keys
+    assert 290 < again.next_refresh_secs <= 300  # refreshed when due, counted from when it was built
+
+    other = csv_source(tmp_path, name="other.csv")  # another configuration: built anew before reading
+    changed = refresher_for(tmp_path, source, other)
+    asyncio.run(changed.start())
+    assert changed.stats.refreshes == 1 and changed.stats.entries == {"users.csv": 2, "other.csv": 2}
+
+
+def test_an_index_with_a_failed_source_is_used_and_refreshed_at_once(tmp_path: Path) -> None:
+    good = csv_source(tmp_path)
+    broken = FileSourceConfig(type="json", path=tmp_path / "gone.json", id="second")
+    refresher_for(tmp_path, good, broken).refresh_once()
+    info = index_info(tmp_path / "identity.db")
+    assert info is not None and info.failed and info.entries == {"users.csv": 2}
+    restarted = refresher_for(tmp_path, good, broken)
+    asyncio.run(restarted.start())
+    assert restarted.stats.refreshes == 0 and restarted.next_refresh_secs == 0
+
+
+def test_an_index_from_before_the_meta_table_is_rebuilt(tmp_path: Path) -> None:
+    source = csv_source(tmp_path)
+    refresher_for(tmp_path, source).refresh_once()
+    with sqlite3.connect(tmp_path / "identity.db") as db:
+        db.execute("DROP TABLE meta")
+    assert index_info(tmp_path / "identity.db") is None
+    restarted = refresher_for(tmp_path, source)
+    asyncio.run(restarted.start())
+    assert restarted.stats.refreshes == 1

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -39,8 +39,8 @@ log = logging.getLogger("ucsiem.enrich.identity")
 
 Record = dict[str, list[str]]  # identity field -> values, as a source gives them
 INDEX_NAME = "identity.db"
-# Lookups remembered per worker (by key, and by event value): each holds a decoded identity, ~1 KiB, so
-# this bounds a worker's own memory to about 30 MiB; the index itself is shared through the page cache.
+# Directory entries decoded per worker (~1 KiB each), so about 16 MiB of a worker's own memory; the index
+# itself is shared through the page cache.
 CACHE_ENTRIES = 16_384
 MAX_VALUE_CHARS = 1024
 
@@ -63,6 +63,11 @@ def read_file_source(cfg: FileSourceConfig) -> list[Record]:
     except (UnicodeDecodeError, csv.Error, ParseError) as exc:
         raise EnrichmentError(f"identity source {cfg.name()}: {cfg.path} is not valid {cfg.type.upper()}: "
                               f"{exc}") from None
+    present: set[str] = set()
+    for row in rows:
+        present.update(row)
+    # only the columns this source has: most identity fields are absent from a given CSV
+    columns = {name: cols for name, sources in columns.items() if (cols := [c for c in sources if c in present])}
     return [_record(row, columns) for row in rows]
 
 
@@ -83,14 +88,19 @@ def _record(row: dict[str, Any], columns: dict[str, list[str]]) -> Record:
         values: list[str] = []
         for column in sources:
             value = row.get(column)
+            if value is None or value == "":
+                continue
             if isinstance(value, list):
                 values.extend(str(v) for v in value if v not in (None, ""))
-            elif value not in (None, "") and name in IDENTITY_LISTS:
+            elif name in IDENTITY_LISTS:
                 values.extend(v.strip() for v in str(value).split(";"))  # a CSV cell may hold several: a;b
-            elif value not in (None, ""):
+            else:
                 values.append(str(value).strip())
-        if values := unique(v[:MAX_VALUE_CHARS] for v in values):
-            out[name] = values
+        if values:
+            if len(values) > 1 or len(values[0]) > MAX_VALUE_CHARS or not values[0]:
+                values = unique(v[:MAX_VALUE_CHARS] for v in values)
+            if values:
+                out[name] = values
     return out
 
 
@@ -134,9 +144,10 @@ def _e164(number: str, normalize: NumberNormalizer | None) -> str:
 
 
 def build_index(path: Path, sources: Sequence[tuple[str, list[Record] | None]],
-                normalize: NumberNormalizer | None) -> BuildReport:
+                normalize: NumberNormalizer | None, fingerprint: str = "") -> BuildReport:
     """Write the index for `sources` in precedence order; a source given as None failed: its rows are
-    copied from the current file at `path`, if any. The new file replaces the old one atomically."""
+    copied from the current file at `path`, if any. The new file replaces the old one atomically.
+    `fingerprint` names the configuration it was built from (see `index_made_from`)."""
     report = BuildReport()
     fd, tmp = tempfile.mkstemp(prefix=".identity-", suffix=".db", dir=path.parent)
     os.close(fd)
@@ -154,17 +165,23 @@ def build_index(path: Path, sources: Sequence[tuple[str, list[Record] | None]],
                     report.entries[name] = _copy_old(db, name) if old else 0
                     continue
                 report.entries[name] = len(records)
-                for record in records:
-                    cur = db.execute("INSERT INTO identities (source, doc) VALUES (?, ?)",
-                                     (name, orjson.dumps(identity_doc(record, name, normalize))))
-                    keys = [(key, cur.lastrowid) for key in identity_keys(record, normalize)]
-                    added = db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?)", keys).rowcount
-                    report.keys += len(keys)
-                    report.shadowed_keys += len(keys) - added
+                # ids given here, rows written in one statement each: a row at a time was half the build
+                first = (db.execute("SELECT COALESCE(MAX(id), 0) FROM identities").fetchone()[0]) + 1
+                rows = [(first + i, name, orjson.dumps(identity_doc(record, name, normalize)))
+                        for i, record in enumerate(records)]
+                keys = [(key, first + i) for i, record in enumerate(records)
+                        for key in identity_keys(record, normalize)]
+                db.executemany("INSERT INTO identities (id, source, doc) VALUES (?, ?, ?)", rows)
+                # OR IGNORE in insertion order: the first source (and entry) to claim a key keeps it
+                added = db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?)", keys).rowcount
+                report.keys += len(keys)
+                report.shadowed_keys += len(keys) - added
             # Which kinds of key exist (user, email, sip, ext, e164, ip, mac): a worker does not look up what no
             # entry can match (a directory without device addresses makes every source.ip lookup a miss).
             db.execute("CREATE TABLE kinds (kind TEXT PRIMARY KEY) WITHOUT ROWID")
             db.execute("INSERT INTO kinds SELECT DISTINCT substr(key, 1, instr(key, ':') - 1) FROM keys")
+            db.execute("CREATE TABLE meta (fingerprint TEXT NOT NULL, failed INTEGER NOT NULL)")
+            db.execute("INSERT INTO meta VALUES (?, ?)", (fingerprint, any(r is None for _, r in sources)))
             db.commit()
             if old:
                 db.execute("DETACH DATABASE old")
@@ -176,6 +193,32 @@ def build_index(path: Path, sources: Sequence[tuple[str, list[Record] | None]],
         Path(tmp).unlink(missing_ok=True)
         raise
     return report
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    fingerprint: str  # the configuration it was built from
+    failed: bool  # some source failed: it holds that source's older rows
+    entries: dict[str, int]  # per source
+    keys: int
+
+
+def index_info(path: Path) -> IndexInfo | None:
+    """What an index file holds, None if there is no readable one. A restarted agent starts from an index of
+    the same configuration at once and refreshes it when it is due."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = db.execute("SELECT fingerprint, failed FROM meta").fetchone()
+        entries = dict(db.execute("SELECT source, count(*) FROM identities GROUP BY source").fetchall())
+        keys = db.execute("SELECT count(*) FROM keys").fetchone()[0]
+    except sqlite3.Error:  # missing, not SQLite, or written before the meta table existed
+        return None
+    finally:
+        db.close()
+    return IndexInfo(str(row[0]), bool(row[1]), entries, int(keys)) if row is not None else None
 
 
 def _copy_old(db: sqlite3.Connection, source: str) -> int:
@@ -190,13 +233,33 @@ def _copy_old(db: sqlite3.Connection, source: str) -> int:
     return len(rows)
 
 
+_ECS = ("name", "email", "full_name", "id", "domain", "roles")
+_DETAILS = ("department", "title", "manager", "site", "sip_uri", "extension", "phone_numbers", "source")
+
+
+class Identity(NamedTuple):
+    """One directory entry as the workers apply it, decoded once and shared by every key that finds it."""
+
+    doc: dict[str, Any]
+    ecs: tuple[tuple[str, Any], ...]  # ECS user fields (name, email, full_name, id, domain, roles, group)
+    details: dict[str, Any]  # uc.identity.<side>: copied into each event, as privacy may rewrite it there
+
+
+def _identity(doc: dict[str, Any]) -> Identity:
+    ecs = [(name, doc[name]) for name in _ECS if name in doc]
+    if "groups" in doc:
+        ecs.append(("group", {"name": doc["groups"]}))
+    return Identity(doc, tuple(ecs), {name: doc[name] for name in _DETAILS if name in doc})
+
+
 class IdentityIndex:
-    """Read side, one per worker: lookups through a bounded cache; reopens when the file is replaced."""
+    """Read side, one per worker: key -> identity through SQLite, entries decoded once each (bounded cache);
+    reopens when the file is replaced."""
 
     def __init__(self, path: Path, cache_size: int = CACHE_ENTRIES) -> None:
         self.path = path
         self.cache_size = cache_size
-        self._cache: OrderedDict[str, dict[str, Any] | None] = OrderedDict()
+        self._entries: OrderedDict[int, Identity] = OrderedDict()  # identity id -> decoded entry
         self._db: sqlite3.Connection | None = None
         self._stamp: tuple[int, int] | None = None
         self.generation: object = None  # a new object each time another file is opened
@@ -232,7 +295,7 @@ class IdentityIndex:
         if self._db is not None:
             self._db.close()
         self._db, self._stamp, self.kinds = None, None, None
-        self._cache.clear()
+        self._entries.clear()
         self.generation = object()
 
     @property
@@ -240,30 +303,41 @@ class IdentityIndex:
         return self._db is not None
 
     def find(self, keys: list[str]) -> dict[str, Any] | None:
-        """The identity of the first key that is known."""
-        kinds = self.kinds
-        for key in keys:
-            if kinds is not None and key[:key.find(":")] not in kinds:
-                continue  # no entry has a key of this kind: a sure miss, not worth a query or a cache slot
-            doc = self._lookup(key)
-            if doc is not None:
-                return doc
-        return None
+        """The directory entry of the first key that is known."""
+        found = self.identity(keys)
+        return found.doc if found is not None else None
 
-    def _lookup(self, key: str) -> dict[str, Any] | None:
-        cache = self._cache
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-        doc: dict[str, Any] | None = None
-        if self._db is not None:
-            row = self._db.execute("SELECT i.doc FROM keys k JOIN identities i ON i.id = k.identity WHERE k.key = ?",
-                                   (key,)).fetchone()
-            doc = orjson.loads(row[0]) if row is not None else None
-        cache[key] = doc
-        if len(cache) > self.cache_size:
-            cache.popitem(last=False)
-        return doc
+    def identity(self, keys: list[str]) -> Identity | None:
+        db = self._db
+        if db is None:
+            return None
+        kinds = self.kinds
+        if kinds is not None:  # no entry has a key of another kind: a sure miss, not worth a query
+            keys = [key for key in keys if key[:key.find(":")] in kinds]
+        if len(keys) == 1:
+            row = db.execute("SELECT identity FROM keys WHERE key = ?", keys).fetchone()
+            return self._entry(row[0]) if row is not None else None
+        if not keys:
+            return None
+        # one query for all of a value's keys (a SIP URI has up to four); the most specific known key wins
+        known = dict(db.execute(f"SELECT key, identity FROM keys WHERE key IN ({','.join('?' * len(keys))})",
+                                keys).fetchall())
+        return next((self._entry(known[key]) for key in keys if key in known), None)
+
+    def _entry(self, ident: int) -> Identity | None:
+        entries = self._entries
+        entry = entries.get(ident)
+        if entry is not None:
+            entries.move_to_end(ident)
+            return entry
+        assert self._db is not None
+        row = self._db.execute("SELECT doc FROM identities WHERE id = ?", (ident,)).fetchone()
+        if row is None:
+            return None
+        entry = entries[ident] = _identity(orjson.loads(row[0]))
+        if len(entries) > self.cache_size:
+            entries.popitem(last=False)
+        return entry
 
     def close(self) -> None:
         self._close()
@@ -278,31 +352,41 @@ TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
     "source.user": (("source", "user"), "source"),
     "destination.user": (("destination", "user"), "destination"),
 }
-_ECS = ("name", "email", "full_name", "id", "domain", "roles")
-_DETAILS = ("department", "title", "manager", "site", "sip_uri", "extension", "phone_numbers", "source")
+# Event values remembered per worker (value -> entry or a miss): an entry is shared with the index's cache,
+# so each remembered value costs about 200 bytes; UC events repeat the same people and numbers.
+VALUE_CACHE_ENTRIES = 65_536
+_MISSING = object()
 
 
 class IdentityEnricher:
     def __init__(self, index: IdentityIndex, lookups: dict[str, str], normalize: NumberNormalizer | None,
-                 cache_size: int = CACHE_ENTRIES) -> None:
+                 cache_size: int = VALUE_CACHE_ENTRIES) -> None:
         self.index = index
         self.normalize = normalize
-        # (index of the parent object, key, target) in configured order; the few parents (uc.call, source.user,
-        # ...) are fetched once per event
+        # per target in configured order: its fields as (index of the parent object, key); the few parents
+        # (uc.call, source.user, ...) are fetched once per event
         parents: dict[tuple[str, ...], int] = {}
-        self.lookups: list[tuple[int, str, str]] = []
-        self._address_lookups: set[int] = set()  # positions in `lookups` of fields that hold an IP or a MAC
+        plan: dict[str, list[tuple[int, str, bool]]] = {}
         for path, target in lookups.items():
             *parent, key = path.split(".")
-            if key in ("ip", "mac"):
-                self._address_lookups.add(len(self.lookups))
-            self.lookups.append((parents.setdefault(tuple(parent), len(parents)), key, target))
-        self._active = self.lookups  # what the current index can answer
+            plan.setdefault(target, []).append((parents.setdefault(tuple(parent), len(parents)), key,
+                                                key in ("ip", "mac")))
+        self._plan = [(TARGETS[target], "identity_unknown_" + target.replace(".", "_"), tuple(fields))
+                      for target, fields in plan.items()]
+        self._active = self._plan  # what the current index can answer
         self._parents = list(parents)
+        tree: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        self._root: int | None = None  # the position of the event itself, when a top-level field is looked up
+        for position, parent_path in enumerate(self._parents):
+            if parent_path:
+                tree.setdefault(parent_path[0], []).append((position, parent_path[1:]))
+            else:
+                self._root = position
+        self._tree = list(tree.items())
         self.hits = 0
         self.misses = 0
-        # event value -> identity: the keys of a value cost more to make (number parsing) than to look up
-        self._found: OrderedDict[str, dict[str, Any] | None] = OrderedDict()
+        # event value -> entry: the keys of a value cost more to make (number parsing) than to look up
+        self._found: OrderedDict[str, Identity | None] = OrderedDict()
         self._cache_size = cache_size
         self._generation: object = None
 
@@ -312,25 +396,49 @@ class IdentityEnricher:
             return
         if self._generation is not index.generation:
             self._use_generation()
-        done: set[str] = set()
-        tried: set[str] = set()
-        parents = [_get(event, path) for path in self._parents]
-        for parent_index, key, target in self._active:
-            if target in done:
+        parents = self._fetch_parents(event)
+        missed: list[str] | None = None
+        for where, miss_tag, fields in self._active:
+            tried = False
+            for parent_index, key, _ in fields:
+                parent = parents[parent_index]
+                if parent is None:
+                    continue
+                value = parent.get(key)
+                if value.__class__ is not str or not value:
+                    continue
+                tried = True
+                found = self._find(value)
+                if found is not None:
+                    _apply(event, where, found)
+                    self.hits += 1
+                    break
+            else:
+                if tried:
+                    missed = [miss_tag] if missed is None else [*missed, miss_tag]
+        if missed is not None:
+            self.misses += len(missed)
+            for tag in sorted(missed):
+                _tag(event, tag)
+
+    def _fetch_parents(self, event: dict[str, Any]) -> list[dict[str, Any] | None]:
+        """The objects holding the looked-up fields (uc.call, source.user, ...), each top-level object read once."""
+        parents: list[dict[str, Any] | None] = [None] * len(self._parents)
+        if self._root is not None:
+            parents[self._root] = event
+        for top, below in self._tree:
+            node = event.get(top)
+            if node.__class__ is not dict:
                 continue
-            parent = parents[parent_index]
-            value = parent.get(key) if isinstance(parent, dict) else None
-            if not isinstance(value, str) or not value:
-                continue
-            tried.add(target)
-            doc = self._find(value)
-            if doc is not None:
-                _apply(event, target, doc)
-                done.add(target)
-        for target in sorted(tried - done):
-            self.misses += 1
-            _tag(event, "identity_unknown_" + target.replace(".", "_"))
-        self.hits += len(done)
+            for position, rest in below:
+                child: Any = node
+                for part in rest:
+                    child = child.get(part)
+                    if child.__class__ is not dict:
+                        break
+                else:
+                    parents[position] = child
+        return parents
 
     def _use_generation(self) -> None:
         """A new index: what was found may have changed, and so may the kinds of key it holds."""
@@ -339,44 +447,44 @@ class IdentityEnricher:
         kinds = self.index.kinds
         if kinds is not None and not kinds & {"ip", "mac"}:
             # no entry has a device address: an address field can only miss, and must not tag events unknown
-            self._active = [lookup for i, lookup in enumerate(self.lookups) if i not in self._address_lookups]
+            active = [(where, tag, tuple(f for f in fields if not f[2])) for where, tag, fields in self._plan]
+            self._active = [plan for plan in active if plan[2]]
         else:
-            self._active = self.lookups
+            self._active = self._plan
 
-    def _find(self, value: str) -> dict[str, Any] | None:
+    def _find(self, value: str) -> Identity | None:
         found = self._found
-        if value in found:
+        entry = found.get(value, _MISSING)
+        if entry is not _MISSING:
             found.move_to_end(value)
-            return found[value]
-        doc = self.index.find(value_keys(value, self.normalize))
-        found[value] = doc
+            return entry  # type: ignore[return-value]
+        identity = self.index.identity(value_keys(value, self.normalize))
+        found[value] = identity
         if len(found) > self._cache_size:
             found.popitem(last=False)
-        return doc
+        return identity
 
 
-def _get(event: dict[str, Any], path: tuple[str, ...]) -> Any:
-    node: Any = event
-    for part in path:
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node
-
-
-def _apply(event: dict[str, Any], target: str, doc: dict[str, Any]) -> None:
-    ecs_path, details_key = TARGETS[target]
+def _apply(event: dict[str, Any], where: tuple[tuple[str, ...], str], found: Identity) -> None:
+    ecs_path, details_key = where
     node = event
     for part in ecs_path:
-        node = node.setdefault(part, {})
-    for name in _ECS:
-        if name in doc and name not in node:  # what the log said stays: the directory only adds
-            node[name] = doc[name]
-    if "groups" in doc and "group" not in node:
-        node["group"] = {"name": doc["groups"]}
-    details = {name: doc[name] for name in _DETAILS if name in doc}
-    if details:
-        event.setdefault("uc", {}).setdefault("identity", {}).setdefault(details_key, details)
+        child: dict[str, Any] | None = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        node = child
+    for name, value in found.ecs:
+        if name not in node:  # what the log said stays: the directory only adds
+            node[name] = value if name != "group" else {"name": value["name"]}
+    if found.details:
+        uc: dict[str, Any] | None = event.get("uc")
+        if uc is None:
+            uc = event["uc"] = {}
+        identity: dict[str, Any] | None = uc.get("identity")
+        if identity is None:
+            identity = uc["identity"] = {}
+        if details_key not in identity:
+            identity[details_key] = dict(found.details)
 
 
 def _tag(event: dict[str, Any], tag: str) -> None:

@@ -10,6 +10,7 @@ counted here.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -19,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ucsiem.enrich.config import EnrichConfig, IdentityConfig
-from ucsiem.enrich.identity import INDEX_NAME, Record, build_index, read_source
+from ucsiem.enrich.identity import INDEX_NAME, Record, build_index, index_info, read_source
 from ucsiem.enrich.keys import NumberNormalizer
 from ucsiem.errors import EnrichmentError
 
@@ -50,7 +53,8 @@ class IdentityStats:
                 if self.last_refresh is not None else None}
 
 
-def build_from_sources(cfg: IdentityConfig, path: Path, normalize: NumberNormalizer | None) -> RefreshResult:
+def build_from_sources(cfg: IdentityConfig, path: Path, normalize: NumberNormalizer | None,
+                       fingerprint: str = "") -> RefreshResult:
     """Read every source and write a new index at `path` (blocking)."""
     from ucsiem import secrets
 
@@ -71,7 +75,7 @@ def build_from_sources(cfg: IdentityConfig, path: Path, normalize: NumberNormali
         except Exception as exc:  # a bug or an odd answer: same treatment, never the agent's end
             failures[source.name()], records = f"{type(exc).__name__}: {exc}", None
         sources.append((source.name(), records))
-    report = build_index(path, sources, normalize)
+    report = build_index(path, sources, normalize, fingerprint)
     return RefreshResult(report.entries, report.keys - report.shadowed_keys, report.shadowed_keys, failures,
                          round(time.monotonic() - started, 2))
 
@@ -79,7 +83,15 @@ def build_from_sources(cfg: IdentityConfig, path: Path, normalize: NumberNormali
 def _refresh_in_child(enrich: dict[str, Any], path: str) -> RefreshResult:
     cfg = EnrichConfig.model_validate(enrich)
     assert cfg.identity is not None
-    return build_from_sources(cfg.identity, Path(path), number_normalizer(cfg))
+    return build_from_sources(cfg.identity, Path(path), number_normalizer(cfg), index_fingerprint(cfg))
+
+
+def index_fingerprint(cfg: EnrichConfig) -> str:
+    """What an index's content follows from: the sources and the home region numbers are normalised against."""
+    assert cfg.identity is not None
+    made_of = {"sources": [source.model_dump(mode="json") for source in cfg.identity.sources],
+               "home_region": cfg.phone.home_region if cfg.phone is not None else None}
+    return hashlib.sha256(orjson.dumps(made_of, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 class IdentityRefresher:
@@ -89,11 +101,30 @@ class IdentityRefresher:
         self.cfg: IdentityConfig = enrich.identity
         self.enrich = enrich
         self.path = data_dir / INDEX_NAME
+        self.fingerprint = index_fingerprint(enrich)
         self.stats = IdentityStats()
+        self.next_refresh_secs = self.cfg.refresh_interval_secs  # from start to the first refresh after it
 
     def refresh_once(self) -> None:
         """One refresh in this process (blocking)."""
-        self._record(build_from_sources(self.cfg, self.path, number_normalizer(self.enrich)))
+        self._record(build_from_sources(self.cfg, self.path, number_normalizer(self.enrich), self.fingerprint))
+
+    async def start(self) -> None:
+        """Before reading, so the first events get their identities. The index the last run left is used at once
+        when it was built from the same configuration (a restart does not wait for a directory of 100,000
+        entries, nor read it again before it is due); otherwise it is built now."""
+        info = index_info(self.path)
+        if info is None or info.fingerprint != self.fingerprint:
+            await self.refresh()
+            return
+        built = self.path.stat().st_mtime
+        age = max(0.0, time.time() - built)
+        # a source that failed when it was built is tried again at once; its older rows serve meanwhile
+        self.next_refresh_secs = 0.0 if info.failed else max(0.0, self.cfg.refresh_interval_secs - age)
+        self.stats.entries, self.stats.keys, self.stats.last_refresh = info.entries, info.keys, built
+        log.info("Identity index of the last run in use; refreshed when due.", extra={
+            "entries": info.entries, "keys": info.keys, "age_secs": round(age, 1),
+            "next_refresh_secs": round(self.next_refresh_secs, 1)})
 
     async def refresh(self) -> None:
         """One refresh in a child process; the event loop goes on meanwhile."""
@@ -120,9 +151,11 @@ class IdentityRefresher:
             "failed_sources": sorted(result.failures), "secs": result.secs})
 
     async def run(self) -> None:
-        """Refresh for ever, every refresh_interval_secs (the first refresh is done before reading starts)."""
+        """Refresh for ever, every refresh_interval_secs (after `start`, which runs before reading)."""
+        wait = self.next_refresh_secs
         while True:
-            await asyncio.sleep(self.cfg.refresh_interval_secs)
+            await asyncio.sleep(wait)
+            wait = self.cfg.refresh_interval_secs
             try:
                 await self.refresh()
             except Exception as exc:  # data_dir full, the child died: the workers keep the file they have
