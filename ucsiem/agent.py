@@ -364,17 +364,26 @@ class Agent:
             self.stats.streams.setdefault(batch.input_id, Counters()).merge(result.counters)
             ack = partial(self._by_id[batch.input_id].ack, batch)
             if self.correlation is None:
-                await self.feed.put(result.blob, result.count, ack)
+                await self._store(result.blob, result.count, ack, batch)
                 continue
             # the batch's alerts travel with it: stored (spooled or delivered) together, acknowledged together
             alerts = self.correlation.feed(result.hits, batch.input_id, batch.source_key)
-            await self.feed.put(result.blob + _joined(alerts), result.count + len(alerts),
-                                _both(ack, self.correlation.hold(alerts)))
+            await self._store(result.blob + _joined(alerts), result.count + len(alerts),
+                              _both(ack, self.correlation.hold(alerts)), batch)
+
+    async def _store(self, blob: bytes, count: int, on_stored: Callable[[], None], batch: Batch | None) -> None:
+        """Into the feed. A batch the spool dropped (`when_full: drop_newest`, counted there) is acknowledged
+        all the same, as gone for good, after its input heard of the drop (a webhook answers 503, not 200)."""
+        if await self.feed.put(blob, count, on_stored):
+            return
+        if batch is not None:
+            self._by_id[batch.input_id].dropped(batch)
+        on_stored()
 
     async def _put_alerts(self, alerts: list[bytes]) -> None:
         """An alert-only batch (time passed, end of input, unsent at the last stop)."""
         if alerts and self.correlation is not None:
-            await self.feed.put(_joined(alerts), len(alerts), _both(self._dirty.set, self.correlation.hold(alerts)))
+            await self._store(_joined(alerts), len(alerts), _both(self._dirty.set, self.correlation.hold(alerts)), None)
 
     async def _path_watch(self) -> None:
         """A glob that stays empty (a log that never came, a folder renamed) is said again, then once it is

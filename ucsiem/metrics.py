@@ -128,11 +128,14 @@ class AgentCollector(Collector):
         yield from (conns, refused, tls, messages)
         path = ["input", "path"]
         requests = CounterMetricFamily("ucsiem_webhook_requests", "Webhook requests by answer (accepted, challenge, "
-                                       "too_large, bad_json, timeout, busy).", labels=[*path, "result"])
+                                       "too_large, bad_json, timeout, dropped, busy).", labels=[*path, "result"])
         auth = CounterMetricFamily("ucsiem_webhook_auth_failures", "Webhook requests refused with 401, by reason "
                                    "(missing_header, bad_signature, stale_timestamp...).", labels=[*path, "reason"])
         other = CounterMetricFamily("ucsiem_webhook_refused", "Webhook requests refused for other reasons "
                                     "(method, encoding, read_timeout...).", labels=[*path, "reason"])
+        handshakes = CounterMetricFamily("ucsiem_webhook_tls_failures", "TLS handshakes with the webhook listener that "
+                                         "failed (untrusted or missing certificates, plain HTTP, scanners).",
+                                         labels=["input"])
         for inp in agent.inputs:
             if not isinstance(inp, WebhookInput):
                 continue
@@ -141,7 +144,7 @@ class AgentCollector(Collector):
                 peers = list(route.peers.values())
                 for result, attr in (("accepted", "accepted"), ("challenge", "challenges"),
                                      ("too_large", "too_large"), ("bad_json", "bad_json"), ("timeout", "timeouts"),
-                                     ("busy", "busy")):
+                                     ("dropped", "dropped"), ("busy", "busy")):
                     requests.add_metric([*key, result], sum(getattr(c, attr) for c in peers))
                 for family, attr in ((auth, "rejected"), (other, "refused")):
                     by_reason: dict[str, int] = {}
@@ -151,7 +154,8 @@ class AgentCollector(Collector):
                     for reason, n in sorted(by_reason.items()):
                         family.add_metric([*key, reason], n)
             requests.add_metric([inp.cfg.id, "(unknown path)", "not_found"], sum(inp.unknown_paths.values()))
-        yield from (requests, auth, other)
+            handshakes.add_metric([inp.cfg.id], sum(inp.tls_failures.values()))
+        yield from (requests, auth, other, handshakes)
 
     def _files(self) -> Iterable[Metric]:
         """Per open file: how far delivery is behind its end."""

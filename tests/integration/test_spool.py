@@ -269,26 +269,26 @@ def test_an_older_spool_is_upgraded_unless_it_holds_encrypted_batches(tmp_path: 
 def test_full_spool_blocks_or_drops_as_configured(tmp_path: Path) -> None:
     blob = b"x" * 600_000 + b"\n"
 
-    async def scenario(when_full: Literal["block", "drop_newest"]) -> tuple[int, int, bool]:
+    async def scenario(when_full: Literal["block", "drop_newest"]) -> tuple[int, int, bool, bool]:
         cfg = SpoolConfig(enabled=True, max_bytes=1_048_576, when_full=when_full)
         feed = SpoolFeed.open(cfg, tmp_path / f"{when_full}.db", ["out"])
         stored: list[int] = []
-        await feed.put(blob, 1, lambda: stored.append(1))
+        assert await feed.put(blob, 1, lambda: stored.append(1))
         second = asyncio.create_task(feed.put(blob, 1, lambda: stored.append(2)))
         await asyncio.sleep(0.3)
         blocked = not second.done()
         entry = await feed.next("out")
         assert entry is not None and entry.blob == blob
         await feed.ack("out", entry)  # the first batch delivered: room for the second
-        await asyncio.wait_for(second, 5)
+        kept = await asyncio.wait_for(second, 5)
         depth = feed.depth()["out"]["events"]
         feed.close_db()
-        return len(stored), feed.dropped_events, blocked and depth == 1
+        return len(stored), feed.dropped_events, blocked and depth == 1, kept
 
-    stored, dropped, blocked_then_kept = asyncio.run(scenario("block"))
-    assert (stored, dropped, blocked_then_kept) == (2, 0, True)
-    stored, dropped, _ = asyncio.run(scenario("drop_newest"))
-    assert (stored, dropped) == (2, 1)  # acknowledged upstream (dropped on purpose) and counted
+    assert asyncio.run(scenario("block")) == (2, 0, True, True)
+    # dropped and counted; put says so and leaves the acknowledgement to the caller (it tells its input first)
+    stored, dropped, _, kept = asyncio.run(scenario("drop_newest"))
+    assert (stored, dropped, kept) == (1, 1, False)
 
 
 def test_cursors_survive_restart_and_new_outputs_start_at_the_oldest_batch(tmp_path: Path) -> None:

@@ -81,6 +81,7 @@ class Client:
     def __init__(self, port: int, certs: Certs) -> None:
         self.port = port
         self.context = ssl.create_default_context(cafile=str(certs.ca))
+        self.headers: dict[str, str] = {}  # of the last answer
 
     def post(self, path: str, body: bytes | list[bytes], headers: dict[str, str]) -> tuple[int, bytes]:
         conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.context, timeout=30)
@@ -91,6 +92,7 @@ class Client:
             else:
                 conn.request("POST", path, body, {**headers, "Content-Type": "application/json"})
             response = conn.getresponse()
+            self.headers = dict(response.getheaders())
             return response.status, response.read()
         finally:
             conn.close()
@@ -338,3 +340,89 @@ def test_hostile_requests_cost_one_answer_each_and_the_receiver_stays_up(tmp_pat
     counts = stats(tmp_path)["/zoom"]["127.0.0.1"]
     assert counts["refused"] == {"read_timeout": 1, "encoding": 1, "method": 1}
     assert counts["accepted"] == 1 and counts["rejected"] == {"malformed_signature": 1}
+    assert stats(tmp_path)["tls_failures"] == {"127.0.0.1": 1}  # the plain HTTP request
+
+
+def test_a_delivery_the_full_spool_drops_is_answered_503_not_200(tmp_path: Path) -> None:
+    """`when_full: drop_newest` and an output that is down: the spool fills, and a delivery it drops is not
+    stored, so it gets 503 with Retry-After (the sender retries), is counted, and never reaches the output;
+    every delivery answered 200 does, at the next start."""
+    port, certs = free_port(), make_certs(tmp_path / "certs")
+    down = {"type": "elasticsearch", "hosts": [f"http://127.0.0.1:{free_port()}"]}  # nothing listens there
+    cfg = config(tmp_path, port, certs, output=down, spool=True)
+    settings = yaml.safe_load(cfg.read_text())
+    settings["spool"].update({"max_bytes": 1_048_576, "when_full": "drop_newest"})
+    settings["inputs"][0]["keep_original"] = True  # ~60 kB an event: the 1 MiB spool fills fast
+    cfg.write_text(yaml.safe_dump(settings))
+    proc = start(cfg)
+    wait_up(tmp_path)
+    client = Client(port, certs)
+    template = orjson.loads(zoom_deliveries()[0][0])
+
+    def delivery(n: int) -> bytes:
+        return orjson.dumps({**template, "event_ts": 1_700_000_000_000 + n, "pad": "x" * 60_000})
+
+    answers: list[tuple[int, bytes, str | None]] = []
+    for n in range(40):
+        status, body = client.zoom(delivery(n))
+        answers.append((status, body, client.headers.get("Retry-After")))
+        if status != 200 and len([a for a in answers if a[0] != 200]) == 3:
+            break
+    accepted = [n for n, (status, _, _) in enumerate(answers) if status == 200]
+    refused = answers[len(accepted):]
+    assert 5 <= len(accepted) < 40 and accepted == list(range(len(accepted))), answers
+    assert refused == [(503, b"not stored (spool full); retry\n", "30")] * 3
+    stop(proc)
+    counts = stats(tmp_path)["/zoom"]["127.0.0.1"]
+    assert counts["accepted"] == len(accepted) and counts["dropped"] == 3 and "timeouts" not in counts
+    assert b"A webhook delivery was refused." in (tmp_path / "agent.log").read_bytes()
+
+    # the next start, with a working output: exactly the deliveries answered 200 come out of the spool
+    settings["outputs"] = [{"type": "file", "path": str(tmp_path / "out" / "events.ndjson")}]
+    cfg.write_text(yaml.safe_dump(settings))
+    proc = start(cfg)
+    wait_for(lambda: len(of("zoom.webhook", tmp_path)) >= len(accepted), timeout=60, what="the spooled deliveries")
+    time.sleep(1.0)  # anything more would arrive with them
+    stop(proc)
+    got = sorted(orjson.loads(e["event"]["original"])["event_ts"] for e in of("zoom.webhook", tmp_path))
+    assert got == [1_700_000_000_000 + n for n in accepted]
+
+
+def test_failed_tls_handshakes_are_counted_and_logged_per_peer(tmp_path: Path) -> None:
+    """A client that does not trust the agent's certificate, plain HTTP on the TLS port, and (mutual TLS) a
+    client without a certificate: each fails the handshake, is counted for its peer and logged; the
+    listener still serves the real sender."""
+    port, certs = free_port(), make_certs(tmp_path / "certs")
+    proc = start(config(tmp_path, port, certs))
+    wait_up(tmp_path)
+    distrusting = ssl.create_default_context(cafile=str(certs.other_ca))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock, \
+            contextlib.suppress(ssl.SSLCertVerificationError):
+        distrusting.wrap_socket(sock, server_hostname="127.0.0.1")
+        raise AssertionError("the client trusted a certificate of another CA")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"POST /zoom HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+        assert sock.recv(1024) == b""  # closed without an answer
+    body, _ = zoom_deliveries()[0]
+    assert Client(port, certs).zoom(body) == (200, b"ok")
+    wait_for(lambda: b"failed the TLS handshake" in (tmp_path / "agent.log").read_bytes(), what="the log line")
+    stop(proc)
+    assert stats(tmp_path)["tls_failures"] == {"127.0.0.1": 2}
+    logged = [orjson.loads(raw) for raw in (tmp_path / "agent.log").read_bytes().splitlines()
+              if b"failed the TLS handshake" in raw]
+    assert logged and logged[0]["peer"] == "127.0.0.1" and logged[0]["error"]  # once a minute per peer
+
+    mutual = tmp_path / "mutual"
+    mutual.mkdir()
+    cfg = config(mutual, port, certs)
+    settings = yaml.safe_load(cfg.read_text())
+    settings["inputs"][0]["tls"]["client_ca_file"] = str(certs.ca)
+    cfg.write_text(yaml.safe_dump(settings))
+    proc = start(cfg)
+    wait_up(mutual)
+    status: int | None = None
+    with contextlib.suppress(ssl.SSLError, ConnectionError):  # TLS 1.3: refused after the client's Finished
+        status = Client(port, certs).zoom(body)[0]
+    assert status is None, "a client without a certificate was served under mutual TLS"
+    stop(proc)
+    assert stats(mutual)["tls_failures"] == {"127.0.0.1": 1}

@@ -175,6 +175,10 @@ class FileInput:
     def ack(self, batch: Batch) -> None:
         self.trackers[batch.entry_key].ack(batch.seq)
 
+    def dropped(self, batch: Batch) -> None:
+        """The spool dropped the batch (`when_full: drop_newest`, counted there); `ack` follows: the position
+        moves past it, as configured."""
+
     @property
     def in_flight(self) -> int:
         return sum(t.in_flight for t in self.trackers.values())

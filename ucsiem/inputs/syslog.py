@@ -163,6 +163,9 @@ class SyslogInput:
     def ack(self, batch: Batch) -> None:
         self.acked += len(batch.frames)
 
+    def dropped(self, batch: Batch) -> None:
+        """The spool dropped the batch (`when_full: drop_newest`, counted there): a sender cannot be told."""
+
     def summary(self) -> dict[str, object]:
         out: dict[str, object] = {}
         for lc, stats in zip(self.cfg.listeners, self.stats, strict=True):

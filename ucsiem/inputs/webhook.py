@@ -16,9 +16,11 @@ a copy stored by the first attempt can be recognised downstream.
 | signed body that is not JSON | 400 | a dead letter with the body on `<id>._rejected` |
 | body over `max_body_bytes` | 413 | counted (`too_large`) |
 | not stored within `ack_timeout_secs` | 503 | counted (`timeouts`); a queued batch is still stored later |
+| dropped by a full spool (`when_full: drop_newest`) | 503 | counted (`dropped`) |
 | more than `max_concurrent_requests` at once | 503 | counted (`busy`) |
 | body not sent within `read_timeout_secs` | 408 | counted |
 | not POST / a compressed body / an unknown path | 405 / 415 / 404 | counted |
+| a TLS handshake that fails (certificate not trusted, none under mutual TLS) | none | `tls_failures`, logged |
 
 Counters per path and peer are in the agent's stats (`webhook`). Network data cannot be read again:
 enable the spool, or a delivery answered 200 (delivered) is safe but one refused with 503 waits in memory.
@@ -66,6 +68,7 @@ class PeerCounts:
     too_large: int = 0
     bad_json: int = 0
     timeouts: int = 0  # 503: not stored in time
+    dropped: int = 0  # 503: the spool was full and dropped the delivery (when_full: drop_newest)
     busy: int = 0  # 503: too many requests at once
     refused: dict[str, int] = field(default_factory=dict)  # other refusals: method, encoding, read_timeout...
     bytes: int = 0
@@ -113,11 +116,13 @@ class WebhookInput:
         self.rejected_stream = cfg.stream_id(REJECTED)
         self.streams = [r.stream for r in self.routes] + [self.rejected_stream]
         self.unknown_paths: dict[str, int] = {}  # peer -> requests to a path no route serves
+        self.tls_failures: dict[str, int] = {}  # peer -> TLS handshakes that failed (nothing was read)
+        self._handshakes: set[asyncio.Task[None]] = set()
         self.bytes_read = 0
         self.acked = 0
         self._seq = 0
         self._emit: Emit | None = None
-        self._waiting: dict[int, asyncio.Future[None]] = {}
+        self._waiting: dict[int, asyncio.Future[bool]] = {}  # by batch seq: True stored, False dropped
         self._active = 0
         self._logged: dict[tuple[str, str, str], float] = {}
         self._stopping = asyncio.Event()
@@ -138,7 +143,9 @@ class WebhookInput:
                                shutdown_timeout=self.cfg.read_timeout_secs + self.cfg.ack_timeout_secs)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self.cfg.address, self.cfg.port, ssl_context=_server_context(self.cfg))
+            context = _server_context(self.cfg)
+            site: web.BaseSite = (web.TCPSite(runner, self.cfg.address, self.cfg.port) if context is None
+                                  else _TlsSite(runner, self, context))
             await site.start()
             log.info("Webhook receiver up.", extra={"input": self.cfg.id, "url": self.url,
                                                    "paths": [r.cfg.path for r in self.routes]})
@@ -148,6 +155,9 @@ class WebhookInput:
             await self._stopping.wait()
         finally:
             # no new connections; requests in progress finish (their batches are stored, or they get 503)
+            for task in self._handshakes:
+                task.cancel()
+            await asyncio.gather(*self._handshakes, return_exceptions=True)
             await runner.cleanup()
 
     def stop(self) -> None:
@@ -155,16 +165,62 @@ class WebhookInput:
 
     def ack(self, batch: Batch) -> None:
         self.acked += len(batch.frames)
+        self._answer(batch, stored=True)
+
+    def dropped(self, batch: Batch) -> None:
+        """The spool was full and dropped the batch (`when_full: drop_newest`); called before `ack`."""
+        self._answer(batch, stored=False)
+
+    def _answer(self, batch: Batch, *, stored: bool) -> None:
         waiting = self._waiting.pop(batch.seq, None)
         if waiting is not None and not waiting.done():
-            waiting.set_result(None)
+            waiting.set_result(stored)
 
     def summary(self) -> dict[str, object]:
         out: dict[str, object] = {r.cfg.path: {peer: c.summary() for peer, c in sorted(r.peers.items())}
                                   for r in self.routes}
         if self.unknown_paths:
             out["unknown_paths"] = dict(sorted(self.unknown_paths.items()))
+        if self.tls_failures:
+            out["tls_failures"] = dict(sorted(self.tls_failures.items()))
         return out
+
+    # -- TLS --------------------------------------------------------------------------------------
+
+    async def _handshake(self, server: web.Server, context: ssl.SSLContext, transport: asyncio.Transport) -> None:
+        """The server side of one TLS handshake, then the connection is aiohttp's. Done here, not by asyncio's
+        server, because that one drops a failed handshake without a word: a sender whose certificate checks
+        fail, or a scanner, would go unseen (the syslog TLS listener does the same, `tls_failures`)."""
+        loop = asyncio.get_running_loop()
+        peer_ip, _ = _address(transport.get_extra_info("peername"))
+        handler = server()
+        try:
+            # a handshake not done within read_timeout_secs is refused like a body that does not come
+            secure = await loop.start_tls(transport, handler, context, server_side=True,
+                                          ssl_handshake_timeout=self.cfg.read_timeout_secs)
+        except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError: a refused or broken handshake
+            if peer_ip in self.tls_failures or len(self.tls_failures) < MAX_PEERS:
+                self.tls_failures[peer_ip] = self.tls_failures.get(peer_ip, 0) + 1
+            self._note_tls(peer_ip, str(exc) or type(exc).__name__)
+            transport.abort()
+            return
+        if secure is None:
+            transport.abort()
+            return
+        handler.connection_made(secure)
+
+    def _note_tls(self, peer: str, error: str) -> None:
+        """Log a failed handshake, once a minute per peer (each one is counted)."""
+        now = time.monotonic()
+        key = ("(tls)", peer, "tls_failure")
+        if now - self._logged.get(key, -LOG_EVERY_SECS) < LOG_EVERY_SECS:
+            return
+        if len(self._logged) >= MAX_PEERS:
+            self._logged.clear()
+        self._logged[key] = now
+        log.warning("A webhook sender failed the TLS handshake; nothing was read from it.",
+                    extra={"input": self.cfg.id, "peer": peer, "error": error[:200],
+                           "tls_failures": self.tls_failures.get(peer, 0)})
 
     # -- requests ---------------------------------------------------------------------------------
 
@@ -231,13 +287,13 @@ class WebhookInput:
                              peer_port, body, {KIND_HEADER: "bad_json", DETAIL_HEADER: detail})
             return _text(400, "the body is not JSON")
         seq = self._send_seq()
-        waiting: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiting: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting[seq] = waiting
         try:
             async with asyncio.timeout(self.cfg.ack_timeout_secs):
                 # cancelled by the timeout while the pipeline is full: the batch was not queued at all
                 await self._send(route.stream, route.source_key, route, peer_ip, peer_port, body, {}, seq=seq)
-                await waiting
+                stored = await waiting
         except TimeoutError:
             counts.timeouts += 1
             self._note(route, peer_ip, "timeout", f"not stored within {self.cfg.ack_timeout_secs} s: answered 503 "
@@ -245,6 +301,11 @@ class WebhookInput:
             return _text(503, "not stored in time; retry", {"Retry-After": "30"})
         finally:
             self._waiting.pop(seq, None)
+        if not stored:  # 200 only once the events are in the spool: this one never will be, so the sender retries
+            counts.dropped += 1
+            self._note(route, peer_ip, "dropped", "the spool is full and drops new batches (when_full: drop_newest): "
+                       "answered 503")
+            return _text(503, "not stored (spool full); retry", {"Retry-After": "30"})
         counts.accepted += 1
         return web.Response(status=200, text="ok")
 
@@ -324,6 +385,42 @@ class _QuietHttpErrors(logging.Filter):
 http_log.addFilter(_QuietHttpErrors())
 
 
+class _TlsSite(web.BaseSite):
+    """aiohttp's TCP site with the TLS handshake done by `WebhookInput._handshake` (which counts failures)."""
+
+    def __init__(self, runner: web.AppRunner, owner: WebhookInput, context: ssl.SSLContext) -> None:
+        super().__init__(runner)
+        self._owner = owner
+        self._context = context
+
+    @property
+    def name(self) -> str:
+        return self._owner.url
+
+    async def start(self) -> None:
+        await super().start()
+        server = self._runner.server
+        assert server is not None
+        owner, context = self._owner, self._context
+        self._server = await asyncio.get_running_loop().create_server(
+            lambda: _TlsAccept(owner, server, context), owner.cfg.address, owner.cfg.port)
+
+
+class _TlsAccept(asyncio.Protocol):
+    """A raw connection to the TLS port: reading paused at once (the ClientHello stays in the socket for the
+    handshake), then `WebhookInput._handshake` takes it over."""
+
+    def __init__(self, owner: WebhookInput, server: web.Server, context: ssl.SSLContext) -> None:
+        self.owner, self.server, self.context = owner, server, context
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.pause_reading()
+        task = asyncio.get_running_loop().create_task(self.owner._handshake(self.server, self.context, transport))
+        self.owner._handshakes.add(task)
+        task.add_done_callback(self.owner._handshakes.discard)
+
+
 def _bound(handler: Callable[[_Route, web.Request], Awaitable[web.StreamResponse]],
            route: _Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -353,7 +450,10 @@ def _text(status: int, text: str, headers: dict[str, str] | None = None) -> web.
 
 def _peer(request: web.Request) -> tuple[str, int]:
     transport = request.transport
-    address = transport.get_extra_info("peername") if transport is not None else None
+    return _address(transport.get_extra_info("peername") if transport is not None else None)
+
+
+def _address(address: Any) -> tuple[str, int]:
     if isinstance(address, tuple) and len(address) >= 2:
         with contextlib.suppress(ValueError):
             return str(ipaddress.ip_address(address[0])), int(address[1])

@@ -27,8 +27,10 @@ class Entry:
 
 
 class Feed(Protocol):
-    async def put(self, blob: bytes, count: int, on_stored: OnStored) -> None:
-        """Queue a batch; blocks while full. `on_stored` runs once the batch is safe to forget upstream."""
+    async def put(self, blob: bytes, count: int, on_stored: OnStored) -> bool:
+        """Queue a batch; blocks while full. True: `on_stored` runs once the batch is safe to forget upstream.
+        False: the batch was dropped (spool full, `when_full: drop_newest`) and `on_stored` is not called:
+        the caller tells its input first (a webhook then answers 503, not 200), then acknowledges it."""
 
     async def next(self, output: str) -> Entry | None:
         """The output's next batch; None once the feed is closed and the output has read everything."""
@@ -65,12 +67,13 @@ class MemoryFeed:
     def __post_init__(self) -> None:
         self._cursor = dict.fromkeys(self.outputs, 0)
 
-    async def put(self, blob: bytes, count: int, on_stored: OnStored) -> None:
+    async def put(self, blob: bytes, count: int, on_stored: OnStored) -> bool:
         async with self._changed:
             await self._changed.wait_for(lambda: len(self._held) < self.capacity)
             self._held.append(_Held(Entry(self._next_seq, blob, count), set(self.outputs), on_stored))
             self._next_seq += 1
             self._changed.notify_all()
+        return True  # never drops: a full memory feed blocks
 
     async def next(self, output: str) -> Entry | None:
         async with self._changed:

@@ -63,14 +63,15 @@ class SpoolFeed:
         cipher = SpoolCipher.from_file(cfg.encryption_key_file) if cfg.encryption_key_file else None
         return cls(cfg, SpoolStore(path, cipher), outputs)
 
-    async def put(self, blob: bytes, count: int, on_stored: OnStored) -> None:
+    async def put(self, blob: bytes, count: int, on_stored: OnStored) -> bool:
+        """False: dropped as configured (`when_full: drop_newest`), counted and logged; `on_stored` is not
+        called (see `Feed.put`: the caller tells the input, then acknowledges)."""
         async with self._changed:
             if self.cfg.when_full == "drop_newest" and self._full(len(blob)):
                 self.dropped_events += count
                 log.warning("Spool full: batch dropped as configured (when_full: drop_newest).",
                             extra={"events": count, "dropped_events_total": self.dropped_events})
-                on_stored()
-                return
+                return False
             await self._changed.wait_for(lambda: not self._full(len(blob)))
             seq = self._next_seq
             self._next_seq += 1
@@ -79,6 +80,7 @@ class SpoolFeed:
             self._bytes += len(blob)
             self._changed.notify_all()
         on_stored()
+        return True
 
     def _full(self, size: int) -> bool:
         return bool(self._index) and self._bytes + size > self.cfg.max_bytes
