@@ -33,6 +33,7 @@ feed), so one message is always one line; `message` keeps them. Year-less times 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -44,7 +45,6 @@ from ucsiem.parsing.stamps import (
     ISO_STAMP,
     build_time,
     fraction_micro,
-    iso_time,
     month_number,
     utc_offset,
     with_year,
@@ -153,7 +153,7 @@ def parse_syslog(data: bytes, *, received: datetime, peer: str | None = None, tz
 
 def escape_controls(text: str) -> tuple[str, bool]:
     """Control characters other than TAB as `#ooo` (rsyslog's escaping: LF -> `#012`); (text, changed)."""
-    if _CONTROL.search(text) is None:
+    if text.isprintable() or _CONTROL.search(text) is None:  # isprintable: a C loop, the common case's answer
         return text, False
     return _CONTROL.sub(lambda m: f"#{ord(m.group(0)):03o}", text), True
 
@@ -215,7 +215,7 @@ def _head(acc: _Acc, data: bytes, max_bytes: int | None) -> tuple[str, int | Non
     except UnicodeDecodeError:
         text = stripped.decode("utf-8", "replace")
         acc.flag(INVALID_UTF8)
-    if not text.strip():
+    if _blank(text):
         return text, None, 0
     if (m := _OCTET_PREFIX.match(text)) is not None:
         acc.flag(OCTET_COUNT_PREFIX)
@@ -233,7 +233,7 @@ def _head(acc: _Acc, data: bytes, max_bytes: int | None) -> tuple[str, int | Non
 def _parse(data: bytes, received: datetime, peer: str, tz: tzinfo, max_bytes: int | None) -> SyslogMessage:
     acc = _Acc(received, tz)
     text, pri, pos = _head(acc, data, max_bytes)
-    if not text.strip():
+    if _blank(text):
         acc.flag(EMPTY)
         return _finish(acc, "raw", None, None, None, None, None, None, None, None, text, text)
     if pri is not None and text.startswith("1 ", pos):
@@ -249,7 +249,7 @@ def route_names(data: bytes, max_bytes: int | None = None) -> tuple[str | None, 
     try:
         acc = _Acc(_EPOCH, UTC)
         text, pri, pos = _head(acc, data, max_bytes)
-        if not text.strip():
+        if _blank(text):
             return None, None
         if pri is not None and text.startswith("1 ", pos):
             fields, _ = _header_fields_5424(text, pos + 2)
@@ -291,11 +291,25 @@ def _finish(acc: _Acc, fmt: SyslogFormat, pri: int | None, stamp: str | None, wh
         sequence=sequence)
 
 
+def _blank(text: str) -> bool:
+    """`not text.strip()` without copying the text."""
+    return not text or text.isspace()
+
+
+@functools.lru_cache(maxsize=64)
+def _offset(text: str) -> tzinfo | None:
+    """`utc_offset`, remembered: a sender writes the same few offsets, and building a zone costs more than
+    the rest of the time. Raises ParseError as it does (not remembered)."""
+    return utc_offset(text)
+
+
 def _iso(acc: _Acc, m: re.Match[str]) -> datetime | None:
-    if m.group(8) is None:
+    y, mo, d, h, mi, s, frac, off = m.groups()
+    if off is None:
         acc.flag(ZONE_ASSUMED)
-    try:
-        return iso_time(m, acc.tz)
+    try:  # ucsiem.parsing.stamps.iso_time, with the zone from _offset
+        zone = (_offset(off) if off else None) or acc.tz
+        return build_time(int(y), int(mo), int(d), int(h), int(mi), int(s), fraction_micro(frac), zone)
     except ParseError:
         acc.flag(BAD_TIMESTAMP)
         return None
@@ -431,7 +445,7 @@ def _cisco_time(acc: _Acc, m: re.Match[str]) -> datetime | None:
 
 
 def _valid_host(token: str) -> bool:
-    return bool(token) and len(token) <= 255 and not any(c in _NOT_IN_HOST for c in token) and token.isprintable()
+    return bool(token) and len(token) <= 255 and _NOT_IN_HOST.isdisjoint(token) and token.isprintable()
 
 
 def _shape_3164(content: str) -> tuple[int, int | None, str | None, re.Match[str] | None, re.Match[str] | None]:
