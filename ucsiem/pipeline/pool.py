@@ -8,15 +8,20 @@ processes, and lossless, since serialized JSON never holds a raw newline.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import ctypes.util
 import logging
 import multiprocessing
 import os
+import select
 import signal
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -88,9 +93,14 @@ def prepare(setup: WorkerSetup, registry: ParserRegistry | None = None) -> Prepa
 _prepared: Prepared = {}
 
 
-def _init_worker(setup: WorkerSetup, parent: int) -> None:
+def _init_worker(setup: WorkerSetup, parent: int, report: Connection) -> None:
     global _prepared
     die_with_parent(parent)
+    # Before the parsers load, so a worker that dies loading them is known too. One write of a few
+    # bytes to a pipe is atomic (POSIX, up to PIPE_BUF): the agent never sees half a report, and the
+    # workers need no shared lock that one of them could die holding.
+    report.send_bytes(f"{os.getpid()} {_start_time(os.getpid())}".encode())
+    report.close()
     _prepared = prepare(setup)
 
 
@@ -102,7 +112,93 @@ def die_with_parent(parent: int) -> None:
     except (OSError, AttributeError):  # not Linux: the pool's own EOF handling is all there is
         return
     if os.getppid() != parent:  # the agent died before prctl took effect
+        # os._exit (public, documented for exactly this: a child leaving without the parent's
+        # cleanup): the agent is gone, so nothing this process holds is worth flushing, and
+        # multiprocessing's atexit handlers would only wait on pipes to a dead parent.
         os._exit(1)
+
+
+def _start_time(pid: int) -> str:
+    """When the process started, in clock ticks since boot (field 22 of /proc/<pid>/stat): with the PID
+    it names one process, not whichever reuses the PID later. "" if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        return ""
+
+
+class WorkerWatch:
+    """The worker processes of one executor, as they report themselves, watched through pidfds.
+
+    The standard executor does not publish its processes, so each worker sends its PID and start time
+    from its initializer through `report` (the write end goes to the workers in initargs). A pidfd
+    (Linux 5.3+) becomes readable when its process exits, without reaping it (the executor still
+    does), and signals exactly that process, never one that reuses its PID later. Without pidfds
+    (another kernel) deaths are only what the executor reports itself (BrokenProcessPool)."""
+
+    def __init__(self, context: BaseContext) -> None:
+        self._reports, self.report = context.Pipe(duplex=False)
+        self._pidfds: dict[int, int | None] = {}  # PID -> pidfd; None: gone by the time it was opened
+
+    def _collect(self) -> None:
+        while not self._reports.closed and self._reports.poll(0):
+            pid_text, _, started = self._reports.recv_bytes().decode().partition(" ")
+            pid = int(pid_text)
+            try:
+                pidfd: int | None = os.pidfd_open(pid)
+            except ProcessLookupError:  # exited and already reaped
+                pidfd = None
+            except (AttributeError, OSError):  # no pidfds here
+                continue
+            if pidfd is not None and started and _start_time(pid) != started:  # the PID is another's now
+                os.close(pidfd)
+                pidfd = None
+            self._pidfds[pid] = pidfd
+
+    @property
+    def pids(self) -> list[int]:
+        """The workers that reported so far (alive or not)."""
+        self._collect()
+        return list(self._pidfds)
+
+    def all_alive(self) -> bool:
+        self._collect()
+        if any(fd is None for fd in self._pidfds.values()):
+            return False
+        poller = select.poll()  # not select(): the agent may hold more than FD_SETSIZE descriptors
+        for fd in self._pidfds.values():
+            assert fd is not None
+            poller.register(fd, select.POLLIN)
+        return not poller.poll(0)
+
+    def kill(self) -> None:
+        self._collect()
+        for fd in self._pidfds.values():
+            if fd is not None:
+                with contextlib.suppress(ProcessLookupError):  # already gone
+                    signal.pidfd_send_signal(fd, signal.SIGKILL)
+
+    def wait_exited(self, timeout: float) -> bool:
+        """Whether every reported worker has exited within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        for fd in self._pidfds.values():
+            if fd is None:
+                continue
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            if not poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
+                return False
+        return True
+
+    def close(self) -> None:
+        self._collect()
+        for fd in self._pidfds.values():
+            if fd is not None:
+                os.close(fd)
+        self._pidfds = {pid: None for pid in self._pidfds}
+        self._reports.close()
+        self.report.close()
 
 
 def _run(prepared: Prepared, job: BatchJob) -> BatchOutput:
@@ -133,14 +229,23 @@ class WorkerPool:
         self.workers = workers
         self._inline = prepare(setup, registry) if workers == 0 else {}
         self._executor: ProcessPoolExecutor | None = None
+        self._watch: WorkerWatch | None = None  # the current executor's workers
+        self._retired: list[WorkerWatch] = []  # the workers of replaced executors, killed
         self._generation = 0
         self.replacements = 0
         if workers:
             self._executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_worker, initargs=(self.setup, os.getpid()))
+        context = multiprocessing.get_context("spawn")
+        self._watch = WorkerWatch(context)
+        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
+                                   initargs=(self.setup, os.getpid(), self._watch.report))
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """The PIDs of the current workers that have started (for tests and diagnostics)."""
+        return self._watch.pids if self._watch is not None else []
 
     def submit(self, job: BatchJob) -> Ticket:
         if self._executor is None:
@@ -161,8 +266,10 @@ class WorkerPool:
 
         The standard pool reports a dead worker as BrokenProcessPool, except when the worker died in
         the middle of sending a result: then its manager thread waits for the rest of that message for
-        ever. So waiting is done in slices, checking that the pool's processes are still alive. A batch
-        that is only slow (a huge API page) is waited for as long as it takes: slow is not dead."""
+        ever. So waiting is done in slices, checking that the pool's processes are still alive (see
+        WorkerWatch). A batch that is only slow (a huge API page) is waited for as long as it takes: a
+        slice that ends with every worker alive is not a death and does not count towards
+        MAX_DEATHS_PER_BATCH."""
         deaths = 0
         while True:
             if ticket.generation != self._generation and not ticket.future.done():
@@ -189,21 +296,38 @@ class WorkerPool:
         return self.submit(ticket.job)
 
     def _workers_alive(self) -> bool:
-        processes = getattr(self._executor, "_processes", None) or {}
-        return all(p.is_alive() for p in processes.values())
+        return self._watch is None or self._watch.all_alive()
 
     def _replace_executor(self) -> None:
         log.error("A parse worker died; starting new workers and parsing the batches in flight again.")
         old = self._executor
         if old is not None:
-            for process in (getattr(old, "_processes", None) or {}).values():
-                process.kill()
+            # The survivors too: the old executor's manager thread may be blocked for ever on a dead
+            # worker's half-sent result, and would never stop them.
+            if self._watch is not None:
+                self._watch.kill()
+                self._retired.append(self._watch)
             old.shutdown(wait=False, cancel_futures=True)
+        for watch in [w for w in self._retired if w.wait_exited(0)]:
+            watch.close()
+            self._retired.remove(watch)
         self._executor = self._new_executor()
         self._generation += 1
         self.replacements += 1
 
     def close(self) -> None:
         if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            dead = not self._workers_alive()
+            if dead and self._watch is not None:  # its manager thread may be blocked: do not wait for it
+                self._retired.append(self._watch)
+                self._watch = None
+            self._executor.shutdown(wait=not dead, cancel_futures=True)
             self._executor = None
+        for watch in self._retired:  # a worker of a replaced pool may have reported only after the kill
+            watch.kill()
+            if not watch.wait_exited(5.0):
+                log.warning("Parse workers of a replaced pool did not exit after SIGKILL: %s", watch.pids)
+        for watch in [*self._retired, *([self._watch] if self._watch is not None else [])]:
+            watch.close()
+        self._retired = []
+        self._watch = None
