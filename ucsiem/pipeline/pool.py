@@ -112,9 +112,9 @@ def die_with_parent(parent: int) -> None:
     except (OSError, AttributeError):  # not Linux: the pool's own EOF handling is all there is
         return
     if os.getppid() != parent:  # the agent died before prctl took effect
-        # os._exit (public, documented for exactly this: a child leaving without the parent's
-        # cleanup): the agent is gone, so nothing this process holds is worth flushing, and
-        # multiprocessing's atexit handlers would only wait on pipes to a dead parent.
+        # os._exit, the public and documented way for a child process to leave at once: sys.exit would
+        # be caught by the executor's worker loop and logged as a failed initializer, and the exit
+        # handlers (atexit, multiprocessing finalizers) would flush and join for an agent that is gone.
         os._exit(1)
 
 
@@ -149,7 +149,9 @@ class WorkerWatch:
                 pidfd: int | None = os.pidfd_open(pid)
             except ProcessLookupError:  # exited and already reaped
                 pidfd = None
-            except (AttributeError, OSError):  # no pidfds here
+            except (AttributeError, OSError) as e:  # no pidfds here (not Linux 5.3+), or no descriptor left
+                log.warning("Cannot watch parse worker %d (%s): if it dies while sending a result, the pool "
+                            "will wait for it for ever.", pid, e)
                 continue
             if pidfd is not None and started and _start_time(pid) != started:  # the PID is another's now
                 os.close(pidfd)
