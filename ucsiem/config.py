@@ -167,7 +167,7 @@ class SaslConfig(Strict):
         return self
 
 
-def _broker_address(value: str) -> str:
+def broker_address(value: str) -> str:
     # The value is not echoed: a mistaken `user:password@host` must not reach the journal.
     if not re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:[0-9]{1,5})?", value):
         raise ValueError("expected host:port (e.g. kafka1.example.com:9093); credentials go in sasl:")
@@ -195,7 +195,7 @@ def _topic_template(value: str) -> str:
     return value
 
 
-def _topic_name(value: str) -> str:
+def kafka_topic_name(value: str) -> str:
     if (problem := topic_problem(value)) is not None:
         raise ValueError(problem)
     return value
@@ -208,11 +208,11 @@ _INSECURE_HINT = ("set allow_insecure: true on this output to accept that risk k
 class KafkaOutputConfig(Strict):
     type: Literal["kafka"] = "kafka"
     id: str = Field("kafka", pattern=r"^[A-Za-z0-9_.-]+$", description="Names this output in logs and the spool.")
-    bootstrap_servers: list[Annotated[str, AfterValidator(_broker_address)]] = Field(
+    bootstrap_servers: list[Annotated[str, AfterValidator(broker_address)]] = Field(
         min_length=1, description="host:port of one or more brokers.")
     topic: Annotated[str, AfterValidator(_topic_template)] = Field(
         "ucsiem.{event.dataset}", description="Topic template; {field} holes from an allow-list of fields.")
-    fallback_topic: Annotated[str, AfterValidator(_topic_name)] = Field(
+    fallback_topic: Annotated[str, AfterValidator(kafka_topic_name)] = Field(
         "ucsiem.unrouted", description="Where an event goes whose rendered topic is not a legal name.")
     key_field: str | None = Field(None, description="Event field used as the message key (partitioning).")
     alert_key_field: str | None = Field(

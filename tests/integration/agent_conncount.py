@@ -27,9 +27,10 @@ def main() -> None:
 
     aiokafka.client.create_conn = counted
     if os.environ.get("UCSIEM_TEST_UNPACED"):
-        import ucsiem.outputs.kafka
+        import ucsiem.outputs.aiokafka_hooks
 
-        ucsiem.outputs.kafka.pace_reconnects = lambda client: None
+        # kafka.py calls the hook through its module: an unpaced client for the comparison
+        ucsiem.outputs.aiokafka_hooks.pace_reconnects = lambda client: ucsiem.outputs.aiokafka_hooks.ReconnectPacing()
     sys.argv = ["ucsiem", *sys.argv[2:]]
     runpy.run_module("ucsiem", run_name="__main__", alter_sys=True)
 

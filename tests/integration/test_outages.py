@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import subprocess
@@ -47,6 +48,8 @@ from tests.integration.eshelp import (
 from tests.integration.kafka_private import private_kafka
 from tests.integration.kafka_secure import HOST, free_ports
 from tests.integration.kafkahelp import TopicReader, kafka_config, run_async, topic_prefix
+from ucsiem.config import KafkaOutputConfig
+from ucsiem.outputs.kafka import KafkaOutput
 from ucsiem.pipeline.delivery import AUTH_DELAY_SECS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -203,6 +206,37 @@ class TcpGate:
 def es_up() -> None:
     problem = reachable()
     assert problem is None, f"Elasticsearch at {ES_URL} is needed (scripts/services.sh start es): {problem}"
+
+
+def test_a_kafka_output_closes_while_its_broker_cannot_take_what_it_holds(tmp_path: Path,
+                                                                           caplog: pytest.LogCaptureFixture) -> None:
+    """The tripwire of `aiokafka_hooks.abandon_pending` with a real broker: aiokafka's stop() waits for ever for
+    messages an idempotent producer cannot deliver; the output's close must still return (what it held is
+    acknowledged to nobody, so the agent reads it again)."""
+    topic = topic_prefix("close-down")
+    doc = json.dumps({"event": {"dataset": DATASET}, "message": "x"}).encode()
+    with private_kafka(tmp_path / "kafka") as kafka:
+
+        async def main() -> float:
+            output = KafkaOutput(KafkaOutputConfig.model_validate(
+                {"type": "kafka", "bootstrap_servers": [kafka.bootstrap], "topic": topic}), {})
+            await output.start()
+            first = await output.send([doc])
+            assert not first.retry and not first.rejected
+            await asyncio.to_thread(kafka.stop)
+            held = asyncio.ensure_future(output.send([doc]))
+            await asyncio.sleep(2)  # in the producer, its leader gone
+            assert not held.done()
+            began = time.monotonic()
+            await asyncio.wait_for(output.close(), 60)
+            took = time.monotonic() - began
+            held.cancel()  # the send loop is gone: its reports never come (the agent stops its senders first)
+            return took
+
+        with caplog.at_level(logging.WARNING, logger="ucsiem.output.kafka"):
+            took = run_async(main(), 150)
+    print(f"\nclosed in {took:.1f} s with a message its broker could not take")
+    assert "did not acknowledge every message at close" in caplog.text  # the abandoning path was taken
 
 
 def test_elasticsearch_down_delivery_resumes_within_seconds_of_the_node_answering(tmp_path: Path, es_up: None) -> None:

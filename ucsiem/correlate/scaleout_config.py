@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ucsiem.config import SaslConfig, TlsConfig, _broker_address, _topic_name, did_you_mean
+from ucsiem.config import SaslConfig, TlsConfig, broker_address, did_you_mean, kafka_topic_name
 from ucsiem.correlate.config import CorrelationConfig
 from ucsiem.errors import ConfigError
 from ucsiem.sizes import ByteSize
@@ -30,7 +30,7 @@ class _Strict(BaseModel):
 class KafkaClientConfig(_Strict):
     """How to reach the brokers: the same keys as a Kafka output's (`outputs: - type: kafka`)."""
 
-    bootstrap_servers: list[Annotated[str, AfterValidator(_broker_address)]] = Field(
+    bootstrap_servers: list[Annotated[str, AfterValidator(broker_address)]] = Field(
         min_length=1, description="host:port of one or more brokers.")
     tls: TlsConfig | None = None
     sasl: SaslConfig | None = None
@@ -62,7 +62,7 @@ class KafkaClientConfig(_Strict):
 
 
 class InputConfig(_Strict):
-    topics: list[Annotated[str, AfterValidator(_topic_name)]] | None = Field(
+    topics: list[Annotated[str, AfterValidator(kafka_topic_name)]] | None = Field(
         None, description="Event topics to read (default: `pattern`).")
     pattern: str | None = Field(
         None, description="Regular expression of the event topics to read, instead of `topics` "
@@ -95,7 +95,7 @@ class InputConfig(_Strict):
 
 
 class AlertsConfig(_Strict):
-    topic: Annotated[str, AfterValidator(_topic_name)] = Field(
+    topic: Annotated[str, AfterValidator(kafka_topic_name)] = Field(
         "ucsiem.ucsiem.alert", description="Where alerts are written (the agent's alert topic by default).")
 
 

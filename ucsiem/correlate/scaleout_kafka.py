@@ -50,7 +50,7 @@ from ucsiem.correlate.rules import load_rules
 from ucsiem.correlate.scaleout import PartitionState, Router, encode_hit, encode_marker, key_classes
 from ucsiem.correlate.scaleout_config import KafkaClientConfig, ScaleoutConfig
 from ucsiem.errors import ConfigError, OutputError
-from ucsiem.outputs.kafka import _bootstrap_causes
+from ucsiem.outputs.aiokafka_hooks import bootstrap_causes
 from ucsiem.outputs.tls import tls_context
 from ucsiem.schema.fast import dump_event, validate_event
 
@@ -105,7 +105,7 @@ def _start_error(k: KafkaClientConfig, exc: BaseException, causes: list[BaseExce
 
 
 async def _started(client: Any, k: KafkaClientConfig) -> None:
-    with _bootstrap_causes() as causes:
+    with bootstrap_causes() as causes:
         try:
             await client.start()
         except KafkaError as exc:

@@ -18,11 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import ssl
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -44,6 +41,8 @@ from aiokafka.errors import (
 from ucsiem import __version__
 from ucsiem.config import KafkaOutputConfig, output_name, read_secret
 from ucsiem.errors import OutputError
+from ucsiem.outputs import aiokafka_hooks
+from ucsiem.outputs.aiokafka_hooks import abandon_pending, bootstrap_causes
 from ucsiem.outputs.base import Rejected, SendResult
 from ucsiem.outputs.routing import Template, field_value, is_alert, kafka_topic_safe, topic_problem
 from ucsiem.outputs.tls import tls_context
@@ -51,12 +50,6 @@ from ucsiem.outputs.tls import tls_context
 log = logging.getLogger("ucsiem.output.kafka")
 HEADER_OVERHEAD = 128  # record framing, timestamp and our two headers, roughly
 MAX_TOPIC_CACHE = 1024  # rendered names remembered with their checked topic (the allow-listed fields vary little)
-# After a failed connection to a broker, the next attempt to it waits: from 0.1 s, doubling, jittered, at most
-# 2 s (librdkafka's reconnect.backoff.ms / reconnect.backoff.max.ms, 100 ms / 10 s). aiokafka has no such
-# setting: with a partition leader unknown it asks for metadata again as soon as a request fails, a loop
-# that tried to connect thousands of times a second while the broker was down.
-RECONNECT_BACKOFF_SECS = 0.1
-RECONNECT_BACKOFF_MAX_SECS = 2.0
 PROBE_TIMEOUT_SECS = 5.0
 # what a message's report (or send) says when no broker could be reached in time: the sender may probe
 UNREACHABLE = (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError, LeaderNotAvailableError,
@@ -119,8 +112,8 @@ class KafkaOutput:
                             extra={"output": self.name, "problems": problems,
                                    "allow_insecure": self.cfg.allow_insecure})
         producer = AIOKafkaProducer(**self._producer_options())
-        pace_reconnects(producer.client)
-        with _bootstrap_causes() as causes:
+        aiokafka_hooks.pace_reconnects(producer.client)
+        with bootstrap_causes() as causes:
             try:
                 await producer.start()
             except KafkaError as exc:
@@ -131,6 +124,11 @@ class KafkaOutput:
         self._producer = producer
         self.unreachable = False
         log.info("Connected to Kafka.", extra={"output": self.name, "bootstrap_servers": self.cfg.bootstrap_servers})
+
+    @property
+    def client(self) -> AIOKafkaClient | None:
+        """The connected producer's client (cluster metadata, requests of `ucsiem test output`), if started."""
+        return self._producer.client if self._producer is not None else None
 
     def _start_error(self, exc: KafkaError, causes: list[BaseException]) -> OutputError:
         """aiokafka reports only 'Unable to bootstrap'; the reason (bad password, untrusted CA) is logged.
@@ -260,76 +258,5 @@ class KafkaOutput:
         except TimeoutError:
             log.warning("Kafka did not acknowledge every message at close; they will be read again.",
                         extra={"output": self.name})
-            await producer._sender.close()  # stop retrying, so that stop() does not wait for them
+            await abandon_pending(producer)  # stop retrying, so that stop() does not wait for them
         await producer.stop()
-
-
-class _Paced:
-    """A broker connection that failed: when the next attempt may be made, and how long the wait was."""
-
-    __slots__ = ("at", "delay", "failures")
-
-    def __init__(self) -> None:
-        self.at = 0.0
-        self.delay = 0.0
-        self.failures = 0
-
-    def failed(self) -> None:
-        self.failures += 1
-        base = min(RECONNECT_BACKOFF_SECS * 2 ** min(self.failures - 1, 30), RECONNECT_BACKOFF_MAX_SECS)
-        self.delay = min(base * random.uniform(0.75, 1.25), RECONNECT_BACKOFF_MAX_SECS)
-        self.at = time.monotonic() + self.delay
-
-
-def pace_reconnects(client: AIOKafkaClient) -> None:
-    """Give aiokafka's client a per-broker reconnect backoff (bounded, jittered), as librdkafka has.
-
-    Every connection to a known broker (metadata, produce, producer id) goes through the client's `_get_conn`;
-    after a failed attempt, the next one to the same broker (and connection group) waits out the backoff, and
-    callers that waited while another attempt failed get "not ready" without trying again. A success forgets
-    the backoff. The bootstrap (a separate path) is paced by the sender's own backoff and probes."""
-    get_conn = getattr(client, "_get_conn", None)
-    if get_conn is None:  # aiokafka changed: better unpaced than broken (tests/integration/test_outages.py sees it)
-        log.warning("aiokafka has no _get_conn: broker reconnects are not paced.")
-        return
-    paced: dict[Any, _Paced] = {}
-
-    async def paced_get_conn(node_id: Any, **kwargs: Any) -> Any:
-        key = (node_id, kwargs.get("group"))
-        state = paced.get(key)
-        if state is not None:
-            failures = state.failures
-            wait = state.at - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            if state.failures != failures:  # another caller tried (and failed) while we waited
-                return None
-        conn = await get_conn(node_id, **kwargs)
-        if conn is None:
-            paced.setdefault(key, state or _Paced()).failed()
-        else:
-            paced.pop(key, None)
-        return conn
-
-    client._get_conn = paced_get_conn
-
-
-class _CauseCatcher(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.causes: list[BaseException] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        args = record.args if isinstance(record.args, tuple) else ()
-        self.causes.extend(a for a in args if isinstance(a, BaseException))
-
-
-@contextmanager
-def _bootstrap_causes() -> Iterator[list[BaseException]]:
-    catcher = _CauseCatcher()
-    logger = logging.getLogger("aiokafka")
-    logger.addHandler(catcher)
-    try:
-        yield catcher.causes
-    finally:
-        logger.removeHandler(catcher)

@@ -128,9 +128,8 @@ async def probe_kafka(cfg: KafkaOutputConfig, config: Config, datasets: list[str
     output = KafkaOutput(cfg, {})
     await output.start()  # OutputError: cannot connect, refused credentials, untrusted certificate...
     try:
-        producer = output._producer
-        assert producer is not None
-        client = producer.client
+        client = output.client
+        assert client is not None
         brokers = len(client.cluster.brokers())
         where = f"{brokers} broker(s) at {', '.join(cfg.bootstrap_servers)}"
         fields = set(Template(cfg.topic).fields)
