@@ -186,3 +186,29 @@ def test_event_without_time_is_counted_not_hit(tmp_path: Path) -> None:
     ev["@timestamp"] = "yesterday"
     assert det.detect(ev) == []
     assert det.bad_time == 1
+
+
+def test_candidates_are_decided_by_the_event_header_and_remembered(tmp_path: Path) -> None:
+    rules = {1: ("{product: kamailio}", "event.action: sip-register, event.outcome: failure"),
+             2: ("{product: kamailio}", "event.action: sip-register, user.name: bob"),
+             3: ("{product: asterisk}", "event.action: sip-register")}
+    for n, (logsource, mapping) in rules.items():
+        (tmp_path / f"r{n}.yml").write_text(f"title: rule {n}\nid: {RID.format(n)}\nlogsource: {logsource}\n"
+                                            f"detection:\n{sel(mapping)}\n")
+    det = Detector(load_rules([tmp_path]))
+
+    def candidates(**fields: Any) -> list[str]:
+        return [c.key[-1] for c in det.candidates(event(**fields))]
+
+    assert candidates(**{"event.action": "sip-register", "event.outcome": "success"}) == ["2"]
+    assert candidates(**{"event.action": "sip-register", "event.outcome": "FAILURE"}) == ["1", "2"]
+    assert candidates(**{"event.action": "sip-register"}) == ["2"]  # no outcome: rule 1 cannot match
+    assert candidates(**{"event.action": "sip-register", "event.module": "asterisk"}) == ["3"]
+    assert candidates(**{"event.action": "call-attempt", "event.outcome": "failure"}) == []
+    # the same header, remembered: the rules' own conditions still decide per event
+    assert matches(det, **{"event.action": "sip-register", "event.outcome": "success", "user.name": "bob"})
+    assert not matches(det, **{"event.action": "sip-register", "event.outcome": "success", "user.name": "eve"})
+    # a header that cannot be a key (an object in a list) is decided for the event alone
+    odd = event(**{"event.action": "sip-register", "event.outcome": "failure", "event.category": [{"x": 1}]})
+    [hit] = det.detect(odd)
+    assert hit.rules == (RID.format(1),)

@@ -31,9 +31,14 @@ class _Compiled(NamedTuple):
     predicate: Predicate
     fields: tuple[tuple[str, Getter], ...]
     source: int  # index of its log source test, -1 for none
+    outcomes: frozenset[str] | None  # the event.outcome values it requires (case-folded), None: any
 
 
-_get_action = getter("event.action")
+# event headers (action, outcome, module, dataset, category) whose candidate rules are remembered: a parser
+# has a few dozen; odd values from hostile input beyond this are decided per event instead of filling memory
+MAX_CANDIDATE_SETS = 4096
+
+
 _get_id = getter("event.id")
 
 
@@ -58,7 +63,8 @@ class Detector:
                 if slot == len(self._sources):
                     self._sources.append(source)
             predicate = compile_rule(rule.sigma, action_set, with_logsource=False)
-            compiled.append(_Compiled(key, predicate, tuple((n, getter(n)) for n in names), slot))
+            compiled.append(_Compiled(key, predicate, tuple((n, getter(n)) for n in names), slot,
+                                      required_values(rule.sigma, "event.outcome")))
             actions.append(action_set)
         unindexed = tuple(c for c, a in zip(compiled, actions, strict=True) if a is None)
         by_action: dict[str, list[_Compiled]] = {}
@@ -70,40 +76,68 @@ class Detector:
         self._by_action: dict[str, tuple[_Compiled, ...]] = {
             a: tuple(sorted([*cs, *unindexed], key=lambda c: order[c.key])) for a, cs in by_action.items()}
         self._unindexed = unindexed
+        self._candidates: dict[tuple[Any, ...], tuple[_Compiled, ...]] = {}
+        self._hit_fields: dict[tuple[str, ...], tuple[tuple[str, Getter], ...]] = {}  # per set of rules matched
         self.bad_time = 0  # matching events without a usable @timestamp (cannot be placed in time)
 
     @classmethod
     def from_paths(cls, paths: Sequence[str | Path], config: CorrelationConfig | None = None) -> Detector:
         return cls(load_rules(paths), config)
 
+    def candidates(self, event: Mapping[str, Any]) -> tuple[_Compiled, ...]:
+        """The rules this event could match, decided by its `event.*` header alone and remembered per header:
+        those its action indexes (or that require no action), less those requiring another outcome (most
+        events succeed; most rules want failures), less those whose log source it is not from."""
+        meta = event.get("event")
+        if type(meta) is not dict:
+            meta = {}
+        action, outcome, category = meta.get("action"), meta.get("outcome"), meta.get("category")
+        key = (action, outcome, meta.get("module"), meta.get("dataset"),
+               tuple(category) if type(category) is list else category)
+        try:
+            found = self._candidates.get(key)
+        except TypeError:  # an unhashable value (an object where text belongs): decided for this event only
+            return self._select(event, action, outcome)
+        if found is None:
+            found = self._select(event, action, outcome)
+            if len(self._candidates) < MAX_CANDIDATE_SETS:
+                self._candidates[key] = found
+        return found
+
+    def _select(self, event: Mapping[str, Any], action: Any, outcome: Any) -> tuple[_Compiled, ...]:
+        by_action = self._by_action.get(action, self._unindexed) if type(action) is str else self._unindexed
+        if type(outcome) is str:
+            folded = outcome.lower()
+            by_outcome = [c for c in by_action if c.outcomes is None or folded in c.outcomes]
+        elif outcome is None:  # absent: no rule requiring an outcome can match
+            by_outcome = [c for c in by_action if c.outcomes is None]
+        else:  # not text: left to the predicates
+            by_outcome = list(by_action)
+        # log sources test event.module, event.dataset and event.category only: part of the key
+        sources = [test(event) for test in self._sources]
+        return tuple(c for c in by_outcome if c.source < 0 or sources[c.source])
+
     def detect(self, event: Mapping[str, Any]) -> list[Hit]:
-        action = _get_action(event)
-        candidates = self._by_action.get(action, self._unindexed) if type(action) is str else self._unindexed
+        candidates = self.candidates(event)
         if not candidates:
             return []
-        sources: dict[int, bool] = {}
-        matched = []
-        for c in candidates:
-            if c.source >= 0:
-                ok = sources.get(c.source)
-                if ok is None:
-                    ok = sources[c.source] = self._sources[c.source](event)
-                if not ok:
-                    continue
-            if c.predicate(event):
-                matched.append(c)
+        matched = [c for c in candidates if c.predicate(event)]
         if not matched:
             return []
         ts = parse_time(event.get("@timestamp"))
         if ts is None:
             self.bad_time += 1
             return []
+        keys = tuple(c.key for c in matched)
+        getters = self._hit_fields.get(keys)
+        if getters is None:  # the fields of these rules, each once (a few combinations of rules ever match)
+            getters = tuple({name: get for c in matched for name, get in c.fields}.items())
+            if len(self._hit_fields) < MAX_CANDIDATE_SETS:
+                self._hit_fields[keys] = getters
         fields: dict[str, Any] = {}
-        for c in matched:
-            for name, get in c.fields:
-                if name not in fields:
-                    v = get(event)
-                    if v is not None:
-                        fields[name] = v
+        for name, get in getters:
+            v = get(event)
+            if v is not None:
+                fields[name] = v
         eid = _get_id(event)
-        return [Hit(tuple(c.key for c in matched), ts, eid if isinstance(eid, str) else None, fields)]
+        return [Hit(keys, ts, eid if isinstance(eid, str) else None, fields)]
