@@ -7,7 +7,8 @@ with none planned, `send` delivers everything and `start` connects. Every call i
 An answer for `send` is one of:
 
 * a `SendResult` (indexes relative to the documents of *that* call), see `delivered`, `retry`, `refuse`;
-* an `OutputError` (raised: the whole batch failed), see `down`, `auth_refused`, `fatal`;
+* an `OutputError` (raised: the whole batch failed, or part of it), see `down`, `auth_refused`, `fatal`,
+  `partly`;
 * `Unreachable(error)`: raises `error` and sets `unreachable` until a later call succeeds;
 * a callable taking the documents of the call and returning one of the above.
 
@@ -61,6 +62,18 @@ def auth_refused(message: str = "401 unauthorized: bad credentials") -> OutputEr
     return OutputError(message, retriable=True, auth=True)
 
 
+class _PartialError(OutputError):
+    def __init__(self, message: str, partial: SendResult, *, auth: bool) -> None:
+        super().__init__(message, retriable=True, auth=auth)
+        self.partial = partial
+
+
+def partly(result: SendResult, message: str = "some documents failed", *, auth: bool = False) -> OutputError:
+    """A retriable error that says what became of each document (`partial`): the rest settled, `retry` to
+    send again (an Elasticsearch bulk with items refused 401/403 raises one with auth=True)."""
+    return _PartialError(message, result, auth=auth)
+
+
 def fatal(message: str = "misconfigured output") -> OutputError:
     return OutputError(message, retriable=False)
 
@@ -72,6 +85,7 @@ class FakeOutput:
     starts: deque[OutputError | None] = field(default_factory=deque)  # planned answers of `start`
     probes: deque[bool] = field(default_factory=deque)  # planned answers of `probe` (none left: False)
     max_document_bytes: int | None = None
+    stall_secs: float | None = None
     calls: list[Call] = field(default_factory=list)
     received: list[bytes] = field(default_factory=list)
     unreachable: bool = False

@@ -34,6 +34,7 @@ from tests.unit.fake_output import (
     delivered,
     down,
     fatal,
+    partly,
     refuse,
     retry,
 )
@@ -281,9 +282,7 @@ def test_duplicates_count_as_delivered(tmp_path: Path, waits: list[float]) -> No
 
 def test_a_retriable_error_carrying_a_partial_result_settles_the_rest(tmp_path: Path, waits: list[float]) -> None:
     """An OutputError with `partial` (what became of each document): only its `retry` documents go again."""
-    error = down("bulk half done")
-    error.partial = retry(2)  # type: ignore[attr-defined]
-    output = FakeOutput().plan(error)
+    output = FakeOutput().plan(partly(retry(2), "bulk half done"))
     s = sender(output, tmp_path)
     run(s.deliver(docs(0, 1, 2)))
     assert output.sent == [docs(0, 1, 2), docs(2)]
