@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
-from ucsiem.config import Config, ElasticsearchOutputConfig, FileOutputConfig, KafkaOutputConfig, OutputConfig
+from ucsiem.config import Config, OutputConfig
 from ucsiem.enrich.refresh import IdentityRefresher, IdentityStats
 from ucsiem.enrich.stage import EnrichSetup, read_hmac_key
 from ucsiem.errors import CheckpointError, ConfigError
@@ -38,8 +38,7 @@ from ucsiem.inputs.webhook import WebhookInput
 from ucsiem.inputs.webhook_config import WebhookInputConfig
 from ucsiem.normalize import Counters
 from ucsiem.outputs.base import Output
-from ucsiem.outputs.file import FileOutput
-from ucsiem.outputs.stdout import StdoutOutput
+from ucsiem.outputs.registry import BuildContext, build_output
 from ucsiem.parsing.registry import ParserRegistry
 from ucsiem.pipeline.correlation import CorrelationStage
 from ucsiem.pipeline.delivery import Sender
@@ -106,17 +105,8 @@ def _cpu(who: int) -> float:
 
 
 def make_output(cfg: OutputConfig, parsers: ParserRegistry) -> Output:
-    if isinstance(cfg, FileOutputConfig):
-        return FileOutput(cfg)
-    if isinstance(cfg, KafkaOutputConfig):
-        from ucsiem.outputs.kafka import KafkaOutput  # imported only when used: aiokafka is heavy
-
-        return KafkaOutput(cfg, parser_versions(parsers))
-    if isinstance(cfg, ElasticsearchOutputConfig):
-        from ucsiem.outputs.elasticsearch import ElasticsearchOutput
-
-        return ElasticsearchOutput(cfg)
-    return StdoutOutput()
+    """The output a config item describes, built by its registry entry (`ucsiem.outputs.registry`)."""
+    return build_output(cfg, BuildContext(parser_versions=parser_versions(parsers)))
 
 
 def parser_versions(parsers: ParserRegistry) -> dict[str, str]:

@@ -22,7 +22,7 @@ import orjson
 from pydantic import ValidationError
 
 from ucsiem import __version__
-from ucsiem.config import Config, ElasticsearchOutputConfig, KafkaOutputConfig, load_config, output_name, parse_config
+from ucsiem.config import Config, load_config, parse_config
 from ucsiem.enrich.stage import enrichment_problems
 from ucsiem.errors import CheckpointError, ConfigError, OutputError, PluginError, UcsiemError
 from ucsiem.inputs.unrouted import UNROUTED_PARSER
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ucsiem.correlate import RuleSet
 
 DEFAULT_CONFIG = Path("/etc/ucsiem/config.yml")
+log = logging.getLogger("ucsiem.config")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,8 +117,10 @@ def _parser() -> argparse.ArgumentParser:
     mappings.add_argument("--out", type=Path, default=Path("mappings"))
     mappings.set_defaults(func=cmd_mappings)
 
+    from ucsiem.outputs.registry import OUTPUTS
+
     setup = sub.add_parser("setup", help="prepare a destination: install the Elasticsearch templates")
-    setup.add_argument("target", choices=["elasticsearch"])
+    setup.add_argument("target", choices=[spec.type for spec in OUTPUTS if spec.setup is not None])
     setup.add_argument("--config", "-c", type=Path, default=DEFAULT_CONFIG)
     setup.add_argument("--replicas", type=int, help="index.number_of_replicas in the index template (0: one node)")
     setup.set_defaults(func=cmd_setup)
@@ -184,12 +187,16 @@ def _prepare(config: Config) -> ParserRegistry:
 def cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     setup_logging(config.agent.log_level)
+    for message in config.deprecations:
+        log.warning(message)
     registry = _prepare(config)
     from ucsiem.agent import run_agent
 
     def reload() -> tuple[Config, ParserRegistry]:
         """SIGHUP: the same checks as at start (ConfigError, PluginError... refuse the reload)."""
         new = load_config(args.config)
+        for message in new.deprecations:
+            log.warning(message)
         return new, _prepare(new)
 
     stats = run_agent(config, registry, once=args.once, reloader=None if args.once else reload)
@@ -283,7 +290,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     CheckpointStore(config.agent.data_dir).load()
     from ucsiem.inputs.path_check import path_warnings
 
-    for line in [*security_warnings(config), *path_warnings(config)]:
+    for line in [*config.deprecations, *security_warnings(config), *path_warnings(config)]:
         print(f"ucsiem: WARNING: {line}", file=sys.stderr)
     parsers = sorted({t.parser for t in config.parse_targets()} - {UNROUTED_PARSER, SENDER_PARSER})
     print(f"{args.config}: OK ({len(config.inputs)} input(s), {len(config.outputs)} output(s), "
@@ -292,14 +299,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def security_warnings(config: Config, only: type[KafkaOutputConfig | ElasticsearchOutputConfig] | None = None,
-                      ) -> list[str]:
-    """One line per output whose traffic travels in cleartext or to a server whose name is not checked."""
+def security_warnings(config: Config, only: str | None = None) -> list[str]:
+    """One line per output (of type `only`, or all) whose traffic travels in cleartext or to a server whose name
+    is not checked."""
     lines = []
     for i, out in enumerate(config.outputs):
-        if isinstance(out, only or (KafkaOutputConfig, ElasticsearchOutputConfig)):
-            accepted = " (allow_insecure: true)" if out.allow_insecure else ""
-            lines += [f"outputs[{i}] ({output_name(out)}): {problem}{accepted}" for problem in out.security_warnings()]
+        if only is None or out.type == only:
+            accepted = " (allow_insecure: true)" if out.risk_accepted() else ""
+            lines += [f"outputs[{i}] ({out.output_name()}): {problem}{accepted}" for problem in out.security_warnings()]
     return lines
 
 
@@ -548,9 +555,13 @@ def cmd_correlate(args: argparse.Namespace) -> int:
 
     cfg = load_scaleout_config(args.config)
     if args.check:
+        for message in cfg.deprecations:
+            print(f"ucsiem: WARNING: {message}", file=sys.stderr)
         print(f"{args.config}: OK")
         return 0
     setup_logging(cfg.log_level)
+    for message in cfg.deprecations:
+        log.warning(message)
     from ucsiem.correlate.scaleout_kafka import serve
 
     async def main() -> dict[str, Any]:
@@ -581,36 +592,18 @@ def cmd_mappings(args: argparse.Namespace) -> int:
 def cmd_setup(args: argparse.Namespace) -> int:
     import asyncio
 
-    from ucsiem.outputs.elasticsearch import display_url, make_client, request_error
-    from ucsiem.outputs.es_setup import install_templates
+    from ucsiem.outputs.registry import SetupContext, spec_for
 
     config = load_config(args.config)
-    targets = [o for o in config.outputs if isinstance(o, ElasticsearchOutputConfig)]
-    if not targets:
-        raise ConfigError(str(args.config), ["outputs: no output of type elasticsearch to set up"])
-
-    for line in security_warnings(config, only=ElasticsearchOutputConfig):
+    spec = spec_for(args.target)
+    targets = [o for o in config.outputs if o.type == spec.type]
+    if not targets or spec.setup is None:
+        raise ConfigError(str(args.config), [f"outputs: no output of type {args.target} to set up"])
+    for line in [*config.deprecations, *security_warnings(config, only=spec.type)]:
         print(f"ucsiem: WARNING: {line}", file=sys.stderr)
-
-    async def install(cfg: ElasticsearchOutputConfig) -> str:
-        try:
-            client = make_client(cfg)
-        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
-            raise ConfigError(str(args.config),
-                              [f"{output_name(cfg)}: bad TLS or credential settings: {exc}"]) from None
-        try:
-            return await install_templates(client, cfg.index_mode, args.replicas)
-        except Exception as exc:
-            raise request_error(output_name(cfg), exc) from None
-        finally:
-            await client.close()
-
+    context = SetupContext(source=str(args.config), replicas=args.replicas)
     for cfg in targets:
-        mode = asyncio.run(install(cfg))
-        target = "data streams" if mode == "data_stream" else "daily indices"
-        print(f"{output_name(cfg)}: installed component template ucsiem-schema, index template ucsiem "
-              f"(logs-uc.*-*, {target}) and index template ucsiem-alerts (ucsiem-alerts-*, alerts) on "
-              f"{', '.join(display_url(h) for h in cfg.hosts)}")
+        print(asyncio.run(spec.setup(cfg, context)))
     return 0
 
 
@@ -672,9 +665,12 @@ def cmd_test_output(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     registry = _prepare(config)
-    for line in security_warnings(config):
+    for line in [*config.deprecations, *security_warnings(config)]:
         print(f"ucsiem: WARNING: {line}", file=sys.stderr)
-    for name in ("aiokafka", "elastic_transport", "elasticsearch", "ucsiem.output"):  # each output's line says it
+    from ucsiem.outputs.registry import spec_for
+
+    libraries = {name for out in config.outputs for name in spec_for(out).loggers}
+    for name in sorted(libraries | {"ucsiem.output"}):  # each output's line says it
         quiet = logging.getLogger(name)
         quiet.addHandler(logging.NullHandler())
         quiet.propagate = False

@@ -6,23 +6,19 @@ Unknown keys are errors (a misspelt option silently ignored is a SOC's worst kin
 from __future__ import annotations
 
 import os
-import re
 import socket
 import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
-    SecretStr,
+    PrivateAttr,
     Tag,
     ValidationError,
     ValidationInfo,
@@ -30,6 +26,13 @@ from pydantic import (
     model_validator,
 )
 
+from ucsiem.config_common import SaslConfig as SaslConfig
+from ucsiem.config_common import Strict as Strict
+from ucsiem.config_common import TlsConfig as TlsConfig
+from ucsiem.config_common import broker_address as broker_address
+from ucsiem.config_common import collect_deprecations, end_collecting
+from ucsiem.config_common import kafka_topic_name as kafka_topic_name
+from ucsiem.config_common import read_secret as read_secret
 from ucsiem.correlate.config import CorrelationConfig
 from ucsiem.enrich.config import EnrichConfig, FileSourceConfig
 from ucsiem.errors import ConfigError
@@ -37,14 +40,15 @@ from ucsiem.inputs.syslog_config import UNROUTED, SyslogInputConfig
 from ucsiem.inputs.unrouted import UNROUTED_PARSER
 from ucsiem.inputs.webhook_config import REJECTED, WebhookInputConfig
 from ucsiem.inputs.webhook_sender import SENDER_PARSER
-from ucsiem.outputs.routing import ALERTS_INDEX_PREFIX, index_problem, template_problem, topic_problem
+from ucsiem.outputs.registry import ElasticsearchOutputConfig as ElasticsearchOutputConfig
+from ucsiem.outputs.registry import FileOutputConfig as FileOutputConfig
+from ucsiem.outputs.registry import KafkaOutputConfig as KafkaOutputConfig
+from ucsiem.outputs.registry import OutputConfig as OutputConfig
+from ucsiem.outputs.registry import StdoutOutputConfig as StdoutOutputConfig
+from ucsiem.outputs.registry import output_types
 from ucsiem.sizes import ByteSize
 
 DEFAULT_EXCLUDE = ["*.gz", "*.bz2", "*.xz", "*.zip", "*.zst", "*.7z"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class MetricsConfig(Strict):
@@ -117,230 +121,6 @@ class FileInputConfig(Strict):
         return value
 
 
-class FileOutputConfig(Strict):
-    type: Literal["file"] = "file"
-    path: Path = Field(description="NDJSON file the events are appended to.")
-    max_bytes: ByteSize = Field(104_857_600, ge=1024, description="Rotate when the file would grow past this.")
-    max_files: int = Field(5, ge=1, description="Rotated files kept: path.1 ... path.N.")
-    fsync: bool = Field(True, description="fsync before each checkpoint (survives power loss, not just crashes).")
-
-
-class StdoutOutputConfig(Strict):
-    type: Literal["stdout"] = "stdout"
-
-
-class TlsConfig(Strict):
-    ca_file: Path | None = Field(None, description="PEM CA bundle to trust (default: the system store).")
-    cert_file: Path | None = Field(None, description="PEM client certificate (mutual TLS).")
-    key_file: Path | None = Field(None, description="PEM private key of cert_file.")
-    check_hostname: bool = Field(
-        True, description="Check the server name (or IP) against its certificate; false is a warned risk.")
-
-    @model_validator(mode="after")
-    def _pair(self) -> TlsConfig:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("cert_file and key_file go together (mutual TLS needs both)")
-        return self
-
-
-def read_secret(inline: SecretStr | None, path: Path | None, key: str = "password or key file") -> str | None:
-    """A password or key given inline or, better, in a file only the agent can read (ucsiem/secrets.py).
-
-    `key` names the setting in the ConfigError raised for an unsafe or unreadable file."""
-    from ucsiem import secrets
-
-    if path is not None:
-        return secrets.read_secret(path, key).decode().strip()
-    return inline.get_secret_value() if inline is not None else None
-
-
-class SaslConfig(Strict):
-    mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
-    username: str
-    password: SecretStr | None = None
-    password_file: Path | None = Field(None, description="File holding the password (preferred to password).")
-
-    @model_validator(mode="after")
-    def _one_password(self) -> SaslConfig:
-        if (self.password is None) == (self.password_file is None):
-            raise ValueError("give exactly one of password or password_file")
-        return self
-
-
-def broker_address(value: str) -> str:
-    # The value is not echoed: a mistaken `user:password@host` must not reach the journal.
-    if not re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:[0-9]{1,5})?", value):
-        raise ValueError("expected host:port (e.g. kafka1.example.com:9093); credentials go in sasl:")
-    return value
-
-
-def _es_host(value: str) -> str:
-    # The value is not echoed: it may hold a password.
-    try:
-        url = urlsplit(value)
-        url.port  # noqa: B018 (raises ValueError on a bad port)
-    except ValueError:
-        raise ValueError("not a URL; expected https://host:port") from None
-    if url.username is not None or url.password is not None:
-        raise ValueError("credentials in a URL end up in logs and process listings: remove 'user:password@' "
-                         "and set username with password_file (or api_key_file) on this output")
-    if url.scheme not in ("http", "https") or not url.hostname:
-        raise ValueError("expected https://host:port (or http:// for a node without TLS)")
-    return value
-
-
-def _topic_template(value: str) -> str:
-    if (problem := template_problem(value)) is not None:
-        raise ValueError(problem)
-    return value
-
-
-def kafka_topic_name(value: str) -> str:
-    if (problem := topic_problem(value)) is not None:
-        raise ValueError(problem)
-    return value
-
-
-_INSECURE_HINT = ("set allow_insecure: true on this output to accept that risk knowingly "
-                  "(the agent then still warns at every start)")
-
-
-class KafkaOutputConfig(Strict):
-    type: Literal["kafka"] = "kafka"
-    id: str = Field("kafka", pattern=r"^[A-Za-z0-9_.-]+$", description="Names this output in logs and the spool.")
-    bootstrap_servers: list[Annotated[str, AfterValidator(broker_address)]] = Field(
-        min_length=1, description="host:port of one or more brokers.")
-    topic: Annotated[str, AfterValidator(_topic_template)] = Field(
-        "ucsiem.{event.dataset}", description="Topic template; {field} holes from an allow-list of fields.")
-    fallback_topic: Annotated[str, AfterValidator(kafka_topic_name)] = Field(
-        "ucsiem.unrouted", description="Where an event goes whose rendered topic is not a legal name.")
-    key_field: str | None = Field(None, description="Event field used as the message key (partitioning).")
-    alert_key_field: str | None = Field(
-        "event.id", description="Message key of correlation alerts (re-sent with the same event.id as they grow; "
-                                "a compacted topic keeps the newest); null: key_field, as other events.")
-    acks: Literal["all", 1, 0] = Field("all", description="Broker acknowledgement level; 'all' for no loss.")
-    idempotent: bool = Field(True, description="Idempotent producer (needs acks: all).")
-    compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "lz4"
-    linger_ms: int = Field(5, ge=0, description="Wait this long to fill a batch.")
-    max_batch_bytes: ByteSize = Field(1_048_576, ge=1024, description="Per-partition producer batch size.")
-    max_message_bytes: ByteSize = Field(1_000_000, ge=1024,
-                                   description="Larger events become dead letters (keep <= the broker's limit).")
-    request_timeout_ms: int = Field(30_000, ge=1000)
-    client_id: str = "ucsiem"
-    tls: TlsConfig | None = None
-    sasl: SaslConfig | None = None
-    allow_insecure: bool = Field(False, description="Accept SASL credentials without TLS or without a name check.")
-
-    @model_validator(mode="after")
-    def _acks(self) -> KafkaOutputConfig:
-        if self.idempotent and self.acks != "all":
-            raise ValueError("idempotent: true needs acks: all (set idempotent: false to use fewer acks)")
-        return self
-
-    @model_validator(mode="after")
-    def _private_credentials(self) -> KafkaOutputConfig:
-        if self.sasl is not None and not self.allow_insecure:
-            if self.tls is None:
-                raise ValueError(f"sasl without tls sends the password (with {self.sasl.mechanism}) and every event "
-                                 f"in cleartext: add tls: {{ca_file: ...}}, or {_INSECURE_HINT}")
-            if not self.tls.check_hostname:
-                raise ValueError("sasl with tls.check_hostname: false gives the password to any server holding a "
-                                 f"certificate from the CA: remove check_hostname: false, or {_INSECURE_HINT}")
-        return self
-
-    def security_warnings(self) -> list[str]:
-        """What lets someone on the network read or redirect this output's traffic (empty: nothing known)."""
-        if self.tls is None:
-            protocol = "SASL_PLAINTEXT" if self.sasl else "PLAINTEXT"
-            what = "events and the SASL password" if self.sasl else "events"
-            return [f"no tls: {what} go to Kafka in cleartext ({protocol})"]
-        if not self.tls.check_hostname:
-            return ["tls.check_hostname: false: any certificate the CA signed is accepted for any broker name"]
-        return []
-
-
-class ElasticsearchOutputConfig(Strict):
-    type: Literal["elasticsearch"] = "elasticsearch"
-    id: str = Field("elasticsearch", pattern=r"^[A-Za-z0-9_.-]+$",
-                    description="Names this output in logs and the spool.")
-    hosts: list[Annotated[str, AfterValidator(_es_host)]] = Field(
-        min_length=1, description="Node URLs, e.g. https://es1.example.com:9200 (no credentials in them).")
-    namespace: str = Field("default", pattern=r"^[a-z0-9_]+$",
-                           description="Data stream namespace: logs-uc.<dataset>-<namespace>.")
-    index_mode: Literal["auto", "data_stream", "index"] = Field(
-        "auto", description="data_stream, daily indices (index), or auto: data streams where the node has them.")
-    alerts_index: str | None = Field(
-        None, description=f"Plain index or alias for correlation alerts, updated in place (default "
-                          f"{ALERTS_INDEX_PREFIX}<namespace>; the alerts template covers {ALERTS_INDEX_PREFIX}*).")
-    manage_templates: bool = Field(True, description="Install or update the ucsiem templates at start.")
-    username: str | None = None
-    password: SecretStr | None = None
-    password_file: Path | None = None
-    api_key: SecretStr | None = Field(None, description="Base64 'id:key' API key.")
-    api_key_file: Path | None = None
-    tls: TlsConfig | None = None
-    allow_insecure: bool = Field(False, description="Accept credentials over http:// or without a name check.")
-    request_timeout_secs: float = Field(30.0, gt=0)
-    max_bulk_bytes: ByteSize = Field(10_485_760, ge=65_536, description="A batch is split into bulk requests this big.")
-    index_date_window_days: int = Field(
-        365, ge=1, description="index_mode index: an event dated further than this from event.ingested goes to "
-                               "the index of its ingest day.")
-
-    @field_validator("alerts_index")
-    @classmethod
-    def _alerts_index(cls, value: str | None) -> str | None:
-        if value is not None and (problem := index_problem(value)) is not None:
-            raise ValueError(problem)
-        return value
-
-    @property
-    def alerts_target(self) -> str:
-        """Where alerts go: alerts_index, or ucsiem-alerts-<namespace>."""
-        return self.alerts_index or f"{ALERTS_INDEX_PREFIX}{self.namespace}"
-
-    @model_validator(mode="after")
-    def _auth(self) -> ElasticsearchOutputConfig:
-        if self.username is not None and (self.password is None) == (self.password_file is None):
-            raise ValueError("username needs exactly one of password or password_file")
-        if self.api_key is not None and self.api_key_file is not None:
-            raise ValueError("give api_key or api_key_file, not both")
-        if self.username is not None and (self.api_key is not None or self.api_key_file is not None):
-            raise ValueError("choose basic auth (username) or an API key, not both")
-        return self
-
-    @model_validator(mode="after")
-    def _private_credentials(self) -> ElasticsearchOutputConfig:
-        schemes = {urlsplit(h).scheme for h in self.hosts}
-        if len(schemes) > 1:
-            raise ValueError("hosts mixes http:// and https:// URLs: use https:// for every node")
-        if self.tls is not None and schemes == {"http"}:
-            raise ValueError("tls is set but hosts are http://: use https:// URLs")
-        has_credentials = self.username is not None or self.api_key is not None or self.api_key_file is not None
-        if has_credentials and not self.allow_insecure:
-            if schemes == {"http"}:
-                raise ValueError("credentials over http:// go in cleartext with every request: use https:// "
-                                 f"hosts (with tls: {{ca_file: ...}} for a private CA), or {_INSECURE_HINT}")
-            if self.tls is not None and not self.tls.check_hostname:
-                raise ValueError("credentials with tls.check_hostname: false go to any server holding a "
-                                 f"certificate from the trusted CAs: remove check_hostname: false, or {_INSECURE_HINT}")
-        return self
-
-    def security_warnings(self) -> list[str]:
-        """What lets someone on the network read or redirect this output's traffic (empty: nothing known)."""
-        if urlsplit(self.hosts[0]).scheme == "http":
-            has_credentials = self.username is not None or self.api_key is not None or self.api_key_file is not None
-            what = "events and credentials" if has_credentials else "events"
-            return [f"http:// hosts: {what} go to Elasticsearch in cleartext"]
-        if self.tls is not None and not self.tls.check_hostname:
-            return ["tls.check_hostname: false: any certificate the trusted CAs signed is accepted for any node name"]
-        return []
-
-
-OutputConfig = Annotated[
-    FileOutputConfig | StdoutOutputConfig | KafkaOutputConfig | ElasticsearchOutputConfig,
-    Field(discriminator="type"),
-]
-
 
 class SpoolConfig(Strict):
     enabled: bool = Field(False, description="Put a durable on-disk queue between the pipeline and the outputs.")
@@ -406,6 +186,8 @@ class Config(Strict):
     enrich: EnrichConfig = Field(default_factory=EnrichConfig)
     correlation: CorrelationConfig | None = Field(
         None, description="Detection and correlation rules evaluated on the events (alerts); off when absent.")
+    # Deprecated keys met when the file was read (renamed keys are still accepted): a message each, naming the new key.
+    _deprecations: list[str] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Config:
@@ -424,6 +206,10 @@ class Config(Strict):
                 raise ValueError(f"outputs[{i}]: a second output named {output_name(out)!r}; give each an id")
             names.add(output_name(out))
         return self
+
+    @property
+    def deprecations(self) -> list[str]:
+        return list(self._deprecations)
 
     def spool_path(self) -> Path:
         return self.spool.path or self.agent.data_dir / "spool.db"
@@ -459,11 +245,7 @@ class Config(Strict):
 
 def output_name(cfg: OutputConfig) -> str:
     """Stable name of an output: keys its spool cursor and labels its logs and counters."""
-    if isinstance(cfg, FileOutputConfig):
-        return f"file:{cfg.path}"
-    if isinstance(cfg, StdoutOutputConfig):
-        return "stdout"
-    return f"{cfg.type}:{cfg.id}"
+    return cfg.output_name()
 
 
 def load_config(path: Path) -> Config:
@@ -484,10 +266,14 @@ def load_config(path: Path) -> Config:
 
 
 def parse_config(data: dict[str, Any], source: str, base_dir: Path | None = None) -> Config:
+    found, token = collect_deprecations()
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
+    finally:
+        end_collecting(token)
+    config._deprecations = found
     if base_dir is not None:
         _resolve_paths(config, base_dir, source)
     if config.correlation is not None:
@@ -513,7 +299,7 @@ def _describe(err: Any) -> str:
     for part in err["loc"]:
         if isinstance(part, int):
             loc += f"[{part}]"
-        elif (part in ("file", "stdout", "kafka", "elasticsearch") and loc.startswith("outputs")) or (
+        elif (part in output_types() and loc.startswith("outputs") and loc.count(".") == 0) or (
                 part in ("file", "syslog", "webhook") and loc.startswith("inputs") and loc.count(".") == 0):
             continue  # the discriminator tag pydantic inserts; the user never wrote it
         else:
@@ -528,7 +314,7 @@ def _describe(err: Any) -> str:
     elif err["type"] == "union_tag_invalid" and loc.startswith("inputs"):
         message = f"unknown type {err.get('input', {}).get('type')!r}; use one of: file, syslog, webhook"
     elif err["type"] == "union_tag_invalid":
-        message = f"unknown type {err.get('input', {}).get('type')!r}; use one of: file, stdout, kafka, elasticsearch"
+        message = f"unknown type {err.get('input', {}).get('type')!r}; use one of: {', '.join(output_types())}"
     return f"{loc or '(top level)'}: {message}"
 
 
@@ -572,7 +358,6 @@ def _resolve_paths(config: Config, base_dir: Path, source: str = "configuration"
     from ucsiem import secrets
 
     problems: list[str] = []
-    secret_fields = ("key_file", "password_file", "api_key_file")  # private keys and credentials, not certificates
 
     def rel(p: Path) -> Path:
         return p if p.is_absolute() else (base_dir / p)
@@ -610,16 +395,7 @@ def _resolve_paths(config: Config, base_dir: Path, source: str = "configuration"
                 if listener.tls.client_ca_file is not None:
                     listener.tls.client_ca_file = rel(listener.tls.client_ca_file)
     for i, out in enumerate(config.outputs):
-        if isinstance(out, FileOutputConfig):
-            out.path = rel(out.path)
-            continue
-        for part in ("", "tls", "sasl"):
-            owner = getattr(out, part, None) if part else out
-            for name in ("ca_file", "cert_file", "key_file", "password_file", "api_key_file"):
-                value = getattr(owner, name, None) if owner is not None else None
-                if isinstance(value, Path):
-                    key = ".".join(k for k in (f"outputs[{i}]", part, name) if k)
-                    setattr(owner, name, secret(value, key) if name in secret_fields else rel(value))
+        out.resolve_paths(f"outputs[{i}]", rel, secret)
     if config.spool.path is not None:
         config.spool.path = rel(config.spool.path)
     if config.spool.encryption_key_file is not None:

@@ -13,7 +13,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from ucsiem.outputs.base import SendResult
 
 ParseErrorCode = Literal["no_match", "bad_timestamp", "bad_field", "truncated", "unsupported_variant"]
 PARSE_ERROR_CODES: tuple[ParseErrorCode, ...] = (
@@ -75,7 +78,10 @@ class OutputError(UcsiemError):
 
     `retry_after` is the server's own hint (HTTP Retry-After) in seconds; `auth` marks credentials or
     permissions refused: the output pauses and keeps everything, since only a person can fix it.
+    `partial`, when set, is what became of each document of the batch (some settled, the rest to retry).
     """
+
+    partial: SendResult | None = None
 
     def __init__(self, message: str, *, retriable: bool, retry_after: float | None = None,
                  auth: bool = False) -> None:

@@ -130,7 +130,7 @@ def write_config(tmp: Path, prefix: str, input_: dict[str, Any], idle_timeout_se
         "correlation": {"rules": [str(ROOT / "rules")]},
         "alerts": {"topic": f"{prefix}.alerts"},
         "internal": {"partitions": PARTITIONS, "replication_factor": 1},
-        "session_timeout_ms": 6000, "transaction_timeout_ms": 20_000, "idle_timeout_secs": idle_timeout_secs,
+        "session_timeout_secs": 6, "transaction_timeout_secs": 20, "idle_timeout_secs": idle_timeout_secs,
         "log_level": "info",
     }))
     proc = subprocess.run([sys.executable, "-m", "ucsiem", "correlate", "--config", str(config), "--check"],

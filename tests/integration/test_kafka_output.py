@@ -158,7 +158,7 @@ def test_broker_stopped_30s_mid_stream_loses_nothing(tmp_path: Path) -> None:
     log.touch()
     prefix = topic_prefix("outage")
     topic = f"{prefix}.test.lines"
-    config = kafka_config(tmp_path, [str(log)], {"topic": prefix + ".{event.dataset}", "request_timeout_ms": 5000},
+    config = kafka_config(tmp_path, [str(log)], {"topic": prefix + ".{event.dataset}", "request_timeout_secs": 5},
                           pipeline={"batch_max_records": OUTAGE_BATCH, "max_batches_in_flight": 4,
                                     "shutdown_timeout_secs": 10})
     data_dir = tmp_path / "state"
@@ -212,7 +212,7 @@ def test_broker_stopped_30s_mid_stream_loses_nothing(tmp_path: Path) -> None:
     if not retries:
         library = sum('"logger": "aiokafka' in raw for raw in agent_log(config, None, library=True).splitlines())
         raise AssertionError(f"during a {OUTAGE_SECS:.0f} s broker outage the agent logged no retry of {OUTPUT} "
-                             f"(request_timeout_ms 5000), only {library} lines of aiokafka's own. Its own lines:\n"
+                             f"(request_timeout_secs 5), only {library} lines of aiokafka's own. Its own lines:\n"
                              f"{agent_log(config)}")
 
 
@@ -342,7 +342,7 @@ def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureKafka]:
 
 
 def secure_output(kafka: SecureKafka, topic: str, password_file: Path) -> dict[str, Any]:
-    return {"bootstrap_servers": [kafka.bootstrap], "topic": topic, "request_timeout_ms": 10_000,
+    return {"bootstrap_servers": [kafka.bootstrap], "topic": topic, "request_timeout_secs": 10,
             "tls": {"ca_file": str(kafka.ca_file)},
             "sasl": {"mechanism": "SCRAM-SHA-512", "username": kafka.username, "password_file": str(password_file)}}
 
@@ -371,7 +371,7 @@ def test_sigterm_while_the_broker_is_down_stops_within_the_shutdown_timeout(tmp_
         first_size = log.stat().st_size
         topic = topic_prefix("vanished")
         output = {**secure_output(kafka, topic, secret_file(tmp_path / "kafka.pw", kafka.password)),
-                  "request_timeout_ms": 5000}
+                  "request_timeout_secs": 5}
         config = kafka_config(tmp_path, [str(log)], output, pipeline={"shutdown_timeout_secs": SHUTDOWN_TIMEOUT})
         data_dir = tmp_path / "state"
         proc = start(config)

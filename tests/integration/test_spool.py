@@ -75,7 +75,7 @@ def spool_config(tmp: Path, log: Path, es_host: str, kafka: str, topic: str, ns:
     config = yaml.safe_load(path.read_text())
     config["outputs"] = [
         {"type": "elasticsearch", "id": "es", "hosts": [es_host], "namespace": ns, "request_timeout_secs": 5},
-        {"type": "kafka", "id": "k", "bootstrap_servers": [kafka], "topic": topic, "request_timeout_ms": 5000},
+        {"type": "kafka", "id": "k", "bootstrap_servers": [kafka], "topic": topic, "request_timeout_secs": 5},
     ]
     config["spool"] = {"enabled": True, **spool}
     path.write_text(yaml.safe_dump(config))

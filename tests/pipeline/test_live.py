@@ -10,7 +10,7 @@ from tests.agenthelp import PLUGINS, delivered, events, line, make_config, start
 from ucsiem.agent import Agent
 from ucsiem.config import load_config
 from ucsiem.inputs.file import FileInput
-from ucsiem.outputs.base import SendResult
+from ucsiem.outputs.base import OutputDefaults, SendResult
 from ucsiem.parsing.registry import load_registry
 
 
@@ -31,7 +31,7 @@ def test_multiline_record_is_flushed_after_the_timeout(tmp_path: Path) -> None:
     assert second["labels"]["seq"] == "2"
 
 
-class SlowOutput:
+class SlowOutput(OutputDefaults):
     """Stands for an output that cannot keep up; records how far reading ran ahead of delivery."""
 
     name = "slow"
@@ -51,9 +51,6 @@ class SlowOutput:
         self.count += len(docs)
         await asyncio.sleep(0.01)
         return SendResult()
-
-    def sync(self) -> None:
-        return None
 
     async def close(self) -> None:
         return None

@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 
 from ucsiem.errors import OutputError
-from ucsiem.outputs.base import SendResult
+from ucsiem.outputs.base import OutputDefaults, SendResult
 from ucsiem.outputs.elasticsearch import PausedError
 from ucsiem.pipeline import delivery
 from ucsiem.pipeline.delivery import Sender
 from ucsiem.pipeline.feed import MemoryFeed
 
 
-class Scripted:
+class Scripted(OutputDefaults):
     """An output whose sends fail `failures` times (as unreachable, or asking to retry), then deliver."""
 
     name = "scripted"
@@ -55,15 +55,12 @@ class Scripted:
         self.probes.append(time.monotonic())
         return time.monotonic() >= self.up_at
 
-    def sync(self) -> None:
-        return None
-
     async def close(self) -> None:
         return None
 
 
-def sender(output: object, tmp: Path) -> Sender:
-    return Sender(output, MemoryFeed(["scripted"], 4), tmp, sync_each_batch=False)  # type: ignore[arg-type]
+def sender(output: Scripted, tmp: Path) -> Sender:
+    return Sender(output, MemoryFeed(["scripted"], 4), tmp, sync_each_batch=False)
 
 
 def test_an_unreachable_output_is_probed_and_retried_as_soon_as_it_answers(tmp_path: Path,

@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from ucsiem.config import SaslConfig, TlsConfig, broker_address, did_you_mean, kafka_topic_name
+from ucsiem.config import did_you_mean
+from ucsiem.config_common import (
+    Renamed,
+    SaslConfig,
+    Strict,
+    TlsConfig,
+    broker_address,
+    collect_deprecations,
+    end_collecting,
+    kafka_topic_name,
+)
 from ucsiem.correlate.config import CorrelationConfig
 from ucsiem.errors import ConfigError
 from ucsiem.sizes import ByteSize
@@ -23,20 +33,20 @@ from ucsiem.sizes import ByteSize
 DEFAULT_INPUT_PATTERN = r"^ucsiem\.(?!ucsiem\.)[A-Za-z0-9_-]+\.[A-Za-z0-9._-]+$"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class KafkaClientConfig(_Strict):
+class KafkaClientConfig(Strict):
     """How to reach the brokers: the same keys as a Kafka output's (`outputs: - type: kafka`)."""
+
+    renamed_keys: ClassVar[dict[str, Renamed]] = {"request_timeout_ms": Renamed("request_timeout_secs", 1000)}
+    config_key: ClassVar[str] = "kafka"
 
     bootstrap_servers: list[Annotated[str, AfterValidator(broker_address)]] = Field(
         min_length=1, description="host:port of one or more brokers.")
-    tls: TlsConfig | None = None
-    sasl: SaslConfig | None = None
+    tls: TlsConfig | None = Field(None, description="TLS to the brokers; absent: plaintext (warned).")
+    sasl: SaslConfig | None = Field(None, description="SASL authentication (needs tls, unless allow_insecure).")
     allow_insecure: bool = Field(False, description="Accept SASL credentials without TLS or without a name check.")
-    client_id: str = "ucsiem-correlate"
-    request_timeout_ms: int = Field(30_000, ge=1000)
+    client_id: str = Field("ucsiem-correlate", description="Client id the brokers see (quotas, logs).")
+    request_timeout_secs: float = Field(
+        30.0, ge=1, description="Time for one request to a broker (was request_timeout_ms).")
     compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = Field(
         "lz4", description="Of what this service writes: hits, state snapshots, alerts.")
 
@@ -61,7 +71,7 @@ class KafkaClientConfig(_Strict):
         return []
 
 
-class InputConfig(_Strict):
+class InputConfig(Strict):
     topics: list[Annotated[str, AfterValidator(kafka_topic_name)]] | None = Field(
         None, description="Event topics to read (default: `pattern`).")
     pattern: str | None = Field(
@@ -94,12 +104,12 @@ class InputConfig(_Strict):
         return re.compile(self.pattern or DEFAULT_INPUT_PATTERN)
 
 
-class AlertsConfig(_Strict):
+class AlertsConfig(Strict):
     topic: Annotated[str, AfterValidator(kafka_topic_name)] = Field(
         "ucsiem.ucsiem.alert", description="Where alerts are written (the agent's alert topic by default).")
 
 
-class InternalConfig(_Strict):
+class InternalConfig(Strict):
     prefix: str = Field("ucsiem-correlate.", pattern=r"^[A-Za-z0-9._-]+$",
                         description="Prefix of the internal topics: <prefix><group_id>.repartition / .changelog.")
     partitions: int = Field(6, ge=1, le=10_000,
@@ -112,22 +122,38 @@ class InternalConfig(_Strict):
         description="Largest state snapshot of one partition (the changelog topic's max.message.bytes).")
 
 
-class ScaleoutConfig(_Strict):
-    kafka: KafkaClientConfig
+class ScaleoutConfig(Strict):
+    renamed_keys: ClassVar[dict[str, Renamed]] = {
+        "session_timeout_ms": Renamed("session_timeout_secs", 1000),
+        "transaction_timeout_ms": Renamed("transaction_timeout_secs", 1000)}
+    config_key: ClassVar[str] = "(top level)"
+
+    kafka: KafkaClientConfig = Field(description="How to reach the brokers.")
     group_id: str = Field("ucsiem-correlate", pattern=r"^[A-Za-z0-9._-]+$",
                           description="Consumer group of the event topics; stage 2 uses <group_id>.correlate.")
-    input: InputConfig = Field(default_factory=InputConfig)
-    correlation: CorrelationConfig
-    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
-    internal: InternalConfig = Field(default_factory=InternalConfig)
-    session_timeout_ms: int = Field(10_000, ge=1000, description="How soon a dead instance's partitions move on.")
-    transaction_timeout_ms: int = Field(60_000, ge=1000)
+    input: InputConfig = Field(default_factory=InputConfig, description="Which event topics to read.")
+    correlation: CorrelationConfig = Field(description="The rules and limits: exactly the agent's `correlation:`.")
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="Where alerts go.")
+    internal: InternalConfig = Field(default_factory=InternalConfig,
+                                     description="The service's own topics (repartition, changelog).")
+    session_timeout_secs: float = Field(
+        10.0, ge=1, description="How soon a dead instance's partitions move on (was session_timeout_ms).")
+    transaction_timeout_secs: float = Field(
+        60.0, ge=1, description="Longest transaction (a batch of hits or alerts) before the broker aborts it "
+                                "(was transaction_timeout_ms).")
     idle_timeout_secs: float = Field(
         5.0, ge=0, description="A caught-up event partition stops holding event time back after this long.")
     max_pending_hits: int = Field(
         100_000, ge=1, description="Hits one partition holds while waiting for a slower event partition; beyond "
                                    "it the oldest are processed anyway (the slow partition's may then be late).")
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Least severe level logged (JSON lines on stderr).")
+    _deprecations: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def deprecations(self) -> list[str]:
+        """Deprecated keys met when the file was read (still accepted): a message each, naming the new key."""
+        return list(self._deprecations)
 
     def repartition_topic(self) -> str:
         return f"{self.internal.prefix}{self.group_id}.repartition"
@@ -154,10 +180,14 @@ def load_scaleout_config(path: Path) -> ScaleoutConfig:
 
 
 def parse_scaleout_config(data: dict[str, Any], source: str, base_dir: Path | None = None) -> ScaleoutConfig:
+    found, token = collect_deprecations()
     try:
         cfg = ScaleoutConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
+    finally:
+        end_collecting(token)
+    cfg._deprecations = found
     problems: list[str] = []
     if base_dir is not None:
         problems += _resolve_paths(cfg, base_dir)

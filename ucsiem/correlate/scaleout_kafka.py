@@ -74,8 +74,8 @@ def client_options(k: KafkaClientConfig, what: str) -> dict[str, Any]:
         except (OSError, ssl.SSLError) as exc:
             raise OutputError(f"{what}: cannot load the TLS files: {exc}", retriable=False) from None
     options: dict[str, Any] = {"bootstrap_servers": k.bootstrap_servers, "client_id": k.client_id,
-                               "request_timeout_ms": k.request_timeout_ms, "security_protocol": protocol,
-                               "ssl_context": context}
+                               "request_timeout_ms": round(k.request_timeout_secs * 1000),
+                               "security_protocol": protocol, "ssl_context": context}
     if sasl is not None:
         try:
             password = read_secret(sasl.password, sasl.password_file)
@@ -201,9 +201,9 @@ class ScaleoutService:
             log.warning("The correlation service's traffic is not private.", extra={"problems": problems})
         await self._ensure_topics()
         base = {**self._options, "enable_auto_commit": False, "isolation_level": "read_committed",
-                "session_timeout_ms": self.cfg.session_timeout_ms,
-                "heartbeat_interval_ms": max(300, self.cfg.session_timeout_ms // 4),
-                "max_poll_interval_ms": max(60_000, self.cfg.transaction_timeout_ms)}
+                "session_timeout_ms": round(self.cfg.session_timeout_secs * 1000),
+                "heartbeat_interval_ms": max(300, round(self.cfg.session_timeout_secs * 1000) // 4),
+                "max_poll_interval_ms": max(60_000, round(self.cfg.transaction_timeout_secs * 1000))}
         self._meta = AIOKafkaConsumer(**self._options, group_id=None, enable_auto_commit=False)
         self._restorer = AIOKafkaConsumer(**self._options, group_id=None, enable_auto_commit=False,
                                           isolation_level="read_committed", auto_offset_reset="earliest",
@@ -314,7 +314,7 @@ class ScaleoutService:
             **self._options, transactional_id=transactional_id, enable_idempotence=True, acks="all",
             compression_type=self._compression, linger_ms=0, max_request_size=max_bytes + 65_536,
             max_batch_size=max(1_048_576, max_bytes + 65_536),
-            transaction_timeout_ms=self.cfg.transaction_timeout_ms)
+            transaction_timeout_ms=round(self.cfg.transaction_timeout_secs * 1000))
         await _started(producer, self.cfg.kafka)  # InitProducerId: fences the previous owner, aborts its transaction
         return producer
 

@@ -4,6 +4,12 @@ An output's `send` returns only once the destination has acknowledged the batch 
 report, an Elasticsearch bulk response, bytes handed to the kernel). Per document it answers one of
 three things: delivered, rejected for good (a dead letter with the reason) or worth retrying. The
 sender (`ucsiem.pipeline.delivery`) owns retries, backoff and dead letters, so outputs stay small.
+
+Optional capabilities are part of the protocol, each with the answer of an output that lacks it (what
+`OutputDefaults` gives): a document size limit (`max_document_bytes`), a client that retries inside `send`
+(`stall_secs`), a cheap reachability probe (`unreachable` and `probe`) and durability work before a
+checkpoint (`sync`). The sender reads them; nothing looks for them by name. Outputs are registered, with
+their config model, in `ucsiem.outputs.registry`.
 """
 
 from __future__ import annotations
@@ -32,7 +38,23 @@ class SendResult:
 
 
 class Output(Protocol):
-    name: str
+    @property
+    def name(self) -> str:
+        """Stable name (`type:id`): keys the spool cursor, labels logs and counters."""
+
+    @property
+    def max_document_bytes(self) -> int | None:
+        """Largest document the destination takes (a dead letter is cut to fit); None: no limit."""
+
+    @property
+    def stall_secs(self) -> float | None:
+        """The client retries inside `send` (it may not return for long): the sender warns each stall_secs
+        without an answer; None: `send` returns or raises by itself."""
+
+    @property
+    def unreachable(self) -> bool:
+        """The last failure was "cannot connect": the sender calls `probe` while it waits to retry. Only an
+        output whose `probe` answers sets it."""
 
     async def start(self) -> None:
         """Connect; raise OutputError (retriable when it may work later)."""
@@ -40,7 +62,26 @@ class Output(Protocol):
     async def send(self, docs: Sequence[bytes]) -> SendResult:
         """Deliver JSON documents (no trailing newline); raise OutputError when the whole batch failed."""
 
+    async def probe(self) -> bool:
+        """Does the destination answer again (a cheap request: metadata, cluster health)? Called only while
+        `unreachable`; False when it cannot tell."""
+
     def sync(self) -> None:
         """Make everything sent so far durable. Called from the checkpoint thread before a commit."""
 
     async def close(self) -> None: ...
+
+
+class OutputDefaults:
+    """Base of an output without some optional capabilities: no size limit, `send` returns by itself, no probe,
+    nothing to make durable. Override what the output has."""
+
+    max_document_bytes: int | None = None
+    stall_secs: float | None = None
+    unreachable: bool = False
+
+    async def probe(self) -> bool:
+        return False
+
+    def sync(self) -> None:
+        return None

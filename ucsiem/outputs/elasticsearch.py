@@ -41,10 +41,11 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout, TlsError, TransportError
 from elasticsearch import ApiError, AsyncElasticsearch
 
-from ucsiem.config import ElasticsearchOutputConfig, output_name, read_secret
+from ucsiem.config_common import read_secret
 from ucsiem.errors import OutputError
-from ucsiem.outputs.base import Rejected, SendResult
+from ucsiem.outputs.base import OutputDefaults, Rejected, SendResult
 from ucsiem.outputs.es_setup import IndexMode, install_templates, installed_mode
+from ucsiem.outputs.registry import ElasticsearchOutputConfig
 from ucsiem.outputs.routing import alert_version, is_alert
 from ucsiem.outputs.tls import tls_context
 
@@ -170,10 +171,10 @@ class PausedError(OutputError):
         self.partial = partial
 
 
-class ElasticsearchOutput:
+class ElasticsearchOutput(OutputDefaults):
     def __init__(self, cfg: ElasticsearchOutputConfig) -> None:
         self.cfg = cfg
-        self.name = output_name(cfg)
+        self.name = cfg.output_name()
         self._client: AsyncElasticsearch | None = None
         self.mode: IndexMode = "data_stream" if cfg.index_mode == "auto" else cfg.index_mode
         self._window = timedelta(days=cfg.index_date_window_days)

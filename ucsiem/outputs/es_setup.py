@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import copy
 import logging
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 from elasticsearch import ApiError, AsyncElasticsearch
 
 from ucsiem.schema.generate import COMPONENT_NAME, render
+
+if TYPE_CHECKING:
+    from ucsiem.outputs.registry import ElasticsearchOutputConfig
 
 log = logging.getLogger("ucsiem.output.elasticsearch")
 IndexMode = Literal["data_stream", "index"]
@@ -85,3 +88,26 @@ async def installed_mode(client: AsyncElasticsearch) -> IndexMode:
     log.warning("No ucsiem index template in the cluster: run `ucsiem setup elasticsearch` "
                 "(or set manage_templates: true), or the events get dynamic mappings.")
     return "data_stream"
+
+
+async def setup_output(cfg: ElasticsearchOutputConfig, source: str, replicas: int | None = None) -> str:
+    """`ucsiem setup elasticsearch` for one output: install the templates; returns the line to print.
+    ConfigError (`source`: the config file) for bad TLS or credential settings, OutputError when a request fails."""
+    from ucsiem.errors import ConfigError
+    from ucsiem.outputs.elasticsearch import display_url, make_client, request_error
+
+    name = cfg.output_name()
+    try:
+        client = make_client(cfg)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        raise ConfigError(source, [f"{name}: bad TLS or credential settings: {exc}"]) from None
+    try:
+        mode = await install_templates(client, cfg.index_mode, replicas)
+    except Exception as exc:
+        raise request_error(name, exc) from None
+    finally:
+        await client.close()
+    target = "data streams" if mode == "data_stream" else "daily indices"
+    return (f"{name}: installed component template ucsiem-schema, index template ucsiem "
+            f"(logs-uc.*-*, {target}) and index template ucsiem-alerts (ucsiem-alerts-*, alerts) on "
+            f"{', '.join(display_url(h) for h in cfg.hosts)}")

@@ -15,14 +15,14 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from ucsiem.config import FileOutputConfig
 from ucsiem.errors import OutputError
-from ucsiem.outputs.base import SendResult
+from ucsiem.outputs.base import OutputDefaults, SendResult
+from ucsiem.outputs.registry import FileOutputConfig
 
 log = logging.getLogger("ucsiem.output.file")
 
 
-class FileOutput:
+class FileOutput(OutputDefaults):
     def __init__(self, cfg: FileOutputConfig) -> None:
         self.cfg = cfg
         self.name = f"file:{cfg.path}"

@@ -39,11 +39,12 @@ from aiokafka.errors import (
 )
 
 from ucsiem import __version__
-from ucsiem.config import KafkaOutputConfig, output_name, read_secret
+from ucsiem.config_common import read_secret
 from ucsiem.errors import OutputError
 from ucsiem.outputs import aiokafka_hooks
 from ucsiem.outputs.aiokafka_hooks import abandon_pending, bootstrap_causes
-from ucsiem.outputs.base import Rejected, SendResult
+from ucsiem.outputs.base import OutputDefaults, Rejected, SendResult
+from ucsiem.outputs.registry import KafkaOutputConfig
 from ucsiem.outputs.routing import Template, field_value, is_alert, kafka_topic_safe, topic_problem
 from ucsiem.outputs.tls import tls_context
 
@@ -56,15 +57,15 @@ UNREACHABLE = (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError, Leade
                NotLeaderForPartitionError, RequestTimedOutError)
 
 
-class KafkaOutput:
+class KafkaOutput(OutputDefaults):
     def __init__(self, cfg: KafkaOutputConfig, parser_versions: dict[str, str]) -> None:
         self.cfg = cfg
-        self.name = output_name(cfg)
+        self.name = cfg.output_name()
         self._topic = Template(cfg.topic)
         self._versions = {k: v.encode() for k, v in parser_versions.items()}
         self._producer: AIOKafkaProducer | None = None
-        self.max_document_bytes = cfg.max_message_bytes
-        self.stall_secs = cfg.request_timeout_ms / 1000
+        self.max_document_bytes: int | None = cfg.max_message_bytes
+        self.stall_secs: float | None = cfg.request_timeout_secs
         self._topics: dict[str, str] = {}
         self._warned = False
         self.unreachable = False  # the last failure was "cannot connect": the sender probes while it waits
@@ -85,7 +86,7 @@ class KafkaOutput:
         protocol = ("SASL_SSL" if cfg.tls else "SASL_PLAINTEXT") if sasl else ("SSL" if cfg.tls else "PLAINTEXT")
         options: dict[str, Any] = {
             "bootstrap_servers": cfg.bootstrap_servers, "client_id": cfg.client_id,
-            "request_timeout_ms": cfg.request_timeout_ms, "security_protocol": protocol,
+            "request_timeout_ms": round(cfg.request_timeout_secs * 1000), "security_protocol": protocol,
             "ssl_context": self._ssl_context(),
         }
         if sasl is not None:
@@ -100,7 +101,7 @@ class KafkaOutput:
     def _producer_options(self) -> dict[str, Any]:
         cfg = self.cfg
         return {**self._client_options(), "acks": cfg.acks, "enable_idempotence": cfg.idempotent,
-                "linger_ms": cfg.linger_ms, "max_batch_size": cfg.max_batch_bytes,
+                "linger_ms": round(cfg.linger_secs * 1000), "max_batch_size": cfg.max_batch_bytes,
                 "max_request_size": cfg.max_message_bytes + HEADER_OVERHEAD,
                 "compression_type": None if cfg.compression == "none" else cfg.compression}
 

@@ -1,5 +1,6 @@
 """`ucsiem test output`: connect to every configured output as the agent would and say, one line each, whether
-it can take events, as `filebeat test output` does.
+it can take events, as `filebeat test output` does. Each output type's check is named by its registry entry
+(`OutputSpec.check` in `ucsiem.outputs.registry`); the checks of the shipped outputs are here.
 
 Each check builds its client the way the output does (the same TLS context, SASL or Elasticsearch
 credentials, secret files), changes nothing at the destination, and answers in `timeout` seconds:
@@ -22,16 +23,16 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from ucsiem.config import (
-    Config,
+from ucsiem.config import Config
+from ucsiem.errors import OutputError
+from ucsiem.outputs.registry import (
+    CheckContext,
     ElasticsearchOutputConfig,
     FileOutputConfig,
     KafkaOutputConfig,
     OutputConfig,
-    StdoutOutputConfig,
-    output_name,
+    spec_for,
 )
-from ucsiem.errors import OutputError
 from ucsiem.parsing.registry import ParserRegistry
 from ucsiem.sizes import format_size as _size
 
@@ -55,18 +56,11 @@ async def probe_outputs(config: Config, parsers: ParserRegistry, timeout: float)
 
 
 async def probe_output(cfg: OutputConfig, config: Config, datasets: list[str], timeout: float) -> Probe:
-    name = output_name(cfg)
+    """One output's line: its registry entry's check (`OutputSpec.check`), within `timeout` seconds."""
+    name = cfg.output_name()
     try:
         async with asyncio.timeout(timeout):
-            if isinstance(cfg, FileOutputConfig):
-                ok, detail = await asyncio.to_thread(probe_file, cfg)
-            elif isinstance(cfg, KafkaOutputConfig):
-                ok, detail = await probe_kafka(cfg, config, datasets)
-            elif isinstance(cfg, ElasticsearchOutputConfig):
-                ok, detail = await probe_elasticsearch(cfg)
-            else:
-                assert isinstance(cfg, StdoutOutputConfig)
-                ok, detail = True, "standard output"
+            ok, detail = await spec_for(cfg).check(cfg, CheckContext(config, datasets))
     except TimeoutError:
         ok, detail = False, f"no answer within {timeout:g} s"
     except OutputError as exc:
@@ -178,7 +172,7 @@ async def probe_elasticsearch(cfg: ElasticsearchOutputConfig) -> tuple[bool, str
     from ucsiem.outputs.es_setup import ALERTS_TEMPLATE_NAME, DAILY_TEMPLATE_NAME, INDEX_TEMPLATE_NAME
     from ucsiem.schema.generate import COMPONENT_NAME
 
-    name = output_name(cfg)
+    name = cfg.output_name()
     try:
         client = make_client(cfg)
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError

@@ -6,10 +6,10 @@ import sys
 from collections.abc import Sequence
 
 from ucsiem.errors import OutputError
-from ucsiem.outputs.base import SendResult
+from ucsiem.outputs.base import OutputDefaults, SendResult
 
 
-class StdoutOutput:
+class StdoutOutput(OutputDefaults):
     name = "stdout"
 
     async def start(self) -> None:
@@ -22,9 +22,6 @@ class StdoutOutput:
         except BrokenPipeError as exc:
             raise OutputError("standard output was closed by the reader", retriable=False) from exc
         return SendResult()
-
-    def sync(self) -> None:
-        return None
 
     async def close(self) -> None:
         return None

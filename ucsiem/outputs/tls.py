@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ssl
 
-from ucsiem.config import TlsConfig
+from ucsiem.config_common import TlsConfig
 
 
 def tls_context(tls: TlsConfig | None) -> ssl.SSLContext:

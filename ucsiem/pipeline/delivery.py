@@ -17,7 +17,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,7 +125,7 @@ class Sender:
         rejected = await self._send_all(docs)
         if not rejected:
             return
-        limit = getattr(self.output, "max_document_bytes", None)  # the dead letter must fit where it goes
+        limit = self.output.max_document_bytes  # the dead letter must fit where it goes
         letters = [dead_letter(docs[r.index], r, self.output.name, max_bytes=limit) for r in rejected]
         for r in rejected:
             self.stats.dead_letters[r.code] = self.stats.dead_letters.get(r.code, 0) + 1
@@ -147,9 +147,8 @@ class Sender:
             except OutputError as exc:
                 if not exc.retriable:
                     raise
-                partial = getattr(exc, "partial", None)  # documents refused one by one, the others settled
-                if isinstance(partial, SendResult):
-                    pending = self._settle(partial, pending, rejected)
+                if exc.partial is not None:  # documents refused one by one, the others settled
+                    pending = self._settle(exc.partial, pending, rejected)
                 delay = AUTH_DELAY_SECS if exc.auth else backoff.next(exc.retry_after)
                 self._failed(exc, delay, len(pending))
                 await self._wait(delay)
@@ -183,16 +182,15 @@ class Sender:
     async def _wait(self, delay: float) -> None:
         """Wait `delay` seconds before a retry; while the output is unreachable, probe it every PROBE_SECS and
         stop waiting once it answers (a probe is a cheap request: metadata, cluster health)."""
-        probe: Callable[[], Awaitable[bool]] | None = getattr(self.output, "probe", None)
         deadline = time.monotonic() + delay
         while (left := deadline - time.monotonic()) > 0:
-            if probe is None or left <= PROBE_SECS or not getattr(self.output, "unreachable", False):
+            if left <= PROBE_SECS or not self.output.unreachable:
                 await asyncio.sleep(left)
                 return
             await asyncio.sleep(PROBE_SECS)
             self.stats.probes += 1
             try:
-                answered = await probe()
+                answered = await self.output.probe()
             except Exception as exc:  # a probe that breaks must not stop delivery: wait as if it had no answer
                 log.debug("Output probe failed.", extra={"output": self.output.name, "error": repr(exc)})
                 answered = False
@@ -204,7 +202,7 @@ class Sender:
     async def _watched(self, send: Any, documents: int) -> Any:
         """An output that keeps retrying inside its client (the idempotent Kafka producer never gives up)
         still shows up in the logs and counters: one warning per stall_secs without an answer."""
-        stall = getattr(self.output, "stall_secs", None)
+        stall = self.output.stall_secs
         task = asyncio.ensure_future(send)
         try:
             while True:
@@ -227,7 +225,7 @@ class Sender:
         if exc.auth:
             self.stats.auth_failures += 1
             what = ("Output refused some events (a write block or a missing privilege: the error says which and "
-                    "how to fix it)" if getattr(exc, "partial", None) is not None
+                    "how to fix it)" if exc.partial is not None
                     else "Output refused our credentials or permissions")
             log.error(f"{what}; it is PAUSED and keeps every event until this is fixed.",
                       extra={"output": self.output.name, "error": str(exc), "documents": documents,
