@@ -17,6 +17,7 @@ The fake keeps `received`: the documents it took as delivered (or as duplicates)
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -90,6 +91,7 @@ class FakeOutput:
     received: list[bytes] = field(default_factory=list)
     unreachable: bool = False
     on_call: Callable[[Call], None] | None = None  # e.g. to note the order of calls among other events
+    gate: asyncio.Event | None = None  # set: `send` waits for it before answering (a client retrying inside)
 
     def plan(self, *answers: Answer) -> FakeOutput:
         self.sends.extend(answers)
@@ -114,6 +116,8 @@ class FakeOutput:
     async def send(self, docs: Sequence[bytes]) -> SendResult:
         batch = list(docs)
         self._record(Call("send", tuple(batch)))
+        if self.gate is not None:
+            await self.gate.wait()
         answer: Answer = self.sends.popleft() if self.sends else SendResult()
         if callable(answer):
             answer = answer(batch)

@@ -461,3 +461,28 @@ def test_the_summary_reports_every_counter(tmp_path: Path, waits: list[float]) -
     assert s.stats.summary() == {"delivered": 3, "duplicates": 1, "retries": 1, "retried_documents": 1,
                                  "auth_failures": 1, "dead_letters": {"x": 1}, "dead_letters_local": 0,
                                  "last_error": "401 unauthorized: bad credentials"}
+
+
+def test_a_send_that_does_not_answer_is_warned_about_each_stall_and_not_sent_again(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """An output whose client retries inside `send` (stall_secs): a WARNING and a retry counted per stall,
+    the batch neither dropped nor sent twice."""
+    output = FakeOutput(stall_secs=0.02)
+
+    async def go() -> Sender:
+        output.gate = asyncio.Event()
+        s = sender(output, tmp_path)
+        task = asyncio.create_task(s.deliver(docs(0, 1)))
+        while s.stats.retries < 3:
+            await asyncio.sleep(0.01)
+        output.gate.set()
+        await task
+        return s
+
+    with caplog.at_level(logging.WARNING, logger="ucsiem.delivery"):
+        s = run(go())
+    assert output.sent == [docs(0, 1)] and output.received == docs(0, 1)
+    stalls = [r for r in caplog.records if "has not acknowledged" in r.getMessage()]
+    assert len(stalls) == s.stats.retries >= 3 and s.stats.retried_documents == 2 * s.stats.retries
+    assert all(r.__dict__["documents"] == 2 for r in stalls)
+    assert s.stats.delivered == 2 and s.stats.failing_since is None
