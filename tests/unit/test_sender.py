@@ -193,11 +193,12 @@ def test_retry_after_of_a_partial_retry_is_honoured(tmp_path: Path, waits: list[
     assert s.stats.last_error == "429 too many requests"
 
 
-def test_retry_after_of_a_failed_batch_is_honoured(tmp_path: Path, waits: list[float]) -> None:
-    output = FakeOutput().plan(down("503 unavailable", retry_after=12.5))
+@pytest.mark.parametrize("after", [12.5, 4 * MAX_DELAY_SECS])  # longer than the backoff's cap too
+def test_retry_after_of_a_failed_batch_is_honoured(tmp_path: Path, waits: list[float], after: float) -> None:
+    output = FakeOutput().plan(down("503 unavailable", retry_after=after))
     s = sender(output, tmp_path)
     run(s.deliver(docs(0, 1, 2)))
-    assert waits == [12.5]
+    assert waits == [after]
     assert output.sent == [docs(0, 1, 2)] * 2
     assert (s.stats.delivered, s.stats.retries, s.stats.retried_documents) == (3, 1, 3)
 
