@@ -117,6 +117,12 @@ def _parser() -> argparse.ArgumentParser:
     mappings.add_argument("--out", type=Path, default=Path("mappings"))
     mappings.set_defaults(func=cmd_mappings)
 
+    docs = sub.add_parser("docs", help="generate or drift-check the configuration reference in README.md from the "
+                                       "config models")
+    docs.add_argument("action", choices=["generate", "check"])
+    docs.add_argument("--readme", type=Path, default=Path("README.md"))
+    docs.set_defaults(func=cmd_docs)
+
     from ucsiem.outputs.registry import OUTPUTS
 
     setup = sub.add_parser("setup", help="prepare a destination: install the Elasticsearch templates")
@@ -587,6 +593,24 @@ def cmd_mappings(args: argparse.Namespace) -> int:
         print(line)
     print("mappings are up to date" if not drift else f"{len(drift)} file(s) drifted: run `ucsiem mappings generate`")
     return 1 if drift else 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from ucsiem.config_docs import check, generate
+
+    try:
+        problems = generate(args.readme) if args.action == "generate" else check(args.readme)
+    except OSError as exc:
+        raise UcsiemError(f"{args.readme}: {exc.strerror}") from None
+    for line in problems:
+        print(line)
+    if args.action == "generate":
+        if not problems:
+            print(f"wrote the configuration reference in {args.readme}")
+    else:
+        print("the configuration reference is up to date" if not problems
+              else f"{len(problems)} problem(s): run `ucsiem docs generate`")
+    return 1 if problems else 0
 
 
 def cmd_setup(args: argparse.Namespace) -> int:

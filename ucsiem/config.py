@@ -55,9 +55,12 @@ class MetricsConfig(Strict):
     """Prometheus /metrics, /healthz and /readyz (ucsiem/metrics.py). They have no authentication: loopback only,
     unless allow_non_loopback says otherwise (put a reverse proxy with TLS and auth in front, or a firewall)."""
 
-    allow_non_loopback: bool = Field(False, description="Accept an address other hosts can reach (no auth!).")
-    address: str = Field("127.0.0.1", description="Listen address: 127.0.0.1, ::1 or localhost.")
-    port: int = Field(9464, ge=1, le=65535, description="TCP port of /metrics, /healthz and /readyz.")
+    allow_non_loopback: bool = Field(
+        False, description="Accept an address other hosts can reach: the endpoints have no authentication (put a "
+                           "TLS reverse proxy with auth, or a firewall, in front).")
+    address: str = Field("127.0.0.1", description="Listen address: `127.0.0.1`, `::1` or `localhost` (others only "
+                                                  "with `allow_non_loopback`).")
+    port: int = Field(9464, ge=1, le=65535, description="TCP port of `/metrics`, `/healthz` and `/readyz`.")
 
     @field_validator("address")
     @classmethod
@@ -76,34 +79,56 @@ class MetricsConfig(Strict):
 
 
 class AgentConfig(Strict):
-    name: str = Field(default_factory=socket.gethostname, description="Stamped in agent.name.")
-    data_dir: Path = Field(Path("/var/lib/ucsiem"), description="Where the registry of read positions lives.")
-    parser_dirs: list[Path] = Field(default_factory=list, description="Extra folders of parser plugins.")
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
-    stats_interval_secs: float = Field(60.0, ge=0, description="How often to log counters (0: never).")
-    metrics: MetricsConfig | None = Field(None, description="Prometheus metrics and health endpoints (off: absent).")
+    name: str = Field(default_factory=socket.gethostname, description="Stamped in `agent.name`.",
+                      json_schema_extra={"doc_default": "host name"})
+    data_dir: Path = Field(
+        Path("/var/lib/ucsiem"),
+        description="Holds `registry.json` (the saved read positions), the spool and `dead-letters.ndjson`; the agent "
+                    "makes it 0700 and creates every file 0600 (umask 077).")
+    parser_dirs: list[Path] = Field(
+        default_factory=list,
+        description="Extra folders, each holding plugin folders; refused if another user can write to them or to "
+                    "anything in or above them (see Writing a parser).")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Least severe level logged (the agent logs JSON lines to stderr).")
+    stats_interval_secs: float = Field(60.0, ge=0, description="How often the counters are logged (0: never).")
+    metrics: MetricsConfig | None = Field(
+        None, description="Serve `/metrics`, `/healthz`, `/readyz` (see Metrics and health); off when absent, "
+                          "`metrics: {}` for the defaults below.")
 
 
 class FileInputConfig(Strict):
-    type: Literal["file"] = "file"
-    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Stable id; keys this input's read positions.")
-    paths: list[str] = Field(min_length=1, description="Glob patterns of files to tail.")
-    exclude: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDE), description="Glob patterns to skip.")
-    parser: str = Field(description="Parser id (see `ucsiem parsers list`).")
-    parser_options: dict[str, Any] = Field(default_factory=dict)
+    type: Literal["file"] = Field("file", description="Input type: `file` (may be left out).")
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$",
+                    description="Stable id; keys the saved positions. Renaming it re-reads the files.")
+    paths: list[str] = Field(min_length=1, description="Glob patterns (a single pattern may be given as a string).")
+    exclude: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDE),
+                               description="Glob patterns (file name or full path) to skip; by default compressed "
+                                           "files.")
+    parser: str = Field(description="Parser id (`ucsiem parsers list`).")
+    parser_options: dict[str, Any] = Field(
+        default_factory=dict, description="The parser's own options, validated by its options model.")
     start_at: Literal["beginning", "end"] = Field(
-        "beginning", description="Where to start in files found at the first start with no saved position."
-    )
-    timezone: str = Field("UTC", description="Zone for timestamps that carry none.")
-    max_record_bytes: ByteSize = Field(1_048_576, ge=256, description="Longer records are cut and flagged.")
-    read_chunk_bytes: ByteSize = Field(1_048_576, ge=4096)
-    poll_interval_secs: float = Field(1.0, gt=0, description="Fallback polling when no change notification.")
-    scan_interval_secs: float = Field(10.0, gt=0, description="How often globs are expanded again.")
-    close_inactive_secs: float = Field(300.0, gt=0, description="Close files idle this long (reopened on growth).")
-    keep_original: bool = Field(False, description="Copy the raw record into event.original.")
+        "beginning", description="`end`: files found at the very first start (no saved position) are read from "
+                                 "their end.")
+    timezone: str = Field("UTC", description="IANA zone for timestamps that carry none.")
+    max_record_bytes: ByteSize = Field(
+        1_048_576, ge=256, description="Longer records are cut, flagged `log.flags: [truncated]`; the rest of the "
+                                       "line is skipped without being loaded.")
+    read_chunk_bytes: ByteSize = Field(1_048_576, ge=4096, description="Bytes read per file per turn.")
+    poll_interval_secs: float = Field(
+        1.0, gt=0, description="Polling fallback when inotify does not report (NFS, inotify limits).")
+    scan_interval_secs: float = Field(
+        10.0, gt=0, description="How often the globs are expanded again (new files, rotation).")
+    close_inactive_secs: float = Field(
+        300.0, gt=0, description="Idle files are closed (and reopened when they grow).")
+    keep_original: bool = Field(
+        False, description="Copy each raw record into `event.original` (dead letters always carry it); up to 64 KiB "
+                           "per event and 1 MiB per record, so a record that gives many events is not copied into "
+                           "each.")
     max_events_per_record: int = Field(
-        10_000, ge=1, description="Events one record may give (an API page); the rest become one dead letter."
-    )
+        10_000, ge=1, description="Events one record may give (a JSON API page); the rest become one "
+                                  "`too_many_events` dead letter.")
 
     @field_validator("paths", "exclude", mode="before")
     @classmethod
@@ -123,23 +148,33 @@ class FileInputConfig(Strict):
 
 
 class SpoolConfig(Strict):
-    enabled: bool = Field(False, description="Put a durable on-disk queue between the pipeline and the outputs.")
-    path: Path | None = Field(None, description="SQLite file (default: <data_dir>/spool.db).")
-    max_bytes: ByteSize = Field(1_073_741_824, ge=1_048_576, description="Bound on the spooled event bytes.")
+    enabled: bool = Field(False, description="Turn the spool on: a durable queue on disk between the parse stage "
+                                             "and the outputs.")
+    path: Path | None = Field(None, description="The SQLite file (default: `<data_dir>/spool.db`).")
+    max_bytes: ByteSize = Field(1_073_741_824, ge=1_048_576, description="Bound on spooled event bytes.")
     when_full: Literal["block", "drop_newest"] = Field(
-        "block", description="block: inputs wait (nothing lost); drop_newest: new batches are dropped and counted.")
+        "block", description="`block`: inputs wait (nothing lost); `drop_newest`: new batches are dropped, logged and "
+                             "counted (a webhook delivery dropped so is answered 503, and the sender retries).")
     encryption_key_file: Path | None = Field(
-        None, description="32-byte key (raw, hex or base64; `ucsiem spool keygen`): AES-256-GCM at rest.")
+        None, description="AES-256-GCM at rest (`cryptography`): key file of 64 hex digits or the base64 of 32 random "
+                          "bytes (`ucsiem spool keygen`); raw bytes and typed passwords are refused (`base64 -w0 OLD > "
+                          "NEW` keeps an older raw key). A secret file (below). Each batch has a random nonce, and the "
+                          "spool's random id and the batch's position as authenticated data. A wrong key is refused at "
+                          "start naming the key file; a batch altered on disk, or moved from another spool, is copied "
+                          "to the spool's `quarantine` table, logged, counted and skipped, and the rest is delivered.")
 
 
 class PipelineConfig(Strict):
     workers: int | Literal["auto"] = Field(
-        "auto", description="Parser processes; 0 parses in the agent process; auto = number of CPUs."
-    )
-    batch_max_records: int = Field(2048, ge=1, description="Records per batch (bytes: see read_chunk_bytes).")
+        "auto", description="Parser processes (`auto`: one per CPU; `0`: parse in the agent process).")
+    batch_max_records: int = Field(
+        2048, ge=1, description="Records per batch (a batch never spans more than one read of `read_chunk_bytes`).")
     max_batches_in_flight: int = Field(
-        8, ge=1, description="Batches waiting for the parse workers; as many again may wait for the outputs.")
-    shutdown_timeout_secs: float = Field(30.0, gt=0)
+        8, ge=1, description="Batches waiting for the parse workers; as many again may wait for the outputs (memory "
+                             "feed). The reader waits beyond this.")
+    shutdown_timeout_secs: float = Field(
+        30.0, gt=0, description="On SIGTERM, time to deliver what is in flight (the rest is re-read at the next "
+                                "start).")
 
     @field_validator("workers")
     @classmethod
@@ -178,12 +213,13 @@ class ParseTarget(Strict):
 
 
 class Config(Strict):
-    agent: AgentConfig = Field(default_factory=AgentConfig)
-    inputs: list[InputConfig] = Field(min_length=1)
-    outputs: list[OutputConfig] = Field(min_length=1)
-    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
-    spool: SpoolConfig = Field(default_factory=SpoolConfig)
-    enrich: EnrichConfig = Field(default_factory=EnrichConfig)
+    agent: AgentConfig = Field(default_factory=AgentConfig, description="The agent itself: name, state, logs.")
+    inputs: list[InputConfig] = Field(min_length=1, description="Where records come from: file, syslog, webhook.")
+    outputs: list[OutputConfig] = Field(min_length=1, description="Where events go: every event to every output.")
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig, description="Parse workers and batching.")
+    spool: SpoolConfig = Field(default_factory=SpoolConfig, description="The durable on-disk queue.")
+    enrich: EnrichConfig = Field(default_factory=EnrichConfig,
+                                 description="Identity, phone number, GeoIP/ASN enrichment and privacy.")
     correlation: CorrelationConfig | None = Field(
         None, description="Detection and correlation rules evaluated on the events (alerts); off when absent.")
     # Deprecated keys met when the file was read (renamed keys are still accepted): a message each, naming the new key.

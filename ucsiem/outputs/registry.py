@@ -70,10 +70,12 @@ class FileOutputConfig(OutputSettings):
     """A local NDJSON file with size-based rotation (`ucsiem.outputs.file`)."""
 
     type: Literal["file"] = Field("file", description="Output type: `file`.")
-    path: Path = Field(description="NDJSON file the events are appended to.")
-    max_bytes: ByteSize = Field(104_857_600, ge=1024, description="Rotate when the file would grow past this.")
-    max_files: int = Field(5, ge=1, description="Rotated files kept: path.1 ... path.N.")
-    fsync: bool = Field(True, description="fsync before each checkpoint (survives power loss, not just crashes).")
+    path: Path = Field(description="NDJSON file, one event per line; created mode 0600 (the agent runs with umask "
+                                   "077: events hold names and numbers); a collector running as another user needs an "
+                                   "ACL on its folder (`setfacl -d -m u:filebeat:r`).")
+    max_bytes: ByteSize = Field(104_857_600, ge=1024, description="Rotate when the next batch would pass this size.")
+    max_files: int = Field(5, ge=1, description="Rotated files kept (`path.1` newest ... `path.N`).")
+    fsync: bool = Field(True, description="fsync before every checkpoint (power-loss safe, not just crash safe).")
 
     def output_name(self) -> str:
         return f"file:{self.path}"
@@ -123,32 +125,49 @@ class KafkaOutputConfig(OutputSettings):
     config_key: ClassVar[str] = "outputs (type kafka)"
 
     type: Literal["kafka"] = Field("kafka", description="Output type: `kafka`.")
-    id: str = Field("kafka", pattern=r"^[A-Za-z0-9_.-]+$", description="Names this output in logs and the spool.")
+    id: str = Field("kafka", pattern=r"^[A-Za-z0-9_.-]+$",
+                    description="Names the output in logs, counters and the spool (`kafka:<id>`).")
     bootstrap_servers: list[Annotated[str, AfterValidator(broker_address)]] = Field(
-        min_length=1, description="host:port of one or more brokers.")
+        min_length=1, description="`host:port` of one or more brokers.")
     topic: Annotated[str, AfterValidator(_topic_template)] = Field(
-        "ucsiem.{event.dataset}", description="Topic template; {field} holes from an allow-list of fields.")
+        "ucsiem.{event.dataset}",
+        description="Template: `{field}` is replaced by the event's value (e.g. `uc-{event.kind}`, "
+                    "`ucsiem.{event.dataset}`). Only fields no log line can set are allowed: `event.dataset`, "
+                    "`event.module`, `event.kind`, `event.category`, `event.type`, `event.outcome`, `observer.vendor`, "
+                    "`observer.product`, `observer.type`, `agent.name`; text outside the holes is `[A-Za-z0-9._-]` "
+                    "and the template cannot start with `__`. In a value, characters Kafka refuses become `_` (cut at "
+                    "249).")
     fallback_topic: Annotated[str, AfterValidator(kafka_topic_name)] = Field(
-        "ucsiem.unrouted", description="Where an event goes whose rendered topic is not a legal name.")
-    key_field: str | None = Field(None, description="Event field used as the message key (partitioning).")
+        "ucsiem.unrouted",
+        description="Where an event goes when its rendered topic is still no legal name (empty, `.`, `..`, or one of "
+                    "Kafka's internal `__` topics), with one warning per such name.")
+    key_field: str | None = Field(
+        None, description="Event field used as the message key (e.g. `source.ip`, `uc.call.id`): same key, same "
+                          "partition, in order.")
     alert_key_field: str | None = Field(
-        "event.id", description="Message key of correlation alerts (re-sent with the same event.id as they grow; "
-                                "a compacted topic keeps the newest); null: key_field, as other events.")
-    acks: Literal["all", 1, 0] = Field("all", description="Broker acknowledgement level; 'all' for no loss.")
-    idempotent: bool = Field(True, description="Idempotent producer (needs acks: all).")
+        "event.id", description="Message key of correlation alerts, whatever `key_field` says: every version of an "
+                                "alert lands in one partition, in order, and a compacted topic keeps the newest; "
+                                "`null` keys alerts like other events (`key_field`).")
+    acks: Literal["all", 1, 0] = Field("all", description="Broker acknowledgement level; `all` for no loss.")
+    idempotent: bool = Field(True, description="Idempotent producer (needs `acks: all`).")
     compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = Field(
-        "lz4", description="Compression of the producer's batches.")
-    linger_secs: float = Field(0.005, ge=0, description="Wait this long to fill a batch (was linger_ms).")
-    max_batch_bytes: ByteSize = Field(1_048_576, ge=1024, description="Per-partition producer batch size.")
-    max_message_bytes: ByteSize = Field(1_000_000, ge=1024,
-                                   description="Larger events become dead letters (keep <= the broker's limit).")
+        "lz4", description="Compression of the producer's batches (codecs installed with the package).")
+    linger_secs: float = Field(
+        0.005, ge=0, description="Producer batching: wait this long to fill a batch (was `linger_ms`, in ms).")
+    max_batch_bytes: ByteSize = Field(1_048_576, ge=1024, description="Producer batching: batch size per partition.")
+    max_message_bytes: ByteSize = Field(
+        1_000_000, ge=1024, description="Larger events become dead letters (keep it at or below the broker's "
+                                        "`message.max.bytes`).")
     request_timeout_secs: float = Field(
-        30.0, ge=1, description="A message not acknowledged in this time is retried; the sender warns after it "
-                               "(was request_timeout_ms).")
+        30.0, ge=1, description="A message not acknowledged in this time is retried; the sender warns after each "
+                                "such wait (was `request_timeout_ms`, in ms).")
     client_id: str = Field("ucsiem", description="Client id the brokers see (quotas, logs).")
-    tls: TlsConfig | None = Field(None, description="TLS to the brokers; absent: plaintext (warned).")
-    sasl: SaslConfig | None = Field(None, description="SASL authentication (needs tls, unless allow_insecure).")
-    allow_insecure: bool = Field(False, description="Accept SASL credentials without TLS or without a name check.")
+    tls: TlsConfig | None = Field(None, description="TLS to the brokers (PEM files); without it the connection is "
+                                                    "PLAINTEXT.")
+    sasl: SaslConfig | None = Field(None, description="SASL authentication; needs `tls` (or `allow_insecure`).")
+    allow_insecure: bool = Field(
+        False, description="Accept `sasl` without `tls` or with `check_hostname: false` (still warned at every "
+                           "start).")
 
     @model_validator(mode="after")
     def _acks(self) -> KafkaOutputConfig:
@@ -194,17 +213,22 @@ class ElasticsearchOutputConfig(OutputSettings):
 
     type: Literal["elasticsearch"] = Field("elasticsearch", description="Output type: `elasticsearch`.")
     id: str = Field("elasticsearch", pattern=r"^[A-Za-z0-9_.-]+$",
-                    description="Names this output in logs and the spool.")
+                    description="Names the output in logs, counters and the spool (`elasticsearch:<id>`).")
     hosts: list[Annotated[str, AfterValidator(_es_host)]] = Field(
-        min_length=1, description="Node URLs, e.g. https://es1.example.com:9200 (no credentials in them).")
+        min_length=1, description="Node URLs, all `https://` (or all `http://`), e.g. `https://es1.example.com:9200`; "
+                                  "no `user:password@` in them.")
     namespace: str = Field("default", pattern=r"^[a-z0-9_]+$",
-                           description="Data stream namespace: logs-uc.<dataset>-<namespace>.")
+                           description="Events go to the data stream `logs-uc.<event.dataset>-<namespace>`.")
     index_mode: Literal["auto", "data_stream", "index"] = Field(
-        "auto", description="data_stream, daily indices (index), or auto: data streams where the node has them.")
+        "auto", description="`data_stream`, `index` (daily indices `logs-uc.<dataset>-<namespace>-YYYY.MM.DD`), or "
+                            "`auto`: data streams unless the cluster refuses them.")
     alerts_index: str | None = Field(
-        None, description=f"Plain index or alias for correlation alerts, updated in place (default "
-                          f"{ALERTS_INDEX_PREFIX}<namespace>; the alerts template covers {ALERTS_INDEX_PREFIX}*).")
-    manage_templates: bool = Field(True, description="Install or update the ucsiem templates at start.")
+        None, description="Plain index (not a data stream, not rolled over: an update must find the older version) "
+                          "for correlation alerts, in both index modes; lowercase letters, digits, `.`, `_`, `-`, not "
+                          "under `logs-uc.`. The index template `ucsiem-alerts` (same mappings, installed with the "
+                          f"others by `manage_templates` and `ucsiem setup`) covers `{ALERTS_INDEX_PREFIX}*`.",
+        json_schema_extra={"doc_default": f"{ALERTS_INDEX_PREFIX}<namespace>"})
+    manage_templates: bool = Field(True, description="Install or update the templates at start.")
     username: str | None = Field(None, description="Basic authentication user (with password_file or password).")
     password: SecretStr | None = Field(None, description="The password inline (prefer password_file).")
     password_file: Path | None = Field(None, description="File holding the password of username (a secret file).")
@@ -213,12 +237,19 @@ class ElasticsearchOutputConfig(OutputSettings):
     tls: TlsConfig | None = Field(
         None, description="CA, client certificate and name check; https:// hosts are verified even without it "
                           "(system store, names checked).")
-    allow_insecure: bool = Field(False, description="Accept credentials over http:// or without a name check.")
+    allow_insecure: bool = Field(
+        False, description="Accept credentials over `http://` or with `check_hostname: false` (still warned at every "
+                           "start).")
     request_timeout_secs: float = Field(30.0, gt=0, description="Time for one request to a node.")
-    max_bulk_bytes: ByteSize = Field(10_485_760, ge=65_536, description="A batch is split into bulk requests this big.")
+    max_bulk_bytes: ByteSize = Field(
+        10_485_760, ge=65_536,
+        description="A batch is split into bulk requests of at most this size (a 413 halves it).")
     index_date_window_days: int = Field(
-        365, ge=1, description="index_mode index: an event dated further than this from event.ingested goes to "
-                               "the index of its ingest day.")
+        365, ge=1, description="Daily indices: the day is the event's `@timestamp` (UTC) when it lies within this many "
+                               "days of `event.ingested`; otherwise (a line claiming year 1 or 9999, a missing or "
+                               "unreadable time) the ingest day, so log content cannot create indices outside the "
+                               "templates' patterns. Raise it to replay archives older than a year into their own "
+                               "days.")
 
     @field_validator("alerts_index")
     @classmethod
