@@ -9,7 +9,7 @@ from ucsiem.parsing.contract import ID_PATTERN
 
 INIT = '''"""{id}: TODO one line saying which product and log this parses."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec
 
 from .parser import parse
 
@@ -26,18 +26,32 @@ PARSER = ParserSpec(
 )
 '''
 
-PARSER = '''"""Parse one record into common-schema events. Pure: no I/O, no clock, no globals that change."""
+PARSER = '''"""Parse one record into common-schema events. Pure: no I/O, no clock, no globals that change.
+
+Import from `ucsiem.parsing` only (its `__all__` is the plugin API), never from another plugin.
+"""
 
 from __future__ import annotations
 
 import re
 
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import parse_iso_time, parse_kv_quoted, prune
-from ucsiem.errors import ParseError
+from ucsiem.parsing import (
+    CATEGORISATION,
+    ParseContext,
+    ParsedEvent,
+    ParseError,
+    RawRecord,
+    parse_iso_time,
+    parse_kv_quoted,
+    prune,
+)
 
 # "<ISO time> <host> <program>: key="value" ..." -- anchored, no nested quantifiers (linear time)
 LINE = re.compile(r"^(?P<ts>\\S+) (?P<host>\\S+) (?P<program>[^:\\s]+): (?P<body>.*)$")
+
+# the vendor's event name (kept in event.code) -> an action of the shared vocabulary (mappings/fields.md)
+ACTIONS = {{"Register": "sip-register", "Login": "admin-login"}}
+OUTCOMES = {{"ok": "success", "failed": "failure"}}
 
 
 def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
@@ -45,12 +59,17 @@ def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
     if match is None:
         raise ParseError("no_match", "expected '<ISO time> <host> <program>: key=\\"value\\" ...'")
     kv = parse_kv_quoted(match["body"])
+    action = ACTIONS.get(kv.get("Event", ""), "diagnostic")
+    # category, type and default outcome come from the shared table, so every parser agrees; refine the
+    # type where the line says more (a registration accepted is `allowed`, refused is `denied`)
+    category, types, outcome = CATEGORISATION[action]
+    outcome = OUTCOMES.get(kv.get("Result", ""), outcome)
+    extra = {{"success": ["allowed"], "failure": ["denied"]}}.get(outcome or "", []) if action == "sip-register" else []
     event = {{
         "@timestamp": parse_iso_time(match["ts"], ctx.timezone),
         "message": match["body"],
-        "event": {{"kind": "event", "action": "sip-register", "code": kv.get("Event"),
-                   "outcome": "failure" if kv.get("Result") == "failed" else "success",
-                   "category": ["authentication"], "type": ["start"]}},
+        "event": {{"kind": "event", "action": action, "code": kv.get("Event"), "outcome": outcome,
+                   "category": list(category), "type": [*types, *extra]}},
         "observer": {{"hostname": match["host"]}},
         "process": {{"name": match["program"]}},
         "source": {{"ip": kv.get("Src-ip")}},
@@ -66,7 +85,10 @@ SAMPLE = '''2024-05-01T10:00:00.000+00:00 pbx01 demo: Event="Register" User="ali
 FAIL = '''this is not a record of this source
 '''
 
-TEST = '''"""Golden-file test of the {id} plugin (run: pytest {folder})."""
+TEST = '''"""Golden-file test of the {id} plugin.
+
+Run it from the folder above the plugin: `pytest {id}` or `ucsiem parsers test {id}`.
+"""
 
 from pathlib import Path
 
@@ -98,7 +120,7 @@ def scaffold(parser_id: str, parent: Path) -> Path:
     (folder / "parser.py").write_text(PARSER.format())
     (folder / "tests" / "sample.log").write_text(SAMPLE)
     (folder / "tests" / "garbage-fail.log").write_text(FAIL)
-    (folder / "tests" / f"test_{parser_id}.py").write_text(TEST.format(id=parser_id, folder=folder))
+    (folder / "tests" / f"test_{parser_id}.py").write_text(TEST.format(id=parser_id))
     from ucsiem.goldens import check_parser
     from ucsiem.parsing.registry import load_plugin_folder
 

@@ -1,6 +1,6 @@
 """Asterisk PBX logs: security events, SIP/PJSIP/IAX2 auth and registration failures, AMI logins, calls."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec
 
 from .parser import FIRST_LINE_PATTERN, parse
 

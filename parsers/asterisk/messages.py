@@ -12,9 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.parsing.helpers import canonical_ip, split_uri_user
+from ucsiem.parsing import ParsedEvent, ParseError, canonical_ip, split_uri_user
 
 from .security import Kind
 

@@ -19,9 +19,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES, prune
+from ucsiem.parsing import SYSLOG_FACILITIES, SYSLOG_SEVERITIES, ParseContext, ParsedEvent, ParseError, RawRecord, prune
 
 from .messages import classify
 from .security import parse_security

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.stamps import ISO_STAMP, fraction_micro, iso_time, month_number, with_year
+from ucsiem.parsing import ISO_STAMP, ParseError, fraction_micro, iso_time, month_number, with_year
 
 # Asterisk prints the month capitalised (`Mar`); unlike the shared BSD_STAMP, `MAR` is not a stamp here.
 BSD = re.compile(r"([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?")

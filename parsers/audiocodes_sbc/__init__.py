@@ -1,6 +1,6 @@
 """AudioCodes Mediant SBC: free-text syslog and CDRs over syslog (see README.md for the field mapping)."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec
 
 from .parser import header_key, parse
 

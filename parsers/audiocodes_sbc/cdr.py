@@ -14,10 +14,16 @@ from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent
-from ucsiem.parsing.helpers import canonical_ip, split_uri_user
-from ucsiem.parsing.stamps import fraction_micro, month_number, utc_offset
+from ucsiem.parsing import (
+    ParseContext,
+    ParsedEvent,
+    ParseError,
+    canonical_ip,
+    fraction_micro,
+    month_number,
+    split_uri_user,
+    utc_offset,
+)
 
 # Header keys (`ParserSpec.header_key`) name a report family, whatever the header's first column is
 # called (`SBCReportType`, `GWReportType`, `MediaReportType`, or `CDRReportType` in 7.4 manuals).

@@ -12,9 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.parsing.helpers import canonical_ip
+from ucsiem.parsing import ParsedEvent, ParseError, canonical_ip
 
 _IDS = re.compile(r"\s*\[(SID|BID)\s?([=:])\s?([0-9A-Za-z:]{1,64})\]\s*")
 _LOGGER = re.compile(r"\(\s*([A-Za-z_][\w.-]{0,63})\s*\)\((\d{1,12})\)\s*")

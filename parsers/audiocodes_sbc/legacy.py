@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParsedEvent
+from ucsiem.parsing import ParsedEvent, ParseError
 
 # Two upper-case letters, the value, then the event code: anchored where the prefix ends.
 START = re.compile(r"([A-Z]{2}):([^\s\[\]]{1,32})[ \t]+\[Code:")

@@ -10,8 +10,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
+from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, RawRecord
 
 from . import cdr, freetext, legacy
 from .prefix import Prefix, StampParts, device_time, read_prefix, receiver_datetime, with_year

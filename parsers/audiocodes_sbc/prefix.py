@@ -23,10 +23,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing import stamps
-from ucsiem.parsing.helpers import SYSLOG_FACILITIES, canonical_ip, syslog_facility, syslog_severity
-from ucsiem.parsing.stamps import fraction_micro, month_number, utc_offset
+from ucsiem.parsing import (
+    SYSLOG_FACILITIES,
+    ParseError,
+    canonical_ip,
+    fraction_micro,
+    month_number,
+    stamps,
+    syslog_facility,
+    syslog_severity,
+    utc_offset,
+)
 
 # How far past the reference time a date-less stamp may fall before it is taken as last day's:
 # tolerates clock skew between device, receiver and agent (year-less stamps: `stamps.YEAR_SLACK`).

@@ -1,6 +1,6 @@
 """Cisco Meeting Server (CMS, ex-Acano) syslog: Call Bridge, Web Bridge 3 / web app, MMP audit."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec
 
 from .parser import parse
 

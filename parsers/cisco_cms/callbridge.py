@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.parsing.helpers import split_uri_user
+from ucsiem.parsing import ParsedEvent, split_uri_user
 
 from .kinds import apply, failed
 

@@ -16,9 +16,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.helpers import syslog_facility, syslog_severity
-from ucsiem.parsing.stamps import build_time, fraction_micro, month_number, with_year
+from ucsiem.parsing import (
+    ParseError,
+    build_time,
+    fraction_micro,
+    month_number,
+    syslog_facility,
+    syslog_severity,
+    with_year,
+)
 
 SHOWN = 96
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import prune
+from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, RawRecord, prune
 
 from .callbridge import classify as callbridge_line
 from .components import authp, client_backend, mmp_audit, streamer, web_bridge_access

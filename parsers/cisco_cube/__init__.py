@@ -1,6 +1,6 @@
 """Cisco Unified Border Element (CUBE) and IOS / IOS-XE voice gateways (CME, SRST): syslog."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec
 
 from .parser import parse
 

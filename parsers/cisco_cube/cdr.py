@@ -16,7 +16,7 @@ import re
 from datetime import datetime, tzinfo
 from typing import Any
 
-from ucsiem.parsing.contract import ParsedEvent
+from ucsiem.parsing import ParsedEvent
 
 from .kinds import apply
 from .stamps import cdr_time

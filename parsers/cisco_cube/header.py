@@ -20,9 +20,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.helpers import canonical_ip
-from ucsiem.parsing.stamps import fraction_micro
+from ucsiem.parsing import ParseError, canonical_ip, fraction_micro
 
 from .stamps import build, iso_time, zone_of
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.schema.actions import CATEGORISATION
+from ucsiem.parsing import CATEGORISATION, ParsedEvent
 
 
 def apply(event: ParsedEvent, action: str, outcome: str | None = None, *, types: tuple[str, ...] | None = None,

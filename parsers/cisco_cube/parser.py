@@ -13,9 +13,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES, prune
+from ucsiem.parsing import SYSLOG_FACILITIES, SYSLOG_SEVERITIES, ParseContext, ParsedEvent, ParseError, RawRecord, prune
 
 from .admin import acl_log, config_change, logged_command, logout, sec_login, ssh, tty_expired
 from .cdr import call_history, feature_history

@@ -19,8 +19,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, tzinfo
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.stamps import ISO_STAMP, build_time, fraction_micro, month_number, utc_offset, with_year
+from ucsiem.parsing import ISO_STAMP, ParseError, build_time, fraction_micro, month_number, utc_offset, with_year
 
 UTC_NAMES = frozenset(("UTC", "GMT", "UCT", "Z"))
 

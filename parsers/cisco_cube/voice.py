@@ -19,8 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.parsing.helpers import canonical_ip
+from ucsiem.parsing import ParsedEvent, canonical_ip
 
 from .kinds import apply
 

@@ -1,6 +1,6 @@
 """Cisco Unified CM / UC-OS syslog: alarms and audit log lines (see README.md for the mapping)."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec
 
 from .parser import parse
 

@@ -14,9 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.helpers import syslog_facility
-from ucsiem.parsing.stamps import fraction_micro, month_number
+from ucsiem.parsing import ParseError, fraction_micro, month_number, syslog_facility
 
 SHOWN = 80
 HEADER_SCAN = 600  # the mnemonic is never further into a line

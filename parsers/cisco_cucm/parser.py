@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES, canonical_ip
-from ucsiem.schema.actions import CATEGORISATION
+from ucsiem.parsing import (
+    CATEGORISATION,
+    SYSLOG_FACILITIES,
+    SYSLOG_SEVERITIES,
+    ParseContext,
+    ParsedEvent,
+    RawRecord,
+    canonical_ip,
+)
 
 from .events import ALARMS, AUDIT_EVENT_TYPES, Kind, classify
 from .header import Header, split_header

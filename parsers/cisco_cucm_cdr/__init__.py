@@ -1,6 +1,6 @@
 """Cisco Unified CM CDR and CMR flat files, read by their header line (see README.md for the mapping)."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec
 
 from .parser import header_key, parse
 

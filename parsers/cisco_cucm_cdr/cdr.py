@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.schema.actions import CATEGORISATION
+from ucsiem.parsing import CATEGORISATION, ParsedEvent
 
 from .codes import CAUSES, CODECS, NORMAL_CAUSES, ON_BEHALF_OF, REDIRECT_REASONS, UNANSWERED_CAUSES, cause_text
 from .flatfile import Row

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.schema.actions import CATEGORISATION
+from ucsiem.parsing import CATEGORISATION, ParsedEvent
 
 from .cdr import call_id
 from .flatfile import SHOWN, Row

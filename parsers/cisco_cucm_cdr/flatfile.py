@@ -11,7 +11,7 @@ import csv
 from functools import lru_cache
 from typing import NamedTuple
 
-from ucsiem.errors import ParseError
+from ucsiem.parsing import ParseError
 
 CDR_KEY = "cucm_cdr"
 CMR_KEY = "cucm_cmr"

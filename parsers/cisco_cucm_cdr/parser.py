@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
+from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, RawRecord
 
 from .cdr import map_cdr
 from .cmr import map_cmr

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.helpers import canonical_ip
+from ucsiem.parsing import ParseError, canonical_ip
 
 from .flatfile import SHOWN
 

@@ -1,6 +1,6 @@
 """Cisco Expressway / VCS (TelePresence Video Communication Server) event, audit and network logs."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec
 
 from .parser import FIRST_LINE_PATTERN, parse
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing.helpers import canonical_ip
+from ucsiem.parsing import canonical_ip
 
 _URI_SCHEMES = frozenset(("sip", "sips", "tel", "h323"))
 

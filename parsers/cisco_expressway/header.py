@@ -13,9 +13,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext
-from ucsiem.parsing.stamps import MONTHS
+from ucsiem.parsing import MONTHS, ParseContext, ParseError
 
 # A record starts at a line with an ISO 8601 or BSD syslog time (maybe after a <PRI>), or at a
 # header-less line that starts with the first attribute of an Expressway message.

@@ -11,9 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES
+from ucsiem.parsing import SYSLOG_FACILITIES, SYSLOG_SEVERITIES, ParseContext, ParsedEvent, ParseError, RawRecord
 
 from .events import Kind, classify, module_kind
 from .fields import as_port, detail_pairs, map_alias, map_local, set_ip, small_int, socket_address

@@ -1,7 +1,6 @@
 """Cisco Webex: Control Hub admin audit and security audit (sign-in/sign-out) events, webhook deliveries."""
 
-from ucsiem.parsing.contract import ParserSpec
-from ucsiem.parsing.jsonrecords import JSON_FRAMING
+from ucsiem.parsing import JSON_FRAMING, ParserSpec
 
 from .parser import parse
 

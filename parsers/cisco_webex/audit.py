@@ -14,10 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent
-from ucsiem.parsing.helpers import canonical_ip, parse_iso_time
-from ucsiem.parsing.jsonvalues import text
+from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, canonical_ip, jsonvalues, parse_iso_time
 
 from .values import scalar
 
@@ -54,15 +51,15 @@ def is_audit(doc: dict[str, Any]) -> bool:
 
 def _category(data: dict[str, Any]) -> str:
     """`LOGINS`; the OpenAPI examples write `EventCategory.LOGINS`."""
-    value = (text(data, "eventCategory") or "").upper()
+    value = (jsonvalues.text(data, "eventCategory") or "").upper()
     return value.removeprefix("EVENTCATEGORY.")
 
 
 def _outcome(data: dict[str, Any]) -> str | None:
-    status = (text(data, "eventStatus") or "").upper()
+    status = (jsonvalues.text(data, "eventStatus") or "").upper()
     if status == "SUCCESS":
         return "success"
-    if status in _FAILURE_STATUS or text(data, "errorCode") or text(data, "errorMessage"):
+    if status in _FAILURE_STATUS or jsonvalues.text(data, "errorCode") or jsonvalues.text(data, "errorMessage"):
         return "failure"
     if status in ("N/A", "NA", "UNKNOWN"):
         return "unknown"
@@ -72,18 +69,18 @@ def _outcome(data: dict[str, Any]) -> str | None:
 def _is_admin(data: dict[str, Any]) -> bool:
     """An administrator's sign-in: the description says so, an admin role is listed, or the client is
     the admin portal. Other sign-ins are users signing in to Webex apps (security audit)."""
-    if "admin" in (text(data, "eventDescription") or "").lower():
+    if "admin" in (jsonvalues.text(data, "eventDescription") or "").lower():
         return True
     roles = data.get("adminRoles")
     if isinstance(roles, list) and any(isinstance(r, str) and r != "User" for r in roles):
         return True
-    client = (text(data, "actionClientName") or text(data, "actorClientName") or "").lower()
+    client = (jsonvalues.text(data, "actionClientName") or jsonvalues.text(data, "actorClientName") or "").lower()
     return any(name in client for name in _ADMIN_CLIENTS)
 
 
 def _change_type(data: dict[str, Any]) -> str:
-    words = " ".join(filter(None, (text(data, "eventDescription"), text(data, "operationType"),
-                                   text(data, "configOperationType")))).lower()
+    words = " ".join(filter(None, (jsonvalues.text(data, "eventDescription"), jsonvalues.text(data, "operationType"),
+                                   jsonvalues.text(data, "configOperationType")))).lower()
     if any(w in words for w in ("creat", "added", "add ", "assign")) and "unassign" not in words:
         return "creation"
     if any(w in words for w in ("delet", "remov", "unassign")):
@@ -94,7 +91,7 @@ def _change_type(data: dict[str, Any]) -> str:
 def classify(data: dict[str, Any]) -> tuple[str, list[str], list[str], str | None]:
     """(action, category, type, outcome) of one audit record."""
     category = _category(data)
-    description = (text(data, "eventDescription") or "").lower()
+    description = (jsonvalues.text(data, "eventDescription") or "").lower()
     outcome = _outcome(data)
     logout = category == "LOGOUT" or any(w in description for w in ("logout", "log out", "logged out",
                                                                          "sign out", "signed out"))
@@ -116,27 +113,29 @@ def classify(data: dict[str, Any]) -> tuple[str, list[str], list[str], str | Non
 
 def audit_event(doc: dict[str, Any], ctx: ParseContext) -> ParsedEvent:
     data: dict[str, Any] = doc["data"]
-    created = text(doc, "created")
+    created = jsonvalues.text(doc, "created")
     if created is None:
         raise ParseError("bad_timestamp", "audit record without \"created\"")
     action, category, type_, outcome = classify(data)
     event: ParsedEvent = {
         "@timestamp": parse_iso_time(created, ctx.timezone),
         "event": {"kind": "event", "action": action, "category": category, "type": type_, "outcome": outcome,
-                  "code": text(data, "eventDescription") or _category(data) or None, "provider": "audit"},
-        "message": text(data, "actionText"),
+                  "code": jsonvalues.text(data, "eventDescription") or _category(data) or None, "provider": "audit"},
+        "message": jsonvalues.text(data, "actionText"),
     }
     if outcome == "failure":
-        event["event"]["reason"] = text(data, "failedReason") or text(data, "errorMessage")
-    email = text(data, "actorEmail")
-    event["user"] = {"name": email or text(data, "actorName"), "email": email if email and "@" in email else None,
-                     "full_name": text(data, "actorName"), "id": text(doc, "actorId"), "roles": _roles(data)}
-    event["organization"] = {"id": text(doc, "actorOrgId"), "name": text(data, "actorOrgName")}
-    raw_ip = text(data, "actorIp")
+        event["event"]["reason"] = jsonvalues.text(data, "failedReason") or jsonvalues.text(data, "errorMessage")
+    email = jsonvalues.text(data, "actorEmail")
+    event["user"] = {"name": email or jsonvalues.text(data, "actorName"),
+                     "email": email if email and "@" in email else None,
+                     "full_name": jsonvalues.text(data, "actorName"), "id": jsonvalues.text(doc, "actorId"),
+                     "roles": _roles(data)}
+    event["organization"] = {"id": jsonvalues.text(doc, "actorOrgId"), "name": jsonvalues.text(data, "actorOrgName")}
+    raw_ip = jsonvalues.text(data, "actorIp")
     if raw_ip:
         ip = canonical_ip(raw_ip)
         event["source"] = {"ip": ip} if ip else {"address": raw_ip}
-    agent = text(data, "actorUserAgent")
+    agent = jsonvalues.text(data, "actorUserAgent")
     if agent:
         event["user_agent"] = {"original": agent}
     target = _target_person(doc, data)
@@ -160,15 +159,15 @@ def _target_person(doc: dict[str, Any], data: dict[str, Any]) -> dict[str, Any] 
     Not a target: the actor's own record (sign-in/out audit items name the actor as target, with the
     organisation's name as `targetName`) and Webex's `Using Admin Id: ...` placeholders.
     """
-    kind = (text(data, "targetType") or "").upper().removeprefix("TARGETRESOURCETYPE.")
+    kind = (jsonvalues.text(data, "targetType") or "").upper().removeprefix("TARGETRESOURCETYPE.")
     if kind not in _PERSON_TARGETS:
         return None
-    target_id, name = text(data, "targetId"), text(data, "targetName")
-    if target_id is None or target_id == text(doc, "actorId"):
+    target_id, name = jsonvalues.text(data, "targetId"), jsonvalues.text(data, "targetName")
+    if target_id is None or target_id == jsonvalues.text(doc, "actorId"):
         return None
     if any(_ADMIN_PLACEHOLDER in (v or "").lower() for v in (target_id, name)):
         return None
-    if name in (text(data, "targetOrgName"), text(data, "actorOrgName")):
+    if name in (jsonvalues.text(data, "targetOrgName"), jsonvalues.text(data, "actorOrgName")):
         name = None  # the organisation's name, not the person's
     is_email = name is not None and "@" in name
     return {"id": target_id, "name": name, "email": name if is_email else None,
@@ -177,7 +176,7 @@ def _target_person(doc: dict[str, Any], data: dict[str, Any]) -> dict[str, Any] 
 
 def _vendor(doc: dict[str, Any], data: dict[str, Any], skip: tuple[str, ...]) -> dict[str, Any]:
     vendor: dict[str, Any] = {}
-    value = text(doc, "id")
+    value = jsonvalues.text(doc, "id")
     if value:
         vendor["id"] = value
     for key, raw in data.items():

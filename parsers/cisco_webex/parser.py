@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import prune
-from ucsiem.parsing.jsonrecords import json_documents
+from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, RawRecord, json_documents, prune
 
 from .audit import audit_event, is_audit
 from .webhook import is_webhook, webhook_event

@@ -14,8 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ucsiem.parsing.contract import ParseContext, ParsedEvent
-from ucsiem.parsing.jsonvalues import objects, sub, text, zoned_time
+from ucsiem.parsing import ParseContext, ParsedEvent, jsonvalues
 
 from .values import scalar
 
@@ -56,19 +55,19 @@ def _put(target: dict[str, Any], key: str, value: Any) -> None:
 
 
 def webhook_event(doc: dict[str, Any], ctx: ParseContext) -> ParsedEvent:
-    resource = (text(doc, "resource") or "").strip()
-    verb = (text(doc, "event") or "").strip()
-    data = sub(doc, "data")
+    resource = (jsonvalues.text(doc, "resource") or "").strip()
+    verb = (jsonvalues.text(doc, "event") or "").strip()
+    data = jsonvalues.sub(doc, "data")
     event: ParsedEvent = {"event": {"kind": "event", "code": f"{resource}.{verb}"[:128], "provider": "webhook"}}
     vendor: dict[str, Any] = {}
-    _put(vendor, "webhookId", text(doc, "id"))
+    _put(vendor, "webhookId", jsonvalues.text(doc, "id"))
     for key in _ENVELOPE:
         _put(vendor, key, scalar(doc, key))
     user: dict[str, Any] = {}
-    _put(user, "id", text(doc, "actorId"))
+    _put(user, "id", jsonvalues.text(doc, "actorId"))
     event["user"] = user
     # the organisation the webhook is registered in (data.orgId of a few resources when it is absent)
-    event["organization"] = {"id": text(doc, "orgId") or text(data, "orgId")}
+    event["organization"] = {"id": jsonvalues.text(doc, "orgId") or jsonvalues.text(data, "orgId")}
     handler = _HANDLERS.get(resource, _other)
     handler(verb, data, event, vendor)
     when = _time(resource, verb, data)
@@ -82,7 +81,7 @@ def webhook_event(doc: dict[str, Any], ctx: ParseContext) -> ParsedEvent:
 def _time(resource: str, verb: str, data: dict[str, Any]) -> datetime | None:
     keys = _TIME_KEYS.get((resource, verb)) or _TIME_KEYS.get((resource, None)) or ()
     for key in (*keys, "created"):
-        when = zoned_time(data, key)
+        when = jsonvalues.zoned_time(data, key)
         if when is not None:
             return when
     return None
@@ -117,18 +116,18 @@ def _meeting(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[s
     else:
         _set(event, "diagnostic", (), ["info"], None)
     conf: dict[str, Any] = {}
-    _put(conf, "id", text(data, "meetingNumber") or text(data, "id"))
-    _put(conf, "name", text(data, "title"))
+    _put(conf, "id", jsonvalues.text(data, "meetingNumber") or jsonvalues.text(data, "id"))
+    _put(conf, "name", jsonvalues.text(data, "title"))
     event["uc"] = {"conference": conf}
-    _put(event["user"], "email", text(data, "hostEmail"))
-    _put(event["user"], "name", text(data, "hostEmail"))
-    _put(event["user"], "full_name", text(data, "hostDisplayName"))
+    _put(event["user"], "email", jsonvalues.text(data, "hostEmail"))
+    _put(event["user"], "name", jsonvalues.text(data, "hostEmail"))
+    _put(event["user"], "full_name", jsonvalues.text(data, "hostDisplayName"))
     _copy(data, vendor, ("id", "meetingSeriesId", "scheduledMeetingId", "meetingType", "state", "siteUrl",
                          "hostUserId", "timezone"))
     # `start` / `end` of a started or ended meeting happened; otherwise (the `end` of a started meeting,
     # both of created/updated/deleted) they are the schedule and stay in uc.vendor as logged
-    start = zoned_time(data, "start") if verb in ("started", "ended") else None
-    end = zoned_time(data, "end") if verb == "ended" else None
+    start = jsonvalues.zoned_time(data, "start") if verb in ("started", "ended") else None
+    end = jsonvalues.zoned_time(data, "end") if verb == "ended" else None
     _span(event, start, end)
     for key, used in (("start", start), ("end", end)):
         if used is None:
@@ -144,8 +143,8 @@ def _participant(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: di
     else:
         _set(event, "diagnostic", (), ["info"], None)
     conf: dict[str, Any] = {}
-    _put(conf, "id", text(data, "meetingId"))
-    who = text(data, "displayName") or text(data, "email")
+    _put(conf, "id", jsonvalues.text(data, "meetingId"))
+    who = jsonvalues.text(data, "displayName") or jsonvalues.text(data, "email")
     _put(conf, "participant", who)
     if data.get("host") is True:
         conf["role"] = "host"
@@ -156,17 +155,18 @@ def _participant(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: di
     event["uc"] = {"conference": conf}
     # the participant is the subject; the webhook actor stays in uc.vendor
     _put(vendor, "actorId", event["user"].pop("id", None))
-    _put(event["user"], "email", text(data, "email"))
-    _put(event["user"], "name", text(data, "email"))
-    _put(event["user"], "full_name", text(data, "displayName"))
+    _put(event["user"], "email", jsonvalues.text(data, "email"))
+    _put(event["user"], "name", jsonvalues.text(data, "email"))
+    _put(event["user"], "full_name", jsonvalues.text(data, "displayName"))
     _copy(data, vendor, ("id", "hostEmail", "siteUrl", "state", "invitee", "spaceModerator", "muted", "video",
                          "meetingStartTime"))
     if verb in ("joined", "left"):
-        _span(event, zoned_time(data, "joinedTime"), zoned_time(data, "leftTime"))  # this participant's attendance
-    devices = objects(data, "devices", 16)
+        # this participant's attendance
+        _span(event, jsonvalues.zoned_time(data, "joinedTime"), jsonvalues.zoned_time(data, "leftTime"))
+    devices = jsonvalues.objects(data, "devices", 16)
     if devices:
         first = devices[0]
-        model = text(first, "deviceType")
+        model = jsonvalues.text(first, "deviceType")
         if model:
             event["uc"]["device"] = {"model": model}
         _copy(first, vendor, ("audioType", "callType", "phoneNumber", "correlationId"))
@@ -178,18 +178,19 @@ def _participant(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: di
 def _recording(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
     _set(event, "recording", ("file",), [_CRUD_TYPES.get(verb, "info")], "success")
     conf: dict[str, Any] = {}
-    _put(conf, "id", text(data, "meetingId"))
-    _put(conf, "name", text(data, "topic"))
+    _put(conf, "id", jsonvalues.text(data, "meetingId"))
+    _put(conf, "name", jsonvalues.text(data, "topic"))
     if conf:
         event["uc"] = {"conference": conf}
-    host = text(data, "hostEmail") or text(data, "ownerEmail")
+    host = jsonvalues.text(data, "hostEmail") or jsonvalues.text(data, "ownerEmail")
     _put(event["user"], "email", host)
     _put(event["user"], "name", host)
     _copy(data, vendor, ("id", "meetingSeriesId", "scheduledMeetingId", "format", "serviceType", "status",
                          "durationSeconds", "sizeBytes", "siteUrl", "ownerId", "ownerType", "callSessionId",
                          "shareToMe", "storageRegion"))
-    _span(event, zoned_time(data, "timeRecorded"), None)  # when recording began; its length is durationSeconds
-    event["message"] = f"recording {verb}: {conf.get('name') or text(data, 'id') or '?'}"
+    # when recording began; its length is durationSeconds
+    _span(event, jsonvalues.zoned_time(data, "timeRecorded"), None)
+    event["message"] = f"recording {verb}: {conf.get('name') or jsonvalues.text(data, 'id') or '?'}"
 
 
 # -- Webex Calling -----------------------------------------------------------------------------
@@ -201,14 +202,14 @@ def _e164(number: str | None) -> str | None:
 
 
 def _telephony(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
-    kind = text(data, "eventType") or ""
+    kind = jsonvalues.text(data, "eventType") or ""
     action, type_, outcome = _CALL_EVENTS.get(kind, ("diagnostic", ["info"], None))
     call: dict[str, Any] = {}
-    _put(call, "id", text(data, "callSessionId"))
-    _put(call, "leg_id", text(data, "callId"))
-    remote = sub(data, "remoteParty")
-    number = text(remote, "number")
-    personality = text(data, "personality")
+    _put(call, "id", jsonvalues.text(data, "callSessionId"))
+    _put(call, "leg_id", jsonvalues.text(data, "callId"))
+    remote = jsonvalues.sub(data, "remoteParty")
+    number = jsonvalues.text(remote, "number")
+    personality = jsonvalues.text(data, "personality")
     if personality in ("originator", "clickToDial"):
         call["direction"] = "outbound"
         _put(call, "callee", number)
@@ -217,8 +218,8 @@ def _telephony(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict
         call["direction"] = "inbound"
         _put(call, "caller", number)
         _put(call, "caller_number", _e164(number))
-    created, answered = zoned_time(data, "created"), zoned_time(data, "answered")
-    ended = zoned_time(data, "disconnected")
+    created, answered = jsonvalues.zoned_time(data, "created"), jsonvalues.zoned_time(data, "answered")
+    ended = jsonvalues.zoned_time(data, "disconnected")
     _put(call, "setup_time", created)
     _put(call, "connect_time", answered)
     _put(call, "end_time", ended)
@@ -235,7 +236,7 @@ def _telephony(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict
     else:
         _set(event, action, _CALL, type_, outcome)
     event["uc"] = {"call": call}
-    _put(event["user"], "id", text(data, "actorPersonId") or event["user"].get("id"))
+    _put(event["user"], "id", jsonvalues.text(data, "actorPersonId") or event["user"].get("id"))
     _copy(data, vendor, ("eventType", "personality", "state", "recordingState", "appearance"))
     for key in ("name", "callType", "privacyEnabled", "personId", "placeId"):
         _put(vendor, f"remoteParty.{key}", scalar(remote, key))
@@ -247,11 +248,12 @@ def _telephony(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict
 def _message(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
     """Message metadata only (webhooks carry no text)."""
     _set(event, "chat-message", ("network",), ["info"], "success")
-    _put(event["user"], "email", text(data, "personEmail"))
-    _put(event["user"], "name", text(data, "personEmail"))
-    _put(event["user"], "id", text(data, "personId") or event["user"].get("id"))
+    _put(event["user"], "email", jsonvalues.text(data, "personEmail"))
+    _put(event["user"], "name", jsonvalues.text(data, "personEmail"))
+    _put(event["user"], "id", jsonvalues.text(data, "personId") or event["user"].get("id"))
     _copy(data, vendor, ("id", "roomId", "roomType", "parentId"))
-    event["message"] = f"message {verb} by {text(data, 'personEmail') or '?'} in {text(data, 'roomType') or 'room'}"
+    event["message"] = (f"message {verb} by {jsonvalues.text(data, 'personEmail') or '?'} "
+                        f"in {jsonvalues.text(data, 'roomType') or 'room'}")
 
 
 def _membership(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
@@ -259,28 +261,29 @@ def _membership(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dic
     _set(event, "account-change", ("iam",), ["group", _CRUD_TYPES.get(verb, "change")], "success")
     # the actor (who added or removed) is user.id; the member is the account the change acted on
     target: dict[str, Any] = {}
-    _put(target, "id", text(data, "personId"))
-    _put(target, "name", text(data, "personEmail"))
-    _put(target, "email", text(data, "personEmail"))
-    _put(target, "full_name", text(data, "personDisplayName"))
+    _put(target, "id", jsonvalues.text(data, "personId"))
+    _put(target, "name", jsonvalues.text(data, "personEmail"))
+    _put(target, "email", jsonvalues.text(data, "personEmail"))
+    _put(target, "full_name", jsonvalues.text(data, "personDisplayName"))
     if target:
         event["user"]["target"] = target
     _copy(data, vendor, ("id", "roomId", "roomType", "personOrgId", "isModerator", "isMonitor"))
-    event["message"] = f"membership {verb}: {text(data, 'personEmail') or '?'} in {text(data, 'roomId') or '?'}"
+    event["message"] = (f"membership {verb}: {jsonvalues.text(data, 'personEmail') or '?'} "
+                        f"in {jsonvalues.text(data, 'roomId') or '?'}")
 
 
 def _service_app(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
     _set(event, "config-change", ("configuration",), ["creation" if verb == "authorized" else "deletion"],
          "success")
     _copy(data, vendor, ("id", "appId"))
-    if text(data, "orgId") != event["organization"]["id"]:
-        _put(vendor, "data.orgId", text(data, "orgId"))
+    if jsonvalues.text(data, "orgId") != event["organization"]["id"]:
+        _put(vendor, "data.orgId", jsonvalues.text(data, "orgId"))
     event["message"] = f"service app {verb}"
 
 
 def _other(verb: str, data: dict[str, Any], event: ParsedEvent, vendor: dict[str, Any]) -> None:
     _set(event, "diagnostic", (), ["info"], None)
-    _put(vendor, "data.id", text(data, "id"))
+    _put(vendor, "data.id", jsonvalues.text(data, "id"))
     event["message"] = f"webhook {event['event']['code']}"
 
 

@@ -1,6 +1,6 @@
 """FreeSWITCH logs: sofia authentication failures/challenges, unknown users, ACL decisions, registrations, calls."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec
 
 from .parser import FIRST_LINE_PATTERN, parse
 

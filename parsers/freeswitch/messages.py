@@ -12,9 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.parsing.helpers import canonical_ip
+from ucsiem.parsing import ParsedEvent, ParseError, canonical_ip
 
 
 class Kind(NamedTuple):

@@ -22,10 +22,22 @@ import re
 from datetime import datetime, tzinfo
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES, prune
-from ucsiem.parsing.stamps import BSD_STAMP, ISO_STAMP, build_time, fraction_micro, iso_time, month_number, with_year
+from ucsiem.parsing import (
+    BSD_STAMP,
+    ISO_STAMP,
+    SYSLOG_FACILITIES,
+    SYSLOG_SEVERITIES,
+    ParseContext,
+    ParsedEvent,
+    ParseError,
+    RawRecord,
+    build_time,
+    fraction_micro,
+    iso_time,
+    month_number,
+    prune,
+    with_year,
+)
 
 from .messages import classify
 

@@ -1,6 +1,6 @@
 """Microsoft IIS W3C extended logs of Skype for Business / Lync and Exchange web services (see README.md)."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec
 
 from .parser import header_key, parse
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.schema.actions import CATEGORISATION
+from ucsiem.parsing import CATEGORISATION, ParsedEvent
 
 # first path segment (lower case) -> service name as Microsoft spells it
 USER_SERVICES = {

@@ -10,9 +10,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.parsing.helpers import canonical_ip
+from ucsiem.parsing import ParsedEvent, ParseError, canonical_ip
 
 FIELDS_DIRECTIVE = "#Fields:"
 MAX_FIELDS = 64

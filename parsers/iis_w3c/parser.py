@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import prune
+from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, RawRecord, prune
 
 from .classify import classify
 from .fields import FIELDS_DIRECTIVE, header_columns, map_row, read_row, timestamp

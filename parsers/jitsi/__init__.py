@@ -1,6 +1,6 @@
 """Jitsi Meet: Jicofo/JVB component logs and the Prosody XMPP server's log (see README.md)."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec
 
 from .parser import FIRST_LINE_PATTERN, parse
 

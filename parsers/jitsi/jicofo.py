@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ucsiem.parsing.contract import ParsedEvent
+from ucsiem.parsing import ParsedEvent
 
 from .kinds import classify, split_jid
 

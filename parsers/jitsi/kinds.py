@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.schema.actions import CATEGORISATION
+from ucsiem.parsing import CATEGORISATION, ParsedEvent
 
 # outcome-dependent ECS types (a refused join is `denied`, an accepted login `allowed`...)
 _EXTRA_TYPE = {

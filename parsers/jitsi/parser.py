@@ -16,9 +16,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES, prune
+from ucsiem.parsing import SYSLOG_FACILITIES, SYSLOG_SEVERITIES, ParseContext, ParsedEvent, ParseError, RawRecord, prune
 
 from .jicofo import HEAD as JICOFO_HEAD
 from .jicofo import classify_message as classify_jicofo

@@ -11,8 +11,16 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.stamps import BSD_STAMP, ISO_STAMP, build_time, fraction_micro, month_number, utc_offset, with_year
+from ucsiem.parsing import (
+    BSD_STAMP,
+    ISO_STAMP,
+    ParseError,
+    build_time,
+    fraction_micro,
+    month_number,
+    utc_offset,
+    with_year,
+)
 
 
 def parse_stamp(text: str, tz: tzinfo, reference: datetime, what: str) -> datetime:

@@ -1,8 +1,7 @@
 """Kamailio SIP server: syslog and `-E` console lines, module/core messages and xlog key=value payloads."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec, XlogOptions
 
-from .options import XlogOptions
 from .parser import parse
 
 PARSER = ParserSpec(

@@ -1,7 +1,6 @@
 """Lync / Skype for Business Server (Edge) Windows events shipped as JSON by Winlogbeat or NXLog."""
 
-from ucsiem.parsing.contract import ParserSpec
-from ucsiem.parsing.jsonrecords import JSON_FRAMING
+from ucsiem.parsing import JSON_FRAMING, ParserSpec
 
 from .parser import parse
 

@@ -19,9 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, tzinfo
 from typing import Any, NamedTuple
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.helpers import parse_iso_time
-from ucsiem.parsing.jsonvalues import sub
+from ucsiem.parsing import ParseError, jsonvalues, parse_iso_time
 
 MAX_DATA_KEYS = 32
 MAX_TEXT = 4096
@@ -114,7 +112,8 @@ def read(doc: dict[str, Any], zone: tzinfo) -> WinEvent:
     """The collector's document -> WinEvent; raises ParseError for other JSON."""
     winlog = doc.get("winlog")
     if isinstance(winlog, dict):
-        event, log, process = sub(doc, "event"), sub(doc, "log"), sub(winlog, "process")
+        event, log = jsonvalues.sub(doc, "event"), jsonvalues.sub(doc, "log")
+        process = jsonvalues.sub(winlog, "process")
         provider = _text(winlog.get("provider_name")) or _text(event.get("provider"))
         raw_id = winlog.get("event_id", event.get("code"))
         return WinEvent(
@@ -129,7 +128,7 @@ def read(doc: dict[str, Any], zone: tzinfo) -> WinEvent:
             level=(_text(log.get("level")) or _text(winlog.get("level"))).lower(),
             record_id=_record_id(winlog.get("record_id")),
             pid=_pid(process.get("pid")),
-            data=_data(sub(winlog, "event_data")),
+            data=_data(jsonvalues.sub(winlog, "event_data")),
         )
     if "source_name" in doc and "event_id" in doc:  # Winlogbeat 6.x
         return WinEvent(
@@ -144,7 +143,7 @@ def read(doc: dict[str, Any], zone: tzinfo) -> WinEvent:
             level=_text(doc.get("level")).lower(),
             record_id=_record_id(doc.get("record_number")),
             pid=_pid(doc.get("process_id")),
-            data=_data(sub(doc, "event_data")),
+            data=_data(jsonvalues.sub(doc, "event_data")),
         )
     if "EventID" in doc and ("SourceName" in doc or "ProviderName" in doc):  # NXLog im_msvistalog
         return WinEvent(

@@ -1,8 +1,7 @@
 """Microsoft Teams call records from Microsoft Graph: callRecords with sessions and segments, Direct
 Routing and PSTN call logs."""
 
-from ucsiem.parsing.contract import ParserSpec
-from ucsiem.parsing.jsonrecords import JSON_FRAMING
+from ucsiem.parsing import JSON_FRAMING, ParserSpec
 
 from .parser import parse
 

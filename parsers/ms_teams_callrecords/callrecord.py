@@ -12,10 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.parsing.helpers import prune
-from ucsiem.parsing.jsonvalues import duration_ns, flag, integer, objects, strings, sub, text
+from ucsiem.parsing import ParsedEvent, ParseError, jsonvalues, prune
 
 from .identity import (
     NOBODY,
@@ -40,8 +37,8 @@ SHOWN = 80
 
 def _failure(leg: dict[str, Any]) -> tuple[str | None, str | None]:
     """(reason, stage) of a failureInfo, (None, None) when the leg did not fail."""
-    info = sub(leg, "failureInfo")
-    return text(info, "reason"), text(info, "stage")
+    info = jsonvalues.sub(leg, "failureInfo")
+    return jsonvalues.text(info, "reason"), jsonvalues.text(info, "stage")
 
 
 def _seconds(ns: int | None) -> float | None:
@@ -50,7 +47,7 @@ def _seconds(ns: int | None) -> float | None:
 
 def record_events(doc: dict[str, Any]) -> list[ParsedEvent]:
     """A callRecord -> [call-end or conference-end, media-end per segment/session...]."""
-    call_id = text(doc, "id")
+    call_id = jsonvalues.text(doc, "id")
     if call_id is None:
         raise ParseError("bad_field", "callRecord without an id")
     start, end = timestamp(doc, "startDateTime"), timestamp(doc, "endDateTime")
@@ -58,14 +55,14 @@ def record_events(doc: dict[str, Any]) -> list[ParsedEvent]:
     when = end or start or modified
     if when is None:
         raise ParseError("bad_timestamp", f"callRecord {call_id[:SHOWN]!r} has no start, end or modification time")
-    call_type = text(doc, "type") or "unknown"
-    sessions = objects(doc, "sessions", MAX_SESSIONS)
+    call_type = jsonvalues.text(doc, "type") or "unknown"
+    sessions = jsonvalues.objects(doc, "sessions", MAX_SESSIONS)
     tags: list[str] = []
 
     legs: list[ParsedEvent] = []
     failures: list[tuple[str | None, str | None]] = []
     for session in sessions:
-        segments = objects(session, "segments", MAX_SEGMENTS)
+        segments = jsonvalues.objects(session, "segments", MAX_SEGMENTS)
         for leg in segments or [session]:
             failures.append(_failure(leg))
             if len(legs) < MAX_LEGS:
@@ -76,25 +73,26 @@ def record_events(doc: dict[str, Any]) -> list[ParsedEvent]:
             failures.append(_failure(session))  # a session can fail without a failed segment
     reason, stage = next(((r, s) for r, s in failures if r or s), (None, None))
 
-    organizer = from_participant(sub(doc, "organizer_v2")) if sub(doc, "organizer_v2") else NOBODY
+    organizer = from_participant(jsonvalues.sub(doc, "organizer_v2")) if jsonvalues.sub(doc, "organizer_v2") else NOBODY
     if organizer is NOBODY:
-        organizer = from_identity_set(sub(doc, "organizer"))
-    parties = [from_participant(item) for item in objects(doc, "participants_v2", MAX_PARTICIPANTS)]
+        organizer = from_identity_set(jsonvalues.sub(doc, "organizer"))
+    parties = [from_participant(item) for item in jsonvalues.objects(doc, "participants_v2", MAX_PARTICIPANTS)]
     if not parties:
-        parties = [from_identity_set(item) for item in objects(doc, "participants", MAX_PARTICIPANTS)]
+        parties = [from_identity_set(item) for item in jsonvalues.objects(doc, "participants", MAX_PARTICIPANTS)]
     participants = [p.label for p in parties if p.label]
     if organizer.upn is None and organizer.id:  # organizer_v2 leaves out the sign-in name participants carry
         same = next((p for p in parties if p.id == organizer.id and p.upn), None)
         organizer = organizer._replace(upn=same.upn) if same else organizer
     first = sessions[0] if sessions else {}
-    caller, callee = from_endpoint(sub(first, "caller")), from_endpoint(sub(first, "callee"))
+    caller, callee = from_endpoint(jsonvalues.sub(first, "caller")), from_endpoint(jsonvalues.sub(first, "callee"))
 
     conference = call_type == "groupCall"
     action = "conference-end" if conference else "call-end"
     outcome = "failure" if (reason or stage) else ("success" if sessions else None)
-    ns = duration_ns(start, end)
+    ns = jsonvalues.duration_ns(start, end)
     vendor: dict[str, Any] = {
-        "type": call_type, "version": integer(doc, "version"), "modalities": strings(doc, "modalities"),
+        "type": call_type, "version": jsonvalues.integer(doc, "version"),
+        "modalities": jsonvalues.strings(doc, "modalities"),
         "participants": participants,
         "sessions": len(sessions) if "sessions" in doc else None,
     }
@@ -111,7 +109,7 @@ def record_events(doc: dict[str, Any]) -> list[ParsedEvent]:
         },
         "user": user_fields(organizer),
         "organization": {"id": organizer.tenant_id},  # the organizer's tenant owns the record
-        "url": {"original": text(doc, "joinWebUrl")},
+        "url": {"original": jsonvalues.text(doc, "joinWebUrl")},
         "uc": {
             "call": {
                 "id": call_id, "duration": _seconds(ns),
@@ -130,7 +128,7 @@ def record_events(doc: dict[str, Any]) -> list[ParsedEvent]:
 
 def _record_message(call_type: str, call_id: str, doc: dict[str, Any], organizer: Party, sessions: int) -> str:
     parts = [f"Teams {call_type} call record {call_id[:SHOWN]}"]
-    if modalities := strings(doc, "modalities", 8):
+    if modalities := jsonvalues.strings(doc, "modalities", 8):
         parts.append("modalities " + ",".join(m[:32] for m in modalities))
     if organizer.label:
         parts.append(f"organizer {organizer.label[:SHOWN]}")
@@ -144,20 +142,21 @@ def leg_event(call_id: str, session: dict[str, Any], segment: dict[str, Any] | N
     """One `media-end` event for a segment, or for a session when segments were not expanded."""
     leg = segment if segment is not None else session
     kind = "segment" if segment is not None else "session"
-    caller_ep = sub(leg, "caller") or sub(session, "caller")
-    callee_ep = sub(leg, "callee") or sub(session, "callee")
+    caller_ep = jsonvalues.sub(leg, "caller") or jsonvalues.sub(session, "caller")
+    callee_ep = jsonvalues.sub(leg, "callee") or jsonvalues.sub(session, "callee")
     caller, callee = from_endpoint(caller_ep), from_endpoint(callee_ep)
-    vendor: dict[str, Any] = {"modalities": strings(session, "modalities"), "isTest": flag(session, "isTest")}
+    vendor: dict[str, Any] = {"modalities": jsonvalues.strings(session, "modalities"),
+                              "isTest": jsonvalues.flag(session, "isTest")}
     if kind == "segment":
-        vendor["session.id"] = text(session, "id")
+        vendor["session.id"] = jsonvalues.text(session, "id")
     agent = user_agent(caller_ep, "caller", vendor)
     vendor["callee.userAgent.headerValue"] = user_agent(callee_ep, "callee", vendor)
     for side, party, endpoint in (("caller", caller, caller_ep), ("callee", callee, callee_ep)):
         vendor[f"{side}.identity"] = party.kind
         if side == "callee":  # the caller's tenant is organization.id, its device name uc.device.name
             vendor["callee.tenantId"] = party.tenant_id
-            vendor["callee.name"] = text(endpoint, "name")
-        vendor[f"{side}.feedback.rating"] = text(sub(endpoint, "feedback"), "rating")
+            vendor["callee.name"] = jsonvalues.text(endpoint, "name")
+        vendor[f"{side}.feedback.rating"] = jsonvalues.text(jsonvalues.sub(endpoint, "feedback"), "rating")
 
     figures: dict[str, Any] = {}
     caller_net: dict[str, Any] = {}
@@ -169,8 +168,8 @@ def leg_event(call_id: str, session: dict[str, Any], segment: dict[str, Any] | N
 
     reason, stage = _failure(leg)
     start, end = timestamp(leg, "startDateTime"), timestamp(leg, "endDateTime")
-    ns = duration_ns(start, end)
-    leg_id = text(leg, "id")
+    ns = jsonvalues.duration_ns(start, end)
+    leg_id = jsonvalues.text(leg, "id")
     event: ParsedEvent = {
         "@timestamp": end or start or fallback,
         "message": f"Teams {kind} {(leg_id or '?')[:SHOWN]} of call {call_id[:SHOWN]}: "
@@ -200,7 +199,7 @@ def leg_event(call_id: str, session: dict[str, Any], segment: dict[str, Any] | N
                 "disconnect_cause": reason, "disconnect_category": stage,
             },
             "media": figures,
-            "device": {"name": text(caller_ep, "name")},
+            "device": {"name": jsonvalues.text(caller_ep, "name")},
             "vendor": vendor,
         },
         "tags": [fallback_tag] if fallback_tag and not (start or end) else None,
@@ -213,7 +212,7 @@ def sessions_page_events(sessions: list[dict[str, Any]], call_id: str, fallback:
     itself is not in the page); the call id comes from the page's `@odata.context`."""
     events: list[ParsedEvent] = []
     for session in sessions[:MAX_SESSIONS]:
-        segments = objects(session, "segments", MAX_SEGMENTS)
+        segments = jsonvalues.objects(session, "segments", MAX_SEGMENTS)
         for leg in segments or [session]:
             if len(events) >= MAX_LEGS:
                 return events

@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from ucsiem.parsing.helpers import split_upn
-from ucsiem.parsing.jsonvalues import sub, text
+from ucsiem.parsing import jsonvalues, split_upn
 
 # Which member of an identity set names the party, most specific first (communicationsIdentitySet).
 IDENTITY_KINDS = (
@@ -51,13 +50,14 @@ NOBODY = Party(None, None, None, None, None)
 
 
 def _identity(kind: str | None, ident: dict[str, Any]) -> Party:
-    return Party(kind, text(ident, "id"), text(ident, "displayName"), text(ident, "tenantId"),
-                 text(ident, "userPrincipalName"))
+    return Party(kind, jsonvalues.text(ident, "id"), jsonvalues.text(ident, "displayName"),
+                 jsonvalues.text(ident, "tenantId"),
+                 jsonvalues.text(ident, "userPrincipalName"))
 
 
 def from_identity_set(identity_set: dict[str, Any]) -> Party:
     for kind in IDENTITY_KINDS:
-        ident = sub(identity_set, kind)
+        ident = jsonvalues.sub(identity_set, kind)
         if ident:
             return _identity(kind, ident)
     return NOBODY
@@ -65,10 +65,10 @@ def from_identity_set(identity_set: dict[str, Any]) -> Party:
 
 def from_endpoint(endpoint: dict[str, Any]) -> Party:
     """The party of a session/segment endpoint (identity set first, then `associatedIdentity`)."""
-    party = from_identity_set(sub(endpoint, "identity"))
-    if party is NOBODY and (assoc := sub(endpoint, "associatedIdentity")):
-        party = _identity("user" if text(assoc, "userPrincipalName") else None, assoc)
-    if party is NOBODY and (role := text(sub(endpoint, "userAgent"), "role")):
+    party = from_identity_set(jsonvalues.sub(endpoint, "identity"))
+    if party is NOBODY and (assoc := jsonvalues.sub(endpoint, "associatedIdentity")):
+        party = _identity("user" if jsonvalues.text(assoc, "userPrincipalName") else None, assoc)
+    if party is NOBODY and (role := jsonvalues.text(jsonvalues.sub(endpoint, "userAgent"), "role")):
         party = Party("service", None, role, None, None)  # a serviceEndpoint (MCU, bot, gateway) by its role
     return party
 
@@ -76,8 +76,8 @@ def from_endpoint(endpoint: dict[str, Any]) -> Party:
 def from_participant(participant: dict[str, Any]) -> Party:
     """An `organizer_v2`/`participants_v2` entry (`{"id", "identity": {...}}`) or a bare identity set."""
     if "identity" in participant:
-        party = from_identity_set(sub(participant, "identity"))
-        if party is NOBODY and (pid := text(participant, "id")):
+        party = from_identity_set(jsonvalues.sub(participant, "identity"))
+        if party is NOBODY and (pid := jsonvalues.text(participant, "id")):
             return Party(None, pid, None, None, None)
         return party
     return from_identity_set(participant)
@@ -101,8 +101,8 @@ def endpoint_user(party: Party) -> dict[str, Any]:
 
 def user_agent(endpoint: dict[str, Any], prefix: str, vendor: dict[str, Any]) -> str | None:
     """The endpoint's User-Agent header; platform, product family and service role go to `uc.vendor`."""
-    agent = sub(endpoint, "userAgent")
+    agent = jsonvalues.sub(endpoint, "userAgent")
     for key in ("platform", "productFamily", "role", "applicationVersion"):
-        if (value := text(agent, key)) is not None:
+        if (value := jsonvalues.text(agent, key)) is not None:
             vendor[f"{prefix}.userAgent.{key}"] = value
-    return text(agent, "headerValue")
+    return jsonvalues.text(agent, "headerValue")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing.jsonvalues import duration_seconds, number, objects, scalar, sub, text
+from ucsiem.parsing import jsonvalues
 
 from .values import ip, port
 
@@ -47,7 +47,7 @@ def media_type(label: str | None) -> str | None:
 
 def primary(media: list[dict[str, Any]]) -> dict[str, Any]:
     for item in media:
-        if "audio" in (text(item, "label") or "").lower():
+        if "audio" in (jsonvalues.text(item, "label") or "").lower():
             return item
     return media[0] if media else {}
 
@@ -60,55 +60,57 @@ def endpoint_address(network: dict[str, Any]) -> dict[str, Any]:
 
 
 def network_vendor(network: dict[str, Any], prefix: str, vendor: dict[str, Any]) -> None:
-    raw = text(network, "ipAddress")
+    raw = jsonvalues.text(network, "ipAddress")
     if raw is not None and ip(network, "ipAddress") is None:  # not an address: kept, never in an ip field
         vendor[f"{prefix}.ipAddress"] = raw
     for key in NETWORK_IPS:
         if (value := ip(network, key)) is not None:
             vendor[f"{prefix}.{key}"] = value
     for key in NETWORK_FIELDS:
-        if (item := scalar(network, key)) is not None:
+        if (item := jsonvalues.scalar(network, key)) is not None:
             vendor[f"{prefix}.{key}"] = item
 
 
 def transport(network: dict[str, Any]) -> str | None:
-    proto = (text(network, "networkTransportProtocol") or "").lower()
+    proto = (jsonvalues.text(network, "networkTransportProtocol") or "").lower()
     return proto if proto in ("udp", "tcp") else None
 
 
 def quality(segment: dict[str, Any], vendor: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(uc.media, callerNetwork, calleeNetwork) of a segment; stream figures into `vendor`."""
-    media = objects(segment, "media", MAX_MEDIA)
+    media = jsonvalues.objects(segment, "media", MAX_MEDIA)
     main = primary(media)
     for index, item in enumerate(media):
-        label = (text(item, "label") or f"media{index}")[:64]
-        for s_index, stream in enumerate(objects(item, "streams", MAX_STREAMS)):
-            direction = (text(stream, "streamDirection") or f"stream{s_index}")[:64]
+        label = (jsonvalues.text(item, "label") or f"media{index}")[:64]
+        for s_index, stream in enumerate(jsonvalues.objects(item, "streams", MAX_STREAMS)):
+            direction = (jsonvalues.text(stream, "streamDirection") or f"stream{s_index}")[:64]
             for key in STREAM_FIELDS:
-                if (value := scalar(stream, key)) is not None:
+                if (value := jsonvalues.scalar(stream, key)) is not None:
                     vendor[f"{label}.{direction}.{key}"] = value
-    figures: dict[str, Any] = {"type": media_type(text(main, "label"))}
-    streams = objects(main, "streams", MAX_STREAMS)
+    figures: dict[str, Any] = {"type": media_type(jsonvalues.text(main, "label"))}
+    streams = jsonvalues.objects(main, "streams", MAX_STREAMS)
     # One figure per segment: the worse direction (jitter and round trip are "lower is better").
-    jitters = [j for s in streams if (j := duration_seconds(s.get("averageJitter"))) is not None]
-    trips = [t for s in streams if (t := duration_seconds(s.get("averageRoundTripTime"))) is not None]
+    jitters = [j for s in streams if (j := jsonvalues.duration_seconds(s.get("averageJitter"))) is not None]
+    trips = [t for s in streams if (t := jsonvalues.duration_seconds(s.get("averageRoundTripTime"))) is not None]
     if jitters:
         figures["jitter_ms"] = round(max(jitters) * 1000, 3)
     if trips:
         figures["delay_ms"] = round(max(trips) * 1000, 3)
     # Loss rate is a fraction (0.01 = 1 %), degradation is MOS points lost: the worse direction too.
-    losses = [r for s in streams if (r := number(s, "averagePacketLossRate")) is not None and 0 <= r <= 1]
-    degradations = [d for s in streams if (d := number(s, "averageAudioDegradation")) is not None
+    losses = [r for s in streams if (r := jsonvalues.number(s, "averagePacketLossRate")) is not None and 0 <= r <= 1]
+    degradations = [d for s in streams if (d := jsonvalues.number(s, "averageAudioDegradation")) is not None
                     and 0 <= d <= MAX_MOS_DEGRADATION]
     if losses:
         figures["packet_loss_rate"] = max(losses)
     if degradations:
         figures["mos_degradation"] = max(degradations)
     for stream in streams:
-        codec = text(stream, "audioCodec") or text(stream, "videoCodec")
+        codec = jsonvalues.text(stream, "audioCodec") or jsonvalues.text(stream, "videoCodec")
         if codec and codec not in _UNSET_CODECS:
             figures["codec"] = codec
             break
-    caller_net = sub(main, "callerNetwork") or next((n for m in media if (n := sub(m, "callerNetwork"))), {})
-    callee_net = sub(main, "calleeNetwork") or next((n for m in media if (n := sub(m, "calleeNetwork"))), {})
+    caller_net = (jsonvalues.sub(main, "callerNetwork")
+                  or next((n for m in media if (n := jsonvalues.sub(m, "callerNetwork"))), {}))
+    callee_net = (jsonvalues.sub(main, "calleeNetwork")
+                  or next((n for m in media if (n := jsonvalues.sub(m, "calleeNetwork"))), {}))
     return figures, caller_net, callee_net

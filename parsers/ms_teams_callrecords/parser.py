@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.jsonrecords import json_documents
-from ucsiem.parsing.jsonvalues import text
+from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, RawRecord, json_documents, jsonvalues
 
 from .callrecord import record_events, sessions_page_events
 from .rows import direct_routing_event, pstn_event
@@ -30,7 +27,7 @@ def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
     """One framed JSON record -> the events of every document it holds."""
     events: list[ParsedEvent] = []
     for doc in json_documents(record.text):
-        context = text(doc, "@odata.context") or ""
+        context = jsonvalues.text(doc, "@odata.context") or ""
         page = doc.get("value")
         if isinstance(page, list):
             for index, item in enumerate(page):
@@ -67,7 +64,7 @@ def _call_id_of(context: str) -> str | None:
 
 
 def _document(doc: dict[str, Any], context: str) -> list[ParsedEvent]:
-    kind = (text(doc, "@odata.type") or "") + " " + context
+    kind = (jsonvalues.text(doc, "@odata.type") or "") + " " + context
     if "directRoutingLogRow" in kind or any(k in doc for k in _DR_FIELDS):
         return [direct_routing_event(doc)]
     if "pstnCallLogRow" in kind or any(k in doc for k in _PSTN_FIELDS):

@@ -11,10 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.parsing.helpers import prune, split_upn
-from ucsiem.parsing.jsonvalues import flag, integer, scalar, text
+from ucsiem.parsing import ParsedEvent, ParseError, jsonvalues, prune, split_upn
 
 from .values import timestamp
 
@@ -33,25 +30,25 @@ def _number(value: str | None) -> str | None:
 
 
 def _user(row: dict[str, Any]) -> dict[str, Any]:
-    upn = text(row, "userPrincipalName")
+    upn = jsonvalues.text(row, "userPrincipalName")
     name, domain = split_upn(upn)
-    return {"id": text(row, "userId"), "full_name": text(row, "userDisplayName"),
+    return {"id": jsonvalues.text(row, "userId"), "full_name": jsonvalues.text(row, "userDisplayName"),
             "email": upn if domain else None, "name": name, "domain": domain}
 
 
 def _duration(row: dict[str, Any]) -> tuple[float | None, int | None]:
-    seconds = integer(row, "duration")
+    seconds = jsonvalues.integer(row, "duration")
     if seconds is None or not 0 <= seconds < 10**9:
         return None, None
     return float(seconds), seconds * 1_000_000_000
 
 
 def _vendor(row: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    return {key: scalar(row, key) for key in keys}
+    return {key: jsonvalues.scalar(row, key) for key in keys}
 
 
 def _row_id(row: dict[str, Any], what: str) -> str:
-    row_id = text(row, "id")
+    row_id = jsonvalues.text(row, "id")
     if row_id is None:
         raise ParseError("bad_field", f"{what} without an id")
     return row_id
@@ -59,20 +56,20 @@ def _row_id(row: dict[str, Any], what: str) -> str:
 
 def direct_routing_event(row: dict[str, Any]) -> ParsedEvent:
     row_id = _row_id(row, "directRoutingLogRow")
-    success = flag(row, "successfulCall")
+    success = jsonvalues.flag(row, "successfulCall")
     invite, start = timestamp(row, "inviteDateTime"), timestamp(row, "startDateTime")
     end, failed = timestamp(row, "endDateTime"), timestamp(row, "failureDateTime")
     when = (end if success else failed) or end or failed or start or invite
     if when is None:
         raise ParseError("bad_timestamp", f"directRoutingLogRow {row_id[:SHOWN]!r} has no time")
-    call_type = text(row, "callType")
+    call_type = jsonvalues.text(row, "callType")
     low = (call_type or "").lower()
     direction = "inbound" if low.startswith("byotin") else "outbound" if low.startswith("byotout") else None
-    trunk = text(row, "trunkFullyQualifiedDomainName")
-    code = integer(row, "finalSipCode")
-    phrase = text(row, "finalSipCodePhrase")
+    trunk = jsonvalues.text(row, "trunkFullyQualifiedDomainName")
+    code = jsonvalues.integer(row, "finalSipCode")
+    phrase = jsonvalues.text(row, "finalSipCodePhrase")
     seconds, ns = _duration(row)
-    caller, callee = text(row, "callerNumber"), text(row, "calleeNumber")
+    caller, callee = jsonvalues.text(row, "callerNumber"), jsonvalues.text(row, "calleeNumber")
     categories = ["network", "session"]
     outcome: str | None
     if success is False:
@@ -114,11 +111,11 @@ def pstn_event(row: dict[str, Any]) -> ParsedEvent:
     when = end or start
     if when is None:
         raise ParseError("bad_timestamp", f"pstnCallLogRow {row_id[:SHOWN]!r} has no time")
-    call_type = text(row, "callType")
+    call_type = jsonvalues.text(row, "callType")
     low = (call_type or "").lower()
     direction = "inbound" if low.endswith("_in") else "outbound" if low.endswith("_out") else None
     seconds, ns = _duration(row)
-    caller, callee = text(row, "callerNumber"), text(row, "calleeNumber")
+    caller, callee = jsonvalues.text(row, "callerNumber"), jsonvalues.text(row, "calleeNumber")
     event: ParsedEvent = {
         "@timestamp": when,
         "message": f"Teams PSTN {call_type or 'call'} {(caller or '?')[:SHOWN]} -> {(callee or '?')[:SHOWN]}"
@@ -129,11 +126,11 @@ def pstn_event(row: dict[str, Any]) -> ParsedEvent:
         "network": {"direction": direction},
         "user": _user(row),
         "uc": {
-            "sip": {"call_id": text(row, "callId")},
+            "sip": {"call_id": jsonvalues.text(row, "callId")},
             "call": {"id": row_id, "direction": direction, "caller": caller, "callee": callee,
                      "caller_number": _number(caller), "callee_number": _number(callee),
                      "connect_time": start if seconds else None, "duration": seconds},
-            "conference": {"id": text(row, "conferenceId")},
+            "conference": {"id": jsonvalues.text(row, "conferenceId")},
             "vendor": _vendor(row, PSTN_VENDOR),
         },
     }

@@ -10,24 +10,23 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ucsiem.parsing.helpers import canonical_ip
-from ucsiem.parsing.jsonvalues import integer, text, utc_time
+from ucsiem.parsing import canonical_ip, jsonvalues
 
 # Graph writes "no value" dates as the .NET minimum.
 _PLACEHOLDER_YEAR = 1
 
 
 def port(obj: Mapping[str, Any], key: str) -> int | None:
-    value = integer(obj, key)
+    value = jsonvalues.integer(obj, key)
     return value if value is not None and 0 <= value <= 65535 else None
 
 
 def ip(obj: Mapping[str, Any], key: str) -> str | None:
-    value = text(obj, key)
+    value = jsonvalues.text(obj, key)
     return canonical_ip(value) if value is not None and len(value) <= 64 else None
 
 
 def timestamp(obj: Mapping[str, Any], key: str) -> datetime | None:
     """A DateTimeOffset (always UTC in Graph; a stamp without a zone is read as UTC too). The
     `0001-01-01T00:00:00Z` placeholder is no value; a malformed one is a `bad_timestamp` error."""
-    return utc_time(obj, key, placeholder_year=_PLACEHOLDER_YEAR)
+    return jsonvalues.utc_time(obj, key, placeholder_year=_PLACEHOLDER_YEAR)

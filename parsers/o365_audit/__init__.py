@@ -1,7 +1,6 @@
 """Office 365 unified audit log (Management Activity API): Microsoft Teams, Azure AD sign-ins, Exchange."""
 
-from ucsiem.parsing.contract import ParserSpec
-from ucsiem.parsing.jsonrecords import JSON_FRAMING
+from ucsiem.parsing import JSON_FRAMING, ParserSpec
 
 from .parser import parse
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing.jsonvalues import objects, text
+from ucsiem.parsing import jsonvalues
 
 from .values import name_value_pairs
 
 
 def sign_in(record: dict[str, Any], event: dict[str, Any], vendor: dict[str, Any]) -> None:
-    error = text(record, "LogonError")
+    error = jsonvalues.text(record, "LogonError")
     if error:
         event["event"]["outcome"] = "failure"
         event["event"]["reason"] = error
@@ -27,6 +27,6 @@ def sign_in(record: dict[str, Any], event: dict[str, Any], vendor: dict[str, Any
     if agent := extended.get("UserAgent"):
         event["user_agent"] = {"original": agent}
     for key in ("Actor", "Target"):
-        ids = [i for item in objects(record, key, 32) if (i := text(item, "ID"))]
+        ids = [i for item in jsonvalues.objects(record, key, 32) if (i := jsonvalues.text(item, "ID"))]
         if ids:
             vendor[key] = ids

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing.helpers import canonical_ip
+from ucsiem.parsing import canonical_ip
 
 MAX_ADDRESS = 255
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import prune, split_upn
-from ucsiem.parsing.jsonrecords import json_documents
-from ucsiem.parsing.jsonvalues import scalar, text, utc_time
+from ucsiem.parsing import (
+    ParseContext,
+    ParsedEvent,
+    ParseError,
+    RawRecord,
+    json_documents,
+    jsonvalues,
+    prune,
+    split_upn,
+)
 
 from .aad import sign_in
 from .clientip import client_endpoint
@@ -44,30 +49,30 @@ def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
 
 
 def _event(record: dict[str, Any]) -> ParsedEvent:
-    operation = text(record, "Operation")
+    operation = jsonvalues.text(record, "Operation")
     if operation is None or "CreationTime" not in record:
         keys = ", ".join(list(record)[:6])
         raise ParseError("no_match",
                          f"not an Office 365 audit record, no Operation/CreationTime (keys: {keys[:SHOWN]})")
-    when = utc_time(record, "CreationTime")
+    when = jsonvalues.utc_time(record, "CreationTime")
     if when is None:
         raise ParseError("bad_timestamp", "CreationTime is empty or not a string")
     operation = operation[:128]
     rule = mapping(operation)
-    status = text(record, "ResultStatus")
+    status = jsonvalues.text(record, "ResultStatus")
     outcome = RESULT_OUTCOME.get((status or "").lower()) if operation not in AAD_LOGONS else None
     vendor: dict[str, Any] = {}
     event: ParsedEvent = {
         "@timestamp": when,
         "event": {"kind": "event", "action": rule.action, "category": list(rule.category) or None,
                   "type": list(rule.type), "outcome": outcome or rule.outcome, "code": operation,
-                  "provider": text(record, "Workload")},
+                  "provider": jsonvalues.text(record, "Workload")},
         "user": _user(record),
-        "organization": {"id": text(record, "OrganizationId")},  # the tenant
+        "organization": {"id": jsonvalues.text(record, "OrganizationId")},  # the tenant
         "uc": {},
     }
     for key in ADDRESS_FIELDS:
-        if (raw := text(record, key)) is not None and raw.lower() != "null":
+        if (raw := jsonvalues.text(record, key)) is not None and raw.lower() != "null":
             event["source"] = client_endpoint(raw)
             break
 
@@ -81,7 +86,7 @@ def _event(record: dict[str, Any]) -> ParsedEvent:
     context = record.get("AppAccessContext")
     if isinstance(context, dict):
         for key in list(context)[:16]:
-            if (item := scalar(context, key)) is not None:
+            if (item := jsonvalues.scalar(context, key)) is not None:
                 vendor[f"AppAccessContext.{key[:64]}"] = item
     _remaining(record, vendor)
     event["uc"]["vendor"] = vendor
@@ -91,9 +96,10 @@ def _event(record: dict[str, Any]) -> ParsedEvent:
 
 def _user(record: dict[str, Any]) -> dict[str, Any]:
     """UserId is a UPN for people (`bob@example.com`), a word for services (`Application`)."""
-    user_id = text(record, "UserId")
+    user_id = jsonvalues.text(record, "UserId")
     name, domain = split_upn(user_id)
-    return {"name": name, "domain": domain, "email": user_id if domain else None, "id": text(record, "UserKey")}
+    return {"name": name, "domain": domain, "email": user_id if domain else None,
+            "id": jsonvalues.text(record, "UserKey")}
 
 
 def _remaining(record: dict[str, Any], vendor: dict[str, Any]) -> None:
@@ -110,19 +116,19 @@ def _remaining(record: dict[str, Any], vendor: dict[str, Any]) -> None:
             if items:
                 vendor[key[:64]] = items
                 kept += 1
-        elif (item := scalar(record, key)) is not None:
+        elif (item := jsonvalues.scalar(record, key)) is not None:
             vendor[key[:64]] = item
             kept += 1
 
 
 def _message(operation: str, record: dict[str, Any]) -> str:
     parts = [operation]
-    if user := text(record, "UserId"):
+    if user := jsonvalues.text(record, "UserId"):
         parts.append(f"by {user[:SHOWN]}")
-    if team := text(record, "TeamName"):
+    if team := jsonvalues.text(record, "TeamName"):
         parts.append(f"team {team[:SHOWN]!r}")
-    if channel := text(record, "ChannelName"):
+    if channel := jsonvalues.text(record, "ChannelName"):
         parts.append(f"channel {channel[:SHOWN]!r}")
-    if error := text(record, "LogonError"):
+    if error := jsonvalues.text(record, "LogonError"):
         parts.append(f"error {error[:SHOWN]}")
     return " ".join(parts)

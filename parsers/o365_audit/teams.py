@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing.helpers import split_upn
-from ucsiem.parsing.jsonvalues import duration_ns, objects, text, utc_time
+from ucsiem.parsing import jsonvalues, split_upn
 
 from .values import code
 
@@ -21,47 +20,48 @@ MEETING_OPS = ("MeetingDetail", "MeetingParticipantDetail")
 
 
 def _label(person: dict[str, Any]) -> str | None:
-    return text(person, "UPN") or text(person, "DisplayName") or text(person, "UserObjectId")
+    return (jsonvalues.text(person, "UPN") or jsonvalues.text(person, "DisplayName")
+            or jsonvalues.text(person, "UserObjectId"))
 
 
 def _role(person: dict[str, Any]) -> str | None:
     number = code(person, "Role")
     if number is None:
-        return text(person, "Role")
+        return jsonvalues.text(person, "Role")
     return ROLES.get(number, str(number))
 
 
 def members(record: dict[str, Any], event: dict[str, Any], vendor: dict[str, Any]) -> None:
     """Targets of MemberAdded/Removed/RoleChanged: all in `uc.vendor` (the schema has no list of
     target users, nor a target's role), a single one also in `user.target`."""
-    people = objects(record, "Members", MAX_MEMBERS)
+    people = jsonvalues.objects(record, "Members", MAX_MEMBERS)
     if not people:
         return
     vendor["Members"] = [label for p in people if (label := _label(p))]
     vendor["Members.Role"] = [role for p in people if (role := _role(p))]
-    vendor["Members.DisplayName"] = [name for p in people if (name := text(p, "DisplayName"))]
+    vendor["Members.DisplayName"] = [name for p in people if (name := jsonvalues.text(p, "DisplayName"))]
     if len(people) == 1:
-        upn = text(people[0], "UPN")
+        upn = jsonvalues.text(people[0], "UPN")
         name, domain = split_upn(upn)
         event["user"]["target"] = {"name": name, "domain": domain, "email": upn if domain else None,
-                                   "full_name": text(people[0], "DisplayName")}
+                                   "full_name": jsonvalues.text(people[0], "DisplayName")}
 
 
 def meeting(operation: str, record: dict[str, Any], event: dict[str, Any], vendor: dict[str, Any]) -> None:
     """MeetingDetail (a meeting ended) and MeetingParticipantDetail (someone attended it)."""
     if operation == "MeetingDetail":
-        start, end = utc_time(record, "StartTime"), utc_time(record, "EndTime")
-        conference_id = text(record, "Id")
+        start, end = jsonvalues.utc_time(record, "StartTime"), jsonvalues.utc_time(record, "EndTime")
+        conference_id = jsonvalues.text(record, "Id")
         participant = role = None
     else:
-        start, end = utc_time(record, "JoinTime"), utc_time(record, "LeaveTime")
-        conference_id = text(record, "MeetingDetailId")  # the Id of the meeting's MeetingDetail record
-        attendees = objects(record, "Attendees", MAX_MEMBERS)
+        start, end = jsonvalues.utc_time(record, "JoinTime"), jsonvalues.utc_time(record, "LeaveTime")
+        conference_id = jsonvalues.text(record, "MeetingDetailId")  # the Id of the meeting's MeetingDetail record
+        attendees = jsonvalues.objects(record, "Attendees", MAX_MEMBERS)
         participant = _label(attendees[0]) if attendees else None
         role = _role(attendees[0]) if attendees else None
         if len(attendees) > 1:
             vendor["Attendees"] = [label for a in attendees if (label := _label(a))]
-    event["event"].update(start=start, end=end, duration=duration_ns(start, end))
-    event["uc"]["conference"] = {"id": conference_id, "name": text(record, "ItemName"),
+    event["event"].update(start=start, end=end, duration=jsonvalues.duration_ns(start, end))
+    event["uc"]["conference"] = {"id": conference_id, "name": jsonvalues.text(record, "ItemName"),
                                  "participant": participant, "role": role}
-    event["url"] = {"original": text(record, "MeetingURL")}
+    event["url"] = {"original": jsonvalues.text(record, "MeetingURL")}

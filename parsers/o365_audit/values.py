@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ucsiem.parsing.jsonvalues import objects, scalar, text
+from ucsiem.parsing import jsonvalues
 
 
 def code(obj: Mapping[str, Any], key: str) -> int | None:
@@ -34,8 +34,8 @@ def name_value_pairs(obj: Mapping[str, Any], key: str, name_key: str, value_key:
                      limit: int = 32) -> dict[str, str]:
     """`[{"Name": "UserAgent", "Value": "..."}]` -> {"UserAgent": "..."} (first occurrence wins)."""
     out: dict[str, str] = {}
-    for item in objects(obj, key, limit):
-        name, value = text(item, name_key), scalar(item, value_key)
+    for item in jsonvalues.objects(obj, key, limit):
+        name, value = jsonvalues.text(item, name_key), jsonvalues.scalar(item, value_key)
         if name and value is not None and name[:64] not in out:
             out[name[:64]] = str(value)
     return out

@@ -1,7 +1,6 @@
 """OpenSIPS SIP server: syslog and console lines (`LEVEL:module:function: message`), xlog payloads."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
-from ucsiem_parsers.kamailio.options import XlogOptions
+from ucsiem.parsing import Framing, ParserSpec, XlogOptions
 
 from .parser import parse
 

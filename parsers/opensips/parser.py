@@ -1,4 +1,4 @@
-"""OpenSIPS lines, parsed by the code shared with the Kamailio parser (see `kamailio/` and README.md).
+"""OpenSIPS lines, parsed by the code shared with the Kamailio parser (`ucsiem.parsing.sipproxy`, README.md).
 
 The two servers share their ancestry (SER): the same syslog transport, the same module messages (pike,
 usrloc, registrar, auth_db) and the same script language. Only the line prefix differs: OpenSIPS writes
@@ -8,12 +8,10 @@ flavour of the shared code reads those.
 
 from __future__ import annotations
 
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem_parsers.kamailio.parser import parse_line
+from ucsiem.parsing import ParseContext, ParsedEvent, RawRecord, parse_sip_proxy_line
 
 __all__ = ["parse"]
 
 
 def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
-    events: list[ParsedEvent] = parse_line(record, ctx, "opensips")
-    return events
+    return parse_sip_proxy_line(record, ctx, "opensips")

@@ -1,6 +1,6 @@
 """Oracle Communications SBC (Acme Packet): syslog security messages and local CDR records (see README.md)."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec
 
 from .parser import parse
 

@@ -15,9 +15,7 @@ import csv
 from datetime import datetime
 from typing import Any, Final
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent
-from ucsiem.parsing.helpers import canonical_ip, prune, split_uri_user
+from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, canonical_ip, prune, split_uri_user
 
 from .stamps import h323_time
 

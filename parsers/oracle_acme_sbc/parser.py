@@ -7,8 +7,7 @@
 
 from __future__ import annotations
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
+from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, RawRecord
 
 from .cdr import is_csv_row, map_cdr, read_csv, read_named
 from .syslog import parse_syslog, read_header

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, tzinfo
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.stamps import YEAR_SLACK, fraction_micro, month_number, with_year
+from ucsiem.parsing import YEAR_SLACK, ParseError, fraction_micro, month_number, with_year
 
 _UTC_NAMES = frozenset({"UTC", "GMT", "Z"})
 

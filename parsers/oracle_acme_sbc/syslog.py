@@ -16,9 +16,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent
-from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES, canonical_ip, prune
+from ucsiem.parsing import (
+    SYSLOG_FACILITIES,
+    SYSLOG_SEVERITIES,
+    ParseContext,
+    ParsedEvent,
+    ParseError,
+    canonical_ip,
+    prune,
+)
 
 from .stamps import syslog_time
 

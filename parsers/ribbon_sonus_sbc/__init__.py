@@ -1,6 +1,6 @@
 """Ribbon (Sonus) SBC Core / SBC SWe accounting records (see README.md for the field mapping)."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec
 
 from .parser import parse
 

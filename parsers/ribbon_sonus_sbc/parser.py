@@ -15,9 +15,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import canonical_ip, prune
+from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, RawRecord, canonical_ip, prune
 
 from .fields import DISCONNECT_INITIATOR, LAYOUTS, REASONS, UNMAPPED_TYPES
 

@@ -1,6 +1,6 @@
 """Microsoft Skype for Business / Lync Server Edge: SIPStack trace records exported by CLS, OCSLogger or Snooper."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec
 
 from .parser import FIRST_LINE_PATTERN, parse
 

@@ -19,7 +19,7 @@ import re
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from ucsiem.errors import ParseError
+from ucsiem.parsing import ParseError
 
 SHOWN = 96  # characters of a bad record quoted in an error message
 

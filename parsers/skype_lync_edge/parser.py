@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import prune, split_uri_user
+from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, RawRecord, prune, split_uri_user
 
 from .classify import Kind, diag_kind, sip_kind
 from .header import FIRST_LINE_PATTERN, SHOWN, Header, parse_header

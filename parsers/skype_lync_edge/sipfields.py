@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.helpers import canonical_ip
+from ucsiem.parsing import ParseError, canonical_ip
 
 MAX_PARAMS = 32
 MAX_SCAN = 8192  # characters of one value that are scanned for parameters

@@ -1,6 +1,6 @@
 """3CX Phone System: documented Server status log / Event Log messages (see README.md)."""
 
-from ucsiem.parsing.contract import Framing, ParserSpec
+from ucsiem.parsing import Framing, ParserSpec
 
 from .parser import parse
 

@@ -18,10 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.parsing.helpers import canonical_ip, split_uri_user
-from ucsiem.schema.actions import CATEGORISATION
+from ucsiem.parsing import CATEGORISATION, ParsedEvent, ParseError, canonical_ip, split_uri_user
 
 _REGISTERED = re.compile(
     r"Ext\.(?P<ext>[^:\s]{1,64}): new contact is registered\. Contact\(s\): \[(?P<contacts>[^\]]{0,4096})\]$")

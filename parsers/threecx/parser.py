@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import prune
+from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, RawRecord, prune
 
 from .messages import classify
 

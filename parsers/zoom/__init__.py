@@ -1,8 +1,7 @@
 """Zoom webhook events: meetings, webinars, participants, sign-ins, user and account management,
 Zoom Phone calls and call logs, cloud recordings, chat message metadata."""
 
-from ucsiem.parsing.contract import ParserSpec
-from ucsiem.parsing.jsonrecords import JSON_FRAMING
+from ucsiem.parsing import JSON_FRAMING, ParserSpec
 
 from .parser import parse
 

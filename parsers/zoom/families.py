@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ucsiem.parsing.jsonvalues import objects, sub, text, zoned_time
+from ucsiem.parsing import jsonvalues
 
 from .changes import changed_fields, describe
 from .events import Kind
@@ -41,8 +41,8 @@ def _user(event: Event) -> dict[str, Any]:
 
 def operator(payload: dict[str, Any], event: Event) -> bool:
     """The operator (who performed a management action) as `user.*`; True when there is one."""
-    email = text(payload, "operator")
-    op_id = text(payload, "operator_id")
+    email = jsonvalues.text(payload, "operator")
+    op_id = jsonvalues.text(payload, "operator_id")
     if email is None and op_id is None:
         return False
     user = _user(event)
@@ -53,7 +53,7 @@ def operator(payload: dict[str, Any], event: Event) -> bool:
 
 
 def _changes(payload: dict[str, Any], obj: dict[str, Any], event: Event, vendor: dict[str, Any]) -> str:
-    old = sub(payload, "old_object")
+    old = jsonvalues.sub(payload, "old_object")
     if not old:
         return ""
     found = changed_fields(obj, old)
@@ -72,53 +72,56 @@ def _message(name: str, parts: list[tuple[str, str | None]], extra: str = "") ->
 
 def conference(name: str, verb: str, kind: Kind, payload: dict[str, Any], event: Event,
                vendor: dict[str, Any]) -> datetime | None:
-    obj = sub(payload, "object")
+    obj = jsonvalues.sub(payload, "object")
     conf: dict[str, Any] = {}
     _put(conf, "id", ident(obj, "id"))
-    _put(conf, "name", text(obj, "topic"))
+    _put(conf, "name", jsonvalues.text(obj, "topic"))
     for key in ("uuid", "host_id", "type", "timezone", "duration", "issues"):
         _put(vendor, key, scalar(obj, key))
-    part = sub(obj, "participant")
+    part = jsonvalues.sub(obj, "participant")
     when: datetime | None = None
     if part:
-        who = text(part, "user_name") or text(part, "email")
+        who = jsonvalues.text(part, "user_name") or jsonvalues.text(part, "email")
         _put(conf, "participant", who)
         user = _user(event)
-        _put(user, "full_name", text(part, "user_name"))
-        email = text(part, "email")
+        _put(user, "full_name", jsonvalues.text(part, "user_name"))
+        email = jsonvalues.text(part, "email")
         _put(user, "name", email)
         _put(user, "email", email)
-        _put(user, "id", text(part, "id"))
+        _put(user, "id", jsonvalues.text(part, "id"))
         for key in ("user_id", "participant_user_id", "participant_uuid", "registrant_id", "customer_key",
                     "phone_number"):
             _put(vendor, f"participant.{key}", scalar(part, key))
-        _put(event["event"], "reason", text(part, "leave_reason"))
-        sharing = sub(part, "sharing_details")
+        _put(event["event"], "reason", jsonvalues.text(part, "leave_reason"))
+        sharing = jsonvalues.sub(part, "sharing_details")
         for key in ("content", "source", "link_source", "file_link"):
             _put(vendor, f"sharing_details.{key}", scalar(sharing, key))
-        when = zoned_time(part, "leave_time" if "left" in verb else "join_time") or zoned_time(sharing, "date_time")
+        when = (jsonvalues.zoned_time(part, "leave_time" if "left" in verb else "join_time")
+                or jsonvalues.zoned_time(sharing, "date_time"))
         if kind.action in ("conference-join", "conference-leave"):
-            _span(event, zoned_time(part, "join_time"), zoned_time(part, "leave_time"))  # this participant's attendance
-    registrant = sub(obj, "registrant")
+            # this participant's attendance
+            _span(event, jsonvalues.zoned_time(part, "join_time"), jsonvalues.zoned_time(part, "leave_time"))
+    registrant = jsonvalues.sub(obj, "registrant")
     for key in ("id", "email", "status"):
         _put(vendor, f"registrant.{key}", scalar(registrant, key))
     # the participant is the subject of participant events; otherwise the operator, else the host
     if not part and not operator(payload, event):
-        _put(_user(event), "id", text(obj, "host_id"))
+        _put(_user(event), "id", jsonvalues.text(obj, "host_id"))
     if conf:
         event.setdefault("uc", {})["conference"] = conf
-    _put(event["event"], "reason", text(obj, "issues"))
+    _put(event["event"], "reason", jsonvalues.text(obj, "issues"))
     diff = _changes(payload, obj, event, vendor)
     event["message"] = _message(name, [("participant", conf.get("participant")), ("meeting", conf.get("id")),
                                        ("topic", conf.get("name"))], diff)
     if verb in ("started", "ended"):
         # start_time of a started/ended meeting is when it began; of other events it may be the schedule
-        _span(event, zoned_time(obj, "start_time"), zoned_time(obj, "end_time") if verb == "ended" else None)
+        _span(event, jsonvalues.zoned_time(obj, "start_time"),
+              jsonvalues.zoned_time(obj, "end_time") if verb == "ended" else None)
     if when is None:
         if verb == "started":
-            when = zoned_time(obj, "start_time")
+            when = jsonvalues.zoned_time(obj, "start_time")
         elif verb == "ended":
-            when = zoned_time(obj, "end_time")
+            when = jsonvalues.zoned_time(obj, "end_time")
     return when
 
 
@@ -126,11 +129,11 @@ def conference(name: str, verb: str, kind: Kind, payload: dict[str, Any], event:
 
 def user_account(name: str, family: str, verb: str, kind: Kind, payload: dict[str, Any], event: Event,
                  vendor: dict[str, Any]) -> datetime | None:
-    obj = sub(payload, "object")
-    email = text(obj, "email") or text(obj, "owner_email")
-    full = " ".join(p for p in (text(obj, "first_name"), text(obj, "last_name")) if p) or None
+    obj = jsonvalues.sub(payload, "object")
+    email = jsonvalues.text(obj, "email") or jsonvalues.text(obj, "owner_email")
+    full = " ".join(p for p in (jsonvalues.text(obj, "first_name"), jsonvalues.text(obj, "last_name")) if p) or None
     # a user object's id is the user; an account object's id is a (sub-)account, its owner the person
-    person_id = text(obj, "id") if family == "user" else text(obj, "owner_id")
+    person_id = jsonvalues.text(obj, "id") if family == "user" else jsonvalues.text(obj, "owner_id")
     if kind.action in ("user-login", "user-logout") or not operator(payload, event):
         # the user signing in/out, or the subject of an event without an operator
         user = _user(event)
@@ -153,9 +156,9 @@ def user_account(name: str, family: str, verb: str, kind: Kind, payload: dict[st
         _account(obj, event, vendor)
     _put(vendor, "creation_type", scalar(payload, "creation_type"))
     diff = _changes(payload, obj, event, vendor)
-    subject = email or text(obj, "id")
-    event["message"] = _message(name, [(family, subject), ("by", text(payload, "operator"))], diff)
-    return zoned_time(obj, "date_time")
+    subject = email or jsonvalues.text(obj, "id")
+    event["message"] = _message(name, [(family, subject), ("by", jsonvalues.text(payload, "operator"))], diff)
+    return jsonvalues.zoned_time(obj, "date_time")
 
 
 def _account(obj: dict[str, Any], event: Event, vendor: dict[str, Any]) -> None:
@@ -163,7 +166,7 @@ def _account(obj: dict[str, Any], event: Event, vendor: dict[str, Any]) -> None:
     org: dict[str, Any] = event.get("organization", {})
     account_id = ident(obj, "id")
     if org.get("id") is not None and account_id in (None, org["id"]):
-        _put(org, "name", text(obj, "account_name"))
+        _put(org, "name", jsonvalues.text(obj, "account_name"))
     else:  # a sub-account (account.created, disassociated), or no payload account to compare with
         prefix = "sub_account" if org.get("id") is not None else "account"
         _put(vendor, f"{prefix}.id", account_id)
@@ -185,11 +188,11 @@ def _party(obj: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
 
 def phone(name: str, verb: str, kind: Kind, payload: dict[str, Any], event: Event,
           vendor: dict[str, Any]) -> datetime | None:
-    obj = sub(payload, "object")
+    obj = jsonvalues.sub(payload, "object")
     call: dict[str, Any] = {}
     _put(call, "id", ident(obj, "call_id"))
-    caller, caller_obj = _party(sub(obj, "caller"))
-    callee, callee_obj = _party(sub(obj, "callee"))
+    caller, caller_obj = _party(jsonvalues.sub(obj, "caller"))
+    callee, callee_obj = _party(jsonvalues.sub(obj, "callee"))
     # flat form (voicemail_received, older payloads): caller_number / callee_number
     caller = caller or ident(obj, "caller_number")
     callee = callee or ident(obj, "callee_number")
@@ -197,9 +200,9 @@ def phone(name: str, verb: str, kind: Kind, payload: dict[str, Any], event: Even
     _put(call, "callee", callee)
     _put(call, "caller_number", _e164(caller))
     _put(call, "callee_number", _e164(callee))
-    setup = zoned_time(obj, "ringing_start_time")
-    connect = zoned_time(obj, "answer_start_time") or zoned_time(obj, "connected_start_time")
-    end = zoned_time(obj, "call_end_time")
+    setup = jsonvalues.zoned_time(obj, "ringing_start_time")
+    connect = jsonvalues.zoned_time(obj, "answer_start_time") or jsonvalues.zoned_time(obj, "connected_start_time")
+    end = jsonvalues.zoned_time(obj, "call_end_time")
     _put(call, "setup_time", setup)
     _put(call, "connect_time", connect)
     _put(call, "end_time", end)
@@ -216,9 +219,10 @@ def phone(name: str, verb: str, kind: Kind, payload: dict[str, Any], event: Even
         call["direction"] = "outbound"
     elif verb.startswith("callee_"):
         call["direction"] = "inbound"
-    _put(_user(event), "id", text(side, "user_id") or text(obj, "user_id") or text(obj, "callee_user_id"))
-    _put(_user(event), "full_name", text(side, "name") or text(side, "user_name"))
-    model = text(side, "device_type")
+    _put(_user(event), "id", jsonvalues.text(side, "user_id") or jsonvalues.text(obj, "user_id")
+         or jsonvalues.text(obj, "callee_user_id"))
+    _put(_user(event), "full_name", jsonvalues.text(side, "name") or jsonvalues.text(side, "user_name"))
+    model = jsonvalues.text(side, "device_type")
     if model:
         event.setdefault("uc", {})["device"] = {"model": model}
     for key in ("caller_name", "callee_name", "id", "download_url"):
@@ -227,7 +231,7 @@ def phone(name: str, verb: str, kind: Kind, payload: dict[str, Any], event: Even
     if call:
         event.setdefault("uc", {})["call"] = call
     event["message"] = _message(name, [("call", call.get("id")), ("from", caller), ("to", callee)])
-    return end or connect or setup or zoned_time(obj, "date_time")
+    return end or connect or setup or jsonvalues.zoned_time(obj, "date_time")
 
 
 _LOG_SUCCESS = ("connected", "answered", "recorded")
@@ -235,13 +239,13 @@ _LOG_FAILURE = ("no answer", "missed", "reject", "block", "busy", "fail", "cance
 
 
 def call_log_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    return objects(sub(payload, "object"), "call_logs", MAX_CALL_LOGS)
+    return jsonvalues.objects(jsonvalues.sub(payload, "object"), "call_logs", MAX_CALL_LOGS)
 
 
 def call_log(name: str, row: dict[str, Any], payload: dict[str, Any], event: Event,
              vendor: dict[str, Any]) -> datetime | None:
     """One row of `phone.*_call_log_completed` -> call-end with duration and result."""
-    obj = sub(payload, "object")
+    obj = jsonvalues.sub(payload, "object")
     call: dict[str, Any] = {}
     _put(call, "id", ident(row, "call_id"))
     caller = ident(row, "caller_number")
@@ -250,16 +254,16 @@ def call_log(name: str, row: dict[str, Any], payload: dict[str, Any], event: Eve
     _put(call, "callee", callee)
     _put(call, "caller_number", _e164(caller))
     _put(call, "callee_number", _e164(callee))
-    direction = text(row, "direction")
+    direction = jsonvalues.text(row, "direction")
     if direction in ("inbound", "outbound"):
         call["direction"] = direction
     duration = number(row, "duration")
     if duration is not None and duration >= 0:
         call["duration"] = duration
-    started = zoned_time(row, "date_time")
+    started = jsonvalues.zoned_time(row, "date_time")
     _put(call, "setup_time", started)
     _span(event, started, None)  # `duration` is talk time, so the end is not derived from it
-    result = text(row, "result")
+    result = jsonvalues.text(row, "result")
     _put(call, "disconnect_cause", result)
     low = (result or "").lower()
     if any(word in low for word in _LOG_SUCCESS):
@@ -268,7 +272,7 @@ def call_log(name: str, row: dict[str, Any], payload: dict[str, Any], event: Eve
         event["event"]["outcome"] = "failure"
     else:
         event["event"]["outcome"] = "unknown"
-    _put(_user(event), "id", text(obj, "user_id"))
+    _put(_user(event), "id", jsonvalues.text(obj, "user_id"))
     for key in ("id", "caller_name", "callee_name", "caller_number_type", "callee_number_type", "path"):
         _put(vendor, f"call_log.{key}", scalar(row, key))
     event.setdefault("uc", {})["call"] = call
@@ -280,50 +284,51 @@ def call_log(name: str, row: dict[str, Any], payload: dict[str, Any], event: Eve
 
 def recording(name: str, verb: str, kind: Kind, payload: dict[str, Any], event: Event,
               vendor: dict[str, Any]) -> datetime | None:
-    obj = sub(payload, "object")
+    obj = jsonvalues.sub(payload, "object")
     conf: dict[str, Any] = {}
     _put(conf, "id", ident(obj, "id"))
-    _put(conf, "name", text(obj, "topic"))
+    _put(conf, "name", jsonvalues.text(obj, "topic"))
     if conf:
         event.setdefault("uc", {})["conference"] = conf
     for key in ("uuid", "host_id", "host_email", "type", "recording_count", "total_size", "share_url"):
         _put(vendor, key, scalar(obj, key))
     if not operator(payload, event):
         user = _user(event)
-        _put(user, "name", text(obj, "host_email"))
-        _put(user, "email", text(obj, "host_email"))
-        _put(user, "id", text(obj, "host_id"))
-    files = objects(obj, "recording_files", 64)
-    types = [t for t in (text(f, "file_type") for f in files) if t]
+        _put(user, "name", jsonvalues.text(obj, "host_email"))
+        _put(user, "email", jsonvalues.text(obj, "host_email"))
+        _put(user, "id", jsonvalues.text(obj, "host_id"))
+    files = jsonvalues.objects(obj, "recording_files", 64)
+    types = [t for t in (jsonvalues.text(f, "file_type") for f in files) if t]
     if types:
         vendor["file_types"] = types
     diff = _changes(payload, obj, event, vendor)
     event["message"] = _message(name, [("meeting", conf.get("id")), ("topic", conf.get("name"))], diff)
-    single = sub(obj, "recording_file")
-    starts = [t for t in (zoned_time(f, "recording_start") for f in (single, *files)) if t]
-    ends = [t for t in (zoned_time(f, "recording_end") for f in (single, *files)) if t]
+    single = jsonvalues.sub(obj, "recording_file")
+    starts = [t for t in (jsonvalues.zoned_time(f, "recording_start") for f in (single, *files)) if t]
+    ends = [t for t in (jsonvalues.zoned_time(f, "recording_end") for f in (single, *files)) if t]
     _span(event, min(starts, default=None), max(ends, default=None))
-    return (zoned_time(single, "recording_end") or zoned_time(single, "recording_start")
-            or next((t for t in (zoned_time(f, "recording_end") for f in files) if t), None))
+    return (jsonvalues.zoned_time(single, "recording_end") or jsonvalues.zoned_time(single, "recording_start")
+            or next((t for t in (jsonvalues.zoned_time(f, "recording_end") for f in files) if t), None))
 
 
 # -- chat and anything else --------------------------------------------------------------------
 
 def chat(name: str, payload: dict[str, Any], event: Event, vendor: dict[str, Any]) -> datetime | None:
     """Chat message metadata only: the message text is never copied."""
-    obj = sub(payload, "object")
+    obj = jsonvalues.sub(payload, "object")
     operator(payload, event)
     for key in ("id", "type", "session_id", "channel_id", "channel_name", "contact_id", "contact_email"):
         _put(vendor, key, scalar(obj, key))
-    event["message"] = _message(name, [("by", text(payload, "operator")), ("channel", text(obj, "channel_name")),
-                                       ("contact", text(obj, "contact_email"))])
-    return zoned_time(obj, "date_time")
+    event["message"] = _message(name, [("by", jsonvalues.text(payload, "operator")),
+                                       ("channel", jsonvalues.text(obj, "channel_name")),
+                                       ("contact", jsonvalues.text(obj, "contact_email"))])
+    return jsonvalues.zoned_time(obj, "date_time")
 
 
 def other(name: str, payload: dict[str, Any], event: Event, vendor: dict[str, Any]) -> datetime | None:
     """An event this parser has no mapping for: keep who did it and the object's id."""
-    obj = sub(payload, "object")
+    obj = jsonvalues.sub(payload, "object")
     operator(payload, event)
     _put(vendor, "object.id", ident(obj, "id"))
     event["message"] = name
-    return zoned_time(obj, "date_time")
+    return jsonvalues.zoned_time(obj, "date_time")

@@ -17,11 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ucsiem.errors import ParseError
-from ucsiem.parsing.contract import ParseContext, ParsedEvent, RawRecord
-from ucsiem.parsing.helpers import prune
-from ucsiem.parsing.jsonrecords import json_documents
-from ucsiem.parsing.jsonvalues import epoch_ms, text
+from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, RawRecord, json_documents, jsonvalues, prune
 
 from .events import CALL_LOG, CALL_LOG_EVENTS, Kind, classify
 from .families import call_log, call_log_rows, chat, conference, other, phone, recording, user_account
@@ -57,7 +53,8 @@ def _body(doc: dict[str, Any], ctx: ParseContext) -> list[ParsedEvent]:
     if not isinstance(payload, dict):
         raise ParseError("bad_field", f"{name}: \"payload\" is not an object")
     # event_ts dates the event; payload.time_stamp (management events) is the next best.
-    stamp = epoch_ms(doc.get("event_ts"), "event_ts") or epoch_ms(payload.get("time_stamp"), "payload.time_stamp")
+    stamp = (jsonvalues.epoch_ms(doc.get("event_ts"), "event_ts")
+             or jsonvalues.epoch_ms(payload.get("time_stamp"), "payload.time_stamp"))
     family, _, verb = name.partition(".")
     if family == "phone" and verb in CALL_LOG_EVENTS:
         rows = call_log_rows(payload)
@@ -94,7 +91,7 @@ def _skeleton(name: str, family: str, kind: Kind, doc: dict[str, Any],
     }
     # The Zoom account (tenant) the event belongs to. account_id belongs in the payload; some (older)
     # bodies carry it beside `event`.
-    account = text(payload, "account_id") or text(doc, "account_id")
+    account = jsonvalues.text(payload, "account_id") or jsonvalues.text(doc, "account_id")
     if account:
         event["organization"] = {"id": account}
     return event, {}

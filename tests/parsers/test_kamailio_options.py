@@ -16,9 +16,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from ucsiem.parsing import XlogOptions
 from ucsiem.parsing.contract import ParseContext, ParserSpec, RawRecord
 from ucsiem_parsers.kamailio import PARSER as KAMAILIO
-from ucsiem_parsers.kamailio.options import XlogOptions
 from ucsiem_parsers.opensips import PARSER as OPENSIPS
 
 LINE = ("Mar  5 12:10:00 sip1 kamailio[2410]: NOTICE: <script>: AUTH_FAILED method=REGISTER src_ip=203.0.113.66 "

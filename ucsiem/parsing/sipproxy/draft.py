@@ -1,0 +1,109 @@
+"""The event being built for one line, and small field helpers shared by the message families."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ucsiem.parsing.helpers import canonical_ip, split_uri_user
+
+# Kamailio PROTO_* numbers (core/ip_addr.h) as printed in "(ip:port/proto)"
+PROTO_NUMBERS = {"1": "udp", "2": "tcp", "3": "tls", "4": "sctp", "5": "ws", "6": "wss"}
+_TRANSPORTS = {"udp": "udp", "tcp": "tcp", "tls": "tcp", "sctp": "sctp", "ws": "tcp", "wss": "tcp"}
+NULLS = frozenset(("", "<null>", "<nil>", "null", "-", "none"))
+
+
+@dataclass(slots=True)
+class Draft:
+    action: str = "diagnostic"
+    outcome: str | None = None
+    code: str | None = None
+    reason: str | None = None
+    categories: list[str] = field(default_factory=list)  # added to the action's own
+    types: list[str] | None = None  # replaces the action's own
+    source: dict[str, Any] = field(default_factory=dict)
+    destination: dict[str, Any] = field(default_factory=dict)
+    user: dict[str, Any] = field(default_factory=dict)
+    sip: dict[str, Any] = field(default_factory=dict)
+    call: dict[str, Any] = field(default_factory=dict)
+    registration: dict[str, Any] = field(default_factory=dict)
+    tls: dict[str, Any] = field(default_factory=dict)
+    network: dict[str, Any] = field(default_factory=dict)
+    vendor: dict[str, Any] = field(default_factory=dict)
+    user_agent: str | None = None
+    version: str | None = None
+    duration: float | None = None
+    direction: str | None = None  # network.direction
+
+    def set(self, action: str, outcome: str | None = None) -> None:
+        self.action = action
+        if outcome is not None:
+            self.outcome = outcome
+
+
+def port(text: str) -> int | None:
+    value = text.strip()
+    if value.isascii() and value.isdecimal() and len(value) <= 5 and int(value) <= 65535:
+        return int(value)
+    return None
+
+
+def set_ip(endpoint: dict[str, Any], text: str) -> None:
+    """An address as the product printed it: `ip` when it is one, else `address`."""
+    value = text.strip()
+    if not value or value.lower() in NULLS:
+        return
+    ip = canonical_ip(value)
+    if ip is not None:
+        endpoint["ip"] = ip
+    else:
+        endpoint["address"] = value[:256]
+
+
+def set_host_port(endpoint: dict[str, Any], text: str) -> bool:
+    """`192.0.2.1:5060`, `[2001:db8::1]:5061` or `2001:db8::1:5060` ($si:$sp): ip and port."""
+    value = text.strip()
+    if value.startswith("["):
+        close = value.find("]")
+        if close < 0:
+            return False
+        host, rest = value[1:close], value[close + 1:]
+        p = port(rest[1:]) if rest.startswith(":") else None
+    else:
+        host, sep, tail = value.rpartition(":")
+        p = port(tail) if sep else None
+        if not sep or p is None:
+            host = value
+    ip = canonical_ip(host) if host else None
+    if ip is None:
+        return False
+    endpoint["ip"] = ip
+    if p is not None:
+        endpoint["port"] = p
+    return True
+
+
+def set_transport(network: dict[str, Any], vendor: dict[str, Any], name: str) -> None:
+    low = name.strip().lower()
+    transport = _TRANSPORTS.get(low)
+    if transport is None:
+        if low and low not in NULLS:
+            vendor["transport"] = name.strip()
+        return
+    network["transport"] = transport
+    if transport != low:
+        vendor["transport"] = low  # tls, ws, wss ride on tcp
+
+
+def uri_user(endpoint: dict[str, Any], uri: str) -> None:
+    """User and domain of a SIP URI into `<endpoint>.user` (only what is missing)."""
+    if not uri or uri.lower() in NULLS:
+        return
+    name, domain = split_uri_user(uri)
+    user = endpoint.setdefault("user", {})
+    if name and "name" not in user:
+        user["name"] = name
+    if domain and "domain" not in user:
+        user["domain"] = domain
+    if not user:
+        del endpoint["user"]
