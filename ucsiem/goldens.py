@@ -3,7 +3,10 @@
 The raw file goes through the file input's framer and the pipeline's batch code, exactly as the agent
 would read it; the events are flattened to sorted dotted keys, pipeline-owned volatile fields are left
 out, and the result must equal the expected file (missing and extra fields both fail).
-`*-fail.log` cases must yield only pipeline errors, one per record. Per-case settings come from
+`*-fail.log` cases must yield only pipeline errors, one per record, and are compared by what the parser
+decides: the record's offset (`log.offset`) and the error code (`error.type`), in order. The human message
+(`error.message`, `message`) is written to the expected file as documentation but not compared, so a
+parser may improve its wording without touching its golden files. Per-case settings come from
 `<case>.log-config.yml`, else `common-config.yml` in the same folder:
 
     timezone: Europe/Paris             # zone for naive timestamps (default UTC)
@@ -97,10 +100,35 @@ def check_case(spec: ParserSpec, case: Path, generate: bool | None = None) -> Ca
     if not expected_path.is_file():
         return CaseResult(case, False, f"{expected_path.name} is missing; run with {GENERATE_ENV}=1 to create it")
     expected = expected_path.read_text()
+    if fail_case:
+        return _compare_failures(case, expected, events)
     if expected == rendered:
         return CaseResult(case, True)
     diff = difflib.unified_diff(expected.splitlines(), rendered.splitlines(), "expected", "actual", lineterm="", n=2)
     return CaseResult(case, False, "\n".join(list(diff)[:80]))
+
+
+FAIL_KEYS = ("log.offset", "error.type")
+"""What a `-fail` case compares per record: where it was and the code; never the message."""
+
+
+def _compare_failures(case: Path, expected_text: str, events: list[dict[str, Any]]) -> CaseResult:
+    try:
+        expected_events = orjson.loads(expected_text)
+    except orjson.JSONDecodeError as exc:
+        return CaseResult(case, False, f"{case.name}-expected.json is not JSON: {exc}")
+    if not isinstance(expected_events, list) or not all(isinstance(e, dict) for e in expected_events):
+        return CaseResult(case, False, f"{case.name}-expected.json must be a list of objects")
+    want = [_fail_line(e) for e in expected_events]
+    got = [_fail_line(e) for e in events]
+    if want == got:
+        return CaseResult(case, True)
+    diff = difflib.unified_diff(want, got, "expected (offset code)", "actual (offset code)", lineterm="", n=2)
+    return CaseResult(case, False, "\n".join(list(diff)[:80]))
+
+
+def _fail_line(event: dict[str, Any]) -> str:
+    return " ".join(str(event.get(key)) for key in FAIL_KEYS)
 
 
 def check_parser(loaded: LoadedParser, generate: bool | None = None) -> list[CaseResult]:
