@@ -108,7 +108,7 @@ def test_every_registered_output_has_its_table_and_renamed_keys_are_not_listed()
     outputs = render()["outputs"]
     for spec in OUTPUTS:
         assert f"#### `type: {spec.type}`" in outputs
-    assert "`linger_secs` | `0.005` |" in outputs and "`linger_ms`" not in outputs.split("(was")[0]
+    assert "| `linger_secs` | `0.005` |" in outputs and "| `linger_ms` |" not in outputs  # no row for an alias
     assert set(KafkaOutputConfig.renamed_keys) == {"linger_ms", "request_timeout_ms"}
 
 
