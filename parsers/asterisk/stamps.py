@@ -18,15 +18,6 @@ BSD = re.compile(r"([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:[.,](\d
 EPOCH_USEC = re.compile(r"(\d{1,12})-(\d{1,6})")
 
 
-def _with_year(month: int, day: int, hour: int, minute: int, second: int, micro: int, tz: tzinfo,
-               reference: datetime, what: str) -> datetime:
-    """The shared `with_year`, with this parser's error message (month and day only: golden files)."""
-    try:
-        return with_year(month, day, hour, minute, second, micro, tz, reference, what=what)
-    except ParseError:
-        raise ParseError("bad_timestamp", f"{what} is not a valid date: month {month} day {day}") from None
-
-
 def parse_stamp(text: str, tz: tzinfo, reference: datetime, what: str) -> datetime:
     """`2024-03-05 10:15:02(.123)`, ISO 8601 with `T`/offset, or `Mar  5 10:15:02(.123)` (year-less)."""
     m = ISO_STAMP.fullmatch(text)
@@ -38,7 +29,7 @@ def parse_stamp(text: str, tz: tzinfo, reference: datetime, what: str) -> dateti
         month = month_number(mon)
         if month is None:
             raise ParseError("bad_timestamp", f"{what} has an unknown month: {text[:40]!r}")
-        return _with_year(month, int(d), int(h), int(mi), int(s), fraction_micro(frac), tz, reference, what)
+        return with_year(month, int(d), int(h), int(mi), int(s), fraction_micro(frac), tz, reference, what=what)
     raise ParseError("bad_timestamp", f"{what} is neither 'YYYY-MM-DD hh:mm:ss' nor 'Mon dd hh:mm:ss' "
                      f"(set dateformat=%F %T in logger.conf): {text[:40]!r}")
 

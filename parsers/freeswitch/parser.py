@@ -19,7 +19,7 @@ syslog receiver's stamp, when present, goes to `event.created`. All regexes are 
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Any
 
 from ucsiem.parsing import (
@@ -66,15 +66,6 @@ _LINE = re.compile(
     r"|(?P<file>[A-Za-z0-9_./-]{1,128}):(?P<line>\d{1,7}))(?: |$)")
 
 
-def _with_year(month: int, day: int, hour: int, minute: int, second: int, micro: int, tz: tzinfo,
-               reference: datetime, what: str) -> datetime:
-    """The shared `with_year`, with this parser's error message (month and day only: golden files)."""
-    try:
-        return with_year(month, day, hour, minute, second, micro, tz, reference, what=what)
-    except ParseError:
-        raise ParseError("bad_timestamp", f"{what} is not a valid date: month {month} day {day}") from None
-
-
 def _receiver_time(m: re.Match[str], ctx: ParseContext) -> datetime:
     if m["iso"]:
         t = ISO_STAMP.fullmatch(m["iso"])
@@ -85,8 +76,8 @@ def _receiver_time(m: re.Match[str], ctx: ParseContext) -> datetime:
     mon, d, h, mi, s, f = t.groups()
     month = month_number(mon)
     assert month is not None  # the syslog pattern only lets the twelve month names through
-    return _with_year(month, int(d), int(h), int(mi), int(s), fraction_micro(f), ctx.timezone,
-                      ctx.reference_time, "syslog time")
+    return with_year(month, int(d), int(h), int(mi), int(s), fraction_micro(f), ctx.timezone,
+                     ctx.reference_time, what="syslog time")
 
 
 def _syslog_fields(m: re.Match[str], event: ParsedEvent) -> None:
@@ -142,8 +133,8 @@ def _parse(text: str, ctx: ParseContext) -> ParsedEvent:
     if m["y"]:
         event["@timestamp"] = build_time(int(m["y"]), int(m["mo"]), int(m["d"]), *hms, ctx.timezone, "log time")
     else:
-        event["@timestamp"] = _with_year(int(m["mo"]), int(m["d"]), *hms, ctx.timezone,
-                                         received or ctx.reference_time, "log time")
+        event["@timestamp"] = with_year(int(m["mo"]), int(m["d"]), *hms, ctx.timezone,
+                                        received or ctx.reference_time, what="log time")
     event["log"]["level"] = m["level"].lower()
     event["log"]["logger"] = m["file"] or m["bfile"]
     vendor["line"] = int(m["line"] or m["bline"])
