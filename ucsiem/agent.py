@@ -6,7 +6,7 @@
 
 Batches enter the feed in the order they were read. With the memory feed a batch's input position
 is acknowledged once every output delivered it; with the spool, once it is committed to disk. The
-committer writes the registry as soon as something was acknowledged, after making the file outputs
+committer writes the checkpoints as soon as something was acknowledged, after making the file outputs
 durable, so a crash re-reads at most the batches that were in flight.
 """
 
@@ -29,7 +29,7 @@ from ucsiem.enrich.refresh import IdentityRefresher, IdentityStats
 from ucsiem.enrich.stage import EnrichSetup, read_hmac_key
 from ucsiem.errors import CheckpointError, ConfigError
 from ucsiem.hardening import protect_data_dir
-from ucsiem.inputs.checkpoint import CheckpointStore, RegistryFile
+from ucsiem.inputs.checkpoint import CheckpointFile, CheckpointStore
 from ucsiem.inputs.file import Batch, FileInput
 from ucsiem.inputs.path_check import path_warnings
 from ucsiem.inputs.syslog import SyslogInput
@@ -118,7 +118,7 @@ class Agent:
     def __init__(self, config: Config, parsers: ParserRegistry, *, once: bool = False,
                  outputs: list[Output] | None = None, reloader: Reloader | None = None,
                  notifier: Notifier | None = None) -> None:
-        protect_data_dir(config.agent.data_dir)  # before the registry, spool, outputs and workers exist
+        protect_data_dir(config.agent.data_dir)  # before the checkpoints, spool, outputs and workers exist
         self.config = config
         self.reloader = reloader  # how SIGHUP reads the config again (None: SIGHUP is ignored)
         self.reload_to: tuple[Config, ParserRegistry] | None = None
@@ -128,7 +128,7 @@ class Agent:
         self.once = once
         self.stats = Stats()
         self.store = CheckpointStore(config.agent.data_dir)
-        self.registry = self.store.load()
+        self.checkpoints = self.store.load()
         self.outputs = outputs if outputs is not None else [make_output(c, parsers) for c in config.outputs]
         pc = config.pipeline
         names = [o.name for o in self.outputs]
@@ -153,7 +153,7 @@ class Agent:
                 self.inputs.append(network)
                 self._by_id.update(dict.fromkeys(network.streams, network))
                 continue
-            file_input = FileInput(cfg, parsers.get(cfg.parser).spec, self.registry.inputs.setdefault(cfg.id, {}),
+            file_input = FileInput(cfg, parsers.get(cfg.parser).spec, self.checkpoints.inputs.setdefault(cfg.id, {}),
                                    once=once, batch_max_records=pc.batch_max_records, on_progress=self._dirty.set)
             self.inputs.append(file_input)
             self._by_id[cfg.id] = file_input
@@ -217,7 +217,7 @@ class Agent:
                 loop.add_signal_handler(sig, self.request_stop)
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGHUP, self.request_reload)
-        self.store.save(self.registry)  # fail now, not after reading, if the data dir is not writable
+        self.store.save(self.checkpoints)  # fail now, not after reading, if the data dir is not writable
         path_problems = path_warnings(self.config)
         for problem in path_problems:  # read as soon as they appear, but say so now
             log.warning("An input path finds nothing to read.", extra={"problem": problem})
@@ -250,7 +250,7 @@ class Agent:
             while not all(r.done() for r in readers):
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
-                    task.result()  # re-raise a failed stage (a registry that cannot be written stops us)
+                    task.result()  # re-raise a failed stage (checkpoints that cannot be written stop us)
                 if deliver.done() or committer.done() or any(t.done() for t in senders):
                     raise RuntimeError("a pipeline stage ended unexpectedly")
             await self._queue.put(None)  # every input has ended: let delivery finish and return
@@ -395,12 +395,12 @@ class Agent:
 
     # -- checkpoints -----------------------------------------------------------------------------
 
-    def _snapshots(self) -> tuple[RegistryFile, bytes | None]:
+    def _snapshots(self) -> tuple[CheckpointFile, bytes | None]:
         """Taken together in the loop thread: the correlation state is never older than the positions."""
         state = self.correlation.snapshot() if self.correlation is not None else None
-        return self.registry.model_copy(deep=True), state
+        return self.checkpoints.model_copy(deep=True), state
 
-    def _commit(self, snapshot: RegistryFile, correlation_state: bytes | None) -> None:
+    def _commit(self, snapshot: CheckpointFile, correlation_state: bytes | None) -> None:
         for out in self.outputs:
             out.sync()
         if correlation_state is not None and self.correlation is not None:

@@ -4,7 +4,7 @@
       ConfigError          bad configuration; names every offending key path
       PluginError          a parser plugin is broken, missing or its id is taken twice
       ParseError           one record could not be parsed; becomes a pipeline_error event
-      CheckpointError      the registry cannot be read or written (fatal: stop rather than lose position)
+      CheckpointError      the checkpoints cannot be read or written (fatal: stop rather than lose position)
       OutputError          an output cannot accept events; `retriable` says whether trying again helps
       SpoolError           the on-disk spool cannot be used
       EnrichmentError      an enrichment source (directory, GeoIP database) cannot be read; the last good
@@ -70,7 +70,7 @@ class ParseError(UcsiemError):
 
 
 class CheckpointError(UcsiemError):
-    """The registry of read positions cannot be loaded or persisted."""
+    """The checkpoints (read positions) cannot be loaded or persisted."""
 
 
 class OutputError(UcsiemError):

@@ -1,6 +1,6 @@
 """Files the agent writes are its user's only, whatever the umask it was started with.
 
-The data folder holds the registry, the spool (events in clear text when it is not encrypted, URLs
+The data folder holds the checkpoints, the spool (events in clear text when it is not encrypted, URLs
 with passwords included) and the dead letters (refused events, original text included). A 0644 spool
 in a 0755 folder let any local user run `strings` on it. The unit sets `UMask=0077` too; this covers
 `ucsiem run` started by hand or by another supervisor.
@@ -22,7 +22,7 @@ def protect_data_dir(data_dir: Path) -> None:
     """From now on this process creates files 0600 and folders 0700 (umask 077); `data_dir` becomes 0700
     and the files an older run left in it lose their group and other permissions.
 
-    Call once at start, before the registry, the spool or an output is opened and before worker
+    Call once at start, before the checkpoints, the spool or an output is opened and before worker
     processes are started (they inherit the umask). Folders and files owned by another user (a layout
     an administrator chose) are left as they are."""
     os.umask(PRIVATE_UMASK)

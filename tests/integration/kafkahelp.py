@@ -91,12 +91,12 @@ def log_records(config: Path) -> list[dict[str, Any]]:
 
 
 def registry_offsets(data_dir: Path) -> list[int]:
-    """Read offsets of every file in <data_dir>/registry.json (empty when there is no registry yet)."""
-    path = data_dir / "registry.json"
+    """Read offsets of every file in <data_dir>/checkpoints.json (empty when none is saved yet)."""
+    path = data_dir / "checkpoints.json"
     if not path.exists():
         return []
-    registry = json.loads(path.read_text())
-    return [int(entry["offset"]) for files in registry.get("inputs", {}).values() for entry in files.values()]
+    checkpoints = json.loads(path.read_text())
+    return [int(entry["offset"]) for files in checkpoints.get("inputs", {}).values() for entry in files.values()]
 
 
 # ---------------------------------------------------------------- the shared broker

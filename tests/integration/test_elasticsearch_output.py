@@ -126,10 +126,10 @@ def test_sample_log_events_arrive_field_for_field(tmp_path: Path, ns: str) -> No
 
 
 def committed_lines(tmp: Path, log: Path) -> int:
-    """Lines before the offset the registry holds for `log` (what a restart does not read again)."""
-    registry = json.loads((tmp / "state" / "registry.json").read_text())
-    entries = [e for e in registry["inputs"]["test"].values() if e["path"] == str(log)]
-    assert len(entries) == 1, registry
+    """Lines before the offset the checkpoints hold for `log` (what a restart does not read again)."""
+    checkpoints = json.loads((tmp / "state" / "checkpoints.json").read_text())
+    entries = [e for e in checkpoints["inputs"]["test"].values() if e["path"] == str(log)]
+    assert len(entries) == 1, checkpoints
     offset = int(entries[0]["offset"])
     head = log.read_bytes()[:offset]
     assert not head or head.endswith(b"\n"), f"offset {offset} is not at a line boundary"

@@ -99,8 +99,8 @@ def test_outputs_down_100k_events_spooled_then_all_delivered(tmp_path: Path) -> 
     status = spool_status(down)
     assert status["outputs"]["elasticsearch:es"]["events"] == n
     assert status["outputs"]["kafka:k"]["events"] == n
-    registry = json.loads((tmp_path / "state" / "registry.json").read_text())
-    offsets = [e["offset"] for e in registry["inputs"]["test"].values()]
+    checkpoints = json.loads((tmp_path / "state" / "checkpoints.json").read_text())
+    offsets = [e["offset"] for e in checkpoints["inputs"]["test"].values()]
     assert offsets == [log.stat().st_size]  # the input moved on: the spool owns the events now
     # Encrypted at rest: no event text in the database file.
     raw = b"".join(row[0] for row in sqlite3.connect(tmp_path / "state" / "spool.db").execute(

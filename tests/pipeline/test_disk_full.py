@@ -42,7 +42,7 @@ def test_disk_full_pauses_and_recovers_without_loss_or_tear(tmp_path: Path, smal
     assert b"No space left on device" in agent_log.read_bytes()
 
 
-def test_registry_that_cannot_be_written_stops_the_agent_loudly(tmp_path: Path) -> None:
+def test_checkpoints_that_cannot_be_written_stop_the_agent_loudly(tmp_path: Path) -> None:
     state = tmp_path / "state"
     state.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(state)], check=True)
@@ -52,7 +52,7 @@ def test_registry_that_cannot_be_written_stops_the_agent_loudly(tmp_path: Path) 
         config = make_config(tmp_path, [str(log)])
         proc = start(config)
         wait_for(lambda: delivered(tmp_path) >= 1000, what="first lines")
-        fd = os.open(state / "filler", os.O_WRONLY | os.O_CREAT)  # the registry's disk is now full
+        fd = os.open(state / "filler", os.O_WRONLY | os.O_CREAT)  # the checkpoints' disk is now full
         try:
             while True:
                 os.write(fd, b"\0" * 4096)
@@ -63,7 +63,7 @@ def test_registry_that_cannot_be_written_stops_the_agent_loudly(tmp_path: Path) 
         write_lines(log, 1000, 2000)
         assert proc.wait(timeout=60) == 1  # stops rather than run on without saving positions
         agent_log = (tmp_path / "agent.log").read_text()
-        assert "cannot write the registry" in agent_log and "stopping so no position is lost" in agent_log
+        assert "cannot write the checkpoints" in agent_log and "stopping so no position is lost" in agent_log
         (state / "filler").unlink()
         again = run_once(config)
         assert again.returncode == 0, again.stderr

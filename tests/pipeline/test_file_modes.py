@@ -75,11 +75,11 @@ def test_after_a_run_the_data_dir_and_its_files_are_private(tmp_path: Path, loos
 
     proc = start(config)
     wait_for(lambda: len(events(tmp_path)) == 100, timeout=60, what="100 events delivered")
-    wait_for(lambda: (data / "registry.json").exists(), timeout=30, what="registry written")
+    wait_for(lambda: (data / "checkpoints.json").exists(), timeout=30, what="checkpoints written")
     running = {name: mode(data / name) for name in ("spool.db", "spool.db-wal", "spool.db-shm")}
     stop(proc)
 
     assert mode(data) == 0o700
     assert running == {"spool.db": 0o600, "spool.db-wal": 0o600, "spool.db-shm": 0o600}
-    assert (mode(data / "registry.json"), mode(letters)) == (0o600, 0o600)
+    assert (mode(data / "checkpoints.json"), mode(letters)) == (0o600, 0o600)
     assert not [p.name for p in data.iterdir() if mode(p) & 0o077]

@@ -1,4 +1,4 @@
-"""Start position, vanished files, damaged registry, output rotation and torn writes, JSON self-logging."""
+"""Start position, vanished files, damaged checkpoints, output rotation and torn writes, JSON self-logging."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ def test_start_at_end_skips_history_but_reads_new_lines_and_new_files(tmp_path: 
     write_lines(logs / "old.log", 0, 100)
     config = make_config(tmp_path, [str(logs / "*.log")], extra_input={"start_at": "end"})
     proc = start(config)
-    wait_for(lambda: (tmp_path / "state" / "registry.json").exists(), what="first checkpoint")
-    wait_for(lambda: b"old.log" in (tmp_path / "state" / "registry.json").read_bytes(), what="old.log tracked")
+    wait_for(lambda: (tmp_path / "state" / "checkpoints.json").exists(), what="first checkpoint")
+    wait_for(lambda: b"old.log" in (tmp_path / "state" / "checkpoints.json").read_bytes(), what="old.log tracked")
     write_lines(logs / "old.log", 100, 110)  # appended after start: read
     write_lines(logs / "new.log", 200, 205)  # a file that appears later: read from its beginning
     wait_for(lambda: delivered(tmp_path) >= 15, what="new lines")
@@ -37,18 +37,18 @@ def test_file_gone_while_down_is_forgotten_with_a_warning(tmp_path: Path) -> Non
     second = run_once(config)
     assert second.returncode == 0, second.stderr
     assert "A file read before is gone" in second.stderr
-    registry = orjson.loads((tmp_path / "state" / "registry.json").read_bytes())
-    assert registry["inputs"]["test"] == {}
+    checkpoints = orjson.loads((tmp_path / "state" / "checkpoints.json").read_bytes())
+    assert checkpoints["inputs"]["test"] == {}
     assert seq_counts(tmp_path) == dict.fromkeys(range(10), 1)
 
 
-def test_damaged_registry_is_a_clear_error(tmp_path: Path) -> None:
+def test_damaged_checkpoints_are_a_clear_error(tmp_path: Path) -> None:
     config = make_config(tmp_path, [str(tmp_path / "*.log")])
     (tmp_path / "state").mkdir()
-    (tmp_path / "state" / "registry.json").write_text('{"version": 1, "inputs": {"test": {"x": ')
+    (tmp_path / "state" / "checkpoints.json").write_text('{"version": 1, "inputs": {"test": {"x": ')
     proc = run_once(config)
     assert proc.returncode == 1
-    assert "registry" in proc.stderr and "damaged" in proc.stderr and "Traceback" not in proc.stderr
+    assert "checkpoint" in proc.stderr and "damaged" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_agent_logs_are_json_lines(tmp_path: Path) -> None:

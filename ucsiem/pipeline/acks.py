@@ -1,6 +1,6 @@
 """Ordered acknowledgements: a file position advances only over contiguous delivered batches.
 
-Outputs may acknowledge batches out of order (several in flight); the registry must still never
+Outputs may acknowledge batches out of order (several in flight); the checkpoints must still never
 claim a byte delivered while an earlier one is not, or a crash would lose it.
 """
 

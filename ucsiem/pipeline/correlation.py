@@ -142,7 +142,7 @@ class CorrelationStage:
     # -- state -----------------------------------------------------------------------------------
 
     def snapshot(self) -> bytes:
-        """Taken in the event loop, with the registry snapshot; written by `save` in a thread."""
+        """Taken in the event loop, with the checkpoints snapshot; written by `save` in a thread."""
         pending = [orjson.Fragment(doc) for docs in self._pending.values() for doc in docs]
         return orjson.dumps({"version": STATE_VERSION, "correlator": orjson.Fragment(self.correlator.snapshot()),
                              "pending_alerts": pending})
