@@ -83,8 +83,8 @@ class AgentConfig(Strict):
                       json_schema_extra={"doc_default": "host name"})
     data_dir: Path = Field(
         Path("/var/lib/ucsiem"),
-        description="Holds `registry.json` (the saved read positions), the spool and `dead-letters.ndjson`; the agent "
-                    "makes it 0700 and creates every file 0600 (umask 077).")
+        description="Holds `checkpoints.json` (the saved read positions), the spool and `dead-letters.ndjson`; the "
+                    "agent makes it 0700 and creates every file 0600 (umask 077).")
     parser_dirs: list[Path] = Field(
         default_factory=list,
         description="Extra folders, each holding plugin folders; refused if another user can write to them or to "
