@@ -44,9 +44,9 @@ def _known_fields(mapping: dict[str, list[str]]) -> dict[str, list[str]]:
 class FileSourceConfig(Strict):
     """A CSV file (first row: column names) or a JSON file (an array of objects, or one object per line)."""
 
-    type: Literal["csv", "json"]
+    type: Literal["csv", "json"] = Field(description="Source kind: a csv file (first row: column names), a json file, or ldap.")
     id: str | None = Field(None, description="Name in logs and counters (default: the file name).")
-    path: Path
+    path: Path = Field(description="The file, read again at every refresh.")
     fields: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Identity field -> column/key names to read it from (default: the identity field's own name).")
@@ -59,24 +59,26 @@ class FileSourceConfig(Strict):
 
 class LdapTlsConfig(Strict):
     ca_file: Path | None = Field(None, description="PEM CA bundle to trust (replaces the system store).")
-    check_hostname: bool = True
+    check_hostname: bool = Field(True, description="Check the server certificate names the host of url.")
 
 
 class LdapSourceConfig(Strict):
     """LDAP or Active Directory, read whole (paged search) at every refresh."""
 
-    type: Literal["ldap"]
+    type: Literal["ldap"] = Field(description="An LDAP directory or Active Directory.")
     id: str | None = Field(None, description="Name in logs and counters (default: the URL's host).")
     url: str = Field(pattern=r"^ldaps?://", description="ldap://host[:port] or ldaps://host[:port].")
     start_tls: bool = Field(False, description="Upgrade ldap:// with StartTLS before binding.")
     bind_dn: str | None = Field(None, description="DN (or user@domain for AD) to bind as; none: anonymous.")
     password_file: Path | None = Field(None, description="File holding the bind password (or credential:NAME).")
-    base_dn: str
+    base_dn: str = Field(description="Where the search starts (e.g. OU=Staff,DC=example,DC=com).")
     filter: str = Field("(objectClass=person)", description="Which entries are identities.")
-    attributes: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_LDAP_ATTRIBUTES))
-    page_size: int = Field(500, ge=1, le=100_000)
-    timeout_secs: float = Field(30.0, gt=0)
-    tls: LdapTlsConfig = Field(default_factory=LdapTlsConfig)
+    attributes: dict[str, list[str]] = Field(
+        default_factory=lambda: dict(DEFAULT_LDAP_ATTRIBUTES),
+        description="Identity field -> LDAP attributes to read it from (default: AD with Skype/Teams attributes).")
+    page_size: int = Field(500, ge=1, le=100_000, description="Entries per page of the paged search.")
+    timeout_secs: float = Field(30.0, gt=0, description="Connect and per-request timeout.")
+    tls: LdapTlsConfig = Field(default_factory=LdapTlsConfig, description="Trust for ldaps:// and StartTLS.")
     allow_insecure: bool = Field(False, description="Accept a bind password over ldap:// without StartTLS.")
 
     _check_attributes = field_validator("attributes")(classmethod(lambda cls, v: _known_fields(v)))
@@ -191,7 +193,10 @@ class PrivacyConfig(Strict):
 
 
 class EnrichConfig(Strict):
-    identity: IdentityConfig | None = None
-    phone: PhoneConfig | None = None
-    geo: GeoConfig | None = None
-    privacy: PrivacyConfig | None = None
+    identity: IdentityConfig | None = Field(
+        None, description="Who is behind a user, SIP URI, number or device: directory sources and lookups.")
+    phone: PhoneConfig | None = Field(
+        None, description="E.164, country, number type and international or not of caller and callee.")
+    geo: GeoConfig | None = Field(None, description="City, country, location and ASN of public addresses.")
+    privacy: PrivacyConfig | None = Field(
+        None, description="Fields pseudonymised (keyed hash) or removed before events leave the agent.")

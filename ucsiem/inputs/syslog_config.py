@@ -63,10 +63,12 @@ class ServerTlsConfig(Strict):
 
 
 class SyslogListenerConfig(Strict):
-    protocol: Literal["udp", "tcp", "tls"]
+    protocol: Literal["udp", "tcp", "tls"] = Field(
+        description="udp (RFC 5426), tcp (RFC 6587, octet counting or LF framing, detected per connection) or tls "
+                    "(RFC 5425).")
     address: ListenAddress = Field(description="Address to listen on (0.0.0.0 or :: for every interface).")
     port: int = Field(ge=1, le=65535, description="514 (udp, tcp) or 6514 (tls) by convention.")
-    tls: ServerTlsConfig | None = None
+    tls: ServerTlsConfig | None = Field(None, description="Server certificate and key; required for protocol tls.")
     max_connections: int = Field(1000, ge=1, description="TCP/TLS: connections beyond this are refused.")
     idle_timeout_secs: float = Field(3600.0, gt=0, description="TCP/TLS: close a connection silent this long.")
     receive_buffer_bytes: ByteSize = Field(
@@ -87,14 +89,15 @@ class SyslogRouteConfig(Strict):
     hostnames: list[str] = Field(default_factory=list, description="Glob patterns on the syslog HOSTNAME.")
     app_names: list[str] = Field(default_factory=list, description="Glob patterns on APP-NAME / the 3164 tag.")
     listeners: list[int] = Field(default_factory=list, description="Indexes in listeners[] this route serves.")
-    parser_options: dict[str, Any] = Field(default_factory=dict)
+    parser_options: dict[str, Any] = Field(
+        default_factory=dict, description="Options of the parser (see its README); checked against its options model.")
     timezone: Zone | None = Field(None, description="Zone of times without one (default: the input's).")
 
 
 class SyslogInputConfig(Strict):
-    type: Literal["syslog"]
+    type: Literal["syslog"] = Field(description="Receive syslog over the network.")
     id: str = Field(pattern=r"^[A-Za-z0-9_-]+$", description="Stable id; prefixes the route stream ids.")
-    listeners: list[SyslogListenerConfig] = Field(min_length=1)
+    listeners: list[SyslogListenerConfig] = Field(min_length=1, description="Sockets to receive on (at least one).")
     routes: list[SyslogRouteConfig] = Field(default_factory=list, description="First match wins.")
     default_parser: str | None = Field(
         None, description="Parser of messages no route claims; without it they become dead letters.")
@@ -104,7 +107,8 @@ class SyslogInputConfig(Strict):
     batch_max_records: int = Field(1024, ge=1, description="Messages per batch sent to the parse workers.")
     batch_max_wait_secs: float = Field(0.2, gt=0, le=10, description="A batch waits at most this long to fill.")
     keep_original: bool = Field(False, description="Copy the raw message into event.original.")
-    max_events_per_record: int = Field(10_000, ge=1)
+    max_events_per_record: int = Field(
+        10_000, ge=1, description="Events kept from one message; the rest: counted in a too_many_events dead letter.")
 
     @model_validator(mode="after")
     def _routes(self) -> SyslogInputConfig:

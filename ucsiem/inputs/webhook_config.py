@@ -34,7 +34,8 @@ class WebhookPathConfig(Strict):
         None, description="File holding the Zoom secret token / the Webex webhook secret (a secret file: 0600).")
     replay_window_secs: float | None = Field(
         None, gt=0, le=3600, description="Zoom: refuse a request time further than this from now (default 300).")
-    parser_options: dict[str, Any] = Field(default_factory=dict)
+    parser_options: dict[str, Any] = Field(
+        default_factory=dict, description="Options of the parser (see its README); checked against its options model.")
     timezone: Zone | None = Field(None, description="Zone of times without one (default: the input's).")
 
     @model_validator(mode="after")
@@ -61,14 +62,14 @@ class WebhookPathConfig(Strict):
 
 
 class WebhookInputConfig(Strict):
-    type: Literal["webhook"]
+    type: Literal["webhook"] = Field(description="Receive signed HTTPS deliveries (Zoom, Webex).")
     id: str = Field(pattern=r"^[A-Za-z0-9_-]+$", description="Stable id; prefixes the path stream ids.")
     address: ListenAddress = Field(description="Address to listen on (0.0.0.0 or :: for every interface).")
     port: int = Field(ge=1, le=65535, description="443, or 8443 as an unprivileged user.")
     tls: ServerTlsConfig | None = Field(None, description="Server certificate and key (HTTPS).")
     allow_insecure_http: bool = Field(
         False, description="Serve plain HTTP, for a TLS-terminating reverse proxy in front (warned at start).")
-    paths: list[WebhookPathConfig] = Field(min_length=1)
+    paths: list[WebhookPathConfig] = Field(min_length=1, description="URL paths served, each with parser and signer.")
     max_body_bytes: ByteSize = Field(1_048_576, ge=1024, le=67_108_864, description="Larger bodies get 413.")
     ack_timeout_secs: float = Field(
         2.5, gt=0, le=60, description="Answer 503 (the sender retries) when a delivery is not stored by then.")
@@ -76,7 +77,8 @@ class WebhookInputConfig(Strict):
     max_concurrent_requests: int = Field(256, ge=1, description="Requests in progress beyond this get 503.")
     timezone: Zone = Field("UTC", description="Zone for timestamps that carry none.")
     keep_original: bool = Field(False, description="Copy the raw body into event.original.")
-    max_events_per_record: int = Field(10_000, ge=1)
+    max_events_per_record: int = Field(
+        10_000, ge=1, description="Events kept from one body; the rest are counted in a too_many_events dead letter.")
 
     @model_validator(mode="after")
     def _checks(self) -> WebhookInputConfig:
