@@ -44,7 +44,8 @@ def _known_fields(mapping: dict[str, list[str]]) -> dict[str, list[str]]:
 class FileSourceConfig(Strict):
     """A CSV file (first row: column names) or a JSON file (an array of objects, or one object per line)."""
 
-    type: Literal["csv", "json"] = Field(description="Source kind: a csv file (first row: column names), a json file, or ldap.")
+    type: Literal["csv", "json"] = Field(
+        description="Source kind: a csv file (first row: column names), a json file, or ldap.")
     id: str | None = Field(None, description="Name in logs and counters (default: the file name).")
     path: Path = Field(description="The file, read again at every refresh.")
     fields: dict[str, list[str]] = Field(
