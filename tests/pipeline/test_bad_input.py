@@ -67,8 +67,10 @@ def test_unreadable_file_is_reported_and_others_still_read() -> None:
         base = Path(tmp)
         os.chmod(base, 0o777)
         logs = base / "logs"
-        logs.mkdir(mode=0o755)
+        logs.mkdir()
+        os.chmod(logs, 0o755)  # modes set, not left to this process's umask (an in-process agent sets 077)
         (logs / "ok.log").write_text(line(1))
+        os.chmod(logs / "ok.log", 0o644)
         (logs / "secret.log").write_text(line(2))
         os.chmod(logs / "secret.log", 0o600)
         config = make_config(base, [str(logs / "*.log")])
