@@ -51,6 +51,23 @@ def test_damaged_checkpoints_are_a_clear_error(tmp_path: Path) -> None:
     assert "checkpoint" in proc.stderr and "damaged" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_positions_saved_under_the_former_name_are_resumed_after_an_upgrade(tmp_path: Path) -> None:
+    """An agent that saved its positions as registry.json (before the rename) is followed by one that reads
+    them: nothing is read again, and the positions move to checkpoints.json."""
+    log = tmp_path / "a.log"
+    write_lines(log, 0, 10)
+    config = make_config(tmp_path, [str(log)])
+    assert run_once(config).returncode == 0
+    state = tmp_path / "state"
+    (state / "checkpoints.json").rename(state / "registry.json")  # what the agent before the rename left
+    write_lines(log, 10, 15)
+    second = run_once(config)
+    assert second.returncode == 0, second.stderr
+    assert "former file registry.json" in second.stderr
+    assert seq_counts(tmp_path) == dict.fromkeys(range(15), 1)
+    assert (state / "checkpoints.json").exists() and not (state / "registry.json").exists()
+
+
 def test_agent_logs_are_json_lines(tmp_path: Path) -> None:
     write_lines(tmp_path / "a.log", 0, 3)
     proc = run_once(make_config(tmp_path, [str(tmp_path / "a.log")]))
