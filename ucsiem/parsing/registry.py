@@ -20,13 +20,13 @@ minutes. The built-ins are checked by that test instead, not at each start.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import os
 import pkgutil
 import re
 import stat
 import sys
-import types
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -173,9 +173,10 @@ def _load_folder(child: Path, problems: list[str]) -> LoadedParser | None:
     origin = str(child)
     name = f"{_USER_PACKAGE}.{child.name}"
     if _USER_PACKAGE not in sys.modules:
-        # The folders' parent package must exist for `from . import x` inside a plugin to work.
-        parent = types.ModuleType(_USER_PACKAGE)
-        parent.__path__ = []
+        # The folders' parent package must exist for `from . import x` inside a plugin to work: an empty
+        # package made from its own spec and registered as importlib's documented recipe for importing a
+        # source file directly does (https://docs.python.org/3/library/importlib.html#importing-programmatically)
+        parent = importlib.util.module_from_spec(importlib.machinery.ModuleSpec(_USER_PACKAGE, None, is_package=True))
         sys.modules[_USER_PACKAGE] = parent
     try:
         mod_spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[str(child)])
