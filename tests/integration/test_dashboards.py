@@ -219,7 +219,10 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
         out = summary(result.stderr)["outputs"]
         written = [orjson.loads(line) for line in (tmp / "out" / "events.ndjson").read_bytes().splitlines()]
         assert out[OUTPUT]["dead_letters"] == {} and out[OUTPUT]["delivered"] == len(written), out
-        events = [e for e in written if not is_alert(e)]
+        # one document per event.id, as Elasticsearch keeps them (_id = event.id): two sample files of one input
+        # whose first lines are equal share a generation key, so the same line at the same offset is one event
+        # (kamailio's xlog_operator*.log)
+        events = list({e["event"]["id"]: e for e in reversed(written) if not is_alert(e)}.values())[::-1]
         newest: dict[str, dict[str, Any]] = {}
         for alert in filter(is_alert, written):
             old = newest.get(alert["event"]["id"])
