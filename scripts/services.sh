@@ -360,6 +360,9 @@ es_launch() {
     require_free_ports elasticsearch "UCSIEM_ES_PORT / UCSIEM_ES_TRANSPORT_PORT" "$ES_PORT" "$ES_TRANSPORT_PORT"
     es_fetch
     es_java
+    # A test node starts empty: the indices every run creates (a namespace per test) would otherwise pile up
+    # across runs until the node's shard limit (1,000) refuses new ones with 400 validation_exception.
+    rm -rf "$ES_RUN/data"
     mkdir -p "$ES_RUN/data" "$ES_RUN/logs" "$ES_RUN/tmp"
     [ -d "$ES_RUN/config" ] || cp -R "$ES_HOME/config" "$ES_RUN/config"
     rotate "$ES_LAUNCHER_LOG"
