@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from ucsiem.parsing import MONTHS, ParseContext, ParseError
+from ucsiem.parsing import MONTHS, ParseContext, ParseError, structured_data_end
 
 # A record starts at a line with an ISO 8601 or BSD syslog time (maybe after a <PRI>), or at a
 # header-less line that starts with the first attribute of an Expressway message.
@@ -106,7 +106,7 @@ def _rfc5424(rest: str) -> tuple[str | None, list[str], str]:
     if sd_msg.startswith("-"):
         msg = sd_msg[1:]
     elif sd_msg.startswith("["):
-        msg = sd_msg[_sd_end(sd_msg):]
+        msg = sd_msg[structured_data_end(sd_msg):]
     else:
         msg = sd_msg
     msg = msg.lstrip(" ").removeprefix("\ufeff")
@@ -114,22 +114,6 @@ def _rfc5424(rest: str) -> tuple[str | None, list[str], str]:
     # the RFC 5424 APP-NAME is the process; an inner `tvcs:` repeats it
     all_tags = ([tag] if tag else []) + [t for t in tags if t.split("[", 1)[0] != app]
     return (None if host == "-" else host), all_tags, body
-
-
-def _sd_end(sd: str) -> int:
-    """Index just past the structured data (`[id k="v"][...]`), honouring quotes and escapes."""
-    in_quotes = False
-    escaped = False
-    for i, ch in enumerate(sd):
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch == '"':
-            in_quotes = not in_quotes
-        elif ch == "]" and not in_quotes and (i + 1 == len(sd) or sd[i + 1] != "["):
-            return i + 1
-    return len(sd)
 
 
 def utc_time(value: str) -> datetime | None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ucsiem.parsing.helpers import canonical_ip, parse_kv_quoted, split_upn, split_uri_user
+from ucsiem.parsing.helpers import canonical_ip, parse_kv_quoted, split_upn, split_uri_user, structured_data_end
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -60,3 +60,15 @@ def test_kv_scanner_on_megabyte_runs_returns() -> None:
 ])
 def test_split_upn(upn: str | None, expected: tuple[str | None, str | None]) -> None:
     assert split_upn(upn) == expected
+
+
+@pytest.mark.parametrize(("text", "at", "end"), [
+    ('[a x="1"] msg', 0, 9),
+    ('[a x="1"][b y="2"] msg', 0, 18),  # adjacent elements are one block
+    ('[a x="a]b"] msg', 0, 11),  # a bracket inside quotes
+    ('[a x="q\\"]"] msg', 0, 12),  # an escaped quote
+    ('<13>1 - - [a x="1"] m', 10, 19),  # from an offset
+    ('[a x="open', 0, 10),  # not closed: the end of the text
+])
+def test_structured_data_end(text: str, at: int, end: int) -> None:
+    assert structured_data_end(text, at) == end

@@ -22,7 +22,7 @@ Field helpers (`helpers.py`)
     Pure, linear-time building blocks for hostile input: `canonical_ip`, `split_uri_user`, `split_upn`,
     `parse_kv_quoted`, `parse_iso_time`, `to_int`, `prune` (drop empty values from an event), and the
     syslog priority tables and normalisers `SYSLOG_FACILITIES`, `SYSLOG_SEVERITIES`, `syslog_facility`,
-    `syslog_severity`.
+    `syslog_severity`, and `structured_data_end` (where RFC 5424 structured data ends).
 
 Time stamps (`stamps.py`)
     One rule for year-less syslog dates and ISO 8601: `with_year`, `bsd_time`, `iso_time`, `build_time`,
@@ -57,6 +57,7 @@ from ucsiem.parsing.helpers import (
     prune,
     split_upn,
     split_uri_user,
+    structured_data_end,
     syslog_facility,
     syslog_severity,
     to_int,
@@ -102,6 +103,7 @@ __all__ = [  # noqa: RUF022 - grouped as in the docstring, sorted within each gr
     "prune",
     "split_upn",
     "split_uri_user",
+    "structured_data_end",
     "syslog_facility",
     "syslog_severity",
     "to_int",

@@ -142,3 +142,20 @@ def prune(obj: dict[str, object]) -> dict[str, object]:
             continue
         out[key] = value
     return out
+
+
+def structured_data_end(text: str, at: int = 0) -> int:
+    """Index just past RFC 5424 structured data starting at `at` (`[id k="v"][...]`), honouring quotes and
+    escapes; the end of `text` when it is not closed. Linear."""
+    in_quotes = escaped = False
+    for i in range(at, len(text)):
+        ch = text[i]
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            in_quotes = not in_quotes
+        elif ch == "]" and not in_quotes and text[i + 1:i + 2] != "[":
+            return i + 1
+    return len(text)

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext
+from ucsiem.parsing.helpers import structured_data_end
 from ucsiem.parsing.stamps import fraction_micro, month_number, utc_offset
 
 SHOWN = 80  # characters of input quoted in error messages
@@ -100,22 +101,6 @@ def _tag(token: str) -> tuple[str, int | None] | None:
     return name, pid
 
 
-def _sd_end(text: str, at: int) -> int:
-    """Index just past RFC 5424 structured data starting at `at` (`[id k="v"][...]`), quotes honoured."""
-    in_quotes = escaped = False
-    for i in range(at, len(text)):
-        ch = text[i]
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch == '"':
-            in_quotes = not in_quotes
-        elif ch == "]" and not in_quotes and text[i + 1:i + 2] != "[":
-            return i + 1
-    return len(text)
-
-
 def _syslog_rest(text: str, pos: int, head: Header) -> None:
     """`[host] tag[pid]: ` after the time; sets host/tag/pid and where the body starts."""
     first_end = text.find(" ", pos)
@@ -158,7 +143,7 @@ def _rfc5424(text: str, pos: int, head: Header, ctx: ParseContext) -> None:
     if rest.startswith("-"):
         body_at += 1
     elif rest.startswith("["):
-        body_at = _sd_end(text, body_at)
+        body_at = structured_data_end(text, body_at)
     while text.startswith(" ", body_at):
         body_at += 1
     if text.startswith("\ufeff", body_at):
