@@ -52,19 +52,6 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(asyncio.wait_for(coro, 30))
 
 
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The delays the sender waits before each retry (it does not wait: the tests stay fast)."""
-    seen: list[float] = []
-
-    async def wait(self: Sender, delay: float) -> None:
-        seen.append(delay)
-        await asyncio.sleep(0)
-
-    monkeypatch.setattr(Sender, "_wait", wait)
-    return seen
-
-
 def event(n: int) -> bytes:
     return orjson.dumps({"@timestamp": "2024-06-15T12:00:00Z", "message": f"line {n}",
                          "event": {"id": f"id-{n}", "dataset": "cisco.cucm", "module": "cisco"},

@@ -262,20 +262,8 @@ def test_close_lets_readers_drain_then_gives_none(tmp_path: Path) -> None:
 # --- the sender reading the spool ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def fast_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    seen: list[float] = []
-
-    async def wait(self: Sender, delay: float) -> None:
-        seen.append(delay)
-        await asyncio.sleep(0)
-
-    monkeypatch.setattr(Sender, "_wait", wait)
-    return seen
-
-
 def test_the_sender_drains_the_spool_in_order_through_retries_and_dead_letters(tmp_path: Path,
-                                                                              fast_waits: list[float]) -> None:
+                                                                              waits: list[float]) -> None:
     output = FakeOutput("a").plan(down(), retry(1, after=2.0), refuse((0, "oversize")))
     order: list[str] = []
     output.on_call = lambda c: order.append(c.what)
@@ -295,13 +283,13 @@ def test_the_sender_drains_the_spool_in_order_through_retries_and_dead_letters(t
     heads = [[d[:6] for d in docs] for docs in output.sent]
     assert heads[:3] + heads[4:] == [[b'{"n":0'] * 2, [b'{"n":0'] * 2, [b'{"n":0'], [b'{"n":1'] * 2, [b'{"n":2'] * 2]
     assert len(output.sent[3]) == 1 and b'"output_oversize"' in output.sent[3][0]  # batch 0's second document
-    assert 2.0 in fast_waits
+    assert 2.0 in waits
     assert (s.stats.delivered, s.stats.dead_letters) == (6, {"oversize": 1})
     assert order.count("sync") == 3 and order[-1] == "sync"  # the spool forgets a batch only once it is durable
 
 
 def test_a_batch_the_sender_did_not_finish_is_delivered_again_after_a_restart(tmp_path: Path,
-                                                                              fast_waits: list[float]) -> None:
+                                                                              waits: list[float]) -> None:
     """The sender stops (an error that cannot heal) while the second batch is being sent; the reopened spool
     gives that batch again, not the first one."""
     first = FakeOutput("a").plan(auth_refused(), delivered(), fatal())
