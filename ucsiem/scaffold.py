@@ -26,56 +26,121 @@ PARSER = ParserSpec(
 )
 '''
 
-PARSER = '''"""Parse one record into common-schema events. Pure: no I/O, no clock, no globals that change.
+PARSER = '''"""Parse one record into common-schema events: header -> body -> classification -> event.
 
-Import from `ucsiem.parsing` only (its `__all__` is the plugin API), never from another plugin.
+Pure: no I/O, no clock, no globals that change. Import from `ucsiem.parsing` only (its `__all__` is the
+plugin API), never from another plugin. The layout is the one every built-in parser has (parsers/README.md).
 """
 
 from __future__ import annotations
 
-import re
+from ucsiem.parsing import ParseContext, ParsedEvent, RawRecord
 
-from ucsiem.parsing import (
-    CATEGORISATION,
-    ParseContext,
-    ParsedEvent,
-    ParseError,
-    RawRecord,
-    parse_iso_time,
-    parse_kv_quoted,
-    prune,
-)
-
-# "<ISO time> <host> <program>: key="value" ..." -- anchored, no nested quantifiers (linear time)
-LINE = re.compile(r"^(?P<ts>\\S+) (?P<host>\\S+) (?P<program>[^:\\s]+): (?P<body>.*)$")
-
-# the vendor's event name (kept in event.code) -> an action of the shared vocabulary (mappings/fields.md)
-ACTIONS = {{"Register": "sip-register", "Login": "admin-login"}}
-OUTCOMES = {{"ok": "success", "failed": "failure"}}
+from .body import read_body
+from .classify import classify
+from .event import assemble
+from .header import read_header
 
 
 def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
-    match = LINE.match(record.text)
+    header = read_header(record.text, ctx)
+    body = read_body(header.rest)
+    return [assemble(header, body, classify(body))]
+'''
+
+HEADER = '''"""The envelope: `<ISO time> <host> <program>: <body>`."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import NamedTuple
+
+from ucsiem.parsing import ParseContext, ParseError, parse_iso_time
+
+# anchored, no nested quantifiers (linear time on any input)
+LINE = re.compile(r"^(?P<ts>\\S+) (?P<host>\\S+) (?P<program>[^:\\s]+): (?P<rest>.*)$")
+
+
+class Header(NamedTuple):
+    time: datetime
+    host: str
+    program: str
+    rest: str  # the body, for body.py
+
+
+def read_header(text: str, ctx: ParseContext) -> Header:
+    match = LINE.match(text)
     if match is None:
         raise ParseError("no_match", "expected '<ISO time> <host> <program>: key=\\"value\\" ...'")
-    kv = parse_kv_quoted(match["body"])
-    action = ACTIONS.get(kv.get("Event", ""), "diagnostic")
-    # category, type and default outcome come from the shared table, so every parser agrees; refine the
-    # type where the line says more (a registration accepted is `allowed`, refused is `denied`)
-    category, types, outcome = CATEGORISATION[action]
-    outcome = OUTCOMES.get(kv.get("Result", ""), outcome)
-    extra = {{"success": ["allowed"], "failure": ["denied"]}}.get(outcome or "", []) if action == "sip-register" else []
-    event = {{
-        "@timestamp": parse_iso_time(match["ts"], ctx.timezone),
-        "message": match["body"],
-        "event": {{"kind": "event", "action": action, "code": kv.get("Event"), "outcome": outcome,
-                   "category": list(category), "type": [*types, *extra]}},
-        "observer": {{"hostname": match["host"]}},
-        "process": {{"name": match["program"]}},
-        "source": {{"ip": kv.get("Src-ip")}},
-        "user": {{"name": kv.get("User")}},
-    }}
-    return [prune(event)]
+    return Header(parse_iso_time(match["ts"], ctx.timezone), match["host"], match["program"], match["rest"])
+'''
+
+BODY = '''"""The product's payload: `key="value"` pairs, read into the values the next steps use."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ucsiem.parsing import parse_kv_quoted
+
+
+class Body(NamedTuple):
+    text: str
+    event_name: str | None  # the vendor's own name of the event (kept as event.code)
+    result: str | None
+    user: str | None
+    source_ip: str | None
+
+
+def read_body(text: str) -> Body:
+    kv = parse_kv_quoted(text)
+    return Body(text, kv.get("Event"), kv.get("Result"), kv.get("User"), kv.get("Src-ip"))
+'''
+
+CLASSIFY = '''"""The vendor's event names to a `Kind`: action, category, type and outcome from the shared table."""
+
+from __future__ import annotations
+
+from ucsiem.parsing import Kind, kind
+
+from .body import Body
+
+# the vendor's event name and result -> a Kind; category, type and the default outcome come from the
+# shared CATEGORISATION table (mappings/fields.md), refined where the line says more
+KINDS: dict[tuple[str, str | None], Kind] = {
+    ("Register", "ok"): kind("sip-register", "success", add_type=("allowed",)),
+    ("Register", "failed"): kind("sip-register", "failure", add_type=("denied",)),
+    ("Login", "ok"): kind("admin-login", "success"),
+    ("Login", "failed"): kind("admin-login", "failure"),
+}
+OTHER = kind("diagnostic")
+
+
+def classify(body: Body) -> Kind:
+    return KINDS.get((body.event_name or "", body.result), OTHER)
+'''
+
+EVENT = '''"""Event assembly: the only place that writes the event."""
+
+from __future__ import annotations
+
+from ucsiem.parsing import Kind, ParsedEvent, kind_fields, prune
+
+from .body import Body
+from .header import Header
+
+
+def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
+    return prune({
+        "@timestamp": header.time,
+        "message": body.text,
+        "event": kind_fields(found) | {"code": body.event_name},
+        "observer": {"hostname": header.host},
+        "process": {"name": header.program},
+        "source": {"ip": body.source_ip},
+        "user": {"name": body.user},
+    })
 '''
 
 SAMPLE = '''2024-05-01T10:00:00.000+00:00 pbx01 demo: Event="Register" User="alice" Src-ip="192.0.2.10" Result="ok"
@@ -117,7 +182,9 @@ def scaffold(parser_id: str, parent: Path) -> Path:
     module, _, source = parser_id.partition("_")
     (folder / "tests").mkdir(parents=True)
     (folder / "__init__.py").write_text(INIT.format(id=parser_id, module=module, source=source or "log"))
-    (folder / "parser.py").write_text(PARSER.format())
+    for name, text in (("parser", PARSER), ("header", HEADER), ("body", BODY), ("classify", CLASSIFY),
+                       ("event", EVENT)):
+        (folder / f"{name}.py").write_text(text)
     (folder / "tests" / "sample.log").write_text(SAMPLE)
     (folder / "tests" / "garbage-fail.log").write_text(FAIL)
     (folder / "tests" / f"test_{parser_id}.py").write_text(TEST.format(id=parser_id))

@@ -24,6 +24,13 @@ Field helpers (`helpers.py`)
     syslog priority tables and normalisers `SYSLOG_FACILITIES`, `SYSLOG_SEVERITIES`, `syslog_facility`,
     `syslog_severity`, and `structured_data_end` (where RFC 5424 structured data ends).
 
+Classification (`kinds.py`)
+    `Kind` (what a classifier returns: action, category, type, outcome, ECS kind), `kind(action, outcome,
+    add_type=...)` (a Kind from `CATEGORISATION`, refined) and `kind_fields` (the `event` members it sets).
+Syslog and SIP values (`syslog.py`, `sip.py`)
+    `priority_fields` (a `<PRI>` as `log.syslog` members), `syslog_header_fields` (`log.syslog`,
+    `observer.hostname`, `process` from the parts of an RFC 3164 header), `sip_params` (`;`-separated,
+    optionally quoted parameters) and `name_addr` (`"Bob" <sip:bob@example.com>;tag=1` -> URI and tag).
 Time stamps (`stamps.py`)
     One rule for year-less syslog dates and ISO 8601: `with_year`, `bsd_time`, `iso_time`, `build_time`,
     `month_number`, `fraction_micro`, `utc_offset`, the patterns `ISO_STAMP`, `BSD_STAMP`, and `MONTHS`,
@@ -63,6 +70,8 @@ from ucsiem.parsing.helpers import (
     to_int,
 )
 from ucsiem.parsing.jsonrecords import JSON_FRAMING, json_documents
+from ucsiem.parsing.kinds import Kind, kind, kind_fields
+from ucsiem.parsing.sip import name_addr, sip_params
 from ucsiem.parsing.sipproxy import XlogOptions, parse_sip_proxy_line
 from ucsiem.parsing.stamps import (
     BSD_STAMP,
@@ -77,6 +86,7 @@ from ucsiem.parsing.stamps import (
     utc_offset,
     with_year,
 )
+from ucsiem.parsing.syslog import priority_fields, syslog_header_fields
 from ucsiem.schema.actions import ACTIONS, CATEGORISATION, Categorisation, EventAction
 
 __all__ = [  # noqa: RUF022 - grouped as in the docstring, sorted within each group
@@ -107,6 +117,15 @@ __all__ = [  # noqa: RUF022 - grouped as in the docstring, sorted within each gr
     "syslog_facility",
     "syslog_severity",
     "to_int",
+    # classification
+    "Kind",
+    "kind",
+    "kind_fields",
+    # syslog and SIP values
+    "name_addr",
+    "priority_fields",
+    "sip_params",
+    "syslog_header_fields",
     # time stamps
     "BSD_STAMP",
     "ISO_STAMP",
