@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from ucsiem.parsing import (
+    BAD_PORT,
     CATEGORISATION,
     Kind,
     ParseError,
@@ -14,6 +15,7 @@ from ucsiem.parsing import (
     priority_fields,
     sip_params,
     syslog_header_fields,
+    to_port,
 )
 
 
@@ -85,3 +87,16 @@ def test_sip_params_quoted_values_first_wins_and_bounded() -> None:
         "1010", {"reason": "a;b c", "errortype": "x"})
     head, found = sip_params("h" + ";k=v" * 10_000)
     assert head == "h" and found == {"k": "v"}
+
+
+@pytest.mark.parametrize(("value", "port", "tagged"), [
+    ("5060", 5060, False), (" 0 ", 0, False), (65535, 65535, False), ("", None, False), (None, None, False),
+    ("65536", None, True), ("-1", None, True), ("50x0", None, True), ("٥٠٦٠", None, True), (70000, None, True),
+    ("123456", None, True), (True, None, True),
+])
+def test_to_port_tags_what_is_not_a_port(value: str | int | None, port: int | None, tagged: bool) -> None:
+    tags: list[str] = ["earlier"]
+    assert to_port(value, tags) == port
+    assert tags == (["earlier", BAD_PORT] if tagged else ["earlier"])
+    to_port(value, tags)
+    assert tags.count(BAD_PORT) == (1 if tagged else 0)  # once, however many ports are bad

@@ -20,7 +20,8 @@ The event vocabulary (`ucsiem.schema.actions`)
 
 Field helpers (`helpers.py`)
     Pure, linear-time building blocks for hostile input: `canonical_ip`, `split_uri_user`, `split_upn`,
-    `parse_kv_quoted`, `parse_iso_time`, `to_int`, `prune` (drop empty values from an event), and the
+    `parse_kv_quoted`, `parse_iso_time`, `to_int`, `to_port` (a port, or the tag `BAD_PORT` when the value
+    is not one), `prune` (drop empty values from an event), and the
     syslog priority tables and normalisers `SYSLOG_FACILITIES`, `SYSLOG_SEVERITIES`, `syslog_facility`,
     `syslog_severity`, and `structured_data_end` (where RFC 5424 structured data ends).
 
@@ -56,6 +57,7 @@ from ucsiem.errors import PARSE_ERROR_CODES, ParseError, ParseErrorCode
 from ucsiem.parsing import jsonvalues, stamps
 from ucsiem.parsing.contract import Framing, ParseContext, ParsedEvent, ParserSpec, RawRecord
 from ucsiem.parsing.helpers import (
+    BAD_PORT,
     SYSLOG_FACILITIES,
     SYSLOG_SEVERITIES,
     canonical_ip,
@@ -68,6 +70,7 @@ from ucsiem.parsing.helpers import (
     syslog_facility,
     syslog_severity,
     to_int,
+    to_port,
 )
 from ucsiem.parsing.jsonrecords import JSON_FRAMING, json_documents
 from ucsiem.parsing.kinds import Kind, kind, kind_fields
@@ -105,6 +108,7 @@ __all__ = [  # noqa: RUF022 - grouped as in the docstring, sorted within each gr
     "Categorisation",
     "EventAction",
     # field helpers
+    "BAD_PORT",
     "SYSLOG_FACILITIES",
     "SYSLOG_SEVERITIES",
     "canonical_ip",
@@ -117,6 +121,7 @@ __all__ = [  # noqa: RUF022 - grouped as in the docstring, sorted within each gr
     "syslog_facility",
     "syslog_severity",
     "to_int",
+    "to_port",
     # classification
     "Kind",
     "kind",

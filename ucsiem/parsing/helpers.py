@@ -119,6 +119,30 @@ def split_upn(upn: str | None) -> tuple[str | None, str | None]:
     return local, domain
 
 
+BAD_PORT = "bad_port"  # the tag of an event whose port was there but was not a port (parsers/README.md)
+MAX_PORT = 65535
+
+
+def to_port(value: str | int | None, tags: list[str]) -> int | None:
+    """A port number (0-65535, ASCII digits or an int) or None. A value that is there but is not a port adds
+    the tag `bad_port` to `tags` (once) instead of rejecting the record: the event keeps its other fields
+    and says why the port is missing. The product's own "no port" markers (`-1`, `0`) are the caller's to
+    leave out before calling."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        port: int | None = value if 0 <= value <= MAX_PORT else None
+    elif isinstance(value, str):
+        text = value.strip()
+        port = int(text) if 0 < len(text) <= 5 and text.isascii() and text.isdecimal() else None
+        port = port if port is not None and port <= MAX_PORT else None
+    else:
+        port = None
+    if port is None and BAD_PORT not in tags:
+        tags.append(BAD_PORT)
+    return port
+
+
 def to_int(value: str | None, field: str) -> int | None:
     """Integer field or None when empty; a non-number raises ParseError naming the field."""
     if value is None:
