@@ -1,56 +1,16 @@
-"""The CUCM flat-file layout: a names line, a types line, then one CSV row per record.
-
-Cisco: "Line 1—List of field names in comma separated format. Line 2—List of field types in comma
-separated format. Line 3—Data..." (CDR/CMR chapters of the Call Reporting and Billing guide). The
-names line is remembered by the pipeline (`header_key`) and rows are read by column name with it.
-"""
+"""Reader of the CUCM flat-file rows: one CSV line, then its values by column name."""
 
 from __future__ import annotations
 
 import csv
-from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
 from ucsiem.parsing import ParseError
 
-CDR_KEY = "cucm_cdr"
-CMR_KEY = "cucm_cmr"
-# The first column of both files; Cisco's CMR chapter prints "cmrRecordType" in its example.
-_FIRST_COLUMNS = (b'"cdrRecordType"', b"cdrRecordType", b'"cmrRecordType"', b"cmrRecordType")
-_BOM = b"\xef\xbb\xbf"
-_SQL_TYPES = frozenset(("INTEGER", "VARCHAR", "UNIQUEIDENTIFIER", "CHAR", "BIGINT", "SMALLINT", "TEXT", "BOOLEAN"))
+if TYPE_CHECKING:
+    from .header import Header
+
 SHOWN = 80  # characters of a bad value quoted in error messages
-
-
-class Header(NamedTuple):
-    family: str
-    names: tuple[str, ...]
-    positions: dict[str, int]
-
-
-def header_family(raw: bytes) -> str | None:
-    """`CDR_KEY`/`CMR_KEY` for a names line, None for any other record. Cheap: sees every record."""
-    head = raw[:32]
-    if head.startswith(_BOM):
-        raw = raw[len(_BOM):]
-    if not raw.startswith(_FIRST_COLUMNS):
-        return None
-    if b"origLegCallIdentifier" in raw:
-        return CDR_KEY
-    if b"numberPacketsSent" in raw or b"varVQMetrics" in raw:
-        return CMR_KEY
-    return None
-
-
-def is_types_line(text: str) -> bool:
-    """`INTEGER,INTEGER,VARCHAR(50),...,UNIQUEIDENTIFIER`: the second header line."""
-    if not text.startswith(("INTEGER", "VARCHAR", "UNIQUEIDENTIFIER")):
-        return False
-    for token in text.split(","):
-        name, _, size = token.strip().partition("(")
-        if name not in _SQL_TYPES or (size and not (size.endswith(")") and size[:-1].isdecimal())):
-            return False
-    return True
 
 
 def split_row(text: str) -> list[str]:
@@ -64,15 +24,12 @@ def split_row(text: str) -> list[str]:
     return rows[0]
 
 
-@lru_cache(maxsize=32)
-def parse_header(text: str) -> Header:
-    """Column names of a names line (memoised: every row of the file looks them up)."""
-    names = tuple(n.strip() for n in split_row(text.removeprefix("\ufeff")))
-    family = header_family(text.encode()) or ""
-    positions: dict[str, int] = {}
-    for i, name in enumerate(names):
-        positions.setdefault(name, i)
-    return Header(family, names, positions)
+def read_values(text: str) -> list[str]:
+    """The values of a data row, which starts with its record type (a number)."""
+    first = text.split(",", 1)[0].strip().strip('"')
+    if not first.isascii() or not first.isdecimal():
+        raise ParseError("no_match", f"not a CUCM CDR/CMR row (it must start with cdrRecordType): {text[:SHOWN]!r}")
+    return split_row(text)
 
 
 class Row:

@@ -60,10 +60,8 @@ def text_ip(value: str, column: str) -> str | None:
     return ip
 
 
-def port(value: str, column: str) -> int | None:
-    n = integer(value, column)
-    if not n:
-        return None
-    if not 0 < n <= 65535:
-        raise ParseError("bad_field", f"{column} is not a port: {value[:SHOWN]!r}")
-    return n
+def e164(number: str) -> str | None:
+    """The number when it is an E.164 one (`+` and 6 to 15 digits), else None."""
+    digits = number[1:]
+    return number if number.startswith("+") and digits.isascii() and digits.isdecimal() and 6 <= len(digits) <= 15 \
+        else None
