@@ -1,4 +1,4 @@
-"""One Windows event as a collector shipped it -> `WinEvent`, whatever the collector.
+"""The envelope: one Windows event as a collector shipped it -> `Header`, whatever the collector.
 
 Accepted shapes (README "Collectors" says why these):
 
@@ -25,7 +25,9 @@ MAX_DATA_KEYS = 32
 MAX_TEXT = 4096
 
 
-class WinEvent(NamedTuple):
+class Header(NamedTuple):
+    """The Windows event's system fields, its rendered message (the payload body.py reads) and event data."""
+
     collector: str
     timestamp: datetime
     created: datetime | None
@@ -108,15 +110,15 @@ def _data(fields: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def read(doc: dict[str, Any], zone: tzinfo) -> WinEvent:
-    """The collector's document -> WinEvent; raises ParseError for other JSON."""
+def read_header(doc: dict[str, Any], zone: tzinfo) -> Header:
+    """The collector's document -> Header; raises ParseError for other JSON."""
     winlog = doc.get("winlog")
     if isinstance(winlog, dict):
         event, log = jsonvalues.sub(doc, "event"), jsonvalues.sub(doc, "log")
         process = jsonvalues.sub(winlog, "process")
         provider = _text(winlog.get("provider_name")) or _text(event.get("provider"))
         raw_id = winlog.get("event_id", event.get("code"))
-        return WinEvent(
+        return Header(
             collector="winlogbeat",
             timestamp=_when(doc.get("@timestamp") or winlog.get("time_created"), "@timestamp", zone),
             created=_maybe_time(event.get("created"), "event.created", zone),
@@ -131,7 +133,7 @@ def read(doc: dict[str, Any], zone: tzinfo) -> WinEvent:
             data=_data(jsonvalues.sub(winlog, "event_data")),
         )
     if "source_name" in doc and "event_id" in doc:  # Winlogbeat 6.x
-        return WinEvent(
+        return Header(
             collector="winlogbeat",
             timestamp=_when(doc.get("@timestamp"), "@timestamp", zone),
             created=None,
@@ -146,7 +148,7 @@ def read(doc: dict[str, Any], zone: tzinfo) -> WinEvent:
             data=_data(jsonvalues.sub(doc, "event_data")),
         )
     if "EventID" in doc and ("SourceName" in doc or "ProviderName" in doc):  # NXLog im_msvistalog
-        return WinEvent(
+        return Header(
             collector="nxlog",
             timestamp=_when(doc.get("EventTime"), "EventTime", zone),
             created=_maybe_time(doc.get("EventReceivedTime"), "EventReceivedTime", zone),
