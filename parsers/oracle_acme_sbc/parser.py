@@ -1,6 +1,6 @@
-"""Oracle (Acme Packet) SBC: entry point `parse`, which tells the record forms apart.
+"""Oracle (Acme Packet) SBC: `parse` tells the record forms apart and runs the steps of each.
 
-    <syslog header> <text>                   see syslog.py (three documented header shapes)
+    <syslog header> <text>                   header.py, then the documented messages (body.read_syslog)
     2,"192.0.2.10",5060,"id@host",...         local CDR CSV row, first field Acct-Status-Type 1/2/3
     Acct-Status-Type="2",NAS-IP-Address=...   RADIUS attribute="value" record (self-describing)
 """
@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, RawRecord
 
-from .cdr import is_csv_row, map_cdr, read_csv, read_named
-from .syslog import parse_syslog, read_header
+from .body import read_cdr, read_syslog
+from .cdr import is_csv_row, read_csv, read_named
+from .classify import classify, classify_cdr
+from .event import assemble, assemble_cdr
+from .header import read_header
 
 
 def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
@@ -20,12 +23,15 @@ def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
         raise ParseError("no_match", "empty record")
     try:
         if is_csv_row(text):
-            return [map_cdr(read_csv(text), ctx, named=False)]
+            cdr = read_cdr(read_csv(text), ctx, named=False)
+            return [assemble_cdr(cdr, classify_cdr(cdr))]
         if text.startswith("Acct-Status-Type=") or 'Acct-Status-Type="' in text[:256]:
-            return [map_cdr(read_named(text), ctx, named=True)]
-        header = read_header(text)
+            cdr = read_cdr(read_named(text), ctx, named=True)
+            return [assemble_cdr(cdr, classify_cdr(cdr))]
+        header = read_header(text, ctx)
         if header is None:
             raise ParseError("no_match", "neither an Acme Packet syslog line nor a CDR record")
-        return [parse_syslog(header, ctx)]
+        body = read_syslog(header)
+        return [assemble(header, body, classify(body))]
     except OverflowError:  # date arithmetic next to year 1 or 9999
         raise ParseError("bad_timestamp", "time out of the representable range") from None
