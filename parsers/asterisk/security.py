@@ -22,20 +22,12 @@ No IP is ever taken out of any other element.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from ucsiem.parsing import ParsedEvent, ParseError, canonical_ip
+from ucsiem.parsing import ParseError, canonical_ip
 
 from .stamps import event_tv
-
-
-class Kind(NamedTuple):
-    action: str
-    category: tuple[str, ...]
-    type: tuple[str, ...]
-    outcome: str | None
-    kind: str = "event"
-
 
 _HEAD = re.compile(r'(SecurityEvent|EventTV|Severity|Service|EventVersion)="([^"]{0,64})"')
 _ADDR = r"IPV[46]/(?:[A-Z]{2,4}/)?[0-9A-Fa-f:.\[\]]{2,47}/\d{1,5}"
@@ -54,62 +46,25 @@ _TAIL_KEYS = ("Module", "SessionTV", "ACLName", "RequestType", "RequestParams", 
               "ExpectedAddress", "AttemptedTransport")
 MAX_CANDIDATES = 16
 
-# Services whose authentication is a management login rather than a SIP/IAX request.
-MANAGEMENT_SERVICES = frozenset(("AMI", "ARI", "HTTP", "AJAM", "CLI"))
-SERVICE_PROTOCOL = {"SIP": "sip", "PJSIP": "sip", "IAX2": "iax2", "AMI": "ami", "ARI": "http", "HTTP": "http",
-                    "AJAM": "http", "SKINNY": "sccp", "MGCP": "mgcp", "UNISTIM": "unistim"}
-TRANSPORTS = {"UDP": "udp", "TCP": "tcp", "TLS": "tcp", "WS": "tcp", "WSS": "tcp", "SCTP": "sctp"}
 
-_AUTH = ("authentication", "network")
-_REASONS = {
-    "FailedACL": "request violated an ACL",
-    "InvalidAccountID": "invalid account ID",
-    "SessionLimit": "too many concurrent sessions",
-    "MemoryLimit": "memory allocation failure",
-    "LoadAverageLimit": "load average limit reached",
-    "RequestNotSupported": "request not supported",
-    "RequestNotAllowed": "request not allowed",
-    "AuthMethodNotAllowed": "authentication method not allowed",
-    "RequestBadFormat": "badly formatted request",
-    "UnexpectedAddress": "request from an unexpected address",
-    "ChallengeResponseFailed": "challenge response failed",
-    "InvalidPassword": "invalid password",
-    "InvalidTransport": "transport not allowed",
-}
-# Elements whose value explains the failure better than the generic reason above.
-_REASON_ELEMENTS = ("RequestType", "AuthMethod", "AttemptedTransport", "ACLName")
+class SecurityEvent(NamedTuple):
+    """One `SecurityEvent=` message, as Asterisk wrote it."""
 
-
-def classify(name: str, service: str, severity: str, request_type: str) -> Kind:
-    """Security event type (+ service) -> action and ECS categorisation. Table in README.md."""
-    management = service.upper() in MANAGEMENT_SERVICES
-    login = "admin-login" if management else "sip-auth"
-    if name in ("InvalidAccountID", "InvalidPassword", "ChallengeResponseFailed", "AuthMethodNotAllowed"):
-        if management:
-            return Kind(login, ("authentication",), ("start",), "failure")
-        return Kind(login, _AUTH, ("start", "denied"), "failure")
-    if name == "SuccessfulAuth":
-        if management:
-            return Kind(login, ("authentication", "session"), ("start",), "success")
-        return Kind(login, _AUTH, ("start", "allowed"), "success")
-    if name == "ChallengeSent":
-        return Kind(login, ("authentication",) if management else _AUTH, ("start", "info"), None)
-    if name == "FailedACL":
-        return Kind("deny-list", ("network",), ("denied",), "failure")
-    if name == "SessionLimit":
-        return Kind("flood-block", ("network", "intrusion_detection"), ("denied",), "failure")
-    if name in ("LoadAverageLimit", "MemoryLimit"):
-        return Kind("license-limit", ("network",), ("denied",), "failure")
-    if name in ("RequestNotAllowed", "RequestNotSupported", "RequestBadFormat", "InvalidTransport"):
-        if management:
-            return Kind("admin-action", ("api",), ("access", "denied"), "failure")
-        if request_type.lower().startswith("registrar"):
-            return Kind("sip-register", ("network",), ("protocol", "denied"), "failure")
-        return Kind("sip-message-reject", ("network",), ("protocol", "denied"), "failure")
-    if name == "UnexpectedAddress":
-        return Kind("security-alert", ("intrusion_detection",), ("info",), None, "alert")
-    outcome = "failure" if severity.lower() == "error" else None
-    return Kind("security-alert", ("intrusion_detection",), ("info",), outcome)
+    name: str  # SecurityEvent
+    service: str
+    severity: str
+    version: str  # EventVersion
+    event_tv: str  # as written
+    time: datetime | None  # EventTV when it carries a zone
+    account: str | None  # AccountID
+    session: str | None  # SessionID
+    unparsed: str | None  # text between the leading elements and the pair that is neither of them
+    elements: dict[str, str]  # the other elements, as written (first non-empty one of each name)
+    local: dict[str, Any] | None  # LocalAddress {ip, port}
+    remote: dict[str, Any] | None  # RemoteAddress {ip, port}
+    transport: str | None  # of RemoteAddress, else of LocalAddress
+    candidates: list[str]  # every RemoteAddress of an ambiguous line (more than one pair), else empty
+    tags: list[str]
 
 
 def _endpoint(value: str, what: str) -> tuple[dict[str, Any], str | None]:
@@ -167,8 +122,8 @@ def _choose_pair(body: str, start: int) -> tuple[re.Match[str] | None, list[re.M
     return candidates[0], candidates
 
 
-def parse_security(body: str, event: ParsedEvent, vendor: dict[str, Any], tags: list[str]) -> None:
-    """Fill `event` from a `SecurityEvent=` message (the header fields are already in it)."""
+def read_security(body: str) -> SecurityEvent:
+    """A `SecurityEvent=` message (after the logger header) -> its elements."""
     head: dict[str, str] = {}
     pos = 0
     while True:
@@ -187,15 +142,16 @@ def parse_security(body: str, event: ParsedEvent, vendor: dict[str, Any], tags: 
     pair, candidates = _choose_pair(body, pos)
     middle_end = pair.start() + 1 if pair is not None else len(body)
     middle = body[pos:middle_end]
-    elements: list[tuple[str, str]] = []
+    items: list[tuple[str, str]] = []
     if pair is not None:
-        elements = _tail_items(body[pair.end():])
+        items = _tail_items(body[pair.end():])
         middle = middle[:-1]  # the quote that closes SessionID
     else:
-        elements = _tail_items(middle)
+        items = _tail_items(middle)
         middle = ""
     account: str | None = None
     session: str | None = None
+    unparsed: str | None = None
     if middle.startswith(',AccountID="'):
         rest = middle[len(',AccountID="'):]
         cut = rest.find('",SessionID="')
@@ -206,59 +162,28 @@ def parse_security(body: str, event: ParsedEvent, vendor: dict[str, Any], tags: 
     elif middle.startswith(',SessionID="'):
         session = middle[len(',SessionID="'):]
     elif middle:
-        vendor["unparsed"] = middle[:512]
-    for key, value in elements:
+        unparsed = middle[:512]
+    elements: dict[str, str] = {}
+    for key, value in items:
         if key == "AccountID" and account is None:
             account = value
         elif key == "SessionID" and session is None:
             session = value
-        elif value and key not in vendor:
-            vendor[key] = value
-
-    service = head.get("Service", "")
-    severity = head.get("Severity", "")
-    kind = classify(name, service, severity, str(vendor.get("RequestType", "")))
-    ev = event["event"]
-    ev.update(kind=kind.kind, action=kind.action, category=list(kind.category), type=list(kind.type),
-              code=name)
-    if kind.outcome:
-        ev["outcome"] = kind.outcome
-    detail = next((f"{k}: {vendor[k]}" for k in _REASON_ELEMENTS if vendor.get(k)), None)
-    reason = _REASONS.get(name)
-    if reason or detail:
-        ev["reason"] = f"{reason} ({detail})" if reason and detail else (reason or detail)
-
-    for key in ("Severity", "EventVersion"):
-        if head.get(key):
-            vendor[key] = head[key]
-    if service:
-        network = event.setdefault("network", {})
-        network["application"] = service
-        network["protocol"] = SERVICE_PROTOCOL.get(service.upper(), service.lower())
-    if account is not None:
-        vendor["AccountID"] = account
-        if account and account != "<unknown>":
-            event["user"] = {"name": account}
-    if session:
-        vendor["SessionID"] = session
+        elif value and key not in elements:
+            elements[key] = value
 
     stamp = head.get("EventTV", "")
-    when = event_tv(stamp) if stamp else None
-    if when is not None:
-        event["@timestamp"] = when
-    elif stamp:
-        vendor["EventTV"] = stamp
-
+    local = remote = None
+    transport: str | None = None
+    tags: list[str] = []
+    addresses: list[str] = []
     if pair is not None:
         local, local_tr = _endpoint(pair.group(1), "LocalAddress")
         remote, remote_tr = _endpoint(pair.group(2), "RemoteAddress")
-        event["destination"] = local
-        event["source"] = remote
         transport = remote_tr or local_tr
-        if transport:
-            event.setdefault("network", {})["transport"] = TRANSPORTS.get(transport, transport.lower())
-            if transport not in ("UDP", "TCP", "SCTP"):
-                vendor["transport"] = transport
         if len(candidates) > 1:
             tags.append("ambiguous_address")
-            vendor["address_candidates"] = [m.group(2) for m in candidates]
+            addresses = [m.group(2) for m in candidates]
+    return SecurityEvent(name, head.get("Service", ""), head.get("Severity", ""), head.get("EventVersion", ""),
+                         stamp, event_tv(stamp) if stamp else None, account, session, unparsed, elements,
+                         local, remote, transport, addresses, tags)
