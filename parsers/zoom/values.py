@@ -38,3 +38,13 @@ def scalar(obj: Mapping[str, Any], key: str) -> str | int | float | bool | None:
     """A vendor value kept as Zoom typed it (strings trimmed, numbers finite, an integer beyond 64 bits
     kept as its decimal text)."""
     return jsonvalues.scalar(obj, key, big_ints_as_text=True)
+
+
+_E164_DIGITS = frozenset("0123456789")
+
+
+def e164(number: str | None) -> str | None:
+    """The number when it is E.164 (`+` and 3 to 15 digits), else None."""
+    if number and number.startswith("+") and 4 <= len(number) <= 16 and set(number[1:]) <= _E164_DIGITS:
+        return number
+    return None
