@@ -17,5 +17,3 @@ PARSER = ParserSpec(
     header_key=header_key,
     parse=parse,
 )
-
-__all__ = ["PARSER"]

@@ -1,5 +1,9 @@
 """AudioCodes CDRs over syslog: `|`-separated rows read by the header line the device sent first.
 
+The reader of `body.read_cdr`: header detection (`header_family`), column lists, the row by column name
+(`Row`) and its media and signalling columns; it reads, `classify.classify_cdr` and
+`event.assemble_cdr` do the rest.
+
 The device sends a header row naming the columns (`|SBCReportType |EPTyp |SIPCallId ...`), then one
 row per report, every field padded with blanks. The column set is configurable and differs across
 firmware (`Durat` vs `Duration`, `SIPMethod` present or not, media fields appended to CALL_END...), so
@@ -12,11 +16,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from ucsiem.parsing import (
     ParseContext,
-    ParsedEvent,
     ParseError,
     canonical_ip,
     fraction_micro,
@@ -48,18 +51,12 @@ DEFAULT_MEDIA_HEADER = (
 
 SIGNALLING_REPORTS = {"CALL_START", "CALL_CONNECT", "CALL_END", "DIALOG_START", "DIALOG_END"}
 # "UPDATE"/"END" are the media report names printed by 7.2 manuals (later firmware: MEDIA_*).
-MEDIA_REPORTS = {"MEDIA_START": "media-start", "MEDIA_UPDATE": "media-update", "MEDIA_END": "media-end",
-                 "UPDATE": "media-update", "END": "media-end"}
-REPORT_TYPES = SIGNALLING_REPORTS | set(MEDIA_REPORTS)
+MEDIA_REPORTS = {"MEDIA_START", "MEDIA_UPDATE", "MEDIA_END", "UPDATE", "END"}
+REPORT_TYPES = SIGNALLING_REPORTS | MEDIA_REPORTS
 # EPTyp of Gateway CDRs (manuals); SBC CDRs say "SBC".
 GW_ENDPOINTS = {"FXO", "FXS", "EANDM", "ISDN", "CAS", "DAA", "IPMEDIA", "NETANN", "STREAMING", "TRANSPARENT",
                 "MSCML", "VXML", "IP2IP"}
 
-# TrmReasonCategory values (AudioCodes manuals): for calls that never connected...
-FAILED_UNCONNECTED = {"NO_ANSWER", "BUSY", "NO_RESOURCES", "NO_MATCH", "GENERAL_FAILED"}
-NORMAL = "NORMAL_CALL_CLEAR"
-ABNORMAL = "ABNORMALLY_TERMINATED"
-FORWARDED = "FORWARDED"
 PLACEHOLDERS = {"", "REASON N/A", "N/A", "UNKN", "UNKNOWN", "-1"}
 UNAVAILABLE = {"-1", "4294967295", "N/A"}  # "no value" in counters (0xFFFFFFFF, -1)
 MEDIA_UNAVAILABLE = 127  # R-factor and MOS "information unavailable"
@@ -165,7 +162,7 @@ def _value_at(cols: tuple[tuple[str, str], ...], values: list[str], key: str) ->
     return None
 
 
-def _pick_columns(report: str, values: list[str], ctx: ParseContext) -> tuple[tuple[tuple[str, str], ...], bool]:
+def pick_columns(report: str, values: list[str], ctx: ParseContext) -> tuple[tuple[tuple[str, str], ...], bool]:
     """Columns for a row: the latest header of its family in this file, else the built-in default."""
     if report in MEDIA_REPORTS:
         keys: tuple[str, ...] = (MEDIA_KEY,)
@@ -272,7 +269,7 @@ def _rfactor(value: str) -> float | None:
     return float(n) if n <= 120 else None
 
 
-class _Row:
+class Row:
     """A data row by column name; what is not taken by the mapping ends up in `uc.vendor`."""
 
     __slots__ = ("names", "values")
@@ -297,76 +294,7 @@ class _Row:
         return {self.names[k]: v for k, v in self.values.items() if v and k in self.names}
 
 
-def parse_row(body: str, ctx: ParseContext, base: ParsedEvent, receiver_time: datetime | None,
-              tags: list[str]) -> ParsedEvent:
-    """Map one CDR data row onto the schema; `base` carries the syslog prefix fields."""
-    values = split_row(body)
-    report = values[0].upper() if values else ""
-    if report not in REPORT_TYPES:
-        raise ParseError("unsupported_variant", f"unknown CDR report type {values[0][:40]!r}" if values
-                         else "empty CDR row")
-    columns, default = _pick_columns(report, values, ctx)
-    if default:
-        tags.append("cdr_default_header")
-    extra = values[len(columns):]
-    if len(values) < len(columns):
-        tags.append("cdr_missing_columns")
-    row = _Row(columns, values)
-    row.take("reporttype")
-    vendor: dict[str, Any] = {}
-    for i, value in enumerate(extra, start=len(columns) + 1):
-        if value:
-            vendor[f"column_{i}"] = value
-    if vendor:
-        tags.append("cdr_extra_columns")
-
-    event = base
-    ev = event.setdefault("event", {})
-    ev["code"] = report
-    ev["kind"] = "event"
-    uc: dict[str, Any] = {}
-    sip: dict[str, Any] = {}
-    call: dict[str, Any] = {}
-    media: dict[str, Any] = {}
-    tz = ctx.timezone
-
-    if (v := row.take("sipcallid")):
-        sip["call_id"] = v
-    if (v := row.take("sessionid")):
-        call["id"] = v
-    if (v := row.take("legid")):
-        call["leg_id"] = v
-    if (v := row.take("sipmethod")):
-        sip["method"] = v.upper()
-
-    _map_media(row, media)
-
-    if report in MEDIA_REPORTS:
-        action = MEDIA_REPORTS[report]
-        ev["action"] = action
-        ev["category"] = ["network"]
-        ev["type"] = {"media-start": ["start"], "media-update": ["info"], "media-end": ["end"]}[action]
-        timestamp = receiver_time
-    else:
-        timestamp = _map_signalling(report, row, event, ev, sip, call, tz, tags)
-        if timestamp is None:
-            timestamp = receiver_time
-
-    if timestamp is None:
-        timestamp = ctx.reference_time
-        tags.append("timestamp_from_reference")
-    event["@timestamp"] = timestamp
-
-    vendor = {**row.vendor(), **vendor}
-    for key, part in (("sip", sip), ("call", call), ("media", media), ("vendor", vendor)):
-        if part:
-            uc[key] = part
-    if uc:
-        event["uc"] = uc
-    return event
-
-
-def _map_media(row: _Row, media: dict[str, Any]) -> None:
+def read_media(row: Row, media: dict[str, Any]) -> None:
     """Media columns: media CDRs, and CALL_END rows customised to carry them."""
     if (v := row.take("mediatype")):
         media["type"] = v.lower()
@@ -407,17 +335,27 @@ def _map_media(row: _Row, media: dict[str, Any]) -> None:
             media["r_factor"] = rf
 
 
-def _map_signalling(report: str, row: _Row, event: ParsedEvent, ev: dict[str, Any], sip: dict[str, Any],
-                    call: dict[str, Any], tz: tzinfo, tags: list[str]) -> datetime | None:
-    network: dict[str, Any] = event.setdefault("network", {})
+class Signalling(NamedTuple):
+    """What a signalling row says beyond its columns' fields: its time and how the call ended."""
+
+    time: datetime | None  # the report's own time (SetupTime, ConnectTime or ReleaseTime, see README.md)
+    duration: int | None  # seconds, *_END rows
+    reason: str | None  # SIPTrmReason, *_END rows
+    category: str  # TrmReasonCategory, upper case
+    status: int | None  # SIPTrmReason when a SIP code
+    connected: bool  # ConnectTime present or Duration > 0
+
+
+def read_signalling(report: str, row: Row, sip: dict[str, Any], call: dict[str, Any], source: dict[str, Any],
+                    destination: dict[str, Any], network: dict[str, Any], tz: tzinfo,
+                    tags: list[str]) -> Signalling:
+    """Signalling columns into `uc.sip`, `uc.call`, `source`, `destination`, `network` members."""
     network["protocol"] = "sip"
     if (v := row.take("orig")):
         if v.upper() in _ORIG:
             call["direction"] = _ORIG[v.upper()]
         elif v not in PLACEHOLDERS:
             row.values["orig"], row.names["orig"] = v, "Orig"
-    source: dict[str, Any] = {}
-    destination: dict[str, Any] = {}
     if (ip := _ip(row.take("sourceip"), "SourceIp")) is not None:
         source["ip"] = ip
     if (port := _port(row.take("sourceport"), "SourcePort")) is not None:
@@ -442,10 +380,6 @@ def _map_signalling(report: str, row: _Row, event: ParsedEvent, ev: dict[str, An
         destination["user"] = {"name": user, "domain": host}
         if number:
             call["callee_number"] = number
-    if source:
-        event["source"] = source
-    if destination:
-        event["destination"] = destination
     if (v := row.take("ipgroup")):
         call["trunk"] = v[:-2].rstrip() if v.endswith("()") else v
     interface = row.values.get("sipinterfaceid") or row.values.get("srdid")
@@ -474,11 +408,11 @@ def _map_signalling(report: str, row: _Row, event: ParsedEvent, ev: dict[str, An
             raise ParseError("bad_field", f"Duration is not a number of seconds: {duration_raw[:32]!r}")
         duration = int(duration_raw)
         call["duration"] = float(duration)
-        ev["duration"] = duration * 1_000_000_000
 
     side, cause, category = row.take("trmsd"), row.take("trmreason"), row.take("trmreasoncategory")
     sip_reason, sip_desc = row.take("siptrmreason"), row.take("siptermdesc")
     status: int | None = None
+    reason: str | None = None
     if ending:
         if side in _SIDE:
             call["disconnect_side"] = _SIDE[side]
@@ -489,7 +423,7 @@ def _map_signalling(report: str, row: _Row, event: ParsedEvent, ev: dict[str, An
         if category not in PLACEHOLDERS:
             call["disconnect_category"] = category
         if sip_reason:
-            ev["reason"] = sip_reason
+            reason = sip_reason
             if sip_reason.isdecimal() and 100 <= int(sip_reason) <= 699:
                 status = int(sip_reason)
                 sip["status_code"] = status
@@ -503,34 +437,11 @@ def _map_signalling(report: str, row: _Row, event: ParsedEvent, ev: dict[str, An
             if value not in PLACEHOLDERS:
                 row.values[key], row.names[key] = value, name
 
-    category_up = category.upper()
     connected = connect is not None or bool(duration)
-    ev["category"] = ["network", "session"]
-    if report == "CALL_START":
-        ev.update(action="call-attempt", type=["connection", "start"], outcome="unknown")
-        return setup
-    if report == "CALL_CONNECT":
-        ev.update(action="call-start", type=["connection", "start"], outcome="success")
-        return connect or setup
-    if report == "DIALOG_START":
-        ev.update(action="dialog-start", type=["start"], outcome="unknown")
-        return setup
-    if report == "DIALOG_END":
-        if category_up == NORMAL or (status is not None and status < 300):
-            outcome = "success"
-        elif category_up in FAILED_UNCONNECTED or category_up == ABNORMAL or (status is not None and status >= 400):
-            outcome = "failure"
-        else:
-            outcome = "unknown"
-        ev.update(action="dialog-end", type=["end"], outcome=outcome)
-        return release or connect or setup
-    # CALL_END
-    if category_up == FORWARDED:
-        ev.update(action="call-redirect", type=["connection", "end"], outcome="success")
-    elif category_up == NORMAL or (connected and category_up != ABNORMAL):
-        ev.update(action="call-end", type=["connection", "end"], outcome="success")
-    elif not connected and (category_up in FAILED_UNCONNECTED or (status is not None and status >= 400)):
-        ev.update(action="call-reject", type=["connection", "denied"], outcome="failure")
-    else:
-        ev.update(action="call-end", type=["connection", "end"], outcome="failure")
-    return release or connect or setup
+    if report in ("CALL_START", "DIALOG_START"):
+        time = setup
+    elif report == "CALL_CONNECT":
+        time = connect or setup
+    else:  # CALL_END, DIALOG_END
+        time = release or connect or setup
+    return Signalling(time, duration, reason, category.upper(), status, connected)

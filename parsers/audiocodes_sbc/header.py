@@ -1,4 +1,4 @@
-"""Receiver prefix, sequence/session markers and time stamps of AudioCodes syslog lines.
+"""The envelope of AudioCodes syslog lines: the receiver prefix, the `[S=n]` marker and the time stamps.
 
 The device sends no syslog header of its own: whatever stands before `[S=n]` (or before the CDR
 `|`) was written by the receiver. Seen and supported forms:
@@ -13,6 +13,8 @@ The device sends no syslog header of its own: whatever stands before `[S=n]` (or
     <134>Jan  5 10:00:00 192.0.2.10 [S=...]                      RFC 3164 (optional PRI)
     [S=3] |CALL_END ...                                          no receiver prefix at all
 
+`read_prefix` splits the prefix off (where the device text starts, the `[S=n]` number); `read_header`
+completes its time stamps (receiver time, device `[Time:DD-MM@...]`) into a `Header`.
 All regexes are anchored or bounded and have no nested quantifiers (linear on any input).
 """
 
@@ -22,9 +24,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
+from typing import NamedTuple
 
 from ucsiem.parsing import (
     SYSLOG_FACILITIES,
+    SYSLOG_SEVERITIES,
+    ParseContext,
     ParseError,
     canonical_ip,
     fraction_micro,
@@ -48,7 +53,8 @@ _MMDD = re.compile(r"(\d\d)/(\d\d) +(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?=[\s:\
 _BSD = re.compile(r"([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?=[\s:\[|]|$)")
 _TIME = re.compile(r"(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?=[\s:\[|]|$)")
 SEQ = re.compile(r"\[S ?= ?(\d{1,12})\]")
-# The older event form's start, `PL:5 [Code:`, after blanks (see legacy.py)
+_BLANKS = re.compile(r"[ \t]*")
+# The older event form's start, `PL:5 [Code:`, after blanks (see body.read_legacy)
 LEGACY_EVENT = re.compile(r"(?<![^ \t])[A-Z]{2}:[^\s\[\]]{1,32}[ \t]+\[Code:")
 # Prefix tokens are separated by blanks or by ` : ` (with a blank on at least one side, so an
 # IPv6 address stays whole).
@@ -78,6 +84,9 @@ class Prefix:
     """What the receiver wrote before the device's own text."""
 
     end: int = 0  # index in the record where the device text starts
+    seq: int | None = None  # the `[S=n]` number
+    seq_end: int = 0  # index just past `[S=n]` (`end` when there is none)
+    body_at: int = 0  # `seq_end` past blanks: where a CDR row or the older event form starts
     time: StampParts | None = None
     pri: int | None = None
     observer_ip: str | None = None
@@ -110,7 +119,7 @@ _Tokens = tuple[str | None, str | None, tuple[str, int] | None, tuple[str, int] 
 
 
 @lru_cache(maxsize=1024)
-def classify_prefix(chunk: str) -> _Tokens:
+def prefix_tokens(chunk: str) -> _Tokens:
     """(device ip, host name, facility, severity) of the receiver tokens. Pure, memoised: the same
     few prefixes repeat on every line of a file."""
     observer_ip: str | None = None
@@ -155,15 +164,15 @@ def classify_prefix(chunk: str) -> _Tokens:
     return observer_ip, hostname, facility, severity
 
 
-def parse_prefix(text: str, body_start: int, prefix: Prefix, time_end: int) -> None:
-    """Classify the tokens between the receiver time and the device text."""
+def _read_tokens(text: str, body_start: int, prefix: Prefix, time_end: int) -> None:
+    """Read the tokens between the receiver time and the device text."""
     chunk = text[time_end:body_start].strip(" \t:")
     if chunk:
-        prefix.observer_ip, prefix.hostname, prefix.facility, prefix.severity = classify_prefix(chunk)
+        prefix.observer_ip, prefix.hostname, prefix.facility, prefix.severity = prefix_tokens(chunk)
 
 
-def read_prefix(text: str) -> tuple[Prefix, re.Match[str] | None]:
-    """Split off the receiver prefix; returns it and the `[S=n]` marker match, if there is one.
+def read_prefix(text: str) -> Prefix:
+    """Split off the receiver prefix and the `[S=n]` marker, if there is one.
 
     Without a `[S=n]` marker the device text starts at the first `|` (a CDR row whose receiver
     dropped the sequence number), or at the beginning of the record when it has no prefix.
@@ -186,7 +195,7 @@ def read_prefix(text: str) -> tuple[Prefix, re.Match[str] | None]:
             body_start = legacy.start()
         elif pipe < 0:
             if prefix.time is None:
-                return prefix, None  # no prefix: the caller decides what the text is
+                return _device_text(text, prefix, None)  # no prefix: the caller decides what the text is
             raise ParseError("no_match", "no [S=n] marker and no CDR field after the receiver prefix")
         else:
             body_start = pipe
@@ -199,14 +208,24 @@ def read_prefix(text: str) -> tuple[Prefix, re.Match[str] | None]:
     if "[" in text[time_end:body_start] or "|" in text[time_end:body_start]:
         raise ParseError("no_match", f"unrecognised receiver prefix {text[:min(body_start, 128)]!r}")
     if body_start > time_end or prefix.time is not None or prefix.pri is not None:
-        parse_prefix(text, body_start, prefix, time_end)
+        _read_tokens(text, body_start, prefix, time_end)
     if prefix.pri is not None and prefix.pri < 192:
         prefix.facility = prefix.facility or (SYSLOG_FACILITIES[prefix.pri >> 3], prefix.pri >> 3)
         sev_code = prefix.pri & 7
-        prefix.severity = prefix.severity or (("emerg", "alert", "crit", "err", "warning", "notice", "info",
-                                               "debug")[sev_code], sev_code)
+        prefix.severity = prefix.severity or (SYSLOG_SEVERITIES[sev_code], sev_code)
     prefix.end = body_start
-    return prefix, seq
+    return _device_text(text, prefix, seq)
+
+
+def _device_text(text: str, prefix: Prefix, seq: re.Match[str] | None) -> Prefix:
+    if seq is not None:
+        prefix.seq = int(seq.group(1))
+        prefix.seq_end = seq.end()
+    else:
+        prefix.seq_end = prefix.end
+    blanks = _BLANKS.match(text, prefix.seq_end)
+    prefix.body_at = blanks.end() if blanks is not None else prefix.seq_end
+    return prefix
 
 
 def device_time(text: str) -> tuple[StampParts | None, int]:
@@ -303,3 +322,35 @@ def receiver_datetime(parts: StampParts, tz: tzinfo, reference: datetime, near: 
     if found is None:
         raise ParseError("bad_timestamp", "receiver time stamp is not a valid time of day")
     return found
+
+
+class Header(NamedTuple):
+    """The receiver prefix with its time stamps completed."""
+
+    prefix: Prefix
+    received: datetime | None  # the receiver's time stamp (event.created)
+    device: datetime | None  # the device's `[Time:DD-MM@...]` (free-text lines only)
+    text_end: int  # where the device time tag starts (the end of the record when there is none)
+    reference: datetime  # ctx.reference_time: the time stamp of a record without one
+
+
+def read_header(text: str, prefix: Prefix, ctx: ParseContext, *, device_clock: bool) -> Header:
+    """The times of a record: the receiver's, and with `device_clock` the trailing `[Time:DD-MM@...]`,
+    completed with the year/date they lack.
+
+    The device time has no year: it takes the one that does not put it after the receiver's dated
+    stamp (or, when the receiver wrote no date, after `ctx.reference_time`), with one day of slack.
+    A receiver time without a date takes the device time's date, else the reference time's.
+    """
+    device, end = device_time(text) if device_clock else (None, len(text))
+    tz = ctx.timezone
+    received: datetime | None = None
+    anchor = ctx.reference_time
+    parts = prefix.time
+    if parts is not None and parts.month is not None:
+        received = receiver_datetime(parts, tz, ctx.reference_time, None)
+        anchor = received
+    seen = with_year(device, anchor, tz, "device time [Time:DD-MM@...]") if device is not None else None
+    if parts is not None and received is None:
+        received = receiver_datetime(parts, tz, ctx.reference_time, seen)
+    return Header(prefix, received, seen, end, ctx.reference_time)
