@@ -8,7 +8,7 @@ import re
 from datetime import datetime
 from typing import Final, NamedTuple
 
-from ucsiem.parsing import ParseContext, ParseError, canonical_ip, split_uri_user
+from ucsiem.parsing import ParseContext, ParseError, canonical_ip, split_uri_user, to_port
 
 from .cdr import RECORD_NAMES, SHOWN
 from .header import Header
@@ -63,9 +63,11 @@ class SyslogBody(NamedTuple):
     call_id: str | None = None
     cseq: str | None = None
     user_agent: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 _OTHER = SyslogBody(OTHER)
+_SIP_HEADER_TAGS = ("sip_header_line",)
 
 
 def read_syslog(header: Header) -> SyslogBody:
@@ -90,8 +92,10 @@ def read_syslog(header: Header) -> SyslogBody:
 def _ids_log(m: re.Match[str], text: str) -> SyslogBody:
     address, _, port = m.group("addr").rpartition(":")
     ip = canonical_ip(address)
-    if ip is None or not port.isdecimal() or int(port) > 65535:
+    if ip is None:
         raise ParseError("bad_field", f"IDS_LOG SigAddr is not <ip>:<port>: {m.group('addr')[:64]!r}")
+    tags: list[str] = []
+    source_port = to_port(port, tags) or None  # 0: the port is not known
     rest = text[m.end():]
     ttl = _TTL.match(rest)
     if ttl is not None:
@@ -99,13 +103,13 @@ def _ids_log(m: re.Match[str], text: str) -> SyslogBody:
     last = _LAST_MSG.search(rest)
     demoted = _DEMOTED.match(rest)
     return SyslogBody(
-        IDS_LOG, source_ip=ip, source_port=int(port) or None, realm=m.group("realm"),
+        IDS_LOG, source_ip=ip, source_port=source_port, realm=m.group("realm"),
         trust_level=m.group("trust"), verdict=m.group("verdict"),
         ttl=int(ttl.group("ttl")) if ttl is not None else None, exp=int(ttl.group("exp")) if ttl is not None else None,
         demoted_to=demoted.group("target") if demoted is not None else None,
         demote_reason=(demoted.group("reason") or None) if demoted is not None else None,
         method=last.group("method") if last is not None else None,
-        request_uri=last.group("uri") if last is not None else None)
+        request_uri=last.group("uri") if last is not None else None, tags=tuple(tags))
 
 
 def _sip_header(name: str, value: str) -> SyslogBody:
@@ -114,17 +118,17 @@ def _sip_header(name: str, value: str) -> SyslogBody:
         uri = _URI_IN.search(value)
         address = uri.group("uri") if uri else value.split(";", 1)[0]
         if name == "From":
-            return SyslogBody(SIP_HEADER, from_uri=address)
+            return SyslogBody(SIP_HEADER, from_uri=address, tags=_SIP_HEADER_TAGS)
         if name == "To":
-            return SyslogBody(SIP_HEADER, to_uri=address)
-        return SyslogBody(SIP_HEADER, contact=address)
+            return SyslogBody(SIP_HEADER, to_uri=address, tags=_SIP_HEADER_TAGS)
+        return SyslogBody(SIP_HEADER, contact=address, tags=_SIP_HEADER_TAGS)
     if name == "Call-ID":
-        return SyslogBody(SIP_HEADER, call_id=value)
+        return SyslogBody(SIP_HEADER, call_id=value, tags=_SIP_HEADER_TAGS)
     if name == "CSeq":
-        return SyslogBody(SIP_HEADER, cseq=value)
+        return SyslogBody(SIP_HEADER, cseq=value, tags=_SIP_HEADER_TAGS)
     if name == "User-Agent":
-        return SyslogBody(SIP_HEADER, user_agent=value)
-    return SyslogBody(SIP_HEADER, sip_header=name)
+        return SyslogBody(SIP_HEADER, user_agent=value, tags=_SIP_HEADER_TAGS)
+    return SyslogBody(SIP_HEADER, sip_header=name, tags=_SIP_HEADER_TAGS)
 
 
 # --- CDRs --------------------------------------------------------------------------------------------------
@@ -147,7 +151,7 @@ class CdrBody(NamedTuple):
     status: str  # Acct-Status-Type: START, STOP, INTERIM
     code: str  # Start, Stop, Interim
     time: datetime
-    call_id: str | None
+    leg_id: str | None  # Acct-Session-Id: this SBC's session (RFC 2866: matches its start and stop records)
     setup_time: datetime | None
     connect_time: datetime | None
     end_time: datetime | None
@@ -187,13 +191,10 @@ def _ip(attrs: dict[str, str], name: str, strict: bool) -> str | None:
     return ip
 
 
-def _port(attrs: dict[str, str], name: str) -> int | None:
+def _port(attrs: dict[str, str], name: str, tags: list[str]) -> int | None:
+    """A media port; 0 is the SBC's "no flow" value (left out), anything else not a port tags `bad_port`."""
     value = attrs.get(name, "")
-    if not value or value == "0":
-        return None
-    if not value.isdecimal() or int(value) > 65535:
-        raise ParseError("bad_field", f"{name} is not a port: {value[:SHOWN]!r}")
-    return int(value)
+    return None if value == "0" else to_port(value, tags)
 
 
 def _party(value: str) -> tuple[str | None, str | None]:
@@ -229,9 +230,9 @@ def read_cdr(attrs: dict[str, str], ctx: ParseContext, named: bool) -> CdrBody:
     caller_user, caller_domain = _party(caller or "")
     callee_user, callee_domain = _party(callee or "")
     remote_ip = _ip(attrs, "Acme-Flow-In-Src-Addr_FS1_F", True)
-    remote_port = _port(attrs, "Acme-Flow-In-Src-Port_FS1_F")
+    remote_port = _port(attrs, "Acme-Flow-In-Src-Port_FS1_F", tags)
     local_ip = _ip(attrs, "Acme-Flow-In-Dst-Addr_FS1_F", True)
-    local_port = _port(attrs, "Acme-Flow-In-Dst-Port_FS1_F")
+    local_port = _port(attrs, "Acme-Flow-In-Dst-Port_FS1_F", tags)
     duration = _session_time(attrs)
     status_code = attrs.get("Acme-SIP-Status", "")
     stop = status == STOP
@@ -253,7 +254,7 @@ def read_cdr(attrs: dict[str, str], ctx: ParseContext, named: bool) -> CdrBody:
     if named:
         tags.append("cdr_named_attributes")
     return CdrBody(
-        status=status, code=RECORD_NAMES[status], time=time, call_id=attrs.get("Acct-Session-Id"),
+        status=status, code=RECORD_NAMES[status], time=time, leg_id=attrs.get("Acct-Session-Id"),
         setup_time=setup, connect_time=connect, end_time=end, trunk=attrs.get("Acme-Session-Ingress-Realm"),
         caller=caller, callee=callee, caller_user=caller_user, caller_domain=caller_domain,
         callee_user=callee_user, callee_domain=callee_domain, media_remote_ip=remote_ip,

@@ -51,7 +51,7 @@ def assemble(header: Header, body: SyslogBody, found: Kind) -> ParsedEvent:
                 "sip_header": body.sip_header,
             },
         },
-        "tags": ["sip_header_line"] if body.family == SIP_HEADER else None,
+        "tags": list(body.tags),
     })
 
 
@@ -70,7 +70,7 @@ def assemble_cdr(body: CdrBody, found: Kind) -> ParsedEvent:
                         "user": {"name": body.callee_user, "domain": body.callee_domain}},
         "uc": {
             "call": {
-                "id": body.call_id,
+                "leg_id": body.leg_id,
                 "setup_time": body.setup_time,
                 "connect_time": body.connect_time,
                 "end_time": body.end_time,
