@@ -2,7 +2,8 @@
 
 from ucsiem.parsing import Framing, ParserSpec
 
-from .parser import FIRST_LINE_PATTERN, parse
+from .header import FIRST_LINE_PATTERN
+from .parser import parse
 
 PARSER = ParserSpec(
     id="cisco_expressway",
@@ -19,5 +20,3 @@ PARSER = ParserSpec(
     framing=Framing(kind="multiline", first_line_pattern=FIRST_LINE_PATTERN, max_lines=500),
     parse=parse,
 )
-
-__all__ = ["PARSER"]

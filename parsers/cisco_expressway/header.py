@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import NamedTuple
 
 from ucsiem.parsing import MONTHS, ParseContext, ParseError, structured_data_end
 
@@ -33,16 +34,31 @@ _BODY_STARTS = ('Event="', 'UTCTime="', 'Level="')
 SHOWN = 80  # characters of input quoted in error messages
 
 
-def split_header(line: str) -> tuple[str | None, str, str | None, list[str], str, int | None]:
-    """(time text, time style, host, process tags, body, PRI) of the first line of a record."""
+class Header(NamedTuple):
+    """The envelope of the first line of a record."""
+
+    time_text: str | None  # the header's time as written; None for header-less lines
+    time_style: str  # "iso", "bsd" or "none"
+    host: str | None
+    tags: list[str]  # process tags, outermost first: `httpd[2871]`, `web`
+    rest: str  # the body, for body.py
+    pri: int | None
+    line: str  # the whole first line, quoted in error messages
+
+    def time(self, ctx: ParseContext) -> datetime:
+        """The header time in UTC (a naive or BSD time in the configured zone); ParseError when unusable."""
+        return header_time(self.time_text, self.time_style, ctx)
+
+
+def read_header(line: str) -> Header:
     # fast path for the usual `<ISO time> <host> tvcs: Event=...` shape
     parts = line.split(" ", 3)
     if len(parts) == 4:
         ts_text, host, tag, body = parts
         if (tag in _COMMON_TAGS and body.startswith(_BODY_STARTS) and len(ts_text) > 10 and ts_text[4] == "-"
                 and ts_text[:4].isdecimal() and host and host[-1] != ":" and '="' not in host):
-            return ts_text, "iso", host, [tag[:-1]], body, None
-    return _header_general(line)
+            return Header(ts_text, "iso", host, [tag[:-1]], body, None, line)
+    return Header(*_header_general(line), line)
 
 
 def _header_general(line: str) -> tuple[str | None, str, str | None, list[str], str, int | None]:

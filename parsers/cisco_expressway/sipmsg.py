@@ -7,7 +7,9 @@ ignored. Compact header names (`i`, `f`, `t`, `m`) are understood.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
+
+from ucsiem.parsing import name_addr
 
 _HEADER_NAMES = {
     "call-id": "call-id", "i": "call-id",
@@ -23,29 +25,15 @@ _HEADER_NAMES = {
 MAX_HEADER_LINES = 200
 
 
-def name_addr(value: str) -> tuple[str, str | None]:
-    """`"Bob" <sip:bob@example.com>;tag=1` -> ("sip:bob@example.com", "1")."""
-    lt = value.find("<")
-    if lt >= 0:
-        gt = value.find(">", lt)
-        if gt < 0:
-            return value[lt + 1:].strip(), None
-        uri, params = value[lt + 1:gt].strip(), value[gt + 1:]
-    else:
-        uri, _, params = value.partition(";")
-        uri = uri.strip()
-        params = ";" + params
-    tag = None
-    for param in params.split(";"):
-        name, _, val = param.partition("=")
-        if name.strip().lower() == "tag":
-            tag = val.strip() or None
-            break
-    return uri, tag
+class SipMessage(NamedTuple):
+    sip: dict[str, Any]  # `uc.sip` members: method, request_uri or status_code, reason_phrase, call_id...
+    start: str  # the start line
+    transport: str | None  # of the top Via (`TLS`)
+    expires: int | None  # the Expires header
 
 
-def parse_sipmsg(lines: list[str]) -> dict[str, Any]:
-    """`uc.sip`-shaped fields plus `_start_line`, `_transport`, `_expires` helpers for the caller."""
+def read_sipmsg(lines: list[str]) -> SipMessage | None:
+    """The SIP message of the lines after `SIPMSG:`; None when it has no start line."""
     sip: dict[str, Any] = {}
     start = ""
     headers: dict[str, str] = {}
@@ -67,9 +55,8 @@ def parse_sipmsg(lines: list[str]) -> dict[str, Any]:
         if key is not None and key not in headers:
             headers[key] = value.strip()
     if not start:
-        return sip
+        return None
     start = start.split(" Via:", 1)[0].strip()  # a copy/paste artefact can run the first Via onto it
-    sip["_start_line"] = start
     if start.startswith("SIP/"):
         parts = start.split(None, 2)
         if len(parts) >= 2 and len(parts[1]) == 3 and parts[1].isascii() and parts[1].isdecimal():
@@ -106,10 +93,7 @@ def parse_sipmsg(lines: list[str]) -> dict[str, Any]:
     if agent:
         sip["user_agent"] = agent
     via = headers.get("via")
-    if via:
-        proto = via.split(None, 1)[0].upper()  # SIP/2.0/TLS
-        sip["_transport"] = proto.rpartition("/")[2]
+    transport = via.split(None, 1)[0].upper().rpartition("/")[2] if via else None  # SIP/2.0/TLS
     expires = headers.get("expires")
-    if expires and len(expires) <= 9 and expires.isascii() and expires.isdecimal():
-        sip["_expires"] = int(expires)
-    return sip
+    seconds = int(expires) if expires and len(expires) <= 9 and expires.isascii() and expires.isdecimal() else None
+    return SipMessage(sip, start, transport, seconds)

@@ -1,4 +1,4 @@
-"""Typed values of Expressway attributes: addresses, ports, aliases, the Expressway's own socket."""
+"""Typed values of Expressway attributes (addresses, ports, aliases, numbers) and the value tables."""
 
 from __future__ import annotations
 
@@ -7,6 +7,13 @@ from typing import Any
 from ucsiem.parsing import canonical_ip
 
 _URI_SCHEMES = frozenset(("sip", "sips", "tel", "h323"))
+TRANSPORTS = {"udp": "udp", "tcp": "tcp", "tls": "tcp", "sctp": "sctp"}
+SERVICE_PROTOCOL = {
+    "sip": "sip", "h.323": "h323", "h323": "h323", "h.225": "h323", "h.245": "h323", "q.931": "h323",
+    "ras": "h323", "neighbourgatekeeper": "h323", "ldap": "ldap", "http": "http", "https": "http",
+    "dns": "dns", "ssh": "ssh", "xmpp": "xmpp",
+}
+MANAGEMENT_SERVICES = frozenset(("http", "https", "ssh", "web", "tsh"))
 
 
 def as_ip(value: str) -> str | None:
@@ -41,45 +48,10 @@ def set_ip(endpoint: dict[str, Any], raw: str) -> None:
         endpoint["address"] = raw
 
 
-def map_local(kv: dict[str, str], src: dict[str, Any], dst: dict[str, Any], observer: dict[str, Any],
-           sip: dict[str, Any]) -> None:
-    """`ipaddr` (login source), `Local-ip/-port` (the Expressway's socket) and `Action` (direction)."""
-    ipaddr = kv.pop("ipaddr", "")
-    if ipaddr and "ip" not in src and (ip := as_ip(ipaddr)) is not None:
-        src["ip"] = ip
-    local: dict[str, Any] = {}
-    raw = kv.pop("Local-ip", "")
-    if raw:
-        set_ip(local, raw)
-        if "ip" in local:
-            observer["ip"] = [local["ip"]]
-    raw = kv.pop("Local-port", "")
-    if raw:
-        if (port := as_port(raw)) is not None:
-            local["port"] = port
-        else:
-            kv["Local-port"] = raw
-    direction = kv.get("Action", "").lower()
-    if direction in ("received", "sent"):
-        del kv["Action"]
-        sip["direction"] = direction
-        # a traced message went from the peer to the Expressway's socket, or the other way
-        if direction == "received" and not dst:
-            dst.update(local)
-            return
-        if direction == "sent" and not src:
-            src.update(local)
-            return
-    if "address" in local:
-        kv["Local-ip"] = local["address"]
-    if "port" in local:
-        kv["Local-port"] = str(local["port"])
+def alias_user(alias: str) -> tuple[dict[str, str] | None, str | None]:
+    """User name/domain of an alias (SIP URI, H.323 id, E.164), and its E.164 number (a `+` user part).
 
-
-def map_alias(endpoint: dict[str, Any], alias: str, call: dict[str, Any] | None, number_key: str) -> None:
-    """User name/domain of an alias (SIP URI, H.323 id, E.164) on the endpoint; E.164 number on the call.
-
-    `sip:alice@example.com;transport=tls` -> alice, example.com; `h323:room-101` -> room-101.
+    `sip:alice@example.com;transport=tls` -> ({alice, example.com}, None); `h323:room-101` -> room-101.
     """
     body = alias
     if body.startswith("sip:"):
@@ -97,13 +69,15 @@ def map_alias(endpoint: dict[str, Any], alias: str, call: dict[str, Any] | None,
     else:
         name = name.split(";", 1)[0]
     if name:
-        endpoint["user"] = {"name": name, "domain": domain} if domain else {"name": name}
-        if call is not None and name[0] == "+":
+        number = None
+        if name[0] == "+":
             digits = name[1:]
             if 6 <= len(digits) <= 15 and digits.isascii() and digits.isdecimal():
-                call[number_key] = name
-    elif domain:
-        endpoint["user"] = {"domain": domain}
+                number = name
+        return ({"name": name, "domain": domain} if domain else {"name": name}), number
+    if domain:
+        return {"domain": domain}, None
+    return None, None
 
 
 def socket_address(value: str) -> tuple[str | None, int | None]:
