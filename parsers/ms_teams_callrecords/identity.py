@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from ucsiem.parsing import jsonvalues, split_upn
+from ucsiem.parsing import jsonvalues
 
 # Which member of an identity set names the party, most specific first (communicationsIdentitySet).
 IDENTITY_KINDS = (
@@ -81,22 +81,6 @@ def from_participant(participant: dict[str, Any]) -> Party:
             return Party(None, pid, None, None, None)
         return party
     return from_identity_set(participant)
-
-
-def user_fields(party: Party) -> dict[str, Any]:
-    """ECS `user.*` of a person (phone numbers and bare ids are not accounts: only their id)."""
-    name, domain = split_upn(party.upn)
-    if party.kind in ("phone", "service"):
-        return {}
-    return {"id": party.id, "full_name": party.display_name, "email": party.upn if domain else None,
-            "name": name, "domain": domain}
-
-
-def endpoint_user(party: Party) -> dict[str, Any]:
-    """`source.user` / `destination.user`: the sign-in name (or phone number) and its domain; a display
-    name is not an account name, it stays in `uc.call.caller`/`callee` and `user.full_name`."""
-    name, domain = split_upn(party.upn)
-    return {"name": name or party.number, "domain": domain}
 
 
 def user_agent(endpoint: dict[str, Any], prefix: str, vendor: dict[str, Any]) -> str | None:

@@ -9,7 +9,7 @@ every stream's figures are kept, as Graph names them, in `uc.vendor.<label>.<str
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from ucsiem.parsing import jsonvalues
 
@@ -52,11 +52,31 @@ def primary(media: list[dict[str, Any]]) -> dict[str, Any]:
     return media[0] if media else {}
 
 
-def endpoint_address(network: dict[str, Any]) -> dict[str, Any]:
+class Address(NamedTuple):
     """`source`/`destination` address of one end: the media endpoint's own IP and port, and the
     public address the relay saw it from (its NAT address; networkInfo has no reflexive port)."""
-    return {"ip": ip(network, "ipAddress"), "port": port(network, "port"),
-            "nat": {"ip": ip(network, "reflexiveIPAddress")}}
+
+    ip: str | None
+    port: int | None
+    nat_ip: str | None
+
+
+class Quality(NamedTuple):
+    """`uc.media` of a segment: the primary media's type and, per figure, the worse direction."""
+
+    type: str | None
+    jitter_ms: float | None
+    delay_ms: float | None
+    packet_loss_rate: float | None
+    mos_degradation: float | None
+    codec: str | None
+
+
+NO_QUALITY = Quality(None, None, None, None, None, None)
+
+
+def endpoint_address(network: dict[str, Any]) -> Address:
+    return Address(ip(network, "ipAddress"), port(network, "port"), ip(network, "reflexiveIPAddress"))
 
 
 def network_vendor(network: dict[str, Any], prefix: str, vendor: dict[str, Any]) -> None:
@@ -76,7 +96,7 @@ def transport(network: dict[str, Any]) -> str | None:
     return proto if proto in ("udp", "tcp") else None
 
 
-def quality(segment: dict[str, Any], vendor: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+def quality(segment: dict[str, Any], vendor: dict[str, Any]) -> tuple[Quality, dict[str, Any], dict[str, Any]]:
     """(uc.media, callerNetwork, calleeNetwork) of a segment; stream figures into `vendor`."""
     media = jsonvalues.objects(segment, "media", MAX_MEDIA)
     main = primary(media)
@@ -87,28 +107,24 @@ def quality(segment: dict[str, Any], vendor: dict[str, Any]) -> tuple[dict[str, 
             for key in STREAM_FIELDS:
                 if (value := jsonvalues.scalar(stream, key)) is not None:
                     vendor[f"{label}.{direction}.{key}"] = value
-    figures: dict[str, Any] = {"type": media_type(jsonvalues.text(main, "label"))}
     streams = jsonvalues.objects(main, "streams", MAX_STREAMS)
     # One figure per segment: the worse direction (jitter and round trip are "lower is better").
     jitters = [j for s in streams if (j := jsonvalues.duration_seconds(s.get("averageJitter"))) is not None]
     trips = [t for s in streams if (t := jsonvalues.duration_seconds(s.get("averageRoundTripTime"))) is not None]
-    if jitters:
-        figures["jitter_ms"] = round(max(jitters) * 1000, 3)
-    if trips:
-        figures["delay_ms"] = round(max(trips) * 1000, 3)
     # Loss rate is a fraction (0.01 = 1 %), degradation is MOS points lost: the worse direction too.
     losses = [r for s in streams if (r := jsonvalues.number(s, "averagePacketLossRate")) is not None and 0 <= r <= 1]
     degradations = [d for s in streams if (d := jsonvalues.number(s, "averageAudioDegradation")) is not None
                     and 0 <= d <= MAX_MOS_DEGRADATION]
-    if losses:
-        figures["packet_loss_rate"] = max(losses)
-    if degradations:
-        figures["mos_degradation"] = max(degradations)
+    codec = None
     for stream in streams:
-        codec = jsonvalues.text(stream, "audioCodec") or jsonvalues.text(stream, "videoCodec")
-        if codec and codec not in _UNSET_CODECS:
-            figures["codec"] = codec
+        found = jsonvalues.text(stream, "audioCodec") or jsonvalues.text(stream, "videoCodec")
+        if found and found not in _UNSET_CODECS:
+            codec = found
             break
+    figures = Quality(media_type(jsonvalues.text(main, "label")),
+                      round(max(jitters) * 1000, 3) if jitters else None,
+                      round(max(trips) * 1000, 3) if trips else None,
+                      max(losses) if losses else None, max(degradations) if degradations else None, codec)
     caller_net = (jsonvalues.sub(main, "callerNetwork")
                   or next((n for m in media if (n := jsonvalues.sub(m, "callerNetwork"))), {}))
     callee_net = (jsonvalues.sub(main, "calleeNetwork")

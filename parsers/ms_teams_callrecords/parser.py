@@ -1,10 +1,10 @@
-"""Microsoft Graph call records: entry point `parse`, pages and the kind of each document.
+"""Microsoft Graph call records: header (page envelope) -> body -> classification -> event.
 
 A record (framed by `JSON_FRAMING`) is one JSON document as an export script or a webhook receiver
 saved it: a callRecord (one line, or pretty-printed), an array of them, or a Graph page
 `{"@odata.context": ..., "value": [...], "@odata.nextLink": ...}` of callRecords, of sessions
 (`/callRecords/{id}/sessions`), of directRoutingLogRows or of pstnCallLogRows. The page's
-`@odata.context` names what its rows are, so it is read here rather than dropped.
+`@odata.context` (`header.py`) names what its rows are; the kind of each document is chosen here.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from typing import Any
 
 from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, RawRecord, json_documents, jsonvalues
 
-from .callrecord import record_events, sessions_page_events
-from .rows import direct_routing_event, pstn_event
+from .body import read_direct_routing, read_pstn, read_record, read_sessions
+from .classify import classify, classify_direct_routing, classify_leg, classify_pstn
+from .event import assemble, assemble_direct_routing, assemble_leg, assemble_pstn
+from .header import Header, read_header
 
 SHOWN = 80
 # Fields only one kind of document has (Graph resource properties), for rows saved without a page.
@@ -27,50 +29,28 @@ def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
     """One framed JSON record -> the events of every document it holds."""
     events: list[ParsedEvent] = []
     for doc in json_documents(record.text):
-        context = jsonvalues.text(doc, "@odata.context") or ""
-        page = doc.get("value")
-        if isinstance(page, list):
-            for index, item in enumerate(page):
-                if not isinstance(item, dict):
-                    raise ParseError("bad_field", f"page item {index} is a {type(item).__name__}, not an object")
-            events.extend(_page(page, context, ctx))
-        elif "/sessions" in context:  # one session (`/callRecords/{id}/sessions/{id}`)
-            events.extend(_page([doc], context, ctx))
+        header = read_header(doc, ctx.reference_time)
+        if header.sessions_of is not None:
+            legs = read_sessions(header, header.sessions_of)
+            events.extend(assemble_leg(header, leg, classify_leg(leg)) for leg in legs)
         else:
-            events.extend(_document(doc, context))
+            for item in header.documents:
+                events.extend(_document(header, item))
     return events
 
 
-def _page(items: list[dict[str, Any]], context: str, ctx: ParseContext) -> list[ParsedEvent]:
-    if "/sessions" in context:
-        call_id = _call_id_of(context)
-        if call_id is None:
-            raise ParseError("unsupported_variant",
-                             f"sessions page without a callRecords('<id>') context: {context[:SHOWN]!r}")
-        return sessions_page_events(items, call_id, ctx.reference_time)
-    return [event for item in items for event in _document(item, context)]
-
-
-def _call_id_of(context: str) -> str | None:
-    """`...#communications/callRecords('e523...')/sessions` -> e523..."""
-    head = context.find("callRecords('")
-    if head < 0:
-        return None
-    start = head + len("callRecords('")
-    stop = context.find("')", start)
-    if stop <= start or stop - start > 128:
-        return None
-    return context[start:stop]
-
-
-def _document(doc: dict[str, Any], context: str) -> list[ParsedEvent]:
-    kind = (jsonvalues.text(doc, "@odata.type") or "") + " " + context
+def _document(header: Header, doc: dict[str, Any]) -> list[ParsedEvent]:
+    kind = (jsonvalues.text(doc, "@odata.type") or "") + " " + header.context
     if "directRoutingLogRow" in kind or any(k in doc for k in _DR_FIELDS):
-        return [direct_routing_event(doc)]
+        row = read_direct_routing(doc)
+        return [assemble_direct_routing(header, row, classify_direct_routing(row))]
     if "pstnCallLogRow" in kind or any(k in doc for k in _PSTN_FIELDS):
-        return [pstn_event(doc)]
+        row = read_pstn(doc)
+        return [assemble_pstn(header, row, classify_pstn(row))]
     if "callRecord" in kind or any(k in doc for k in _RECORD_FIELDS):
-        return record_events(doc)
+        call = read_record(doc)
+        legs = [assemble_leg(header, leg, classify_leg(leg)) for leg in call.legs]
+        return [assemble(header, call, classify(call)), *legs]
     keys = ", ".join(list(doc)[:6])
     raise ParseError("unsupported_variant",
                      f"not a callRecord, directRoutingLogRow or pstnCallLogRow (keys: {keys[:SHOWN]})")
