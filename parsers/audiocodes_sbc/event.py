@@ -12,18 +12,22 @@ from .header import Header, Prefix
 FROM_REFERENCE = ["timestamp_from_reference"]
 
 
-def _syslog(prefix: Prefix) -> dict[str, Any]:
-    """`log.syslog` from the receiver's tokens: priority as written, else facility x 8 + severity."""
+def _log(prefix: Prefix, logger: str | None = None) -> dict[str, Any]:
+    """`log.syslog` from the receiver's tokens (priority as written, else facility x 8 + severity), `log.level`
+    (the severity's name) and `log.logger`."""
     facility, severity, priority = prefix.facility, prefix.severity, prefix.pri
     if priority is None and facility is not None and severity is not None:
         priority = facility[1] * 8 + severity[1]
-    return {"facility": {"name": facility[0], "code": facility[1]} if facility is not None else None,
-            "severity": {"name": severity[0], "code": severity[1]} if severity is not None else None,
-            "priority": priority, "hostname": prefix.hostname}
+    return {"syslog": {"facility": {"name": facility[0], "code": facility[1]} if facility is not None else None,
+                       "severity": {"name": severity[0], "code": severity[1]} if severity is not None else None,
+                       "priority": priority, "hostname": prefix.hostname},
+            "level": severity[0] if severity is not None else None, "logger": logger}
 
 
-def _observer(prefix: Prefix) -> dict[str, Any]:
-    return {"ip": [prefix.observer_ip] if prefix.observer_ip is not None else None, "hostname": prefix.hostname}
+def _observer(prefix: Prefix) -> dict[str, Any] | None:
+    if prefix.observer_ip is None:
+        return {"hostname": prefix.hostname} if prefix.hostname is not None else None
+    return {"ip": [prefix.observer_ip], "hostname": prefix.hostname}
 
 
 def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
@@ -40,14 +44,13 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
             "created": header.received, "code": body.code, "reason": body.reason,
             "provider": "activity_log" if body.family == ACTIVITY else None,
         },
-        "log": {"syslog": _syslog(prefix), "level": prefix.severity[0] if prefix.severity is not None else None,
-                "logger": body.logger},
+        "log": _log(prefix, body.logger),
         "observer": _observer(prefix),
         "source": body.source,
         "destination": body.destination,
         "network": body.network,
-        "user": {"name": body.user},
-        "uc": {"vendor": {"seq": prefix.seq} | body.vendor, "sip": body.sip, "call": body.call},
+        "user": {"name": body.user} if body.user is not None else None,
+        "uc": {"vendor": {"seq": prefix.seq} | body.vendor, "sip": body.sip or None, "call": body.call or None},
         "tags": list(tags),
     })
 
@@ -59,7 +62,7 @@ def assemble_legacy(header: Header, body: LegacyBody, found: Kind) -> ParsedEven
         "@timestamp": header.reference if header.received is None else header.received,
         "message": body.message,
         "event": kind_fields(found) | {"created": header.received, "code": body.name, "reason": body.label},
-        "log": {"syslog": _syslog(prefix), "level": prefix.severity[0] if prefix.severity is not None else None},
+        "log": _log(prefix),
         "observer": _observer(prefix),
         "uc": {"vendor": body.vendor},
         "tags": list(FROM_REFERENCE) if header.received is None else None,
@@ -80,12 +83,12 @@ def assemble_cdr(header: Header, body: CdrBody, found: Kind) -> ParsedEvent:
             "duration": duration * 1_000_000_000 if duration is not None else None,
             "reason": sig.reason if sig is not None else None,
         },
-        "log": {"syslog": _syslog(prefix), "level": prefix.severity[0] if prefix.severity is not None else None},
+        "log": _log(prefix),
         "observer": _observer(prefix),
         "source": body.source,
         "destination": body.destination,
         "network": body.network,
-        "uc": {"sip": body.sip, "call": body.call, "media": body.media,
+        "uc": {"sip": body.sip or None, "call": body.call or None, "media": body.media or None,
                "vendor": body.vendor if prefix.seq is None else body.vendor | {"seq": prefix.seq}},
         "tags": [*body.tags, *FROM_REFERENCE] if timestamp is None else body.tags,
     })
