@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from ucsiem.parsing import ParseContext, ParseError
+from ucsiem.parsing import ParseContext, ParseError, to_port
 
 from .header import SHOWN, Header, utc_time
 from .kv import scan
 from .sipmsg import SipMessage
-from .values import alias_user, as_ip, as_port, detail_pairs, set_ip, small_int
+from .values import alias_user, as_ip, detail_pairs, set_ip, small_int
 
 _SIP_ATTRIBUTES = (("Request-URI", "request_uri"), ("To", "to_uri"), ("From", "from_uri"), ("Call-ID", "call_id"),
                    ("Call-id", "call_id"))
@@ -42,7 +42,8 @@ class Body(NamedTuple):
     callee: str  # Dst-alias
     caller_number: str | None  # E.164 user part of an alias
     callee_number: str | None
-    serial: str  # Call-serial-number
+    call_id: str  # Tag: common to every fork of a call across the Expressway network
+    leg_id: str  # Call-serial-number: this Expressway's id of the call
     authenticated: bool | None  # Auth YES/NO
     aor: str
     contact: str
@@ -50,6 +51,7 @@ class Body(NamedTuple):
     dups: dict[str, list[str]] | None  # later values of repeated attributes
     sipmsg: SipMessage | None  # the SIP message after `SIPMSG:`
     more: str  # other continuation lines
+    tags: list[str]  # `bad_port` when a port attribute is not a port
 
 
 def read_body(header: Header, ctx: ParseContext, sipmsg: SipMessage | None, more: str) -> Body:
@@ -75,12 +77,13 @@ def read_body(header: Header, ctx: ParseContext, sipmsg: SipMessage | None, more
         level = ""
     detail = pop("Detail", "")
 
-    src = _endpoint(kv, "Src")
-    dst = _endpoint(kv, "Dst")
+    tags: list[str] = []
+    src = _endpoint(kv, "Src", tags)
+    dst = _endpoint(kv, "Dst", tags)
     sip: dict[str, Any] = {}
     observer_ip = None
     if "ipaddr" in kv or "Local-ip" in kv or "Local-port" in kv or "Action" in kv:
-        observer_ip = _local(kv, src, dst, sip)
+        observer_ip = _local(kv, src, dst, sip, tags)
 
     caller = pop("Src-alias", "")
     caller_number = callee_number = None
@@ -93,7 +96,8 @@ def read_body(header: Header, ctx: ParseContext, sipmsg: SipMessage | None, more
         user, callee_number = alias_user(callee)
         if user is not None:
             dst["user"] = user
-    serial = pop("Call-serial-number", "")
+    leg_id = pop("Call-serial-number", "")
+    call_id = pop("Tag", "")
     auth = kv.get("Auth", "").upper()
     authenticated = None
     if auth in ("YES", "NO"):
@@ -123,8 +127,8 @@ def read_body(header: Header, ctx: ParseContext, sipmsg: SipMessage | None, more
         _sip_from_detail(sip, detail)
 
     return Body(ts, name, module, level, detail, pop("Reason", ""), free, pop("Service", ""), pop("Protocol", ""),
-                pop("User", ""), src, dst, observer_ip, sip, caller, callee, caller_number, callee_number, serial,
-                authenticated, aor, contact, kv, dups, sipmsg, more)
+                pop("User", ""), src, dst, observer_ip, sip, caller, callee, caller_number, callee_number, call_id,
+                leg_id, authenticated, aor, contact, kv, dups, sipmsg, more, tags)
 
 
 def continuation_text(lines: list[str]) -> str:
@@ -132,20 +136,21 @@ def continuation_text(lines: list[str]) -> str:
     return "\n".join(line.rstrip() for line in lines).strip("\n")
 
 
-def _endpoint(kv: dict[str, str], side: str) -> dict[str, Any]:
-    """`<side>-ip` / `<side>-port` -> source or destination members (taken out of `kv`)."""
+def _endpoint(kv: dict[str, str], side: str, tags: list[str]) -> dict[str, Any]:
+    """`<side>-ip` / `<side>-port` -> source or destination members (taken out of `kv`); a port that is not
+    one is left out and tags the event `bad_port`."""
     endpoint: dict[str, Any] = {}
     raw = kv.pop(f"{side}-ip", "")
     if raw:
         set_ip(endpoint, raw)
-    raw = kv.get(f"{side}-port", "")
-    if raw and (port := as_port(raw)) is not None:
-        del kv[f"{side}-port"]
-        endpoint["port"] = port  # not a port: it stays as the vendor wrote it
+    raw = kv.pop(f"{side}-port", "")
+    if raw and (port := to_port(raw, tags)) is not None:
+        endpoint["port"] = port
     return endpoint
 
 
-def _local(kv: dict[str, str], src: dict[str, Any], dst: dict[str, Any], sip: dict[str, Any]) -> str | None:
+def _local(kv: dict[str, str], src: dict[str, Any], dst: dict[str, Any], sip: dict[str, Any],
+           tags: list[str]) -> str | None:
     """`ipaddr` (login source), `Local-ip/-port` (the Expressway's socket) and `Action` (direction); returns
     the Expressway's own IP."""
     ipaddr = kv.pop("ipaddr", "")
@@ -156,11 +161,8 @@ def _local(kv: dict[str, str], src: dict[str, Any], dst: dict[str, Any], sip: di
     if raw:
         set_ip(local, raw)
     raw = kv.pop("Local-port", "")
-    if raw:
-        if (port := as_port(raw)) is not None:
-            local["port"] = port
-        else:
-            kv["Local-port"] = raw
+    if raw and (port := to_port(raw, tags)) is not None:
+        local["port"] = port
     direction = kv.get("Action", "").lower()
     if direction in ("received", "sent"):
         del kv["Action"]

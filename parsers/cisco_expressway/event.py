@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing import Kind, ParsedEvent, kind_fields, priority_fields
+from ucsiem.parsing import Kind, ParsedEvent, kind_fields, priority_fields, to_port
 
 from .body import Body
 from .header import Header
@@ -52,8 +52,10 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
         call["callee"] = body.callee
         if body.callee_number:
             call["callee_number"] = body.callee_number
-    if body.serial:
-        call["id"] = body.serial
+    if body.call_id:
+        call["id"] = body.call_id
+    if body.leg_id:
+        call["leg_id"] = body.leg_id
     if body.authenticated is not None:
         call["authenticated"] = body.authenticated
 
@@ -80,8 +82,9 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     if action == "call-end" and reason:
         call["disconnect_cause"] = reason
 
+    tags = body.tags
     if action == "tls-handshake" or module == "developer.ssl":
-        _tls(vendor, name, outcome, tls, source, destination, network)
+        _tls(vendor, name, outcome, tls, source, destination, network, tags)
         if not reason:
             reason = vendor.pop("ssl_error_reason", "")
 
@@ -91,15 +94,15 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
         extra["reason"] = reason
     elif outcome == "failure" and detail:
         extra["reason"] = detail
-    tags = header.tags
+    programs = header.tags
     process: dict[str, Any] | None = None
-    if tags:
-        first = tags[0]
+    if programs:
+        first = programs[0]
         bracket = first.find("[")
         pid = first[bracket + 1:-1] if bracket > 0 else ""
         process = ({"name": first[:bracket], "pid": int(pid)} if pid.isascii() and pid.isdecimal()
                    else {"name": first})
-        extra["provider"] = tags[-1].split("[", 1)[0]
+        extra["provider"] = programs[-1].split("[", 1)[0]
     elif (node := vendor.get("Node", "")) and "@" in node:
         extra["provider"] = node.split("@", 1)[0]
     ev = kind_fields(found) | extra
@@ -141,6 +144,7 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
         "observer": observer,
         "log": log,
         "uc": {k: v for k, v in uc.items() if v},
+        "tags": tags,
     }
     if body.sipmsg is not None:
         _sip_message(event, body)
@@ -150,7 +154,7 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
 
 
 def _tls(vendor: dict[str, Any], name: str, outcome: str | None, tls: dict[str, Any],
-         src: dict[str, Any], dst: dict[str, Any], network: dict[str, Any]) -> None:
+         src: dict[str, Any], dst: dict[str, Any], network: dict[str, Any], tags: list[str]) -> None:
     """TLS details of a negotiation error or a developer.ssl line."""
     if outcome == "failure":
         tls["established"] = False
@@ -170,10 +174,10 @@ def _tls(vendor: dict[str, Any], name: str, outcome: str | None, tls: dict[str, 
         if server in ("true", "false"):
             peer, me = (src, dst) if server == "true" else (dst, src)
             for endpoint, value, key in ((peer, remote, "remoteAddress"), (me, local, "localAddress")):
-                ip, port = socket_address(value)
+                ip, port_text = socket_address(value)
                 if ip is not None and not endpoint:
                     endpoint["ip"] = ip
-                    if port is not None:
+                    if (port := to_port(port_text, tags)) is not None:
                         endpoint["port"] = port
                     del vendor[key]
 

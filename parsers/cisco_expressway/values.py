@@ -21,15 +21,6 @@ def as_ip(value: str) -> str | None:
     return canonical_ip(value) if len(value) <= 64 else None
 
 
-def as_port(value: str) -> int | None:
-    """0-65535 written in ASCII digits, else None."""
-    if len(value) <= 5 and value.isascii() and value.isdecimal():
-        port = int(value)
-        if port <= 65535:
-            return port
-    return None
-
-
 def small_int(value: str, high: int) -> int | None:
     """A non-negative integer of at most 9 ASCII digits, not above `high`, else None."""
     if 0 < len(value) <= 9 and value.isascii() and value.isdecimal():
@@ -80,11 +71,11 @@ def alias_user(alias: str) -> tuple[dict[str, str] | None, str | None]:
     return None, None
 
 
-def socket_address(value: str) -> tuple[str | None, int | None]:
-    """`['IPv4''TCP''172.16.2.2:5062']` (developer.ssl) -> ("172.16.2.2", 5062)."""
+def socket_address(value: str) -> tuple[str | None, str]:
+    """`['IPv4''TCP''172.16.2.2:5062']` (developer.ssl) -> ("172.16.2.2", "5062"): the IP, the port as written."""
     addr = value.strip("[]'").rpartition("'")[2]
     host, _, port = addr.rpartition(":")
-    return as_ip(host), as_port(port)
+    return as_ip(host), port
 
 
 def detail_pairs(detail: str) -> dict[str, str]:

@@ -101,7 +101,8 @@ def test_calls_searches_and_tls(sample_events: dict[str, list[Event]]) -> None:
     assert call["event.code"] == "Call Attempted"  # the web page's blanks are trimmed
     assert call["uc.call.caller"] == "sip:pstojano-test@dmzlab.call.ciscospark.com"
     assert call["uc.call.callee"] == "sip:jorobb@rtp.ciscotac.net"
-    assert call["uc.call.id"] == "a3e44231-f62a-4e95-a70e-253701a89515"
+    assert call["uc.call.id"] == "73c276e2-3917-4a0c-9fc5-ddde83b49fd0"  # Tag: common to all forks of the call
+    assert call["uc.call.leg_id"] == "a3e44231-f62a-4e95-a70e-253701a89515"  # Call-serial-number: this box's
     assert call["uc.call.authenticated"] is False
     assert (call["network.transport"], call["tls.established"]) == ("tcp", True)
     assert call["destination.user.name"] == "jorobb"
