@@ -55,6 +55,7 @@ class Leg(NamedTuple):
     end: datetime | None
     fallback: datetime  # @timestamp of a leg without times
     fallback_tag: str | None  # the tag such a leg gets
+    tags: list[str]  # bad_port
     vendor: dict[str, Any]
 
 
@@ -187,16 +188,17 @@ def read_leg(call_id: str, session: dict[str, Any], segment: dict[str, Any] | No
             vendor["callee.name"] = jsonvalues.text(endpoint, "name")
         vendor[f"{side}.feedback.rating"] = jsonvalues.text(jsonvalues.sub(endpoint, "feedback"), "rating")
     figures, source, destination, proto = NO_QUALITY, _NO_ADDRESS, _NO_ADDRESS, None
+    tags: list[str] = []
     if segment is not None:
         figures, caller_net, callee_net = quality(segment, vendor)
         network_vendor(caller_net, "callerNetwork", vendor)
         network_vendor(callee_net, "calleeNetwork", vendor)
-        source, destination = endpoint_address(caller_net), endpoint_address(callee_net)
+        source, destination = endpoint_address(caller_net, tags), endpoint_address(callee_net, tags)
         proto = transport(caller_net) or transport(callee_net)
     reason, stage = _failure(leg)
     return Leg(call_id, kind, jsonvalues.text(leg, "id"), caller, callee, jsonvalues.text(caller_ep, "name"), agent,
                figures, source, destination, proto, reason, stage, timestamp(leg, "startDateTime"),
-               timestamp(leg, "endDateTime"), fallback, fallback_tag, vendor)
+               timestamp(leg, "endDateTime"), fallback, fallback_tag, tags, vendor)
 
 
 def read_sessions(header: Header, call_id: str) -> list[Leg]:

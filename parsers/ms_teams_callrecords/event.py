@@ -117,7 +117,7 @@ def assemble_leg(header: Header, body: Leg, found: Kind) -> ParsedEvent:
             "device": {"name": body.device_name},
             "vendor": body.vendor,
         },
-        "tags": [body.fallback_tag] if body.fallback_tag and not (body.start or body.end) else None,
+        "tags": [*body.tags, *([body.fallback_tag] if body.fallback_tag and not (body.start or body.end) else [])],
     })
 
 

@@ -75,8 +75,9 @@ class Quality(NamedTuple):
 NO_QUALITY = Quality(None, None, None, None, None, None)
 
 
-def endpoint_address(network: dict[str, Any]) -> Address:
-    return Address(ip(network, "ipAddress"), port(network, "port"), ip(network, "reflexiveIPAddress"))
+def endpoint_address(network: dict[str, Any], tags: list[str]) -> Address:
+    """The end's address; a port that is not one is left out and tags the event `bad_port`."""
+    return Address(ip(network, "ipAddress"), port(network, "port", tags), ip(network, "reflexiveIPAddress"))
 
 
 def network_vendor(network: dict[str, Any], prefix: str, vendor: dict[str, Any]) -> None:

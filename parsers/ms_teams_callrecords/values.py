@@ -10,15 +10,21 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ucsiem.parsing import canonical_ip, jsonvalues
+from ucsiem.parsing import BAD_PORT, canonical_ip, jsonvalues, to_port
 
 # Graph writes "no value" dates as the .NET minimum.
 _PLACEHOLDER_YEAR = 1
 
 
-def port(obj: Mapping[str, Any], key: str) -> int | None:
-    value = jsonvalues.integer(obj, key)
-    return value if value is not None and 0 <= value <= 65535 else None
+def port(obj: Mapping[str, Any], key: str, tags: list[str]) -> int | None:
+    """A port (a JSON integer 0-65535, or its digits as text); any other value present is left out and
+    tags the event `bad_port` (parsers/README.md, "Decisions every parser follows")."""
+    value = obj.get(key)
+    if isinstance(value, str | int):
+        return to_port(value, tags)
+    if value is not None and BAD_PORT not in tags:
+        tags.append(BAD_PORT)
+    return None
 
 
 def ip(obj: Mapping[str, Any], key: str) -> str | None:
