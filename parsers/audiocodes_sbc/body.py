@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from ucsiem.parsing import ParseContext, ParseError, canonical_ip
+from ucsiem.parsing import ParseContext, ParseError, canonical_ip, to_port
 
 from . import cdr
 from .sipmsg import SIP_HEAD, looks_like_fragment, sip_details
@@ -78,6 +78,7 @@ class Body(NamedTuple):
     destination: dict[str, Any] | None
     network: dict[str, Any] | None
     activity: Activity | None
+    tags: list[str]  # bad_port
 
 
 class LegacyBody(NamedTuple):
@@ -155,6 +156,7 @@ def read_text(text: str, start: int, end: int) -> Body:
     if not body:
         raise ParseError("truncated", "no message text after the [S=n] marker")
     code: str | None = vendor.get("code")
+    tags: list[str] = []
     reason: str | None = None
     user: str | None = None
     source: dict[str, Any] | None = None
@@ -165,9 +167,7 @@ def read_text(text: str, start: int, end: int) -> Body:
     if head.startswith("--") and (m := SIP_HEAD.match(body)) is not None:
         family = SIP_TRACE
         direction, ip, port, if_no, if_name, transport, to_no, socket = m.groups()
-        address = {"ip": _addr(ip, "SIP peer"), "port": int(port)}
-        if int(port) > 65535:
-            raise ParseError("bad_field", f"SIP peer port out of range: {port}")
+        address = {"ip": _addr(ip, "SIP peer"), "port": to_port(port, tags)}
         if direction == "Incoming":
             source = address
             sip["direction"] = "received"
@@ -189,7 +189,7 @@ def read_text(text: str, start: int, end: int) -> Body:
         code = f"{direction} SIP Message"
     elif head.startswith("Activity Log:"):
         family, code = ACTIVITY, "Activity Log"
-        activity, user, source, destination, network = _activity_log(body, vendor)
+        activity, user, source, destination, network = _activity_log(body, vendor, tags)
     elif head.startswith("Abnormal Disconnect"):
         family, code = ABNORMAL_DISCONNECT, "Abnormal Disconnect"
         if (m := _CAUSE.search(body)) is not None:
@@ -208,8 +208,8 @@ def read_text(text: str, start: int, end: int) -> Body:
         for key, value in _KV.findall(body):
             if key == "SrcIP":
                 source["ip"] = _addr(value, "SrcIP")
-            elif key == "SrcPort" and value.isdecimal() and int(value) <= 65535:
-                source["port"] = int(value)
+            elif key == "SrcPort":
+                source["port"] = to_port(value, tags)
             elif vendor.get(key.lower()) != value:  # [CID:n] trailer already kept
                 vendor[key] = value
         if code is None:
@@ -221,10 +221,10 @@ def read_text(text: str, start: int, end: int) -> Body:
     else:
         family = TEXT
     return Body(body, family, code, logger, reason, user, vendor, call, sip, source, destination, network,
-                activity)
+                activity, tags)
 
 
-def _activity_log(body: str, vendor: dict[str, Any]) -> tuple[
+def _activity_log(body: str, vendor: dict[str, Any], tags: list[str]) -> tuple[
         Activity, str | None, dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
     """`Activity Log: [<IF>: ]<activity>. User: <user>. Session: <protocol> (<client ip>)` -> the activity,
     the user, source (client), destination (management address) and network."""
@@ -253,7 +253,7 @@ def _activity_log(body: str, vendor: dict[str, Any]) -> tuple[
     vendor["activity"] = activity
 
     if (m := _AT_ADDRESS.search(activity)) is not None:  # "login at <device ip>:<port>"
-        destination = {"ip": _addr(m.group(1), "management address"), "port": int(m.group(2))}
+        destination = {"ip": _addr(m.group(1), "management address"), "port": to_port(m.group(2), tags)}
 
     changed = activity.find(" was changed from '")
     if changed >= 0 and activity.endswith("'"):
@@ -333,7 +333,7 @@ def read_cdr(row_text: str, ctx: ParseContext) -> CdrBody:
         call["leg_id"] = v
     if (v := row.take("sipmethod")):
         sip["method"] = v.upper()
-    cdr.read_media(row, media)
+    cdr.read_media(row, media, tags)
     signalling = None
     if report not in cdr.MEDIA_REPORTS:
         signalling = cdr.read_signalling(report, row, sip, call, source, destination, network, ctx.timezone, tags)

@@ -25,6 +25,7 @@ from ucsiem.parsing import (
     fraction_micro,
     month_number,
     split_uri_user,
+    to_port,
     utc_offset,
 )
 
@@ -196,12 +197,12 @@ def _ip(value: str, column: str) -> str | None:
     return address
 
 
-def _port(value: str, column: str) -> int | None:
+def _port(value: str, tags: list[str]) -> int | None:
+    """A port column: `-1` (and empty) is the device's "no port"; anything else that is not a port is left
+    out and tags the event `bad_port` (parsers/README.md, "Ports")."""
     if not value or value == "-1":
         return None
-    if not value.isdecimal() or int(value) > 65535:
-        raise ParseError("bad_field", f"{column} is not a port: {value[:32]!r}")
-    return int(value)
+    return to_port(value, tags)
 
 
 def _count(value: str) -> int | None:
@@ -294,7 +295,7 @@ class Row:
         return {self.names[k]: v for k, v in self.values.items() if v and k in self.names}
 
 
-def read_media(row: Row, media: dict[str, Any]) -> None:
+def read_media(row: Row, media: dict[str, Any], tags: list[str]) -> None:
     """Media columns: media CDRs, and CALL_END rows customised to carry them."""
     if (v := row.take("mediatype")):
         media["type"] = v.lower()
@@ -305,8 +306,7 @@ def read_media(row: Row, media: dict[str, Any]) -> None:
         if (ip := _ip(row.take(column), name)) is not None:
             media[field] = ip
     for column, field in (("localrtpport", "local_port"), ("remotertpport", "remote_port")):
-        name = row.names.get(column, column)
-        if (port := _port(row.take(column), name)) is not None:
+        if (port := _port(row.take(column), tags)) is not None:
             media[field] = port
     for column, field in (("inpackets", "packets_in"), ("outpackets", "packets_out"),
                           ("localpackloss", "packets_lost_local"), ("remotepackloss", "packets_lost_remote"),
@@ -358,11 +358,11 @@ def read_signalling(report: str, row: Row, sip: dict[str, Any], call: dict[str, 
             row.values["orig"], row.names["orig"] = v, "Orig"
     if (ip := _ip(row.take("sourceip"), "SourceIp")) is not None:
         source["ip"] = ip
-    if (port := _port(row.take("sourceport"), "SourcePort")) is not None:
+    if (port := _port(row.take("sourceport"), tags)) is not None:
         source["port"] = port
     if (ip := _ip(row.take("destip"), "DestIp")) is not None:
         destination["ip"] = ip
-    if (port := _port(row.take("destport"), "DestPort")) is not None:
+    if (port := _port(row.take("destport"), tags)) is not None:
         destination["port"] = port
     if (v := row.take("transporttype")):
         network["transport"] = _TRANSPORT.get(v.upper(), v.lower())

@@ -37,6 +37,8 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     tags = FROM_REFERENCE if timestamp is None else []
     if body.family == SIP_FRAGMENT:
         tags = [*tags, "sip_fragment"]
+    if body.tags:
+        tags = [*tags, *body.tags]
     return prune({
         "@timestamp": header.reference if timestamp is None else timestamp,
         "message": body.message,
