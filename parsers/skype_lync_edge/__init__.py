@@ -2,7 +2,8 @@
 
 from ucsiem.parsing import Framing, ParserSpec
 
-from .parser import FIRST_LINE_PATTERN, parse
+from .header import FIRST_LINE_PATTERN
+from .parser import parse
 
 PARSER = ParserSpec(
     id="skype_lync_edge",
@@ -19,5 +20,3 @@ PARSER = ParserSpec(
                     max_bytes=262_144, flush_timeout_secs=2.0),
     parse=parse,
 )
-
-__all__ = ["PARSER"]

@@ -1,66 +1,90 @@
-"""SIP message or diagnostic record -> event.action and ECS categorisation (table in README.md)."""
+"""SIP message or diagnostic record -> a `Kind` (table in README.md), from the shared categorisation."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from ucsiem.parsing import Kind, kind
+
+from .body import Body, DiagnosticBody, ProtocolBody
+
+_AUTH_NET = ("authentication", "network")  # in this order: what the events always carried
+_PROTOCOL_START = ("start",)
+_ALLOWED = ("allowed",)
+_DENIED = ("denied",)
+_INFO = ("info",)
+
+# requests
+_REGISTER_REQUEST = {(action, authorized): kind(action, category=_AUTH_NET if authorized else None,
+                                                add_type=_PROTOCOL_START)
+                     for action in ("sip-register", "sip-unregister") for authorized in (False, True)}
+_INVITE = kind("call-attempt")
+_CALL_END = kind("call-end")
+_REQUEST = kind("sip-message")
+# responses
+_CHALLENGE = kind("sip-auth", add_category=("network",), add_type=_INFO)  # NTLM/Kerberos/TLS-DSK challenge first
+_AUTH_FAILED = kind("sip-auth", "failure", add_category=("network",), add_type=_DENIED)
+_REGISTERED = {a: kind(a, "success", add_type=_ALLOWED) for a in ("sip-register", "sip-unregister")}
+_REGISTER_FORBIDDEN = {a: kind(a, "failure", category=_AUTH_NET, add_type=_DENIED)
+                       for a in ("sip-register", "sip-unregister")}
+_REGISTER_REFUSED = {a: kind(a, "failure", add_type=_DENIED) for a in ("sip-register", "sip-unregister")}
+_PROVISIONAL = kind("sip-message", add_type=_INFO)
+_CALL_STARTED = kind("call-start")
+_CALL_REDIRECTED = kind("call-redirect")
+_CALL_REJECTED = kind("call-reject")
+_MESSAGE_REJECTED = kind("sip-message-reject")
+_MESSAGE_OK = kind("sip-message", "success")
+# diagnostic records
+_TLS_FAILED = kind("tls-handshake", "failure", add_type=("error",))
+# the peer's certificate does not name it: a refused connection, not a configuration event
+_CERTIFICATE_MISMATCH = kind("certificate", "failure", category=("network",), type=("connection", "denied"))
+_FAILED = kind("diagnostic", "failure", type=("error",))
+DIAGNOSTIC = kind("diagnostic")
 
 
-class Kind(NamedTuple):
-    action: str
-    category: tuple[str, ...]
-    type: tuple[str, ...]
-    outcome: str | None = None
-    kind: str = "event"
+def classify(body: Body) -> Kind:
+    if isinstance(body, ProtocolBody):
+        return classify_protocol(body)
+    return classify_diagnostic(body)
 
 
-_NET = ("network",)
-_CALL = ("network", "session")
-_AUTH_NET = ("authentication", "network")
-DIAGNOSTIC = Kind("diagnostic", (), ("info",))
-
-
-def sip_kind(method: str | None, status: int | None, *, challenged: bool, authorized: bool,
-             diagnosed: bool, unregister: bool) -> Kind:
-    """A traced SIP request (`status` None) or response (`method` from CSeq).
-
-    `challenged`: WWW-/Proxy-Authenticate present; `authorized`: Authorization/Proxy-Authorization
-    present; `diagnosed`: an ms-diagnostics header explains a failure; `unregister`: Expires 0.
-    """
+def classify_protocol(body: ProtocolBody) -> Kind:
+    """A traced SIP request (no status) or response (method from CSeq). An Expires of 0 unregisters; an
+    ms-diagnostics header explains a failure (a 401/407 with one is not a mere challenge)."""
+    method, status = body.method, body.status
     register = method == "REGISTER"
-    reg_action = "sip-unregister" if unregister else "sip-register"
+    reg_action = "sip-unregister" if body.expires == 0 else "sip-register"
     if status is None:
         if register:
-            return Kind(reg_action, _AUTH_NET if authorized else _NET, ("protocol", "start"))
+            return _REGISTER_REQUEST[reg_action, body.authorized]
         if method == "INVITE":
-            return Kind("call-attempt", _CALL, ("connection", "start"))
+            return _INVITE
         if method in ("BYE", "CANCEL"):
-            return Kind("call-end", _CALL, ("connection", "end"))
-        return Kind("sip-message", _NET, ("protocol",))
+            return _CALL_END
+        return _REQUEST
     if status in (401, 407):
-        if challenged and not diagnosed:  # NTLM/Kerberos/TLS-DSK always challenge first: not a failure
-            return Kind("sip-auth", _AUTH_NET, ("start", "info"))
-        return Kind("sip-auth", _AUTH_NET, ("start", "denied"), "failure")
+        if body.challenged and not body.diag_code:
+            return _CHALLENGE
+        return _AUTH_FAILED
     if register:
         if 200 <= status < 300:
-            return Kind(reg_action, _NET, ("protocol", "allowed"), "success")
+            return _REGISTERED[reg_action]
         if status == 403:
-            return Kind(reg_action, _AUTH_NET, ("protocol", "denied"), "failure")
+            return _REGISTER_FORBIDDEN[reg_action]
         if status >= 300:
-            return Kind(reg_action, _NET, ("protocol", "denied"), "failure")
-        return Kind("sip-message", _NET, ("protocol", "info"))
+            return _REGISTER_REFUSED[reg_action]
+        return _PROVISIONAL
     if method == "INVITE":
         if status < 200:
-            return Kind("sip-message", _NET, ("protocol", "info"))
+            return _PROVISIONAL
         if status < 300:
-            return Kind("call-start", _CALL, ("connection", "start"), "success")
+            return _CALL_STARTED
         if status < 400:
-            return Kind("call-redirect", _CALL, ("connection", "info"))
-        return Kind("call-reject", _CALL, ("connection", "denied"), "failure")
+            return _CALL_REDIRECTED
+        return _CALL_REJECTED
     if status >= 400:
-        return Kind("sip-message-reject", _NET, ("protocol", "denied"), "failure")
+        return _MESSAGE_REJECTED
     if 200 <= status < 300:
-        return Kind("sip-message", _NET, ("protocol",), "success")
-    return Kind("sip-message", _NET, ("protocol", "info"))
+        return _MESSAGE_OK
+    return _PROVISIONAL
 
 
 def _hresult_failed(hex_code: str | None) -> bool:
@@ -73,20 +97,17 @@ def _hresult_failed(hex_code: str | None) -> bool:
         return False
 
 
-def diag_kind(result_name: str | None, result_hex: str | None, method: str | None) -> Kind:
+def classify_diagnostic(body: DiagnosticBody) -> Kind:
     """A diagnostic / component record, by its `Result-Code` name (`SIPPROXY_E_...`, `SEC_E_...`)."""
-    name = (result_name or "").upper()
-    failed = _hresult_failed(result_hex)
+    name = (body.result_name or "").upper()
     if name.startswith(("SEC_E_", "CRYPT_E_", "CERT_E_")):
-        return Kind("tls-handshake", _NET, ("connection", "error"), "failure")
+        return _TLS_FAILED
     if "CERT" in name:
         # e.g. SIPPROXY_E_ROUTING_MSG_CERT_MISMATCH: the peer's certificate does not name it
-        return Kind("certificate", _NET, ("connection", "denied"), "failure")
+        return _CERTIFICATE_MISMATCH
     if name.startswith("SIPPROXY_E_") and "ROUTING" in name:
         # the proxy refused to route the message (untrusted Route headers, federation domain checks)
-        if method == "INVITE":
-            return Kind("call-reject", _CALL, ("connection", "denied"), "failure")
-        return Kind("sip-message-reject", _NET, ("protocol", "denied"), "failure")
-    if failed:
-        return Kind("diagnostic", (), ("error",), "failure")
+        return _CALL_REJECTED if body.sip.get("method") == "INVITE" else _MESSAGE_REJECTED
+    if _hresult_failed(body.result_hex):
+        return _FAILED
     return DIAGNOSTIC

@@ -64,7 +64,9 @@ class Header(NamedTuple):
     result_name: str | None
 
 
-def parse_header(line: str) -> Header:
+def read_header(line: str) -> Header:
+    if not line.strip():
+        raise ParseError("no_match", "empty record")
     m = _HEADER.match(line)
     if m is None:
         raise ParseError("no_match", f"not a SIPStack trace header 'TL_<level>(TF_<flag>) [..]pid.tid::MM/DD/YYYY-"

@@ -22,7 +22,7 @@ TRACE_FIELDS = frozenset((
 ))
 
 
-class Body(NamedTuple):
+class TraceLines(NamedTuple):
     fields: dict[str, str]
     """Trace fields (lower-case names), first occurrence."""
     headers: dict[str, list[str]]
@@ -35,7 +35,7 @@ class Body(NamedTuple):
     """How many of the lines belong to the record (up to and including `$$end_record`)."""
 
 
-def split_body(lines: list[str]) -> Body:
+def read_trace_lines(lines: list[str]) -> TraceLines:
     fields: dict[str, str] = {}
     headers: dict[str, list[str]] = {}
     ended = in_body = False
@@ -62,4 +62,4 @@ def split_body(lines: list[str]) -> Body:
         values = headers.setdefault(key, [])
         if len(values) < MAX_VALUES_PER_NAME:
             values.append(value)
-    return Body(fields, headers, ended, in_body, used)
+    return TraceLines(fields, headers, ended, in_body, used)

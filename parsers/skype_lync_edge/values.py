@@ -1,9 +1,7 @@
-"""Reading the SIP values of a record: start line, name-addr, `;`-parameters, peer, auth schemes.
+"""The SIP values of a record (start line, CSeq method, peer, Via transport, auth schemes) and the tables.
 
-`ms-diagnostics: 1010; reason ="Certificate trust ... established";ErrorType="...";source="sip.example.com"`
-and `Direction: incoming;source="internal edge";destination="external edge"` and `Data: domain =" x "`
-share one grammar: `;`-separated `name = value` pairs, values optionally quoted, blanks around `=` and
-inside quotes allowed. The scanner is a single left-to-right pass (linear on any input).
+`ms-diagnostics`, `Direction` and `Data` values (`;`-separated `name = value` pairs) and name-addr headers are
+read with the shared `sip_params` and `name_addr` of `ucsiem.parsing`.
 """
 
 from __future__ import annotations
@@ -12,56 +10,12 @@ from typing import Any
 
 from ucsiem.parsing import ParseError, canonical_ip
 
-MAX_PARAMS = 32
-MAX_SCAN = 8192  # characters of one value that are scanned for parameters
-
-
-def params(text: str) -> tuple[str, dict[str, str]]:
-    """`head; a ="x y"; b=z` -> ("head", {"a": "x y", "b": "z"}): first segment, then named pairs (keys
-    lower case, first one wins, values trimmed of quotes and blanks)."""
-    text = text[:MAX_SCAN]
-    segments: list[str] = []
-    current: list[str] = []
-    quoted = False
-    for char in text:
-        if char == '"':
-            quoted = not quoted
-            current.append(char)
-        elif char == ";" and not quoted:
-            segments.append("".join(current))
-            current = []
-            if len(segments) > MAX_PARAMS:
-                break
-        else:
-            current.append(char)
-    segments.append("".join(current))
-    head = segments[0].strip()
-    out: dict[str, str] = {}
-    for segment in segments[1:]:
-        name, eq, value = segment.partition("=")
-        key = name.strip().lower()
-        if not key:
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
-            value = value[1:-1]
-        out.setdefault(key, value.strip() if eq else "")
-    return head, out
-
-
-def name_addr(value: str) -> tuple[str, str | None]:
-    """`"Bob" <sip:bob@example.com>;tag=1` -> ("sip:bob@example.com", "1")."""
-    lt = value.find("<")
-    if lt >= 0:
-        gt = value.find(">", lt)
-        if gt < 0:
-            return value[lt + 1:].strip(), None
-        uri, rest = value[lt + 1:gt].strip(), value[gt + 1:]
-    else:
-        uri, _, rest = value.partition(";")
-        uri, rest = uri.strip(), ";" + rest
-    _, found = params(rest)
-    return uri, (found.get("tag") or None)
+TRANSPORTS = {"TLS": "tcp", "TCP": "tcp", "MTLS": "tcp", "UDP": "udp", "SCTP": "sctp"}
+EDGE_SIDES = {"internal edge": "internal", "external edge": "external"}
+# (source side, destination side) -> ECS network.direction, from the perimeter's point of view
+PERIMETER = {("internal", "external"): "outbound", ("external", "internal"): "inbound",
+             ("internal", "internal"): "internal", ("external", "external"): "external"}
+CALL_METHODS = frozenset(("INVITE", "BYE", "CANCEL"))
 
 
 def start_line(text: str) -> dict[str, Any]:
