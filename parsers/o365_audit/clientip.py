@@ -8,7 +8,7 @@ Seen forms (Elastic o365 fixtures, `test-ip-formats-events.json`): `192.0.2.1`, 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NamedTuple
 
 from ucsiem.parsing import canonical_ip
 
@@ -27,8 +27,15 @@ def _host(text: str) -> str | None:
     return text if text and set(text) <= _HOST_CHARS and any(c.isalpha() for c in text) else None
 
 
-def client_endpoint(raw: str) -> dict[str, Any]:
-    """`[2001:db8::1]:443` -> {"address": ..., "ip": "2001:db8::1", "port": 443}."""
+class Endpoint(NamedTuple):
+    address: str  # as written
+    ip: str | None
+    port: int | None
+    domain: str | None  # a host name, when it is not an address
+
+
+def client_endpoint(raw: str) -> Endpoint:
+    """`[2001:db8::1]:443` -> Endpoint("[2001:db8::1]:443", "2001:db8::1", 443, None)."""
     raw = raw.strip()[:MAX_ADDRESS]
     host, port = raw, None
     if raw.startswith("["):
@@ -41,9 +48,4 @@ def client_endpoint(raw: str) -> dict[str, Any]:
         if (p := _port(tail)) is not None:
             host, port = head, p
     address = canonical_ip(host)
-    endpoint: dict[str, Any] = {"address": raw, "port": port}
-    if address is not None:
-        endpoint["ip"] = address
-    else:
-        endpoint["domain"] = _host(host)
-    return endpoint
+    return Endpoint(raw, address, port, _host(host) if address is None else None)
