@@ -1,4 +1,9 @@
-"""The product's own prefix of a log message: level, module, code location, function.
+"""The product's payload: its own prefix (level, module, code location, function), then the message.
+
+`read_kamailio`, `read_opensips` and `read_kamailio_json` read the prefix into a `Body`; the message
+readers (`modmsg.py`: module and core messages, default-script lines; `xlogkv.py`: xlog key=value
+payloads) then fill its value sections with what the message says, and name the message family or the
+event the operator's line states, which `classify.py` turns into a `Kind`.
 
 Kamailio (core/dprint.h, `LOG_FX`): `"%s: %.*s%s%s%s"` = level name, `log_prefix` value, location, function:
 
@@ -19,7 +24,7 @@ and `xlog("$xlog_level ...")` writes `ERROR: text`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -39,6 +44,7 @@ PREFIX_SCAN = 512  # how far a custom log_prefix may reach before the module nam
 
 @dataclass(slots=True)
 class Body:
+    # the product's prefix
     level: str | None = None  # lower case, as written ("error", "dbg"); "critical" for Kamailio's L_CRIT
     module: str = ""  # "core", "script", "pike", "tls"... ("" when the line does not say)
     file: str | None = None
@@ -50,6 +56,27 @@ class Body:
     process_no: int | None = None  # JSON log engine: "idx"
     pid: int | None = None  # JSON log engine: "pid"
     call_id: str | None = None  # JSON log engine with the `c` flag: "callid"
+    # what the message says, by the schema section it belongs to (filled by modmsg.py and xlogkv.py)
+    code: str | None = None  # the operator's event word or `event=` value
+    reason: str | None = None
+    source: dict[str, Any] = field(default_factory=dict)
+    destination: dict[str, Any] = field(default_factory=dict)
+    user: dict[str, Any] = field(default_factory=dict)
+    sip: dict[str, Any] = field(default_factory=dict)
+    call: dict[str, Any] = field(default_factory=dict)
+    registration: dict[str, Any] = field(default_factory=dict)
+    tls: dict[str, Any] = field(default_factory=dict)
+    network: dict[str, Any] = field(default_factory=dict)
+    vendor: dict[str, Any] = field(default_factory=dict)
+    user_agent: str | None = None
+    version: str | None = None
+    duration: float | None = None  # seconds
+    direction: str | None = None  # network.direction
+    # what the message is, for classify.py
+    family: str | None = None  # a module or script message family (classify.FAMILIES)
+    action: str | None = None  # the action an xlog line states (event word, `event=`), of the vocabulary
+    outcome: str | None = None  # the outcome it states (`outcome=`, its event word, its SIP status)
+    auth_module: bool = False  # an auth module's message that says nothing more specific
 
     @property
     def is_error(self) -> bool:
@@ -70,7 +97,7 @@ def _kam_module(text: str, pos: int, body: Body) -> int | None:
     return m.end()
 
 
-def parse_kamailio(text: str) -> Body:
+def read_kamailio(text: str) -> Body:
     body = Body()
     pos = 0
     n = len(text)
@@ -104,7 +131,7 @@ def parse_kamailio(text: str) -> Body:
     return body
 
 
-def parse_opensips(text: str) -> Body:
+def read_opensips(text: str) -> Body:
     body = Body()
     pos = 0
     while text.startswith(" ", pos):
@@ -133,7 +160,7 @@ def _int(doc: dict[str, Any], key: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 31 else None
 
 
-def parse_kamailio_json(text: str) -> Body | None:
+def read_kamailio_json(text: str) -> Body | None:
     """Kamailio's JSON log engine (`--log-engine=json`, `log_engine_type="json"`), one document a line:
 
         { "idx": 1, "pid": 18239, "level": "DEBUG", "module": "maxfwd", "file": "mf_funcs.c", "line": 74,
@@ -164,3 +191,19 @@ def parse_kamailio_json(text: str) -> Body | None:
     body.pid = _int(doc, "pid")
     body.call_id = _str(doc, "callid") or None
     return body
+
+
+def read_log_prefix(body: Body) -> None:
+    """`{$mt $hdr(CSeq) $ci}` (the log_prefix of the Kamailio docs): `{1 102 INVITE <call-id> ...}`; the SIP
+    values only where the message named none."""
+    if not body.log_prefix:
+        return
+    prefix = body.log_prefix
+    body.vendor["log_prefix"] = prefix
+    parts = prefix.strip("{} ").split(" ", 4)
+    if len(parts) >= 4 and parts[0] in ("1", "2") and parts[1].isdecimal() and parts[2].isalpha() \
+            and parts[2].isupper():
+        sip = body.sip
+        sip.setdefault("cseq", f"{parts[1]} {parts[2]}")
+        sip.setdefault("method", parts[2])
+        sip.setdefault("call_id", parts[3])

@@ -17,7 +17,7 @@ absent. Everything here is str slicing or anchored, bounded regexes: linear on a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from ucsiem.errors import ParseError
@@ -49,6 +49,7 @@ class Header:
     pri: int | None = None
     form: str = "none"  # syslog | console | none
     body_at: int = 0
+    tags: list[str] = field(default_factory=list)  # no_header, timestamp_from_reference
 
 
 def _iso_time(m: re.Match[str], zone: tzinfo) -> datetime:

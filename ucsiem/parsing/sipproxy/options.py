@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from .actions import VOCABULARY
+from .values import VOCABULARY
 from .xlogkv import KEYS, TARGETS, Handler, norm_key
 
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .actions import VOCABULARY
-from .draft import NULLS, Draft, port, set_ip, set_transport, uri_user
+from .body import Body
+from .values import NULLS, VOCABULARY, port, set_ip, set_transport, uri_user
 
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]{0,63})=")
 _DQ = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"')
@@ -34,7 +34,6 @@ _FAILURE = frozenset(("failure", "fail", "failed", "error", "denied", "deny", "r
                       "blocked", "unauthorized", "forbidden", "false"))
 _CALL_ACTIONS = frozenset(("call-attempt", "call-start", "call-end", "call-reject", "call-redirect", "call-update",
                            "dialog-start", "dialog-end"))
-_AUTH_CODES = frozenset((401, 403, 407))
 
 
 def scan(text: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -119,28 +118,28 @@ def action_word(value: str) -> str | None:
 
 
 # key -> handler(draft, original key, value); value already trimmed and not a null marker
-Handler = Callable[[Draft, str, str], None]
+Handler = Callable[[Body, str, str], None]
 
 
-def _event(d: Draft, key: str, value: str) -> None:
+def _event(d: Body, key: str, value: str) -> None:
     d.code = value
     action = action_word(value)
     if action is not None:
         d.action = action
 
 
-def _outcome(d: Draft, key: str, value: str) -> None:
+def _outcome(d: Body, key: str, value: str) -> None:
     d.outcome = outcome_word(value)
 
 
 def _endpoint_ip(side: str) -> Handler:
-    def handler(d: Draft, key: str, value: str) -> None:
+    def handler(d: Body, key: str, value: str) -> None:
         set_ip(getattr(d, side), value)
     return handler
 
 
 def _endpoint_port(side: str) -> Handler:
-    def handler(d: Draft, key: str, value: str) -> None:
+    def handler(d: Body, key: str, value: str) -> None:
         p = port(value)
         if p is None:
             d.vendor[key] = value
@@ -150,69 +149,69 @@ def _endpoint_port(side: str) -> Handler:
 
 
 def _endpoint_user(side: str, part: str) -> Handler:
-    def handler(d: Draft, key: str, value: str) -> None:
+    def handler(d: Body, key: str, value: str) -> None:
         getattr(d, side).setdefault("user", {})[part] = value
     return handler
 
 
-def _user(d: Draft, key: str, value: str) -> None:
+def _user(d: Body, key: str, value: str) -> None:
     d.user["name"] = value
 
 
-def _from_user(d: Draft, key: str, value: str) -> None:
+def _from_user(d: Body, key: str, value: str) -> None:
     d.source.setdefault("user", {})["name"] = value
 
 
-def _domain(d: Draft, key: str, value: str) -> None:
+def _domain(d: Body, key: str, value: str) -> None:
     d.user["domain"] = value
 
 
 def _sip(field: str) -> Handler:
-    def handler(d: Draft, key: str, value: str) -> None:
+    def handler(d: Body, key: str, value: str) -> None:
         d.sip[field] = value
     return handler
 
 
-def _method(d: Draft, key: str, value: str) -> None:
+def _method(d: Body, key: str, value: str) -> None:
     d.sip["method"] = value.upper()
 
 
-def _code(d: Draft, key: str, value: str) -> None:
+def _code(d: Body, key: str, value: str) -> None:
     if value.isascii() and value.isdecimal() and len(value) <= 3:
         d.sip["status_code"] = int(value)
     else:
         d.vendor[key] = value
 
 
-def _reason(d: Draft, key: str, value: str) -> None:
+def _reason(d: Body, key: str, value: str) -> None:
     d.reason = value
 
 
-def _cause(d: Draft, key: str, value: str) -> None:
+def _cause(d: Body, key: str, value: str) -> None:
     d.call["disconnect_cause"] = value
 
 
-def _ua(d: Draft, key: str, value: str) -> None:
+def _ua(d: Body, key: str, value: str) -> None:
     d.sip["user_agent"] = value
     d.user_agent = value
 
 
-def _transport(d: Draft, key: str, value: str) -> None:
+def _transport(d: Body, key: str, value: str) -> None:
     set_transport(d.network, d.vendor, value)
 
 
-def _aor(d: Draft, key: str, value: str) -> None:
+def _aor(d: Body, key: str, value: str) -> None:
     d.registration["aor"] = value
 
 
-def _expires(d: Draft, key: str, value: str) -> None:
+def _expires(d: Body, key: str, value: str) -> None:
     if value.isascii() and value.isdecimal() and len(value) <= 9:
         d.registration["expires"] = int(value)
     else:
         d.vendor[key] = value
 
 
-def _duration(d: Draft, key: str, value: str) -> None:
+def _duration(d: Body, key: str, value: str) -> None:
     try:
         seconds = float(value)
     except ValueError:
@@ -224,12 +223,12 @@ def _duration(d: Draft, key: str, value: str) -> None:
 
 
 def _call(field: str) -> Handler:
-    def handler(d: Draft, key: str, value: str) -> None:
+    def handler(d: Body, key: str, value: str) -> None:
         d.call[field] = value
     return handler
 
 
-def _direction(d: Draft, key: str, value: str) -> None:
+def _direction(d: Body, key: str, value: str) -> None:
     low = value.lower()
     if low in ("inbound", "outbound", "internal"):
         d.call["direction"] = low
@@ -288,7 +287,7 @@ TARGETS: dict[str, Handler] = {
 }
 
 
-def apply(d: Draft, pairs: list[tuple[str, str]], handlers: dict[str, Handler] | None = None) -> None:
+def apply(d: Body, pairs: list[tuple[str, str]], handlers: dict[str, Handler] | None = None) -> None:
     """Map the recognised keys (`handlers`: the built-in table, or the one the parser options extend);
     everything else goes to `uc.vendor` under the key as written."""
     keys = KEYS if handlers is None else handlers
@@ -313,8 +312,9 @@ def apply(d: Draft, pairs: list[tuple[str, str]], handlers: dict[str, Handler] |
     _complete(d)
 
 
-def _complete(d: Draft) -> None:
-    """Fields implied by others: outcome from the SIP code, users from URIs, call ids and causes."""
+def _complete(d: Body) -> None:
+    """Fields implied by others: outcome from the SIP code, users from URIs, call ids and causes of the
+    call events and bindings of the registrations the line states."""
     sip = d.sip
     code: int | None = sip.get("status_code")
     if code is not None and d.reason:
@@ -340,5 +340,3 @@ def _complete(d: Draft) -> None:
             d.registration.setdefault("contact", sip["contact"])
         if "to_uri" in sip:
             d.registration.setdefault("aor", sip["to_uri"])
-        if d.outcome == "failure" and code in _AUTH_CODES:
-            d.categories.append("authentication")

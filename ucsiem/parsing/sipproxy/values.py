@@ -1,44 +1,21 @@
-"""The event being built for one line, and small field helpers shared by the message families."""
+"""Values the readers share: the action vocabulary, null markers, transports, and endpoint setters.
+
+The setters write what a message says about an endpoint (`source`, `destination`: `ip`, `port`, `address`,
+`user`) into the section dicts of the `Body` being read; they never decide what the line means.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from ucsiem.parsing.helpers import canonical_ip, split_uri_user
+from ucsiem.schema.actions import EventAction
 
+VOCABULARY = frozenset(get_args(EventAction)) - {"pipeline-error"}
 # Kamailio PROTO_* numbers (core/ip_addr.h) as printed in "(ip:port/proto)"
 PROTO_NUMBERS = {"1": "udp", "2": "tcp", "3": "tls", "4": "sctp", "5": "ws", "6": "wss"}
 _TRANSPORTS = {"udp": "udp", "tcp": "tcp", "tls": "tcp", "sctp": "sctp", "ws": "tcp", "wss": "tcp"}
 NULLS = frozenset(("", "<null>", "<nil>", "null", "-", "none"))
-
-
-@dataclass(slots=True)
-class Draft:
-    action: str = "diagnostic"
-    outcome: str | None = None
-    code: str | None = None
-    reason: str | None = None
-    categories: list[str] = field(default_factory=list)  # added to the action's own
-    types: list[str] | None = None  # replaces the action's own
-    source: dict[str, Any] = field(default_factory=dict)
-    destination: dict[str, Any] = field(default_factory=dict)
-    user: dict[str, Any] = field(default_factory=dict)
-    sip: dict[str, Any] = field(default_factory=dict)
-    call: dict[str, Any] = field(default_factory=dict)
-    registration: dict[str, Any] = field(default_factory=dict)
-    tls: dict[str, Any] = field(default_factory=dict)
-    network: dict[str, Any] = field(default_factory=dict)
-    vendor: dict[str, Any] = field(default_factory=dict)
-    user_agent: str | None = None
-    version: str | None = None
-    duration: float | None = None
-    direction: str | None = None  # network.direction
-
-    def set(self, action: str, outcome: str | None = None) -> None:
-        self.action = action
-        if outcome is not None:
-            self.outcome = outcome
 
 
 def port(text: str) -> int | None:
