@@ -37,6 +37,7 @@ class ProtocolBody(NamedTuple):
     diag_source: str | None
     expires: int | None  # Expires, else the expires a 200 OK grants on its Contact
     reason_header: str  # Reason (why a BYE/CANCEL ended the call)
+    tags: list[str]  # `bad_port` when the Peer's port is not a port
 
 
 class DiagnosticBody(NamedTuple):
@@ -106,7 +107,8 @@ def read_protocol(lines: list[str], trace: TraceLines) -> ProtocolBody:
     perimeter = PERIMETER[(src_side, dst_side)] if src_side and dst_side else None
     transport = via_transport(first_header(headers, "via", "v"))
     peer = fields.get("peer", "")
-    endpoint = peer_endpoint(peer) if peer else None
+    tags: list[str] = []
+    endpoint = peer_endpoint(peer, tags) if peer else None
 
     # Authentication headers: the schemes offered (401/407) or used (requests)
     challenges = headers.get("www-authenticate", []) + headers.get("proxy-authenticate", [])
@@ -133,7 +135,7 @@ def read_protocol(lines: list[str], trace: TraceLines) -> ProtocolBody:
         expires = int(granted)  # a 200 OK grants the expiry on its Contact
     return ProtocolBody(trace, _record_text(lines, trace), sip, method, status, way, perimeter, sides, transport,
                         endpoint, bool(challenges), bool(credentials), offered, used, diagnostics[:MAX_VENDOR_TEXT],
-                        diag_code, diag_reason, diag_source, expires, first_header(headers, "reason"))
+                        diag_code, diag_reason, diag_source, expires, first_header(headers, "reason"), tags)
 
 
 def read_diagnostic(header: Header, lines: list[str], trace: TraceLines) -> DiagnosticBody:

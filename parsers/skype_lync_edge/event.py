@@ -32,7 +32,8 @@ def assemble_protocol(header: Header, body: ProtocolBody, found: Kind) -> Parsed
         destination["user"] = {"name": to_user, "domain": to_domain}
     call: dict[str, Any] | None = None
     if method in CALL_METHODS:
-        call = {"id": sip.get("call_id"), "caller": from_uri, "callee": to_uri}
+        # the SIP Call-ID is all the trace has: it stays uc.sip.call_id (parsers/README.md, "Call ids")
+        call = {"caller": from_uri, "callee": to_uri}
         if found.action == "call-end":
             call["disconnect_cause"] = body.diag_reason or body.reason_header or method
         elif found.action == "call-reject":
@@ -50,7 +51,7 @@ def assemble_protocol(header: Header, body: ProtocolBody, found: Kind) -> Parsed
         "log": {"level": header.level, "logger": _logger(header)[0]},
         "process": {"pid": header.pid},
         "observer": {"hostname": _observer_host(header)},
-        "tags": _tags(header, body.trace),
+        "tags": (_tags(header, body.trace) or []) + body.tags,
         "network": {"protocol": "sip", "direction": body.perimeter,
                     "transport": TRANSPORTS.get(transport, transport.lower()) if transport else None},
         "source": source,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing import ParseError, canonical_ip
+from ucsiem.parsing import canonical_ip, to_port
 
 TRANSPORTS = {"TLS": "tcp", "TCP": "tcp", "MTLS": "tcp", "UDP": "udp", "SCTP": "sctp"}
 EDGE_SIDES = {"internal edge": "internal", "external edge": "external"}
@@ -44,8 +44,9 @@ def cseq_method(cseq: str) -> str | None:
     return None
 
 
-def peer_endpoint(peer: str) -> dict[str, Any]:
-    """`host:port`, `[v6]:port`, `ip:port` -> {address, port, ip | domain}. A bad port is a bad record."""
+def peer_endpoint(peer: str, tags: list[str]) -> dict[str, Any]:
+    """`host:port`, `[v6]:port`, `ip:port` -> {address, port, ip | domain}. A port that is not one is left
+    out and adds `bad_port` to `tags`."""
     value = peer.strip()
     host, port_text = value, ""
     if value.startswith("["):
@@ -57,10 +58,8 @@ def peer_endpoint(peer: str) -> dict[str, Any]:
         host, _, port_text = value.partition(":")
     host = host.strip()
     endpoint: dict[str, Any] = {"address": host}
-    if port_text:
-        if not (port_text.isascii() and port_text.isdecimal() and len(port_text) <= 5 and int(port_text) <= 65535):
-            raise ParseError("bad_field", f"Peer port is not a port: {peer[:64]!r}")
-        endpoint["port"] = int(port_text)
+    if port_text and (port := to_port(port_text, tags)) is not None:
+        endpoint["port"] = port
     ip = canonical_ip(host) if host else None
     if ip is not None:
         endpoint["ip"] = ip
