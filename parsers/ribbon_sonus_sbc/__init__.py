@@ -16,5 +16,3 @@ PARSER = ParserSpec(
     framing=Framing(),
     parse=parse,
 )
-
-__all__ = ["PARSER"]
