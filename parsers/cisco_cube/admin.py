@@ -16,18 +16,21 @@ crafted to look like a later field cannot move the address read. Texts follow pu
     User 'u' authentication for SSH2 Session from 192.0.2.1 (tty = 0) using crypto cipher '...', hmac '...' Succeeded
     SSH2 Session from 192.0.2.1 (tty = 0) for user 'u' using crypto cipher '...', hmac '...' closed
     list 101 denied tcp 192.0.2.1(49152) -> 198.51.100.1(23), 1 packet
+
+Readers: each fills the `Body` of one family from the message text.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from datetime import tzinfo
+from typing import TYPE_CHECKING
 
-from ucsiem.parsing import ParsedEvent, canonical_ip
+from .values import ip_or_address
 
-from .kinds import apply
+if TYPE_CHECKING:
+    from .body import Body
 
-_AUTH_SESSION = ("session",)
 _LINE_NAME = re.compile(r"(?:console|con\d{0,3}|vty\d{1,4}|tty\d{1,4}|aux\d{0,3})")
 _CONFIGURED = re.compile(r"Configured from (\S{1,64}) by ")
 _TRAILING_IP = re.compile(r" ?\(([0-9A-Fa-f:.]{2,45})\)")
@@ -38,15 +41,7 @@ _ACL_HEAD = re.compile(r"list (\S{1,64}) (denied|permitted) ")
 _SSH_FROM = re.compile(r"([0-9A-Fa-f:.]{2,45}) \(tty = (\d{1,5})\)")
 _CRYPTO = re.compile(r" using crypto cipher '([^']{0,64})', hmac '([^']{0,64})'")
 SSH_OUTCOMES = {"succeeded": "success", "failed": "failure"}
-
-
-def set_ip(endpoint: dict[str, Any], text: str) -> None:
-    """`ip` when the text is an address, else keep it as written in `address` (e.g. `LOCAL`)."""
-    ip = canonical_ip(text)
-    if ip is not None:
-        endpoint["ip"] = ip
-    elif text:
-        endpoint["address"] = text
+SSH_MNEMONICS = frozenset(("SSH2_USERAUTH", "SSH2_SESSION", "SSH2_CLOSE"))
 
 
 def _brackets(text: str) -> dict[str, str]:
@@ -64,8 +59,13 @@ def _brackets(text: str) -> dict[str, str]:
     return out
 
 
-def sec_login(mnemonic: str, text: str, event: ParsedEvent, vendor: dict[str, Any]) -> None:
+def _source(body: Body, text: str) -> None:
+    body.source_ip, body.source_address = ip_or_address(text)
+
+
+def read_sec_login(body: Body, tz: tzinfo) -> None:
     """LOGIN_SUCCESS / LOGIN_FAILED / QUIET_MODE_ON: user, source, local port, reason."""
+    text, mnemonic = body.message, body.mnemonic
     src_at = text.rfind("] [Source: ")
     user_at = text.find("[user: ")
     fields: dict[str, str] = {}
@@ -75,60 +75,43 @@ def sec_login(mnemonic: str, text: str, event: ParsedEvent, vendor: dict[str, An
             fields["user"] = text[user_at + 7:src_at].strip()
     elif user_at >= 0:  # no [Source: ...]: every bracket is the device's
         fields = _brackets(text[user_at:])
-    if user := fields.get("user"):
-        event["user"] = {"name": user}
-    source: dict[str, Any] = {}
+    body.user = fields.get("user") or None
     if src := fields.get("Source"):
-        set_ip(source, src)
-    if source:
-        event["source"] = source
+        _source(body, src)
     if (port := fields.get("localport", "")).isdecimal() and int(port) <= 65535:
-        event["destination"] = {"port": int(port)}
-    reason = fields.get("Reason")
+        body.destination_port = int(port)
     if acl := fields.get("ACL"):
-        vendor["acl"] = acl
+        body.vendor["acl"] = acl
     at = text.rfind(" at ")
     if at >= 0 and text.rfind("]") < at:
-        vendor["login_time"] = text[at + 4:].strip()
-    if mnemonic == "LOGIN_SUCCESS":
-        apply(event, "admin-login", "success", extra_categories=_AUTH_SESSION)
-    elif mnemonic == "LOGIN_FAILED":
-        apply(event, "admin-login", "failure", types=("start", "denied"), reason=reason)
-    elif mnemonic.startswith("QUIET_MODE_ON"):
-        apply(event, "flood-block", "success", types=("denied", "start"), extra_categories=("authentication",),
-              reason=reason)
-    elif mnemonic.startswith("QUIET_MODE_OFF"):
-        apply(event, "flood-block", "success", types=("end",), extra_categories=("authentication",))
-    else:
-        apply(event, "diagnostic")
+        body.vendor["login_time"] = text[at + 4:].strip()
+    if mnemonic == "LOGIN_FAILED" or (mnemonic != "LOGIN_SUCCESS" and mnemonic.startswith("QUIET_MODE_ON")):
+        body.reason = fields.get("Reason")
 
 
-def config_change(mnemonic: str, text: str, event: ParsedEvent, vendor: dict[str, Any]) -> None:
+def read_config(body: Body, tz: tzinfo) -> None:
     """SYS-5-CONFIG_I: `Configured from <source> by <user> on <line> (<ip>)`; other CONFIG_* by name."""
-    apply(event, "config-change", "success")
+    text = body.message
     m = _CONFIGURED.match(text)
     if m is None:
         return
-    vendor["config_source"] = m.group(1)
+    body.vendor["config_source"] = m.group(1)
     who = text[m.end():].strip()
     tail = _TRAILING_IP.search(who, max(0, len(who) - 50))
     if tail is not None and tail.end() == len(who):
-        source: dict[str, Any] = {}
-        set_ip(source, tail.group(1))
-        event["source"] = source
+        _source(body, tail.group(1))
         who = who[:tail.start()].strip()
     user, sep, line = who.rpartition(" on ")
     if not sep:
         user, line = ("", who) if _LINE_NAME.fullmatch(who) else (who, "")
-    if user:
-        event["user"] = {"name": user}
+    body.user = user or None
     if line:
-        vendor["line"] = line
+        body.vendor["line"] = line
 
 
-def logged_command(text: str, event: ParsedEvent, vendor: dict[str, Any]) -> None:
+def read_logged_command(body: Body, tz: tzinfo) -> None:
     """PARSER-5-CFGLOG_LOGGEDCMD (`archive log config` with `logging enable`): who ran which command."""
-    apply(event, "config-change", "success")
+    text = body.message
     if not text.startswith("User:"):
         return
     cut = text.find(" logged command:")
@@ -136,103 +119,85 @@ def logged_command(text: str, event: ParsedEvent, vendor: dict[str, Any]) -> Non
         return
     who = text[5:cut].strip()
     if _LINE_NAME.fullmatch(who):  # no user name (no login configured on the line): IOS logs the line
-        vendor["line"] = who
+        body.vendor["line"] = who
     elif who:
-        event["user"] = {"name": who}
-    event["process"] = {"command_line": text[cut + 16:].strip()}
+        body.user = who
+    body.command_line = text[cut + 16:].strip()
 
 
-def logout(text: str, event: ParsedEvent, vendor: dict[str, Any]) -> None:
+def read_logout(body: Body, tz: tzinfo) -> None:
     """SYS-6-LOGOUT: `User <u> has exited tty session <n>(<ip>)`."""
-    apply(event, "admin-logout", "success", extra_categories=_AUTH_SESSION)
+    text = body.message
     cut = text.rfind(" has exited tty session ")
     if not text.startswith("User ") or cut < 0:
         return
-    if user := text[5:cut].strip():
-        event["user"] = {"name": user}
+    body.user = text[5:cut].strip() or None
     rest = text[cut + 24:]
     paren = rest.find("(")
     if paren > 0 and rest.endswith(")"):
-        vendor["tty"] = rest[:paren]
-        source: dict[str, Any] = {}
-        set_ip(source, rest[paren + 1:-1])
-        event["source"] = source
+        body.vendor["tty"] = rest[:paren]
+        _source(body, rest[paren + 1:-1])
 
 
-def tty_expired(text: str, event: ParsedEvent, vendor: dict[str, Any]) -> None:
+def read_tty_expired(body: Body, tz: tzinfo) -> None:
     """SYS-6-TTY_EXPIRE_TIMER: `(exec timer expired, tty 1 (<ip>)), user <u>`."""
+    text = body.message
     m = _EXPIRE.match(text)
-    apply(event, "admin-logout", "success", extra_categories=_AUTH_SESSION,
-          reason=m.group(1) if m is not None else None)
     if m is None:
         return
-    vendor["tty"] = m.group(2)
+    body.reason = m.group(1)
+    body.vendor["tty"] = m.group(2)
     if m.group(3):
-        source: dict[str, Any] = {}
-        set_ip(source, m.group(3))
-        event["source"] = source
-    if user := text[m.end():].strip():
-        event["user"] = {"name": user}
+        _source(body, m.group(3))
+    body.user = text[m.end():].strip() or None
 
 
-def ssh(mnemonic: str, text: str, event: ParsedEvent, vendor: dict[str, Any]) -> None:
-    """SSH-5-SSH2_SESSION / SSH2_USERAUTH / SSH2_CLOSE."""
-    event["network"] = {"protocol": "ssh"}
-    last = text.rsplit(" ", 1)[-1].lower()
-    outcome = SSH_OUTCOMES.get(last)
+def read_ssh(body: Body, tz: tzinfo) -> None:
+    """SSH-5-SSH2_SESSION / SSH2_USERAUTH / SSH2_CLOSE; `status` is the outcome the last word states."""
+    text, mnemonic = body.message, body.mnemonic
+    if mnemonic not in SSH_MNEMONICS:
+        return
+    body.status = SSH_OUTCOMES.get(text.rsplit(" ", 1)[-1].lower())
     addr_text = ""
     if mnemonic == "SSH2_USERAUTH":
         cut = text.rfind("' authentication for SSH2 Session from ")
         if text.startswith("User '") and cut >= 0:
-            if user := text[6:cut]:
-                event["user"] = {"name": user}
+            body.user = text[6:cut] or None
             addr_text = text[cut + 39:]
-        apply(event, "admin-login", outcome, types=("start",) if outcome != "failure" else ("start", "denied"))
     elif mnemonic == "SSH2_SESSION":
         if text.startswith("SSH2 Session request from "):
             addr_text = text[26:]
-        apply(event, "connection", outcome, types=("connection", "start"))
-    elif mnemonic == "SSH2_CLOSE":
-        if text.startswith("SSH2 Session from "):
-            addr_text = text[18:]
-            crypto = text.rfind("' using crypto cipher '")
-            user_at = text.find(" for user '")
-            if 0 <= user_at < crypto and (user := text[user_at + 11:crypto]):
-                event["user"] = {"name": user}
-        apply(event, "admin-logout", "success", extra_categories=_AUTH_SESSION)
-    else:
-        apply(event, "diagnostic")
-        return
+    elif text.startswith("SSH2 Session from "):  # SSH2_CLOSE
+        addr_text = text[18:]
+        crypto = text.rfind("' using crypto cipher '")
+        user_at = text.find(" for user '")
+        if 0 <= user_at < crypto:
+            body.user = text[user_at + 11:crypto] or None
     if (m := _SSH_FROM.match(addr_text)) is not None:
-        source: dict[str, Any] = {}
-        set_ip(source, m.group(1))
-        event["source"] = source
-        vendor["tty"] = m.group(2)
+        _source(body, m.group(1))
+        body.vendor["tty"] = m.group(2)
     crypto_at = text.rfind(" using crypto cipher '")
     if crypto_at >= 0 and (c := _CRYPTO.match(text, crypto_at)) is not None:
-        vendor["cipher"], vendor["hmac"] = c.group(1), c.group(2)
+        body.vendor["cipher"], body.vendor["hmac"] = c.group(1), c.group(2)
 
 
-def acl_log(text: str, event: ParsedEvent, vendor: dict[str, Any]) -> None:
-    """SEC-6-IPACCESSLOG*: an access-list entry with `log` matched a packet."""
+def read_acl(body: Body, tz: tzinfo) -> None:
+    """SEC-6-IPACCESSLOG*: an access-list entry with `log` matched a packet; `status` denied|permitted."""
+    text = body.message
     head = _ACL_HEAD.match(text)
     if head is None:
-        apply(event, "diagnostic")
         return
-    vendor["acl"] = head.group(1)
-    if head.group(2) == "denied":
-        apply(event, "deny-list", "success", types=("denied",))
-    else:
-        apply(event, "connection", "success", types=("connection", "allowed"))
+    body.vendor["acl"] = head.group(1)
+    body.status = head.group(2)
     m = _ACL.match(text)
     if m is None:
         return
     _, _, proto, sip, sport, dip, dport, packets = m.groups()
-    event["network"] = {"transport": proto.lower()}
-    for side, ip, port in (("source", sip, sport), ("destination", dip, dport)):
-        endpoint: dict[str, Any] = {}
-        set_ip(endpoint, ip)
-        if int(port) <= 65535:
-            endpoint["port"] = int(port)
-        event[side] = endpoint
-    vendor["packets"] = int(packets)
+    body.transport = proto.lower()
+    body.source_ip, body.source_address = ip_or_address(sip)
+    body.destination_ip, body.destination_address = ip_or_address(dip)
+    if int(sport) <= 65535:
+        body.source_port = int(sport)
+    if int(dport) <= 65535:
+        body.destination_port = int(dport)
+    body.vendor["packets"] = int(packets)

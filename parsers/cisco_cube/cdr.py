@@ -8,24 +8,44 @@
 
 Field meanings from Cisco TAC document 14068: ConnectionId is the call's GUID (the same on every leg),
 DisconnectCause the Q.850 cause in hexadecimal, the times are null when the gateway has no NTP time.
+CDR times read `hh:mm:ss.mmm ZONE Ddd Mmm dd yyyy` (a leading `*` or `.` marks an unsynchronised clock).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ucsiem.parsing import ParsedEvent
+from ucsiem.parsing import ParseError, build_time, fraction_micro, month_number
 
-from .kinds import apply
-from .stamps import cdr_time
+from .values import zone_of
+
+if TYPE_CHECKING:
+    from .body import Body
 
 MAX_FIELDS = 64
 _KEY = re.compile(r"([A-Z][A-Za-z0-9_]{0,40})(?: |$)")
 _COUNTERS = ("TransmitPackets", "TransmitBytes", "ReceivePackets", "ReceiveBytes", "ChargedUnits")
-_NORMAL_Q850 = frozenset((16, 31))
-_FORWARD_FEATURES = frozenset(("CFA", "CFB", "CFNA"))
+# CDR time: `11:14:41.683 UTC Mon Jun 18 2001`
+_CDR_TIME = re.compile(r"[*.]?(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? ([A-Za-z][A-Za-z0-9+_-]{0,15}) "
+                       r"[A-Z][a-z]{2} ([A-Z][a-z]{2}) {1,2}(\d{1,2}) (\d{4})")
+
+
+def cdr_time(text: str, tz: tzinfo) -> datetime | None:
+    """A CDR time field, None when empty or unreadable (null when the gateway has no NTP time)."""
+    m = _CDR_TIME.fullmatch(text.strip())
+    if m is None:
+        return None
+    h, mi, s, frac, zone, mon, d, y = m.groups()
+    month = month_number(mon)
+    if month is None:
+        return None
+    try:
+        return build_time(int(y), month, int(d), int(h), int(mi), int(s), fraction_micro(frac), zone_of(zone, tz),
+                          "CDR time")
+    except ParseError:
+        return None
 
 
 def _pairs(text: str) -> dict[str, str]:
@@ -42,37 +62,39 @@ def _pairs(text: str) -> dict[str, str]:
     return out
 
 
-def call_history(text: str, event: ParsedEvent, vendor: dict[str, Any], tz: tzinfo) -> datetime | None:
-    """VOIP_CALL_HISTORY -> a `call-end` event; returns the disconnect time (used when the line has no stamp)."""
-    pairs = _pairs(text)
-    call: dict[str, Any] = event.setdefault("uc", {}).setdefault("call", {})
-    if conn := pairs.pop("ConnectionId", ""):
-        call["id"] = conn
-    times: dict[str, datetime] = {}
-    for key, target in (("SetupTime", "setup_time"), ("ConnectTime", "connect_time"), ("DisconnectTime", "end_time")):
+def read_call_history(body: Body, tz: tzinfo) -> None:
+    """VOIP_CALL_HISTORY: the call's times, cause and counters (`end_time` is also the event's time when
+    the line has no stamp)."""
+    pairs = _pairs(body.message)
+    vendor = body.vendor
+    body.call_id = pairs.pop("ConnectionId", "") or None
+    for key in ("SetupTime", "ConnectTime", "DisconnectTime"):
         raw = pairs.pop(key, "")
         when = cdr_time(raw, tz) if raw else None
-        if when is not None:
-            call[target] = when
-            times[key] = when
-        elif raw:
-            vendor[key] = raw
-    if "ConnectTime" in times and "DisconnectTime" in times:
-        seconds = (times["DisconnectTime"] - times["ConnectTime"]).total_seconds()
+        if when is None:
+            if raw:
+                vendor[key] = raw
+        elif key == "SetupTime":
+            body.setup_time = when
+        elif key == "ConnectTime":
+            body.connect_time = when
+        else:
+            body.end_time = when
+    if body.connect_time is not None and body.end_time is not None:
+        seconds = (body.end_time - body.connect_time).total_seconds()
         if seconds >= 0:
-            call["duration"] = seconds
+            body.duration = seconds
     cause_hex = pairs.pop("DisconnectCause", "").strip()
-    q850: int | None = None
     if cause_hex:
         vendor["DisconnectCause"] = cause_hex
         try:
-            q850 = int(cause_hex, 16)
-            vendor["q850_cause"] = q850
+            body.q850 = int(cause_hex, 16)
+            vendor["q850_cause"] = body.q850
         except ValueError:
             pass
     text_cause = pairs.pop("DisconnectText", "").strip()
-    if text_cause or cause_hex:
-        call["disconnect_cause"] = text_cause or cause_hex
+    body.disconnect_cause = text_cause or cause_hex or None
+    body.reason = text_cause or None
     for key in _COUNTERS:
         raw = pairs.pop(key, "")
         if raw.isdecimal():
@@ -82,33 +104,21 @@ def call_history(text: str, event: ParsedEvent, vendor: dict[str, Any], tz: tzin
     for key, value in pairs.items():
         if value:
             vendor[key] = value
-    # answered and cleared normally: success; never answered or abnormal cause: failure
-    connected = "ConnectTime" in times
-    outcome: str | None = None
-    if connected and (q850 is None or q850 in _NORMAL_Q850):
-        outcome = "success"
-    elif q850 is not None:
-        outcome = "failure"
-    apply(event, "call-end", outcome, reason=text_cause or None)
-    return times.get("DisconnectTime")
 
 
-def feature_history(text: str, event: ParsedEvent, vendor: dict[str, Any]) -> None:
-    """VOIP_FEAT_HISTORY: `FEAT_VSA=fn:<feature>,ft:<time>,...` (comma-separated `key:value`)."""
-    body = text.removeprefix("FEAT_VSA=")
+def read_feature_history(body: Body, tz: tzinfo) -> None:
+    """VOIP_FEAT_HISTORY: `FEAT_VSA=fn:<feature>,ft:<time>,...` (comma-separated `key:value`); `status` is
+    the feature name (`fn`)."""
+    text = body.message.removeprefix("FEAT_VSA=")
     pairs: dict[str, str] = {}
-    for item in body.split(",", MAX_FIELDS)[:MAX_FIELDS]:
+    for item in text.split(",", MAX_FIELDS)[:MAX_FIELDS]:
         key, colon, value = item.partition(":")
         if colon and key.strip():
             pairs.setdefault(key.strip(), value.strip())
     feature = pairs.get("fn", "")
-    call: dict[str, Any] = event.setdefault("uc", {}).setdefault("call", {})
-    if leg := pairs.pop("legID", ""):
-        call["leg_id"] = leg
+    body.status = feature
+    body.reason = feature or None
+    body.leg_id = pairs.pop("legID", "") or None
     for key, value in pairs.items():
         if value:
-            vendor[key] = value
-    if feature.upper() in _FORWARD_FEATURES:
-        apply(event, "call-redirect", reason=feature)
-    else:
-        apply(event, "call-update", reason=feature or None)
+            body.vendor[key] = value
