@@ -10,17 +10,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ucsiem.parsing import canonical_ip
+from ucsiem.parsing import canonical_ip, to_port
 
 MAX_ADDRESS = 255
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
-
-
-def _port(text: str) -> int | None:
-    if not text.isdecimal() or len(text) > 5:
-        return None
-    value = int(text)
-    return value if value <= 65535 else None
 
 
 def _host(text: str) -> str | None:
@@ -34,18 +27,18 @@ class Endpoint(NamedTuple):
     domain: str | None  # a host name, when it is not an address
 
 
-def client_endpoint(raw: str) -> Endpoint:
-    """`[2001:db8::1]:443` -> Endpoint("[2001:db8::1]:443", "2001:db8::1", 443, None)."""
+def client_endpoint(raw: str, tags: list[str]) -> Endpoint:
+    """`[2001:db8::1]:443` -> Endpoint("[2001:db8::1]:443", "2001:db8::1", 443, None). A port that is not
+    0-65535 (`192.0.2.1:99999`) is left out and tags the event `bad_port`; the address is kept."""
     raw = raw.strip()[:MAX_ADDRESS]
     host, port = raw, None
     if raw.startswith("["):
         close = raw.find("]")
         if close > 0:
             host, rest = raw[1:close], raw[close + 1:]
-            port = _port(rest[1:]) if rest.startswith(":") else None
+            port = to_port(rest[1:], tags) if rest.startswith(":") else None
     elif raw.count(":") == 1:  # IPv4 or a host name with a port (IPv6 has at least two colons)
         head, _, tail = raw.partition(":")
-        if (p := _port(tail)) is not None:
-            host, port = head, p
+        host, port = head, to_port(tail, tags)
     address = canonical_ip(host)
     return Endpoint(raw, address, port, _host(host) if address is None else None)

@@ -50,6 +50,7 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
         "source": ({"address": client.address, "ip": client.ip, "port": client.port, "domain": client.domain}
                    if client else None),
         "user_agent": {"original": body.user_agent},
+        "tags": header.tags,
         "url": {"original": meeting.url} if meeting else None,
         "uc": {
             "conference": ({"id": meeting.id, "name": meeting.name, "participant": meeting.participant,

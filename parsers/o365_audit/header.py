@@ -30,6 +30,7 @@ class Header(NamedTuple):
     status: str | None  # ResultStatus
     record_type: int | None
     client: Endpoint | None
+    tags: list[str]  # bad_port
 
 
 def read_header(record: dict[str, Any]) -> Header:
@@ -41,11 +42,12 @@ def read_header(record: dict[str, Any]) -> Header:
     when = jsonvalues.utc_time(record, "CreationTime")
     if when is None:
         raise ParseError("bad_timestamp", "CreationTime is empty or not a string")
-    client = None
+    client: Endpoint | None = None
+    tags: list[str] = []
     for key in ADDRESS_FIELDS:
         if (raw := jsonvalues.text(record, key)) is not None and raw.lower() != "null":
-            client = client_endpoint(raw)
+            client = client_endpoint(raw, tags)
             break
     return Header(when, operation[:128], jsonvalues.text(record, "Workload"), jsonvalues.text(record, "UserId"),
                   jsonvalues.text(record, "UserKey"), jsonvalues.text(record, "OrganizationId"),
-                  jsonvalues.text(record, "ResultStatus"), code(record, "RecordType"), client)
+                  jsonvalues.text(record, "ResultStatus"), code(record, "RecordType"), client, tags)

@@ -101,7 +101,7 @@ def test_single_member_without_upn_is_a_display_name_only() -> None:
     ("localhost", None, None, "localhost"),
     ("[localhost]:12345", None, 12345, "localhost"),
     ("client.example.com:12345", None, 12345, "client.example.com"),
-    ("192.0.2.1:99999", None, None, None),
+    ("192.0.2.1:99999", "192.0.2.1", None, None),  # not a port: left out, tagged bad_port (below)
     ("999.0.2.1", None, None, None),
 ])
 def test_client_ip_forms(client_ip: str, ip: str | None, port: int | None, domain: str | None) -> None:
@@ -113,6 +113,17 @@ def test_client_ip_forms(client_ip: str, ip: str | None, port: int | None, domai
     source = doc["source"]
     assert (source.get("ip"), source.get("port"), source.get("domain"), source["address"]) == (
         ip, port, domain, client_ip)
+
+
+@pytest.mark.parametrize("client_ip", ["192.0.2.1:99999", "[2001:db8::1]:x1", "client.example.com:-1"])
+def test_a_bad_port_is_tagged_and_the_address_kept(client_ip: str) -> None:
+    """parsers/README.md "Decisions every parser follows": a mangled port never hides the source."""
+    record = orjson.dumps({"CreationTime": "2020-02-17T17:12:03", "Operation": "UserLoginFailed",
+                           "RecordType": 15, "ClientIP": client_ip}).decode()
+    (event,) = PARSER.parse(RawRecord(record), ParseContext())
+    assert "port" not in event["source"]
+    assert (event["source"].get("ip") or event["source"].get("domain")) is not None
+    assert event["tags"] == ["bad_port"]
 
 
 def test_hostile_input_raises_only_parse_error() -> None:
