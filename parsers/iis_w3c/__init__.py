@@ -2,7 +2,8 @@
 
 from ucsiem.parsing import Framing, ParserSpec
 
-from .parser import header_key, parse
+from .header import header_key
+from .parser import parse
 
 PARSER = ParserSpec(
     id="iis_w3c",
@@ -18,5 +19,3 @@ PARSER = ParserSpec(
     header_key=header_key,
     parse=parse,
 )
-
-__all__ = ["PARSER"]
