@@ -17,5 +17,3 @@ PARSER = ParserSpec(
     framing=Framing(),
     parse=parse,
 )
-
-__all__ = ["PARSER"]
