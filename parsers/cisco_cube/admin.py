@@ -26,6 +26,8 @@ import re
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
+from ucsiem.parsing import to_port
+
 from .values import ip_or_address
 
 if TYPE_CHECKING:
@@ -78,8 +80,7 @@ def read_sec_login(body: Body, tz: tzinfo) -> None:
     body.user = fields.get("user") or None
     if src := fields.get("Source"):
         _source(body, src)
-    if (port := fields.get("localport", "")).isdecimal() and int(port) <= 65535:
-        body.destination_port = int(port)
+    body.destination_port = to_port(fields.get("localport"), body.tags)
     if acl := fields.get("ACL"):
         body.vendor["acl"] = acl
     at = text.rfind(" at ")
@@ -196,8 +197,6 @@ def read_acl(body: Body, tz: tzinfo) -> None:
     body.transport = proto.lower()
     body.source_ip, body.source_address = ip_or_address(sip)
     body.destination_ip, body.destination_address = ip_or_address(dip)
-    if int(sport) <= 65535:
-        body.source_port = int(sport)
-    if int(dport) <= 65535:
-        body.destination_port = int(dport)
+    body.source_port = to_port(sport, body.tags)
+    body.destination_port = to_port(dport, body.tags)
     body.vendor["packets"] = int(packets)

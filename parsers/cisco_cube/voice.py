@@ -22,7 +22,7 @@ import re
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
-from ucsiem.parsing import canonical_ip
+from ucsiem.parsing import canonical_ip, to_port
 
 if TYPE_CHECKING:
     from .body import Body
@@ -113,11 +113,7 @@ def read_sip_registration(body: Body, tz: tzinfo) -> None:
         body.destination_ip = ip
     elif addr:
         vendor["addr"] = addr
-    port = pairs.pop("port", "")
-    if port.isdecimal() and int(port) <= 65535:
-        body.destination_port = int(port)
-    elif port:
-        vendor["port"] = port
+    body.destination_port = to_port(pairs.pop("port", None), body.tags)
     body.user = pairs.pop("Number", "") or None
     for key, value in pairs.items():
         vendor[key] = value
