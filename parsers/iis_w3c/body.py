@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from ucsiem.parsing import ParseError, canonical_ip
+from ucsiem.parsing import ParseError, canonical_ip, to_port
 
 from .header import Header
 from .values import first_forwarded, service_of
@@ -24,6 +24,7 @@ class Body(NamedTuple):
     real_ip: str | None  # its first address
     server_ip: str | None  # s-ip
     port: int | None  # s-port
+    tags: list[str]  # `bad_port` when s-port is not a port
     host: str | None  # cs-host
     username: str | None  # cs-username
     stem: str | None
@@ -90,7 +91,8 @@ def read_body(line: str, header: Header) -> Body:
     forwarded = next((row[k] for k in _XFF if k in row), None)
     client_ip = _ip(row, "c-ip")
     server_ip = _ip(row, "s-ip")
-    port = _int(row, "s-port", 65535)
+    tags: list[str] = []
+    port = to_port(row.get("s-port"), tags)  # not a port: left out, the event tagged (the source still counts)
     request_bytes = _int(row, "cs-bytes")
     status = _int(row, "sc-status", 999)
     response_bytes = _int(row, "sc-bytes")
@@ -99,7 +101,7 @@ def read_body(line: str, header: Header) -> Body:
     time_taken = _int(row, "time-taken")
     stem = row.get("cs-uri-stem")
     return Body(time, client_ip, forwarded, first_forwarded(forwarded) if forwarded else None, server_ip, port,
-                row.get("cs-host"), row.get("cs-username"), stem, row.get("cs-uri-query"), row.get("cs-method"),
+                tags, row.get("cs-host"), row.get("cs-username"), stem, row.get("cs-uri-query"), row.get("cs-method"),
                 row.get("cs(referer)"), request_bytes, status, response_bytes, row.get("cs-version"),
                 row.get("cs(user-agent)"), row.get("s-computername"), substatus, win32, time_taken,
                 row.get("s-sitename"), service_of(stem))

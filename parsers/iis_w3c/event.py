@@ -14,7 +14,7 @@ _IP_RESTRICTIONS = frozenset(("deny-list", "flood-block"))
 
 def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     del header  # the columns were all it gave
-    tags: list[str] = []
+    tags = body.tags
     client, real = body.client_ip, body.real_ip
     proxy = forwarded_ip = None
     if client is not None:

@@ -108,9 +108,13 @@ def test_http_version_and_number_ranges() -> None:
     assert "uc" not in event
     odd = _row("cs-method cs-uri-stem cs-version sc-status", "GET /owa/ SPDY/3 200")
     assert "version" not in odd["http"] and odd["uc"]["vendor"]["cs-version"] == "SPDY/3"
-    for header, values in (("sc-status", "1000"), ("s-port", "65536"), ("sc-bytes", "12k"), ("cs-bytes", "-1")):
+    for header, values in (("sc-status", "1000"), ("sc-bytes", "12k"), ("cs-bytes", "-1")):
         with pytest.raises(ParseError, match=header):
             _row(header, values)
+    for port in ("65536", "44x"):  # a port that is not one: the event stays, without it, tagged
+        bad = _row("c-ip s-port", f"203.0.113.5 {port}")
+        assert (bad["source"]["ip"], bad["tags"], "destination" in bad, "url" in bad) == (
+            "203.0.113.5", ["bad_port"], False, False)
 
 
 def test_ip_restrictions() -> None:
