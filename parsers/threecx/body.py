@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from ucsiem.parsing import ParseError, canonical_ip, split_uri_user
+from ucsiem.parsing import ParseError, canonical_ip, split_uri_user, to_port
 
 from .header import Header
 
@@ -61,37 +61,48 @@ class Body(NamedTuple):
     sip: dict[str, Any] | None = None
     call: dict[str, Any] | None = None
     vendor: dict[str, Any] | None = None
+    tags: tuple[str, ...] = ()  # bad_port
 
 
-def _contact(contacts: str, vendor: dict[str, Any]) -> tuple[str | None, str | None, int | None]:
+def _contact(contacts: str, vendor: dict[str, Any], tags: list[str]) -> tuple[str | None, str | None, int | None]:
     """(first contact, its IP, its port) of a `Contact(s): [...]` list; the whole list in uc.vendor when
-    there are several."""
+    there are several. A port that is not one is left out and tags the event `bad_port`."""
     first = contacts.split(",", 1)[0].strip()
     if not first:
         return None, None, None
     _, host = split_uri_user(first)
-    body = first.split(";", 1)[0]
-    port = body.rsplit(":", 1)[1] if body.count(":") >= 2 else None
     ip = canonical_ip(host) if host else None
     if len(contacts) > len(first):
         vendor["contacts"] = contacts
     if ip is None:
         return first, None, None
-    return first, ip, int(port) if port is not None and port.isdecimal() and int(port) <= 65535 else None
+    return first, ip, to_port(_port_text(first), tags)
+
+
+def _port_text(uri: str) -> str | None:
+    """The port written after the host of `sip:100@192.0.2.27:50386;rinstance=...` (`[v6]:port` too)."""
+    address = uri.split(";", 1)[0]
+    hostport = address.partition("@")[2] or address.partition(":")[2]
+    if hostport.startswith("["):
+        after = hostport.partition("]")[2]
+        return after[1:] if after.startswith(":") else None
+    _, colon, port = hostport.rpartition(":")
+    return port if colon else None
 
 
 def read_body(header: Header) -> Body:
     """The family and values of one message body; ParseError when it is no documented 3CX message."""
     msg, code = header.message, header.code
     vendor: dict[str, Any] = {}
+    tags: list[str] = []
     if msg.startswith("Ext.") and (m := _REGISTERED.match(msg)) is not None:
-        contact, ip, port = _contact(m["contacts"], vendor)
+        contact, ip, port = _contact(m["contacts"], vendor, tags)
         return Body(msg, REGISTERED, code or CODES[REGISTERED], user=m["ext"], source_ip=ip, source_port=port,
-                    contact=contact, vendor=vendor)
+                    contact=contact, vendor=vendor, tags=tuple(tags))
     if msg.startswith("Ext.") and (m := _UNREGISTERED.match(msg)) is not None:
-        contact, ip, port = _contact(m["contacts"], vendor)
+        contact, ip, port = _contact(m["contacts"], vendor, tags)
         return Body(msg, UNREGISTERED, code or CODES[UNREGISTERED], user=m["ext"], source_ip=ip,
-                    source_port=port, contact=contact, vendor=vendor)
+                    source_port=port, contact=contact, vendor=vendor, tags=tuple(tags))
     if msg.startswith("Authentication failed") and (m := _AUTH_FAILED.match(msg)) is not None:
         ip = canonical_ip(m["ip"])
         if ip is None:

@@ -22,5 +22,5 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
         "user": {"name": body.user} if body.user is not None else None,
         "uc": {"registration": {"contact": body.contact} if body.contact is not None else None, "sip": body.sip,
                "call": body.call, "vendor": body.vendor or None},
-        "tags": ["timestamp_from_reference"],
+        "tags": ["timestamp_from_reference", *body.tags],
     })
