@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from ucsiem.parsing import ParseError, canonical_ip, split_uri_user
+from ucsiem.parsing import ParseError, canonical_ip, split_uri_user, to_port
 
 # The documented messages (Body.message); classify.py maps them to a Kind.
 CHAN_SIP_REGISTRATION = "chan_sip registration failed"  # detail: the reason after " - "
@@ -86,8 +86,9 @@ _AMI_FAIL_REASONS = {"failed to authenticate as": "wrong secret",
                      "tried to authenticate with nonexistent user": "nonexistent user"}
 
 
-def _address(text: str, what: str) -> dict[str, Any]:
-    """`192.0.2.1`, `192.0.2.1:5060`, `[2001:db8::1]:5060` or a bare IPv6 -> {ip, port}."""
+def _address(text: str, what: str, tags: list[str]) -> dict[str, Any]:
+    """`192.0.2.1`, `192.0.2.1:5060`, `[2001:db8::1]:5060` or a bare IPv6 -> {ip, port}; a port above
+    65535 is left out and tags the event `bad_port`."""
     ip = canonical_ip(text)
     if ip is not None:  # a bare IPv4/IPv6 address
         return {"ip": ip}
@@ -95,13 +96,7 @@ def _address(text: str, what: str) -> dict[str, Any]:
     ip = canonical_ip(m.group(1)) if m is not None else None
     if m is None or ip is None:
         raise ParseError("bad_field", f"{what} is not an IP address: {text[:64]!r}")
-    out: dict[str, Any] = {"ip": ip}
-    if m.group(2):
-        port = int(m.group(2))
-        if port > 65535:
-            raise ParseError("bad_field", f"{what} port out of range: {text[:64]!r}")
-        out["port"] = port
-    return out
+    return {"ip": ip, "port": to_port(m.group(2), tags)}
 
 
 def _uri_of(value: str) -> str:
@@ -124,7 +119,7 @@ def _user_of(uri: str) -> tuple[str | None, str | None]:
     return user, (domain if domain and canonical_ip(domain) is None else None)
 
 
-def chan_sip_registration(msg: str) -> Body | None:
+def chan_sip_registration(msg: str, tags: list[str]) -> Body | None:
     """`Registration from '<To>' failed for '<ip[:port]>' - <reason>` (chan_sip register_verify)."""
     at = msg.rfind("' failed for '")
     if at < 0:
@@ -134,14 +129,14 @@ def chan_sip_registration(msg: str) -> Body | None:
         return None
     aor = msg[len("Registration from '"):at]
     reason = msg[dash + 4:].strip()
-    source = _address(msg[at + 14:dash], "registration source")
+    source = _address(msg[at + 14:dash], "registration source", tags)
     uri = _uri_of(aor) if aor else None
     user, domain = _user_of(uri) if uri else (None, None)
     return Body(CHAN_SIP_REGISTRATION, reason, reason, source, user, domain, aor=uri, method="REGISTER",
                 protocol="sip")
 
 
-def pjsip_request(msg: str) -> Body | None:
+def pjsip_request(msg: str, tags: list[str]) -> Body | None:
     """`Request ['<METHOD>' ]from '<From>' failed for '<ip:port>' (callid: <id>) - <reason>[ after N tries in X ms]`."""
     method: str | None = None
     m = _PJSIP_METHOD.match(msg)
@@ -167,12 +162,11 @@ def pjsip_request(msg: str) -> Body | None:
         return None
     chosen = candidates[0]
     vendor: dict[str, Any] = {}
-    tags: list[str] = []
     if len(candidates) > 1:
         tags.append("ambiguous_address")
         vendor["address_candidates"] = [c.group(1) for c in candidates]
     reason, tries, period = tail.groups()
-    source = _address(chosen.group(1), "request source")
+    source = _address(chosen.group(1), "request source", tags)
     from_value = msg[from_at:chosen.start()]
     uri = _uri_of(from_value) if from_value else None
     user, domain = _user_of(uri) if uri else (None, None)
@@ -180,10 +174,10 @@ def pjsip_request(msg: str) -> Body | None:
         vendor["tries"] = int(tries)
         vendor["period_ms"] = float(period)
     return Body(PJSIP_REQUEST, reason, reason, source, user, domain, method=method, from_uri=uri,
-                call_id=msg[chosen.end():dash] or None, protocol="sip", vendor=vendor, tags=tags)
+                call_id=msg[chosen.end():dash] or None, protocol="sip", vendor=vendor)
 
 
-def pjsip_aor_not_found(msg: str) -> Body | None:
+def pjsip_aor_not_found(msg: str, tags: list[str]) -> Body | None:
     """res_pjsip_registrar: `AOR '<aor>' not found for endpoint '<endpoint>'[ (<ip>:<port>)]`."""
     text = msg.rstrip()
     source: dict[str, Any] | None = None
@@ -194,8 +188,7 @@ def pjsip_aor_not_found(msg: str) -> Body | None:
             colon = inner.rfind(":")
             ip = canonical_ip(inner[:colon]) if colon > 0 else None
             if ip is not None and inner[colon + 1:].isdecimal() and len(inner) - colon <= 6:
-                port = int(inner[colon + 1:])
-                source = {"ip": ip, "port": port} if port <= 65535 else {"ip": ip}
+                source = {"ip": ip, "port": to_port(inner[colon + 1:], tags)}
                 text = text[:open_at]
     if not text.endswith("'"):
         return None
@@ -208,12 +201,12 @@ def pjsip_aor_not_found(msg: str) -> Body | None:
                 protocol="sip")
 
 
-def ami(msg: str) -> Body | None:
+def ami(msg: str, tags: list[str]) -> Body | None:
     """manager.c: failed/unknown-user/ACL logins, `Manager 'x' logged on/off from <ip>`."""
     m = _AMI_FAIL.match(msg)
     if m is not None and msg.endswith("'"):
         ip, what = m.groups()
-        source = _address(ip, "AMI client")
+        source = _address(ip, "AMI client", tags)
         user = msg[m.end():-1]
         if what == "failed to pass IP ACL as":
             return Body(AMI_ACL, None, "failed to pass IP ACL", source, user, protocol="ami", application="AMI")
@@ -223,17 +216,17 @@ def ami(msg: str) -> Body | None:
     if m is not None:
         http, user, verb, ip = m.groups()
         return Body(AMI_LOGGED_ON if verb == "logged on" else AMI_LOGGED_OFF, None, None,
-                    _address(ip, "AMI client"), user, protocol="http" if http else "ami",
+                    _address(ip, "AMI client", tags), user, protocol="http" if http else "ami",
                     application="AJAM" if http else "AMI")
     m = _AMI_CONNECT.fullmatch(msg)
     if m is not None:
-        source = _address(m.group(2), "AMI client")
+        source = _address(m.group(2), "AMI client", tags)
         return Body(AMI_LOGIN_FAILED, None, "unable to authenticate", source,
                     protocol="http" if m.group(1) else "ami", application="AJAM" if m.group(1) else "AMI")
     return None
 
 
-def iax2(msg: str) -> Body | None:
+def iax2(msg: str, tags: list[str]) -> Body | None:
     """chan_iax2: `Host <ip> failed to authenticate as '<user>'`, `... failed MD5 authentication for
     '<user>' (<a> != <b>)`, `No registration for peer '<peer>' (from <ip>)`."""
     m = _IAX_HOST.match(msg)
@@ -247,17 +240,17 @@ def iax2(msg: str) -> Body | None:
         else:
             user = rest[:-1] if rest.endswith("'") else rest
             reason = "failed to authenticate"
-        return Body(IAX2_AUTH_FAILED, None, reason, _address(ip, "IAX2 peer"), user, protocol="iax2",
+        return Body(IAX2_AUTH_FAILED, None, reason, _address(ip, "IAX2 peer", tags), user, protocol="iax2",
                     application="IAX2")
     m = _IAX_NOREG.fullmatch(msg)
     if m is not None:
         peer, ip = m.groups()
-        return Body(IAX2_NO_REGISTRATION, None, "no registration for peer", _address(ip, "IAX2 peer"), peer,
+        return Body(IAX2_NO_REGISTRATION, None, "no registration for peer", _address(ip, "IAX2 peer", tags), peer,
                     protocol="iax2", application="IAX2")
     return None
 
 
-def rejected_call(msg: str) -> Body | None:
+def rejected_call(msg: str, tags: list[str]) -> Body | None:
     """chan_sip: `Call from '<user>' (<ip:port>) to extension '<exten>' rejected because extension not
     found in context '<context>'.`"""
     suffix = "' rejected because extension not found in context '"
@@ -275,17 +268,16 @@ def rejected_call(msg: str) -> Body | None:
         return None
     chosen = candidates[0]
     vendor: dict[str, Any] = {}
-    tags: list[str] = []
     if len(candidates) > 1:
         tags.append("ambiguous_address")
         vendor["address_candidates"] = [c.group(1) for c in candidates]
     caller = msg[len("Call from '"):chosen.start()]
     exten = msg[chosen.end():cut]
     vendor["context"] = msg[cut + len(suffix):-2]
-    source = _address(chosen.group(1), "caller address")
+    source = _address(chosen.group(1), "caller address", tags)
     return Body(CALL_REJECTED, None, "extension not found", source, caller=caller, callee=exten, dialled=exten,
                 callee_number=exten if exten and _E164.fullmatch(exten) else None, direction="inbound",
-                protocol="sip", vendor=vendor, tags=tags)
+                protocol="sip", vendor=vendor)
 
 
 def fake_auth(msg: str) -> Body | None:
@@ -308,12 +300,12 @@ def fake_auth(msg: str) -> Body | None:
     return Body(FAKE_AUTH, None, reason, None, user, domain, from_uri=uri, from_tag=tag, protocol="sip")
 
 
-def dialplan_log(msg: str) -> Body:
+def dialplan_log(msg: str, tags: list[str]) -> Body:
     """FreePBX dialplan `Log(WARNING, Rejecting unknown SIP connection from ${CHANNEL(recvip)})`."""
     m = _FREEPBX_REJECT.fullmatch(msg.strip())
     if m is None:
         return OTHER
-    return Body(FREEPBX_REJECT, None, "unknown SIP connection", _address(m.group(1), "rejected SIP peer"),
+    return Body(FREEPBX_REJECT, None, "unknown SIP connection", _address(m.group(1), "rejected SIP peer", tags),
                 protocol="sip")
 
 
@@ -334,33 +326,37 @@ def dial_progress(msg: str) -> Body | None:
     return None
 
 
-def _hacking(msg: str) -> Body | None:
+def _hacking(msg: str, tags: list[str]) -> Body | None:
     m = _HACKING.fullmatch(msg)
     if m is None:
         return None
-    return Body(HACKING_ATTEMPT, None, "hacking attempt detected", _address(m.group(1), "offending address"),
+    return Body(HACKING_ATTEMPT, None, "hacking attempt detected", _address(m.group(1), "offending address", tags),
                 protocol="sip")
 
 
 def read_body(msg: str, dialplan: bool) -> Body:
     """The first line's message (after the logger header) -> the documented message it is, or OTHER.
     `dialplan`: the line came from a dialplan `Log()` (`Ext. <exten>`)."""
-    if dialplan:
-        return dialplan_log(msg)
-    head = msg[:40]
+    tags: list[str] = []  # what the readers found wrong (ambiguous_address, bad_port)
     found: Body | None
-    if head.startswith("Registration from '"):
-        found = chan_sip_registration(msg)
-    elif head.startswith("Request "):
-        found = pjsip_request(msg)
-    elif head.startswith("AOR '"):
-        found = pjsip_aor_not_found(msg)
-    elif head.startswith("Call from '"):
-        found = rejected_call(msg)
-    elif head.startswith(("Host ", "No registration for peer '")):
-        found = iax2(msg)
-    elif head.startswith("hacking attempt detected '"):
-        found = _hacking(msg)
+    if dialplan:
+        found = dialplan_log(msg, tags)
     else:
-        found = ami(msg) or fake_auth(msg) or dial_progress(msg)
-    return found or OTHER
+        head = msg[:40]
+        if head.startswith("Registration from '"):
+            found = chan_sip_registration(msg, tags)
+        elif head.startswith("Request "):
+            found = pjsip_request(msg, tags)
+        elif head.startswith("AOR '"):
+            found = pjsip_aor_not_found(msg, tags)
+        elif head.startswith("Call from '"):
+            found = rejected_call(msg, tags)
+        elif head.startswith(("Host ", "No registration for peer '")):
+            found = iax2(msg, tags)
+        elif head.startswith("hacking attempt detected '"):
+            found = _hacking(msg, tags)
+        else:
+            found = ami(msg, tags) or fake_auth(msg) or dial_progress(msg)
+    if found is None:
+        return OTHER  # (a tag a reader added before it gave up is not this message's)
+    return found._replace(tags=tags) if tags else found

@@ -31,9 +31,9 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
         "user": {"name": body.user, "domain": body.domain} if body.user else None,
         "network": {"protocol": body.protocol, "application": body.application} if body.protocol else None,
         "uc": {
-            "call": {"id": header.call_id, "caller": body.caller, "callee": body.callee,
+            "call": {"leg_id": header.leg_id, "caller": body.caller, "callee": body.callee,
                      "callee_number": body.callee_number, "direction": body.direction}
-            if header.call_id or body.callee or body.caller or body.direction else None,
+            if header.leg_id or body.callee or body.caller or body.direction else None,
             "registration": {"aor": body.aor} if body.aor else None,
             "sip": {"method": body.method, "from_uri": body.from_uri, "from_tag": body.from_tag,
                     "call_id": body.call_id} if body.method or body.from_uri or body.from_tag or body.call_id else None,
@@ -85,7 +85,7 @@ def assemble_security(header: Header, sec: SecurityEvent, found: Kind) -> Parsed
         "network": {"application": service or None,
                     "protocol": SERVICE_PROTOCOL.get(service.upper(), service.lower()) if service else None,
                     "transport": TRANSPORTS.get(transport, transport.lower()) if transport else None},
-        "uc": {"call": {"id": header.call_id} if header.call_id else None,
+        "uc": {"call": {"leg_id": header.leg_id} if header.leg_id else None,
                "vendor": _security_vendor(header, sec)},
         "tags": sec.tags,
     })

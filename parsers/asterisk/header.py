@@ -55,7 +55,7 @@ class Header(NamedTuple):
     time: datetime  # the logger's time, or the receiver's when the syslog form has none
     created: datetime | None  # the receiver's time when a file header follows it
     level: str
-    call_id: str | None  # `[C-0000001d]`
+    leg_id: str | None  # `[C-0000001d]`: the call on this Asterisk only (uc.call.leg_id)
     logger: str | None  # the source file
     dialplan: bool  # `Ext. <exten>`: a dialplan Log() line
     vendor: dict[str, Any]  # uc.vendor members the header gives (lwp, line, function, extension, ...)

@@ -25,7 +25,7 @@ import re
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from ucsiem.parsing import ParseError, canonical_ip
+from ucsiem.parsing import ParseError, canonical_ip, to_port
 
 from .stamps import event_tv
 
@@ -67,17 +67,15 @@ class SecurityEvent(NamedTuple):
     tags: list[str]
 
 
-def _endpoint(value: str, what: str) -> tuple[dict[str, Any], str | None]:
-    """`IPV4/UDP/192.0.2.1/5060` (transport optional) -> ({ip, port}, transport)."""
+def _endpoint(value: str, what: str, tags: list[str]) -> tuple[dict[str, Any], str | None]:
+    """`IPV4/UDP/192.0.2.1/5060` (transport optional) -> ({ip, port}, transport); a port above 65535 is
+    left out and tags the event `bad_port`."""
     parts = value.split("/")
     transport = parts[1] if len(parts) == 4 else None
     ip = canonical_ip(parts[-2])
     if ip is None:
         raise ParseError("bad_field", f"{what} does not hold an IP address: {value[:64]!r}")
-    port = int(parts[-1])
-    if port > 65535:
-        raise ParseError("bad_field", f"{what} port out of range: {value[:64]!r}")
-    return {"ip": ip, "port": port}, transport
+    return {"ip": ip, "port": to_port(parts[-1], tags)}, transport
 
 
 def _tail_items(tail: str) -> list[tuple[str, str]]:
@@ -178,8 +176,8 @@ def read_security(body: str) -> SecurityEvent:
     tags: list[str] = []
     addresses: list[str] = []
     if pair is not None:
-        local, local_tr = _endpoint(pair.group(1), "LocalAddress")
-        remote, remote_tr = _endpoint(pair.group(2), "RemoteAddress")
+        local, local_tr = _endpoint(pair.group(1), "LocalAddress", tags)
+        remote, remote_tr = _endpoint(pair.group(2), "RemoteAddress", tags)
         transport = remote_tr or local_tr
         if len(candidates) > 1:
             tags.append("ambiguous_address")

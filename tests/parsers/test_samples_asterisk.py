@@ -81,7 +81,7 @@ def test_text_families(events: list[Event]) -> None:
     ami = _by_message(events, "192.0.2.4 tried to authenticate")[0]
     assert (ami["event.action"], ami["event.outcome"], ami["user.name"]) == ("admin-login", "failure", "opennms")
     call = _by_message(events, "Call from ''")[0]
-    assert (call["event.action"], call["uc.call.callee"], call["uc.call.id"]) == (
+    assert (call["event.action"], call["uc.call.callee"], call["uc.call.leg_id"]) == (
         "call-reject", "0+441772285407", "C-000003c3")
 
 
