@@ -1,154 +1,24 @@
-"""FreeSWITCH logs: entry point `parse`, the line header and its time stamps.
+"""FreeSWITCH logs: one record (a line, plus the lines that continue it) -> one event.
 
-A record is one `freeswitch.log` line (plus the lines that continue a multi-line message), or the
-same line as a syslog/journald receiver stored it:
-
-    2024-03-05 10:15:02.117815 [WARNING] sofia_reg.c:1478 <message>
-    2024-03-05 10:15:02.117815 95.12% [WARNING] sofia_reg.c:2889 <message>       CPU idle (1.10+)
-    a1b2c3d4-...-0123456789ab 2024-03-05 10:15:02.117815 [NOTICE] switch_channel.c:1133 <message>
-                                                          session UUID (mod_logfile uuid=true)
-    03-05 10:15:02.117815 [WARN] [SOFIA] [sofia_reg.c:2248] <message>          year-less variant
-    2024-03-05T10:15:02.117815 pbx01 freeswitch[1234]: 2024-03-05 10:15:02.117815 [WARNING] ...
-    Mar  5 10:15:02 pbx01 freeswitch[1234]: 2024-03-05 10:15:02.117815 [WARNING] ...
-
-FreeSWITCH writes local time without a zone: naive stamps take `ParseContext.timezone`, year-less
-ones the year that keeps them no later than a day after `ParseContext.reference_time`. The
-syslog receiver's stamp, when present, goes to `event.created`. All regexes are anchored and bounded.
+header (receiver prefix, line header, time) -> the message read into a `Body` -> its Kind -> the event.
+Only the first line is classified, except for the multi-line `Register:` block; the rest stays in
+`message`.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
-from typing import Any
+from ucsiem.parsing import ParseContext, ParsedEvent, ParseError, RawRecord
 
-from ucsiem.parsing import (
-    BSD_STAMP,
-    ISO_STAMP,
-    SYSLOG_FACILITIES,
-    SYSLOG_SEVERITIES,
-    ParseContext,
-    ParsedEvent,
-    ParseError,
-    RawRecord,
-    build_time,
-    fraction_micro,
-    iso_time,
-    month_number,
-    prune,
-    with_year,
-)
-
-from .messages import classify
-
-SHOWN = 96
-_MONTH = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-
-# Where a record starts; other lines continue it (e.g. the `Register:` debug block).
-FIRST_LINE_PATTERN = (
-    r"(?:" + _UUID + r" )?"
-    r"(?:(?:[0-9]{4}-)?[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}"
-    r"|<[0-9]{1,3}>|" + _MONTH + r" {1,2}[0-9]{1,2} [0-9]{2}:[0-9]{2}:[0-9]{2} )"
-)
-
-_SYSLOG = re.compile(
-    r"(?:<(?P<pri>\d{1,3})>)?"
-    r"(?:(?P<bsd>" + _MONTH + r" {1,2}\d{1,2} \d\d:\d\d:\d\d(?:\.\d{1,6})?)"
-    r"|(?P<iso>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?)) "
-    r"(?P<host>[^\s\[\]]{1,255}) (?P<prog>[A-Za-z0-9_./-]{1,64})(?:\[(?P<pid>\d{1,10})\])?: ")
-_LINE = re.compile(
-    r"(?:(?P<uuid>" + _UUID + r") )?"
-    r"(?:(?P<y>\d{4})-)?(?P<mo>\d\d)-(?P<d>\d\d) (?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:\.(?P<f>\d{1,9}))? "
-    r"(?:(?P<idle>\d{1,3}\.\d{1,2})% )?"
-    r"\[(?P<level>[A-Za-z]{2,8})\] "
-    r"(?:\[(?P<subsys>[A-Za-z0-9_]{1,32})\] \[(?P<bfile>[A-Za-z0-9_./-]{1,128}):(?P<bline>\d{1,7})\]"
-    r"|(?P<file>[A-Za-z0-9_./-]{1,128}):(?P<line>\d{1,7}))(?: |$)")
-
-
-def _receiver_time(m: re.Match[str], ctx: ParseContext) -> datetime:
-    if m["iso"]:
-        t = ISO_STAMP.fullmatch(m["iso"])
-        assert t is not None  # the syslog pattern only lets this shape through
-        return iso_time(t, ctx.timezone, "syslog time")
-    t = BSD_STAMP.fullmatch(m["bsd"])
-    assert t is not None
-    mon, d, h, mi, s, f = t.groups()
-    month = month_number(mon)
-    assert month is not None  # the syslog pattern only lets the twelve month names through
-    return with_year(month, int(d), int(h), int(mi), int(s), fraction_micro(f), ctx.timezone,
-                     ctx.reference_time, what="syslog time")
-
-
-def _syslog_fields(m: re.Match[str], event: ParsedEvent) -> None:
-    syslog: dict[str, Any] = {"hostname": m["host"], "appname": m["prog"]}
-    if m["pri"] is not None:
-        pri = int(m["pri"])
-        if pri > 191:
-            raise ParseError("no_match", f"bad syslog priority <{pri}>")
-        syslog["priority"] = pri
-        syslog["facility"] = {"code": pri >> 3, "name": SYSLOG_FACILITIES[pri >> 3]}
-        syslog["severity"] = {"code": pri & 7, "name": SYSLOG_SEVERITIES[pri & 7]}
-    event["log"]["syslog"] = syslog
-    event["observer"] = {"hostname": m["host"]}
-    process: dict[str, Any] = {"name": m["prog"]}
-    if m["pid"] is not None:
-        process["pid"] = int(m["pid"])
-    event["process"] = process
+from .body import read_body
+from .classify import classify
+from .event import assemble
+from .header import read_header
 
 
 def parse(record: RawRecord, ctx: ParseContext) -> list[ParsedEvent]:
-    """One FreeSWITCH log record -> one event; raises ParseError for anything else. Only the first
-    line is classified, except for the multi-line `Register:` block; the rest stays in `message`."""
     try:
-        return [_parse(record.text, ctx)]
-    except OverflowError:
+        header = read_header(record.text, ctx)
+        body = read_body(header.text, header.more, header.logger)
+        return [assemble(header, body, classify(body))]
+    except OverflowError:  # date arithmetic next to year 1 or 9999
         raise ParseError("bad_timestamp", "time stamp out of the representable range") from None
-
-
-def _parse(text: str, ctx: ParseContext) -> ParsedEvent:
-    nl = text.find("\n")
-    line = (text if nl < 0 else text[:nl]).rstrip("\r")
-    more = "" if nl < 0 else text[nl + 1:].strip()
-    if not line.strip():
-        raise ParseError("no_match", "empty record")
-    event: ParsedEvent = {"event": {"kind": "event"}, "log": {}}
-    vendor: dict[str, Any] = {}
-    received: datetime | None = None
-    pos = 0
-    if not line.startswith(("[", " ")):  # a receiver prefix, if any (a bare FreeSWITCH line fails it)
-        sm = _SYSLOG.match(line)
-        if sm is not None:
-            _syslog_fields(sm, event)
-            received = _receiver_time(sm, ctx)
-            event["event"]["created"] = received
-            pos = sm.end()
-            if not line[pos:].strip():
-                raise ParseError("truncated", f"syslog header without a message: {line[:SHOWN]!r}")
-    m = _LINE.match(line, pos)
-    if m is None:
-        raise ParseError("no_match", f"not a FreeSWITCH log line ('<date> <time> [LEVEL] file.c:line message'): "
-                         f"{line[:SHOWN]!r}")
-    hms = (int(m["h"]), int(m["mi"]), int(m["s"]), fraction_micro(m["f"]))
-    if m["y"]:
-        event["@timestamp"] = build_time(int(m["y"]), int(m["mo"]), int(m["d"]), *hms, ctx.timezone, "log time")
-    else:
-        event["@timestamp"] = with_year(int(m["mo"]), int(m["d"]), *hms, ctx.timezone,
-                                        received or ctx.reference_time, what="log time")
-    event["log"]["level"] = m["level"].lower()
-    event["log"]["logger"] = m["file"] or m["bfile"]
-    vendor["line"] = int(m["line"] or m["bline"])
-    if m["subsys"]:
-        vendor["subsystem"] = m["subsys"]
-    if m["idle"]:
-        vendor["cpu_idle"] = float(m["idle"])
-    if m["uuid"]:
-        event["uc"] = {"call": {"leg_id": m["uuid"].lower()}}
-    msg = line[m.end():].strip()
-    if not msg and not more:
-        raise ParseError("truncated", f"log header without a message: {line[:SHOWN]!r}")
-    event["message"] = f"{msg}\n{more}" if more else msg
-    classify(msg, more, event, vendor)
-    if vendor:
-        event.setdefault("uc", {})["vendor"] = vendor
-    return prune(event)

@@ -1,0 +1,52 @@
+"""FreeSWITCH messages to a `Kind` (tables in README.md).
+
+Category, type and the default outcome come from the shared CATEGORISATION table; where FreeSWITCH's
+event says more (a denied request, an authentication on the network) the Kind names it. Pure.
+"""
+
+from __future__ import annotations
+
+from ucsiem.parsing import Kind, kind
+
+from . import body as b
+from .body import Body
+from .values import FAILURE_CAUSES, SUCCESS_CAUSES
+
+_AUTH = ("authentication", "network")
+SIP_AUTH_FAIL = kind("sip-auth", "failure", add_category=("network",), add_type=("denied",))
+SIP_AUTH_OK = kind("sip-auth", "success", add_category=("network",), add_type=("allowed",))
+SIP_CHALLENGE = kind("sip-auth", add_category=("network",), add_type=("info",))
+REGISTER_FAIL = kind("sip-register", "failure", category=_AUTH, type=("start", "denied"))
+REGISTER_OK = kind("sip-register", "success", add_type=("allowed",))
+UNREGISTER = kind("sip-unregister", "success", add_type=("end",))
+ACL_DENIED = kind("deny-list", "failure", category=("network",))
+CALL_ATTEMPT = kind("call-attempt")
+CALL_START = kind("call-start")
+CALL_END_OK = kind("call-end", "success")
+CALL_END_FAILED = kind("call-end", "failure")
+CALL_END = kind("call-end")
+DIAGNOSTIC = kind("diagnostic")
+
+MESSAGES: dict[str | None, Kind] = {
+    b.SOFIA_AUTH_CHALLENGE: SIP_CHALLENGE,
+    b.USER_NOT_FOUND: SIP_AUTH_FAIL,
+    b.ACL_APPROVED: SIP_AUTH_OK,
+    b.ACL_DIGEST_FALLBACK: SIP_CHALLENGE,
+    b.ACL_REJECTED: ACL_DENIED,
+    b.NEW_CHANNEL: CALL_ATTEMPT,
+    b.ANSWERED: CALL_START,
+}
+
+
+def classify(body: Body) -> Kind:
+    """A message -> its Kind; text that is none of the documented messages is diagnostic."""
+    message = body.message
+    if message == b.SOFIA_AUTH_FAILURE:
+        return REGISTER_FAIL if body.method == "REGISTER" else SIP_AUTH_FAIL
+    if message == b.REGISTER:
+        return UNREGISTER if body.expires is not None and body.expires <= 0 else REGISTER_OK
+    if message == b.HANGUP:
+        if body.cause in SUCCESS_CAUSES:
+            return CALL_END_OK
+        return CALL_END_FAILED if body.cause in FAILURE_CAUSES else CALL_END
+    return MESSAGES.get(message, DIAGNOSTIC)
