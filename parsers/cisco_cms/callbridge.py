@@ -1,5 +1,6 @@
 """Call Bridge messages (`host:server` lines and the web admin event log): call legs, spaces and
-conferences, guest and web app logins, licence shortfalls. Anything else is `diagnostic`.
+conferences, guest and web app logins, licence shortfalls, read into the `Body`. Anything else is
+`diagnostic`.
 
 Ids: `call N` (the Call Bridge's call leg number) -> `uc.call.id`; a call leg / participant GUID ->
 `uc.call.leg_id`; a conference GUID (`conference <guid>`, `call <guid>`, `joined conference <guid>`) ->
@@ -10,11 +11,12 @@ Names and URIs inside quotes come from callers and are kept as text; no address 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ucsiem.parsing import ParsedEvent, split_uri_user
+from ucsiem.parsing import split_uri_user
 
-from .kinds import apply, failed
+if TYPE_CHECKING:
+    from .body import Body
 
 GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
 
@@ -51,21 +53,6 @@ _SIP_CONNECTION = re.compile(r"SIP trace: connection (\d{1,10}): (.{1,512})")
 _FAILURE_WORDS = ("fail", "error", "invalid", "expired", "untrusted", "not trusted", "reject", "unable")
 
 
-def _uc(event: ParsedEvent, part: str) -> dict[str, Any]:
-    uc: dict[str, Any] = event.setdefault("uc", {})
-    sub: dict[str, Any] = uc.setdefault(part, {})
-    return sub
-
-
-def _vendor(event: ParsedEvent) -> dict[str, Any]:
-    return _uc(event, "vendor")
-
-
-def _endpoint_user(uri: str) -> dict[str, Any]:
-    user, domain = split_uri_user(uri)
-    return {"name": user, "domain": domain}
-
-
 def _seconds(text: str) -> int | None:
     """`0:14` (m:ss) or `1:02:03` (h:mm:ss) -> seconds."""
     m = _DURATION.fullmatch(text)
@@ -75,7 +62,7 @@ def _seconds(text: str) -> int | None:
     return int(a) * 3600 + int(b) * 60 + int(c) if c is not None else int(a) * 60 + int(b)
 
 
-def _ending(rest: str, event: ParsedEvent, call: dict[str, Any]) -> bool:
+def _ending(rest: str, body: Body) -> bool:
     """`ending; <reason> - connected for m:ss` / `ending; <reason> - not connected after m:ss`."""
     cut = rest.rfind(" - ")
     if cut < 0:
@@ -88,247 +75,239 @@ def _ending(rest: str, event: ParsedEvent, call: dict[str, Any]) -> bool:
     else:
         return False
     if reason:
-        call["disconnect_cause"] = reason
+        body.disconnect_cause = reason
         side = reason.split(" ", 1)[0]
         if side in ("local", "remote"):
-            call["disconnect_side"] = side
+            body.disconnect_side = side
+    body.reason = reason or None
     if connected:
-        if seconds is not None:
-            call["duration"] = float(seconds)
-            event["event"]["duration"] = seconds * 1_000_000_000
-        apply(event, "call-end", "success", reason=reason or None)
+        body.duration = seconds
+        body.what = "call ended"
     elif "limit reached" in reason:  # refused for capacity before it was answered
-        apply(event, "call-reject", reason=reason or None)
+        body.what = "call refused"
     else:
-        apply(event, "call-end", "failure", reason=reason or None)
+        body.what = "call not connected"
     return True
 
 
-def _allocated(rest: str, event: ParsedEvent, call: dict[str, Any]) -> bool:
+def _allocated(rest: str, body: Body) -> bool:
     """`allocated for <user> / "<name>" conference participation (<client>)` (web app / streamer legs)."""
-    body = rest[len("allocated for "):]
-    at = body.find(" conference participation")
+    who = rest[len("allocated for "):]
+    at = who.find(" conference participation")
     if at < 0:
         return False
-    who, tail = body[:at], body[at + len(" conference participation"):].strip()
+    who, tail = who[:at], who[at + len(" conference participation"):].strip()
     user, _, display = who.partition(" ")
     display = display.strip().lstrip("/").strip()
     if len(display) >= 2 and display[0] == '"' and display[-1] == '"':
         display = display[1:-1]
     if user:
-        event["user"] = {"name": user}
-        call["caller"] = user
-        if display:
-            event["user"]["full_name"] = display
+        body.user_name = user
+        body.caller = user
+        body.user_full_name = display or None
     if tail.startswith("(") and tail.endswith(")") and len(tail) > 2:
-        _vendor(event)["client"] = tail[1:-1]
-    call["direction"] = "inbound"
-    apply(event, "call-attempt")
+        body.vendor["client"] = tail[1:-1]
+    body.call_direction = "inbound"
+    body.what = "call allocated"
     return True
 
 
-def _call_leg(rest: str, event: ParsedEvent, call: dict[str, Any]) -> bool:
+def _call_leg(rest: str, body: Body) -> bool:
     m = _INCOMING.fullmatch(rest)
     if m is not None:
         encrypted, proto, caller, callee = m.groups()
-        call.update(direction="inbound", caller=caller, callee=callee)
-        event["source"] = {"user": _endpoint_user(caller)}
-        event["destination"] = {"user": _endpoint_user(callee)}
-        event["network"] = {"protocol": proto.lower(), "direction": "inbound"}
-        _vendor(event)["encrypted"] = bool(encrypted)
-        apply(event, "call-attempt")
+        body.call_direction, body.caller, body.callee = "inbound", caller, callee
+        body.source_user = split_uri_user(caller)
+        body.destination_user = split_uri_user(callee)
+        body.protocol, body.direction = proto.lower(), "inbound"
+        body.vendor["encrypted"] = bool(encrypted)
+        body.what = "call incoming"
         return True
     m = _OUTGOING.fullmatch(rest)
     if m is not None:
         encrypted, proto, callee, space = m.groups()
-        call.update(direction="outbound", callee=callee)
-        event["destination"] = {"user": _endpoint_user(callee)}
-        event["network"] = {"protocol": proto.lower(), "direction": "outbound"}
+        body.call_direction, body.callee = "outbound", callee
+        body.destination_user = split_uri_user(callee)
+        body.protocol, body.direction = proto.lower(), "outbound"
         if encrypted:
-            _vendor(event)["encrypted"] = True
-        if space:
-            _uc(event, "conference")["name"] = space
-        apply(event, "call-attempt")
+            body.vendor["encrypted"] = True
+        body.conference_name = space or None
+        body.what = "call outgoing"
         return True
     if rest.startswith("ending; "):
-        return _ending(rest, event, call)
+        return _ending(rest, body)
     if rest.startswith("allocated for "):
-        return _allocated(rest, event, call)
+        return _allocated(rest, body)
     m = _TEARING.fullmatch(rest)
     if m is not None:
-        if m[1]:
-            event["user"] = {"name": m[1]}
-        apply(event, "call-end", reason="tearing down")
+        body.user_name = m[1] or None
+        body.reason = "tearing down"
+        body.what = "call tearing down"
         return True
     m = _CONFIGURED.fullmatch(rest)
     if m is not None:
-        call["leg_id"] = m[1]
-        if m[2]:
-            _uc(event, "sip")["call_id"] = m[2]
+        body.leg_id = m[1]
+        body.sip_call_id = m[2] or None
         return False
     m = _DESTROY_LEG.fullmatch(rest)
     if m is not None:
-        call["leg_id"] = m[1]
+        body.leg_id = m[1]
     return False
 
 
-def _participant(msg: str, event: ParsedEvent) -> bool:
+def _participant(msg: str, body: Body) -> None:
     m = _SPACE.fullmatch(msg)
     if m is not None:
         who, verb, space, name = m.groups()
-        conf = _uc(event, "conference")
-        conf.update(participant=who, name=name)
-        _vendor(event)["space_id"] = space
-        apply(event, "conference-join" if verb == "joined" else "conference-leave")
-        return True
+        body.participant, body.conference_name = who, name
+        body.vendor["space_id"] = space
+        body.what = f"participant {verb}"
+        return
     m = _CONFERENCE_LEG.fullmatch(msg)
     if m is not None:
         who, leg, verb, conference, via = m.groups()
-        _uc(event, "conference").update(participant=who, id=conference)
-        _uc(event, "call")["leg_id"] = leg
-        if via:
-            event["network"] = {"application": via}
-        apply(event, "conference-join" if verb == "joined" else "conference-leave")
-        return True
-    return False
+        body.participant, body.conference_id = who, conference
+        body.leg_id = leg
+        body.application = via or None
+        body.what = f"participant {verb}"
 
 
-def _conference(msg: str, event: ParsedEvent) -> bool:
+def _conference(msg: str, body: Body) -> None:
     m = _CONF.match(msg)
     if m is not None:
-        conf = _uc(event, "conference")
-        conf["id"] = m[1]
+        body.conference_id = m[1]
         rest = msg[m.end():]
         if rest.startswith(' named "') and rest.endswith('"'):
-            conf["name"] = rest[len(' named "'):-1]
-            apply(event, "conference-start")
-            return True
-        if rest == " destroyed":
-            apply(event, "conference-end")
-            return True
-        return False
+            body.conference_name = rest[len(' named "'):-1]
+            body.what = "conference named"
+        elif rest == " destroyed":
+            body.what = "conference destroyed"
+        return
     m = _CONF_NAMED.match(msg)
     if m is not None:
-        _uc(event, "conference")["name"] = m[1]
+        body.conference_name = m[1]
         if msg[m.end():].startswith("unencrypted call legs now present"):
-            event.setdefault("tags", []).append("unencrypted_call_legs")
-    return False
+            body.tags.append("unencrypted_call_legs")
 
 
-def _users(msg: str, event: ParsedEvent) -> bool:
+def _users(msg: str, body: Body) -> bool:
     m = _QUOTED_USER.fullmatch(msg)
     if m is not None:
         what, user = m.groups()
         if what.endswith("guest account with user ID"):
             # The Call Bridge creates or removes the guest account itself: no actor, only the account acted on.
-            if user:
-                event["user"] = {"target": {"name": user}}
-            created = what.startswith("created")
-            apply(event, "account-change", types=("user", "creation" if created else "deletion"))
+            body.target_name = user or None
+            body.what = "guest account created" if what.startswith("created") else "guest account destroyed"
             return True
-        if user:
-            event["user"] = {"name": user}
+        body.user_name = user or None
         if what.startswith("new session"):
-            apply(event, "user-login", "success")
+            body.what = "new session"
             return True
         return False
     m = _REMOVING_GUEST.fullmatch(msg)
     if m is not None:
-        event["user"] = {"target": {"name": m[1], "full_name": m[2]}}
-        apply(event, "account-change", types=("user", "deletion"), reason=m[3])
+        body.target_name, body.target_full_name = m[1], m[2]
+        body.reason = m[3]
+        body.what = "guest account destroyed"
         return True
     m = _USER_STATE.fullmatch(msg)
     if m is not None:
-        event["user"] = {"name": m[1]}
+        body.user_name = m[1]
         if m[2].startswith("deactivating"):
-            apply(event, "user-logout", reason=m[2])
+            body.reason = m[2]
+            body.what = "user deactivating"
             return True
         return False
     m = _GUEST_REQUEST.fullmatch(msg)
     if m is not None:
-        _vendor(event)["login_request"] = m[1]
+        body.vendor["login_request"] = m[1]
         return False
     m = _LOGIN_RESULT.fullmatch(msg)
     if m is not None:
-        event["user"] = {"name": m[2]}
+        body.user_name = m[2]
         if m[1] == "successful":
-            apply(event, "user-login", "success")
+            body.what = "login successful"
         else:
-            failed(event, "user-login", "unsuccessful login request")
+            body.reason = "unsuccessful login request"
+            body.what = "login unsuccessful"
         return True
     m = _WB3CMGR.fullmatch(msg)
     if m is not None:
-        _vendor(event)["trace_id"] = m[1]
+        body.vendor["trace_id"] = m[1]
         auth = _AUTH_REQUEST.fullmatch(m[2])
         if auth is not None:
-            _vendor(event).update(connection_id=auth[1], registration=auth[2])
-            event["user"] = {"name": auth[3]}
-            apply(event, "user-login")
+            body.vendor.update(connection_id=auth[1], registration=auth[2])
+            body.user_name = auth[3]
+            body.what = "auth request"
             return True
     return False
 
 
-def _misc(msg: str, event: ParsedEvent) -> bool:
+def _misc(msg: str, body: Body) -> bool:
     m = _API_LEG.fullmatch(msg)
     if m is not None:
-        _uc(event, "call")["leg_id"] = m[1]
-        _uc(event, "conference")["id"] = m[2]
-        _vendor(event)["api_call"] = m[3]
+        body.leg_id = m[1]
+        body.conference_id = m[2]
+        body.vendor["api_call"] = m[3]
         return False
     m = _API_SPACE.fullmatch(msg)
     if m is not None:
-        _uc(event, "conference").update(name=m[1], id=m[4])
-        _vendor(event).update(space_id=m[2], call_correlator=m[3])
+        body.conference_name, body.conference_id = m[1], m[4]
+        body.vendor.update(space_id=m[2], call_correlator=m[3])
         return False
     m = _LOGO_LICENSE.fullmatch(msg)
     if m is not None:
-        _uc(event, "conference")["name"] = m[2]
-        apply(event, "license-limit", reason="no license")
+        body.conference_name = m[2]
+        body.reason = "no license"
+        body.what = "no license"
         return True
     m = _SIP_CONNECTION.fullmatch(msg)
     if m is not None:
-        _vendor(event)["connection"] = m[1]
-        event["network"] = {"protocol": "sip"}
+        body.vendor["connection"] = m[1]
+        body.protocol = "sip"
         state = m[2]
         if "failure" in state or "failed" in state:
-            apply(event, "connection", "failure", reason=state)
+            body.reason = state
+            body.what = "sip connection failure"
         elif state.startswith("shutting down"):
-            apply(event, "connection", types=("connection", "end"))
+            body.what = "sip connection shutting down"
         else:
             return False
         return True
     return False
 
 
-def keywords(msg: str, event: ParsedEvent, level: str | None) -> bool:
+def _keywords(msg: str, body: Body, level: str | None) -> None:
     """Lines no pattern knows: licence and certificate/TLS failures by their words."""
     low = msg.lower()
     failing = level == "error" or any(w in low for w in _FAILURE_WORDS)
     if "licens" in low and (failing or "no license" in low or "limit" in low):
-        apply(event, "license-limit", reason=msg[:256])
-        return True
-    if failing and ("certificate" in low or " tls" in low or "ssl" in low or low.startswith("tls")):
-        action = "certificate" if "certificate" in low else "tls-handshake"
-        apply(event, action, "failure", reason=msg[:256])
-        event["tls"] = {"established": False}
-        return True
-    return False
+        body.reason = msg[:256]
+        body.what = "licence words"
+    elif failing and ("certificate" in low or " tls" in low or "ssl" in low or low.startswith("tls")):
+        body.reason = msg[:256]
+        body.what = "certificate failure words" if "certificate" in low else "tls failure words"
+        body.tls_established = False
 
 
-def classify(msg: str, event: ParsedEvent, level: str | None) -> bool:
-    """Fill `event` from a Call Bridge message; False leaves it to the caller as `diagnostic`."""
+def read_call_bridge(body: Body, level: str | None) -> None:
+    """A Call Bridge message into `body`; `what` stays None for a message no pattern or keyword knows."""
+    msg = body.message
     m = _CALL_N.match(msg)
     if m is not None:
-        call = _uc(event, "call")
-        call["id"] = m[1]
-        done = _call_leg(msg[m.end():], event, call)
-        return done or keywords(msg, event, level)
+        body.call_id = m[1]
+        if not _call_leg(msg[m.end():], body):
+            _keywords(msg, body, level)
+        return
     m = _CALL_GUID.match(msg)
     if m is not None:
-        _uc(event, "conference")["id"] = m[1]
-        return False
+        body.conference_id = m[1]
+        return
     if msg.startswith("participant "):
-        return _participant(msg, event)
+        _participant(msg, body)
+        return
     if msg.startswith("conference "):
-        return _conference(msg, event)
-    return _users(msg, event) or _misc(msg, event) or keywords(msg, event, level)
+        _conference(msg, body)
+        return
+    if not (_users(msg, body) or _misc(msg, body)):
+        _keywords(msg, body, level)

@@ -1,15 +1,18 @@
 """Lines of the other CMS processes: the web app back end (`client_backend`), the Web Bridge 3 access
-log (`wb3_frontend`), the MMP CLI audit (`cli`), LDAP authentication (`authp`) and the streamer."""
+log (`wb3_frontend`), the MMP CLI audit (`cli`), LDAP authentication (`authp`) and the streamer, read
+into the `Body`; `what` names the vendor event recognised."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ucsiem.parsing import ParsedEvent, canonical_ip
+from ucsiem.parsing import canonical_ip
 
 from .callbridge import GUID
-from .kinds import apply, failed
+
+if TYPE_CHECKING:
+    from .body import Body
 
 _TRACE = re.compile(rf"\[({GUID})\] ")
 _AUDIT = re.compile(rf"Session: ({GUID}) : Participant (.{{0,256}}?)(?:\(({GUID})\))? performed action of (.{{1,256}})")
@@ -30,88 +33,56 @@ _CHANGE_WORDS = frozenset((
     "factory_reset", "restore", "backup", "min-tls-version", "min-dtls-version", "ciphers",
 ))
 # MMP user account commands naming the account they act on (`user add <name> <role>`, `user del <name>`...).
-_USER_VERBS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "add": ("account-change", ("user", "creation")),
-    "del": ("account-change", ("user", "deletion")),
-    "expire": ("account-change", ("user", "change")),
-    "host": ("account-change", ("user", "change")),
-    "duty": ("account-change", ("user", "change")),
-    "evict": ("admin-action", ("info",)),  # logs the account out: an action on it, not a change of it
-    "info": ("admin-action", ("info",)),
+USER_VERBS = frozenset(("add", "del", "expire", "host", "duty", "evict", "info"))
+SAML_FAILURES = {
+    "Invalid SSO login attempt": "invalid SSO login attempt",
+    "No assertions passed the validation": "no SAML assertion passed the validation",
 }
 
 
-def _vendor(event: ParsedEvent) -> dict[str, Any]:
-    uc: dict[str, Any] = event.setdefault("uc", {})
-    vendor: dict[str, Any] = uc.setdefault("vendor", {})
-    return vendor
-
-
-def _uc(event: ParsedEvent, part: str) -> dict[str, Any]:
-    uc: dict[str, Any] = event.setdefault("uc", {})
-    sub: dict[str, Any] = uc.setdefault(part, {})
-    return sub
-
-
-def client_backend(msg: str, event: ParsedEvent) -> bool:
+def read_client_backend(body: Body) -> None:
     """`<Component> : <text>`: WebApp Audit (participant actions), WebSocket (JWT), SamlManager (SSO)."""
-    component, sep, text = msg.partition(" : ")
+    component, sep, text = body.message.partition(" : ")
     if not sep:
-        return False
-    event["log"]["logger"] = component
-    event["network"] = {"application": "webapp"}
+        return
+    body.logger = component
+    body.application = "webapp"
     tm = _TRACE.match(text)
     if tm is not None:
-        _vendor(event)["trace_id"] = tm[1]
+        body.vendor["trace_id"] = tm[1]
         text = text[tm.end():]
     if component == "WebApp Audit":
         m = _AUDIT.fullmatch(text)
         if m is None:
-            return False
+            return
         session, who, leg, what = m.groups()
-        _vendor(event).update(session=session, webapp_action=what)
+        body.vendor.update(session=session, webapp_action=what)
         if who:
-            event["user"] = {"full_name": who}
-            _uc(event, "conference")["participant"] = who
-        if leg:
-            _uc(event, "call")["leg_id"] = leg
-        if what == "join call":
-            apply(event, "conference-join")
-        elif what == "leave call":
-            apply(event, "conference-leave")
-        else:
-            apply(event, "call-update")
-        return True
-    if component == "WebSocket":
+            body.user_full_name = who
+            body.participant = who
+        body.leg_id = leg or None
+        body.what = f"webapp {what}" if what in ("join call", "leave call") else "webapp action"
+    elif component == "WebSocket":
         m = _JWT.fullmatch(text)
         if m is not None:
-            event["user"] = {"name": m[1]}
-            _vendor(event)["callbridge"] = m[2]
-            _uc(event, "conference")["id"] = m[3]
-            _uc(event, "call")["leg_id"] = m[4]
-        return False
-    if component == "SamlManager":
-        event["network"]["protocol"] = "saml"
-        if text == "Invalid SSO login attempt":
-            failed(event, "user-login", "invalid SSO login attempt")
-            return True
-        if text.lower() == "failed obtaining an authenticationid":
-            failed(event, "user-login", "no authenticationId in the SAML response")
-            return True
-        if text == "No assertions passed the validation":
-            failed(event, "user-login", "no SAML assertion passed the validation")
-            return True
-        m = _SAML_FAILED.fullmatch(text)
-        if m is not None:
-            _vendor(event)["saml_request"] = m[1]
-            failed(event, "user-login", m[2])
-            return True
-        if text.startswith("Successfully obtained authenticationID:"):
-            user = text[len("Successfully obtained authenticationID:"):].strip()
-            if user:
-                event["user"] = {"name": user}
-        return False
-    return False
+            body.user_name = m[1]
+            body.vendor["callbridge"] = m[2]
+            body.conference_id = m[3]
+            body.leg_id = m[4]
+    elif component == "SamlManager":
+        body.protocol = "saml"
+        if text in SAML_FAILURES:
+            body.reason = SAML_FAILURES[text]
+            body.what = "sso login failed"
+        elif text.lower() == "failed obtaining an authenticationid":
+            body.reason = "no authenticationId in the SAML response"
+            body.what = "sso login failed"
+        elif (m := _SAML_FAILED.fullmatch(text)) is not None:
+            body.vendor["saml_request"] = m[1]
+            body.reason = m[2]
+            body.what = "sso login failed"
+        elif text.startswith("Successfully obtained authenticationID:"):
+            body.user_name = text[len("Successfully obtained authenticationID:"):].strip() or None
 
 
 def _quoted(rest: str, key: str) -> str | None:
@@ -137,119 +108,101 @@ def _bytes_sent(rest: str) -> int | None:
     return int(token) if token.isascii() and token.isdecimal() and len(token) <= 18 else None
 
 
-def web_bridge_access(msg: str, event: ParsedEvent) -> bool:
+def read_web_bridge_access(body: Body) -> None:
     """nginx-style access line of Web Bridge 3: `[Tag:value, ...] <ip> - - [time] status N "METHOD path
     HTTP/1.1" bytes_sent N http_referer "..." http_user_agent "..." to upstream <ip>:<port>: ...`."""
+    msg = body.message
     m = _ACCESS.match(msg)
     if m is None:
-        return False
+        return
     ip = canonical_ip(m["ip"])
     if ip is None:
-        return False
+        return
     status, target = int(m["status"]), m["path"]
     path, _, query = target.partition("?")
-    event["source"] = {"ip": ip}
-    event["network"] = {"protocol": "http", "application": "webbridge3"}
-    event["url"] = {"original": target, "path": path, "query": query}
+    body.source_ip = ip
+    body.protocol, body.application = "http", "webbridge3"
+    body.url, body.url_path, body.url_query = target, path, query
     rest = msg[m.end():]
-    event["http"] = {
-        "request": {"method": m["method"], "referrer": _quoted(rest, "http_referer")},
-        "response": {"status_code": status, "bytes": _bytes_sent(rest)},
-        "version": m["proto"][len("HTTP/"):],
-    }
+    body.http_method, body.http_referrer = m["method"], _quoted(rest, "http_referer")
+    body.http_status, body.http_bytes = status, _bytes_sent(rest)
+    body.http_version = m["proto"][len("HTTP/"):]
     tags: dict[str, str] = {}
     for item in (m["tags"] or "").split(", "):
         key, sep, value = item.partition(":")
         if sep and key.strip() and value.strip():
             tags[key.strip()] = value.strip()
-    agent = _quoted(rest, "http_user_agent")
-    if agent:
-        event["user_agent"] = {"original": agent}
-    vendor = _vendor(event)
+    body.user_agent = _quoted(rest, "http_user_agent")
     up = _UPSTREAM.search(rest)
     if up is not None:
-        vendor["upstream"] = f"{up[1]}:{up[2]}"
+        body.vendor["upstream"] = f"{up[1]}:{up[2]}"
     if tags.get("Tracing"):
-        vendor["trace_id"] = tags["Tracing"]
+        body.vendor["trace_id"] = tags["Tracing"]
     outcome = "success" if status < 400 else "failure"
     if path.startswith("/api/auth"):
-        if tags.get("Auth"):
-            event["user"] = {"name": tags["Auth"]}
-        if outcome == "success":
-            apply(event, "user-login", outcome)
-        else:
-            failed(event, "user-login", f"HTTP {status}")
-        return True
-    if path.startswith("/api/join"):
-        leg = tags.get("Join call")
-        if leg:
-            _uc(event, "call")["leg_id"] = leg
-        apply(event, "conference-join", outcome)
-        return True
-    apply(event, "diagnostic", outcome, category=("web",), types=("access",))
-    return True
+        body.user_name = tags.get("Auth") or None
+        if outcome == "failure":
+            body.reason = f"HTTP {status}"
+        body.what = f"web sign-in {outcome}"
+    elif path.startswith("/api/join"):
+        body.leg_id = tags.get("Join call") or None
+        body.what = f"web join {outcome}"
+    else:
+        body.what = f"web access {outcome}"
 
 
-def _mmp_user_command(words: list[str]) -> tuple[str, tuple[str, ...]] | None:
-    """`user <verb> <username> ...` (MMP user account commands): the action and ECS types, or None."""
-    if len(words) < 3 or words[0].lower() != "user":
-        return None
-    return _USER_VERBS.get(words[1].lower())
-
-
-def mmp_audit(msg: str, event: ParsedEvent) -> bool:
-    """`User <u> from <ip>:<port> issued command <cmd>: permission granted|denied` (MMP CLI audit)."""
+def read_mmp_audit(body: Body) -> None:
+    """`User <u> from <ip>:<port> issued command <cmd>: permission granted|denied` (MMP CLI audit); `what`
+    is `mmp <kind of command> <granted|denied>`."""
+    msg = body.message
     if not msg.startswith("User "):
-        return False
+        return
     frm = msg.find(" from ")
     cmd_at = msg.find(" issued command <", frm + 1)
     end = msg.rfind(">: permission ")
     if frm < 0 or cmd_at < 0 or end < cmd_at:
-        return False
+        return
     user, where, command = msg[5:frm], msg[frm + 6:cmd_at], msg[cmd_at + 17:end].strip()
     verdict = msg[end + len(">: permission "):].strip()
     host, _, port = where.rpartition(":")
     ip = canonical_ip(host) if host else None
     if ip is None or not port.isdecimal() or int(port) > 65535:
-        return False
-    event["source"] = {"ip": ip, "port": int(port)}
-    event["user"] = {"name": user}
-    event.setdefault("process", {})["command_line"] = command
-    event["network"] = {"protocol": "ssh", "application": "MMP"}
-    _vendor(event)["permission"] = verdict
+        return
+    body.source_ip, body.source_port = ip, int(port)
+    body.user_name = user
+    body.command_line = command
+    body.protocol, body.application = "ssh", "MMP"
+    body.vendor["permission"] = verdict
     words = command.split()
-    on_user = _mmp_user_command(words)
-    if on_user is not None:
-        action, types = on_user
-        event["user"]["target"] = {"name": words[2]}
+    if len(words) >= 3 and words[0].lower() == "user" and words[1].lower() in USER_VERBS:
+        body.target_name = words[2]
+        command_kind = f"user {words[1].lower()}"
     elif _CHANGE_WORDS.intersection(w.lower() for w in words):
-        action, types = "config-change", ("change",)
+        command_kind = "change"
     else:
-        action, types = "admin-action", ("info",)
+        command_kind = "other"
     if verdict == "granted":
-        apply(event, action, "success", types=types)
+        body.what = f"mmp {command_kind} granted"
     else:
-        apply(event, action, "failure", types=(*types, "denied"), reason=f"permission {verdict}")
-    return True
+        body.reason = f"permission {verdict}"
+        body.what = f"mmp {command_kind} denied"
 
 
-def authp(msg: str, event: ParsedEvent) -> bool:
+def read_authp(body: Body) -> None:
     """`Using authentication server <server> to authenticate user <user> (index: 1/1, reason: first match)`."""
-    m = _AUTHP.fullmatch(msg)
+    m = _AUTHP.fullmatch(body.message)
     if m is None:
-        return False
+        return
     server, user, detail = m.groups()
-    event["user"] = {"name": user}
-    event["network"] = {"protocol": "ldap"}
-    _vendor(event).update(auth_server=server, auth_detail=detail)
-    apply(event, "user-login")
-    return True
+    body.user_name = user
+    body.protocol = "ldap"
+    body.vendor.update(auth_server=server, auth_detail=detail)
+    body.what = "ldap authentication"
 
 
-def streamer(msg: str, event: ParsedEvent) -> bool:
+def read_streamer(body: Body) -> None:
     """Streamer / recorder lines: a failed RTMP authentication is a failure to reach a dependent server."""
-    if msg.startswith("RTMP authentication failed"):
-        event["network"] = {"protocol": "rtmp"}
-        apply(event, "service-failure", reason="RTMP authentication failed")
-        return True
-    return False
+    if body.message.startswith("RTMP authentication failed"):
+        body.protocol = "rtmp"
+        body.reason = "RTMP authentication failed"
+        body.what = "rtmp authentication failed"

@@ -68,7 +68,21 @@ def _level(body: str) -> tuple[str | None, str]:
     return (m["level"].lower() or None), body[m.end():]
 
 
-def read_header(line: str, tz: tzinfo, reference: datetime) -> Header:
+def read_header(text: str, tz: tzinfo, reference: datetime) -> Header:
+    """The header of a one-line record; ParseError when it is none of the CMS shapes, has several lines or
+    nothing after the header."""
+    line = text.strip("\r\n")
+    if "\n" in line:
+        raise ParseError("unsupported_variant", "a CMS record is one line; this one has several")
+    if not line.strip():
+        raise ParseError("no_match", "empty record")
+    header = _split(line, tz, reference)
+    if not header.message:
+        raise ParseError("truncated", f"a CMS header without a message: {line[:SHOWN]!r}")
+    return header
+
+
+def _split(line: str, tz: tzinfo, reference: datetime) -> Header:
     """Split one line into header fields and message; ParseError when it is none of the CMS shapes."""
     m = _EVENTLOG.match(line)
     if m is not None:
