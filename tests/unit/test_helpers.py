@@ -1,12 +1,20 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ucsiem.parsing.helpers import canonical_ip, parse_kv_quoted, split_upn, split_uri_user, structured_data_end
+from ucsiem.parsing.helpers import (
+    canonical_ip,
+    parse_kv_quoted,
+    prune,
+    split_upn,
+    split_uri_user,
+    structured_data_end,
+)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -72,3 +80,33 @@ def test_split_upn(upn: str | None, expected: tuple[str | None, str | None]) -> 
 ])
 def test_structured_data_end(text: str, at: int, end: int) -> None:
     assert structured_data_end(text, at) == end
+
+
+def _prune_reference(obj: dict[str, object]) -> dict[str, object]:
+    """The rule as first written (isinstance and equality only): the fast prune must agree with it."""
+    out: dict[str, object] = {}
+    for key, value in obj.items():
+        if isinstance(value, dict):
+            value = _prune_reference(value)
+        if value is None or value == "" or value == {} or value == []:
+            continue
+        out[key] = value
+    return out
+
+
+class _Text(str):
+    pass
+
+
+_SCALARS = st.one_of(st.none(), st.text(max_size=3), st.integers(-2, 2), st.floats(allow_nan=False),
+                     st.booleans(), st.datetimes(), st.just(()), st.just(_Text("")), st.just(_Text("x")),
+                     st.just(OrderedDict()), st.just(OrderedDict(a=None)))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                         st.dictionaries(st.text(max_size=2), inner, max_size=4)),
+                       max_leaves=20)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.text(max_size=2), _VALUES, max_size=6))
+def test_prune_agrees_with_the_plain_rule(event: dict[str, object]) -> None:
+    assert prune(event) == _prune_reference(event)

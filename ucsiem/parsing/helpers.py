@@ -157,15 +157,36 @@ def to_int(value: str | None, field: str) -> int | None:
 
 
 def prune(obj: dict[str, object]) -> dict[str, object]:
-    """Drop None, empty strings and empty containers recursively (keeps events and golden files small)."""
+    """Drop None, empty strings and empty containers recursively (keeps events and golden files small).
+
+    Every parser calls it on every event: the common classes are told apart by identity first (no
+    `value == {}` building an empty dict per field); anything else gets the general comparison."""
     out: dict[str, object] = {}
     for key, value in obj.items():
-        if isinstance(value, dict):
-            value = prune(value)
-        if value is None or value == "" or value == {} or value == []:
+        cls = value.__class__
+        if cls is str:
+            if value:
+                out[key] = value
+        elif cls is dict:
+            value = prune(value)  # type: ignore[arg-type]
+            if value:
+                out[key] = value
+        elif cls in _KEPT_AS_IS:
+            out[key] = value
+        elif value is None:
             continue
-        out[key] = value
+        elif cls is list:
+            if value:
+                out[key] = value
+        else:  # subclasses and other types: the general rule
+            if isinstance(value, dict):
+                value = prune(value)
+            if not (value == "" or value == {} or value == []):
+                out[key] = value
     return out
+
+
+_KEPT_AS_IS = frozenset({int, float, bool, datetime})  # never empty
 
 
 def structured_data_end(text: str, at: int = 0) -> int:
