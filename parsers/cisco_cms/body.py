@@ -34,7 +34,6 @@ class Body:
     protocol: str | None = None
     direction: str | None = None  # network.direction
     application: str | None = None
-    call_id: str | None = None
     leg_id: str | None = None
     call_direction: str | None = None
     caller: str | None = None

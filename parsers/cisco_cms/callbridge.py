@@ -2,9 +2,14 @@
 conferences, guest and web app logins, licence shortfalls, read into the `Body`. Anything else is
 `diagnostic`.
 
-Ids: `call N` (the Call Bridge's call leg number) -> `uc.call.id`; a call leg / participant GUID ->
-`uc.call.leg_id`; a conference GUID (`conference <guid>`, `call <guid>`, `joined conference <guid>`) ->
-`uc.conference.id`; a space (coSpace) GUID -> `uc.vendor.space_id`; the space name -> `uc.conference.name`.
+Ids (parsers/README.md "Decisions"): `call N` (the Call Bridge's number of a call leg, local to this
+box) -> `uc.call.leg_id`, and so is a call leg / participant GUID on the lines that name no `call N`; the
+API call leg GUID of `call N: configured - API call leg <guid>` / `destroying API call leg <guid>` ->
+`uc.vendor.api_call_leg` (those lines tie the number to the GUID); no CMS line names an id common to
+every leg, so `uc.call.id` stays empty. A conference GUID (`conference <guid>`, `call <guid>`, `joined
+conference <guid>`) -> `uc.conference.id`; a space (coSpace) GUID -> `uc.vendor.space_id`; the space
+name -> `uc.conference.name`.
+
 Names and URIs inside quotes come from callers and are kept as text; no address is read from them.
 """
 
@@ -146,12 +151,12 @@ def _call_leg(rest: str, body: Body) -> bool:
         return True
     m = _CONFIGURED.fullmatch(rest)
     if m is not None:
-        body.leg_id = m[1]
+        body.vendor["api_call_leg"] = m[1]
         body.sip_call_id = m[2] or None
         return False
     m = _DESTROY_LEG.fullmatch(rest)
     if m is not None:
-        body.leg_id = m[1]
+        body.vendor["api_call_leg"] = m[1]
     return False
 
 
@@ -295,7 +300,7 @@ def read_call_bridge(body: Body, level: str | None) -> None:
     msg = body.message
     m = _CALL_N.match(msg)
     if m is not None:
-        body.call_id = m[1]
+        body.leg_id = m[1]
         if not _call_leg(msg[m.end():], body):
             _keywords(msg, body, level)
         return

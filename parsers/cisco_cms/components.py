@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ucsiem.parsing import canonical_ip
+from ucsiem.parsing import canonical_ip, to_port
 
 from .callbridge import GUID
 
@@ -166,9 +166,9 @@ def read_mmp_audit(body: Body) -> None:
     verdict = msg[end + len(">: permission "):].strip()
     host, _, port = where.rpartition(":")
     ip = canonical_ip(host) if host else None
-    if ip is None or not port.isdecimal() or int(port) > 65535:
+    if ip is None:
         return
-    body.source_ip, body.source_port = ip, int(port)
+    body.source_ip, body.source_port = ip, to_port(port, body.tags)  # a bad port: tag bad_port, keep the event
     body.user_name = user
     body.command_line = command
     body.protocol, body.application = "ssh", "MMP"

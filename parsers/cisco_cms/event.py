@@ -55,17 +55,17 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
             "user_agent": {"original": body.user_agent}} if body.url else NONE),
         **({"tls": {"established": body.tls_established}} if body.tls_established is not None else NONE),
         **({"uc": {
-            "call": {"id": body.call_id, "leg_id": body.leg_id, "direction": body.call_direction,
+            "call": {"leg_id": body.leg_id, "direction": body.call_direction,
                      "caller": body.caller, "callee": body.callee, "disconnect_cause": body.disconnect_cause,
                      "disconnect_side": body.disconnect_side,
                      "duration": float(duration) if duration is not None else None}
-            if body.call_id or body.leg_id or body.call_direction else None,
+            if body.leg_id or body.call_direction else None,
             "conference": {"id": body.conference_id, "name": body.conference_name,
                            "participant": body.participant}
             if body.conference_id or body.conference_name or body.participant else None,
             "sip": {"call_id": body.sip_call_id} if body.sip_call_id else None,
             "vendor": {"container": header.container, **body.vendor},
-        }} if body.call_id or body.leg_id or body.call_direction or body.conference_id or body.conference_name
+        }} if body.leg_id or body.call_direction or body.conference_id or body.conference_name
            or body.participant or body.sip_call_id or header.container or body.vendor else NONE),
         **({"tags": body.tags} if body.tags else NONE),
     })

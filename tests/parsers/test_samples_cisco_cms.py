@@ -65,16 +65,16 @@ def test_security_relevant_actions(events: list[Event]) -> None:
 
 
 def test_call_legs(events: list[Event]) -> None:
-    incoming = next(e for e in events if e["event.action"] == "call-attempt" and e.get("uc.call.id") == "38")
+    incoming = next(e for e in events if e["event.action"] == "call-attempt" and e.get("uc.call.leg_id") == "38")
     assert (incoming["uc.call.caller"], incoming["uc.call.callee"]) == (
         "sip:2000@steven.lab", "sip:guestpin.space@acano.steven.lab")
     assert (incoming["source.user.name"], incoming["destination.user.name"]) == ("2000", "guestpin.space")
     assert incoming["uc.call.direction"] == "inbound" and incoming["uc.vendor.encrypted"] is True
     assert incoming["@timestamp"] == "2017-02-21T17:48:54.809000Z"  # event log view, naive time in UTC
-    end = next(e for e in events if e["event.action"] == "call-end" and e.get("uc.call.id") == "40")
+    end = next(e for e in events if e["event.action"] == "call-end" and e.get("uc.call.leg_id") == "40")
     assert end["uc.call.disconnect_cause"] == "remote SIP teardown"
     assert (end["uc.call.duration"], end["event.duration"]) == (14.0, 14_000_000_000)
-    web = next(e for e in events if e["event.action"] == "call-attempt" and e.get("uc.call.id") == "11")
+    web = next(e for e in events if e["event.action"] == "call-attempt" and e.get("uc.call.leg_id") == "11")
     assert (web["user.name"], web["user.full_name"], web["uc.vendor.client"]) == (
         "guest1573064743", "Thomas", "Firefox")
 
