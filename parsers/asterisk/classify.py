@@ -8,8 +8,25 @@ from __future__ import annotations
 
 from ucsiem.parsing import Kind, kind
 
-from . import body as b
-from .body import Body
+from .body import (
+    AMI_ACL,
+    AMI_LOGGED_OFF,
+    AMI_LOGGED_ON,
+    AMI_LOGIN_FAILED,
+    ANSWERED,
+    CALL_REJECTED,
+    CALLED,
+    CHAN_SIP_REGISTRATION,
+    FAKE_AUTH,
+    FREEPBX_REJECT,
+    HACKING_ATTEMPT,
+    IAX2_AUTH_FAILED,
+    IAX2_NO_REGISTRATION,
+    PJSIP_AOR_NOT_FOUND,
+    PJSIP_REQUEST,
+    SPAWN_EXITED,
+    Body,
+)
 from .security import SecurityEvent
 from .values import MANAGEMENT_SERVICES
 
@@ -52,20 +69,20 @@ CHAN_SIP_REASONS: dict[str, Kind] = {
 PJSIP_ACL_REASONS = frozenset(("Not match Endpoint ACL", "Not match Endpoint Contact ACL"))
 # the messages whose Kind does not depend on their values
 MESSAGES: dict[str | None, Kind] = {
-    b.PJSIP_AOR_NOT_FOUND: REGISTER_REFUSED,
-    b.AMI_LOGIN_FAILED: ADMIN_LOGIN_FAIL,
-    b.AMI_ACL: ACL_DENIED,
-    b.AMI_LOGGED_ON: ADMIN_LOGIN_OK,
-    b.AMI_LOGGED_OFF: ADMIN_LOGOUT,
-    b.IAX2_AUTH_FAILED: SIP_AUTH_FAIL,
-    b.IAX2_NO_REGISTRATION: REGISTER_AUTH_FAIL,
-    b.HACKING_ATTEMPT: ALERT,
-    b.CALL_REJECTED: CALL_REJECT,
-    b.FAKE_AUTH: SIP_AUTH_FAIL,
-    b.FREEPBX_REJECT: CALL_REJECT,
-    b.ANSWERED: CALL_START,
-    b.CALLED: CALL_ATTEMPT,
-    b.SPAWN_EXITED: CALL_END,
+    PJSIP_AOR_NOT_FOUND: REGISTER_REFUSED,
+    AMI_LOGIN_FAILED: ADMIN_LOGIN_FAIL,
+    AMI_ACL: ACL_DENIED,
+    AMI_LOGGED_ON: ADMIN_LOGIN_OK,
+    AMI_LOGGED_OFF: ADMIN_LOGOUT,
+    IAX2_AUTH_FAILED: SIP_AUTH_FAIL,
+    IAX2_NO_REGISTRATION: REGISTER_AUTH_FAIL,
+    HACKING_ATTEMPT: ALERT,
+    CALL_REJECTED: CALL_REJECT,
+    FAKE_AUTH: SIP_AUTH_FAIL,
+    FREEPBX_REJECT: CALL_REJECT,
+    ANSWERED: CALL_START,
+    CALLED: CALL_ATTEMPT,
+    SPAWN_EXITED: CALL_END,
 }
 
 # security event type -> (Kind for SIP/IAX2 and other services, Kind for management services)
@@ -92,9 +109,9 @@ SECURITY_TYPES: dict[str, tuple[Kind, Kind]] = {
 
 def classify(body: Body) -> Kind:
     """A free-text message -> its Kind; text that is none of the documented messages is diagnostic."""
-    if body.message == b.CHAN_SIP_REGISTRATION:
+    if body.message == CHAN_SIP_REGISTRATION:
         return CHAN_SIP_REASONS.get(body.detail or "", REGISTER_REFUSED)
-    if body.message == b.PJSIP_REQUEST:
+    if body.message == PJSIP_REQUEST:
         if body.detail in PJSIP_ACL_REASONS:
             return ACL_DENIED
         return REGISTER_AUTH_FAIL if body.method == "REGISTER" else SIP_AUTH_FAIL

@@ -8,8 +8,19 @@ from __future__ import annotations
 
 from ucsiem.parsing import Kind, kind
 
-from . import body as b
-from .body import Body
+from .body import (
+    ACL_APPROVED,
+    ACL_DIGEST_FALLBACK,
+    ACL_REJECTED,
+    ANSWERED,
+    HANGUP,
+    NEW_CHANNEL,
+    REGISTER,
+    SOFIA_AUTH_CHALLENGE,
+    SOFIA_AUTH_FAILURE,
+    USER_NOT_FOUND,
+    Body,
+)
 from .values import FAILURE_CAUSES, SUCCESS_CAUSES
 
 _AUTH = ("authentication", "network")
@@ -28,24 +39,24 @@ CALL_END = kind("call-end")
 DIAGNOSTIC = kind("diagnostic")
 
 MESSAGES: dict[str | None, Kind] = {
-    b.SOFIA_AUTH_CHALLENGE: SIP_CHALLENGE,
-    b.USER_NOT_FOUND: SIP_AUTH_FAIL,
-    b.ACL_APPROVED: SIP_AUTH_OK,
-    b.ACL_DIGEST_FALLBACK: SIP_CHALLENGE,
-    b.ACL_REJECTED: ACL_DENIED,
-    b.NEW_CHANNEL: CALL_ATTEMPT,
-    b.ANSWERED: CALL_START,
+    SOFIA_AUTH_CHALLENGE: SIP_CHALLENGE,
+    USER_NOT_FOUND: SIP_AUTH_FAIL,
+    ACL_APPROVED: SIP_AUTH_OK,
+    ACL_DIGEST_FALLBACK: SIP_CHALLENGE,
+    ACL_REJECTED: ACL_DENIED,
+    NEW_CHANNEL: CALL_ATTEMPT,
+    ANSWERED: CALL_START,
 }
 
 
 def classify(body: Body) -> Kind:
     """A message -> its Kind; text that is none of the documented messages is diagnostic."""
     message = body.message
-    if message == b.SOFIA_AUTH_FAILURE:
+    if message == SOFIA_AUTH_FAILURE:
         return REGISTER_FAIL if body.method == "REGISTER" else SIP_AUTH_FAIL
-    if message == b.REGISTER:
+    if message == REGISTER:
         return UNREGISTER if body.expires is not None and body.expires <= 0 else REGISTER_OK
-    if message == b.HANGUP:
+    if message == HANGUP:
         if body.cause in SUCCESS_CAUSES:
             return CALL_END_OK
         return CALL_END_FAILED if body.cause in FAILURE_CAUSES else CALL_END
