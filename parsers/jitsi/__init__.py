@@ -2,7 +2,8 @@
 
 from ucsiem.parsing import Framing, ParserSpec
 
-from .parser import FIRST_LINE_PATTERN, parse
+from .header import FIRST_LINE_PATTERN
+from .parser import parse
 
 PARSER = ParserSpec(
     id="jitsi",
