@@ -200,6 +200,7 @@ def _outputs() -> str:
 def _sections() -> dict[str, Callable[[], str]]:
     from ucsiem.config import AgentConfig, FileInputConfig, PipelineConfig, SpoolConfig
     from ucsiem.correlate.config import CorrelationConfig
+    from ucsiem.correlate.scaleout_config import ScaleoutConfig
     from ucsiem.enrich.config import EnrichConfig
     from ucsiem.inputs.syslog_config import SyslogInputConfig
     from ucsiem.inputs.webhook_config import WebhookInputConfig
@@ -214,6 +215,10 @@ def _sections() -> dict[str, Callable[[], str]]:
         "pipeline": lambda: table(rows(PipelineConfig)),
         "correlation": lambda: table(rows(CorrelationConfig)),
         "enrich": lambda: table(rows(EnrichConfig)),
+        # `ucsiem correlate --config`: its own file; `correlation:` is the agent's section, documented above
+        "correlate-service": lambda: table([*rows(ScaleoutConfig, skip=("correlation",)), Row(
+            "`correlation`", _default(ScaleoutConfig.model_fields["correlation"]),
+            "The rules and limits: exactly the agent's `correlation:` section (its table above).")]),
     }
 
 
