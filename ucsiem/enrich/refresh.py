@@ -80,10 +80,12 @@ def build_from_sources(cfg: IdentityConfig, path: Path, normalize: NumberNormali
                          round(time.monotonic() - started, 2))
 
 
-def _refresh_in_child(enrich: dict[str, Any], path: str) -> RefreshResult:
+def _refresh_in_child(enrich: dict[str, Any], path: str, fingerprint: str) -> RefreshResult:
+    """The fingerprint comes from the agent (computed once at start): the index records what the agent
+    will compare at its next start, not a second reading of the config."""
     cfg = EnrichConfig.model_validate(enrich)
     assert cfg.identity is not None
-    return build_from_sources(cfg.identity, Path(path), number_normalizer(cfg), index_fingerprint(cfg))
+    return build_from_sources(cfg.identity, Path(path), number_normalizer(cfg), fingerprint)
 
 
 def index_fingerprint(cfg: EnrichConfig) -> str:
@@ -134,7 +136,7 @@ class IdentityRefresher:
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent,
                                  initargs=(os.getpid(),)) as child:
             result = await loop.run_in_executor(child, _refresh_in_child, self.enrich.model_dump(mode="json"),
-                                                str(self.path))
+                                                str(self.path), self.fingerprint)
         self._record(result)
 
     def _record(self, result: RefreshResult) -> None:
