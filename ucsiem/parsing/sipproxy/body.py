@@ -77,6 +77,7 @@ class Body:
     action: str | None = None  # the action an xlog line states (event word, `event=`), of the vocabulary
     outcome: str | None = None  # the outcome it states (`outcome=`, its event word, its SIP status)
     auth_module: bool = False  # an auth module's message that says nothing more specific
+    tags: list[str] = field(default_factory=list)  # bad_port
 
     @property
     def is_error(self) -> bool:

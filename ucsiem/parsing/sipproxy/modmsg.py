@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 
+from ucsiem.parsing.helpers import to_port
+
 from .body import Body
 from .options import DEFAULT, XlogOptions
-from .values import PROTO_NUMBERS, port, set_host_port, set_ip, set_transport, uri_user
+from .values import PROTO_NUMBERS, set_host_port, set_ip, set_transport, uri_user
 from .xlogkv import action_word, apply, is_payload, leading_word, scan
 
 _PIKE_BLOCK = re.compile(r"PIKE - BLOCKing ip ([0-9A-Fa-f:.]{2,45}), node=(\S{1,40})")
@@ -51,7 +53,7 @@ def _trace(d: Body, m: re.Match[str]) -> None:
         uri_user(d.source, uri)
         if name := d.source.get("user", {}).get("name"):
             d.user["name"] = name
-    if not set_host_port(d.source, address):
+    if not set_host_port(d.source, address, d.tags):
         d.source["address"] = address
 
 
@@ -81,7 +83,7 @@ def script(d: Body, msg: str, options: XlogOptions = DEFAULT) -> bool:
             return True
     elif text.startswith("Malformed SIP "):
         if (m := _MALFORMED.match(text)) is not None:
-            if not set_host_port(d.source, m.group(1)):
+            if not set_host_port(d.source, m.group(1), d.tags):
                 d.source["address"] = m.group(1)
             d.family = "malformed"
             d.reason = "malformed SIP message"
@@ -131,14 +133,14 @@ def _tls(d: Body, msg: str) -> bool:
         return True
     if (m := _TLS_NEW_FAILED.match(msg)) is not None:
         side, address, what = m.groups()
-        set_host_port(d.source if side == "from" else d.destination, address)
+        set_host_port(d.source if side == "from" else d.destination, address, d.tags)
         d.direction = "inbound" if what == "accept" else "outbound"
         d.reason = f"failed to {what}"
         d.family = "tls-failure"
         return True
     if (m := _TLS_NEW.match(msg)) is not None:
         side, address, version, cipher = m.groups()
-        set_host_port(d.source if side == "from" else d.destination, address)
+        set_host_port(d.source if side == "from" else d.destination, address, d.tags)
         d.direction = "inbound" if side == "from" else "outbound"
         if version.startswith("TLSv"):
             d.tls["version"] = version[4:]
@@ -147,7 +149,7 @@ def _tls(d: Body, msg: str) -> bool:
         d.family = "tls-established"
         return True
     if (m := _TLS_ADDR.match(msg)) is not None:
-        set_host_port(d.source if m.group(1) == "src" else d.destination, m.group(2))
+        set_host_port(d.source if m.group(1) == "src" else d.destination, m.group(2), d.tags)
         d.family = "tls-failure"
         return True
     if msg.startswith("verification failure: "):
@@ -253,7 +255,7 @@ def _config(d: Body, msg: str) -> bool:
 def _core(d: Body, msg: str) -> bool:
     func = d.function or ""
     if (m := _PARSE_FAILED.match(msg)) is not None:
-        set_host_port(d.source, m.group(1))
+        set_host_port(d.source, m.group(1), d.tags)
         proto = PROTO_NUMBERS.get(m.group(2))
         if proto is not None:
             set_transport(d.network, d.vendor, proto)
@@ -270,7 +272,7 @@ def _core(d: Body, msg: str) -> bool:
     if func.startswith(_CONNECTION_PREFIXES) or "connect" in func or module.startswith("proto_"):
         if (m := _TRAILING_ADDR.search(msg)) is not None:
             set_ip(d.destination, m.group(1))
-            if (p := port(m.group(2))) is not None:
+            if (p := to_port(m.group(2), d.tags)) is not None:
                 d.destination["port"] = p
         d.reason = msg[:256]
         d.family = "connection-failure"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from ucsiem.parsing.helpers import canonical_ip, split_uri_user
+from ucsiem.parsing.helpers import canonical_ip, split_uri_user, to_port
 from ucsiem.schema.actions import EventAction
 
 VOCABULARY = frozenset(get_args(EventAction)) - {"pipeline-error"}
@@ -37,24 +37,29 @@ def set_ip(endpoint: dict[str, Any], text: str) -> None:
         endpoint["address"] = value[:256]
 
 
-def set_host_port(endpoint: dict[str, Any], text: str) -> bool:
-    """`192.0.2.1:5060`, `[2001:db8::1]:5061` or `2001:db8::1:5060` ($si:$sp): ip and port."""
+def set_host_port(endpoint: dict[str, Any], text: str, tags: list[str]) -> bool:
+    """`192.0.2.1:5060`, `[2001:db8::1]:5061` or `2001:db8::1:5060` ($si:$sp): ip and port. A port that is
+    not one (`192.0.2.1:99999`) is left out and tags the event `bad_port`; the address is kept."""
     value = text.strip()
+    tail: str | None
     if value.startswith("["):
         close = value.find("]")
         if close < 0:
             return False
         host, rest = value[1:close], value[close + 1:]
-        p = port(rest[1:]) if rest.startswith(":") else None
+        tail = rest[1:] if rest.startswith(":") else None
     else:
-        host, sep, tail = value.rpartition(":")
-        p = port(tail) if sep else None
-        if not sep or p is None:
-            host = value
+        host, sep, after = value.rpartition(":")
+        tail = after if sep else None
+        # no port, a colon of an IPv6 address, or no address before a bad port: the whole value is the host
+        if (tail is None or port(tail) is None) \
+                and (not sep or canonical_ip(value) is not None or canonical_ip(host) is None):
+            host, tail = value, None
     ip = canonical_ip(host) if host else None
     if ip is None:
         return False
     endpoint["ip"] = ip
+    p = to_port(tail, tags) if tail is not None else None
     if p is not None:
         endpoint["port"] = p
     return True

@@ -17,8 +17,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from ucsiem.parsing.helpers import to_port
+
 from .body import Body
-from .values import NULLS, VOCABULARY, port, set_ip, set_transport, uri_user
+from .values import NULLS, VOCABULARY, set_ip, set_transport, uri_user
 
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.\-]{0,63})=")
 _DQ = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"')
@@ -32,8 +34,6 @@ MAX_PAIRS = 256
 _SUCCESS = frozenset(("success", "succeeded", "ok", "accepted", "allowed", "allow", "authorized", "passed", "true"))
 _FAILURE = frozenset(("failure", "fail", "failed", "error", "denied", "deny", "rejected", "reject", "refused",
                       "blocked", "unauthorized", "forbidden", "false"))
-_CALL_ACTIONS = frozenset(("call-attempt", "call-start", "call-end", "call-reject", "call-redirect", "call-update",
-                           "dialog-start", "dialog-end"))
 
 
 def scan(text: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -140,8 +140,8 @@ def _endpoint_ip(side: str) -> Handler:
 
 def _endpoint_port(side: str) -> Handler:
     def handler(d: Body, key: str, value: str) -> None:
-        p = port(value)
-        if p is None:
+        p = to_port(value, d.tags)
+        if p is None:  # not a port: tagged bad_port, the value kept as written
             d.vendor[key] = value
         else:
             getattr(d, side)["port"] = p
@@ -313,8 +313,9 @@ def apply(d: Body, pairs: list[tuple[str, str]], handlers: dict[str, Handler] | 
 
 
 def _complete(d: Body) -> None:
-    """Fields implied by others: outcome from the SIP code, users from URIs, call ids and causes of the
-    call events and bindings of the registrations the line states."""
+    """Fields implied by others: outcome from the SIP code, users from URIs, the causes of the call events
+    and the bindings of the registrations the line states. The SIP Call-ID stays `uc.sip.call_id`: it is
+    not copied to `uc.call.id` (parsers/README.md, "Call ids")."""
     sip = d.sip
     code: int | None = sip.get("status_code")
     if code is not None and d.reason:
@@ -330,11 +331,8 @@ def _complete(d: Body) -> None:
         uri_user(d.destination, sip["to_uri"])
     if "name" not in d.user and (name := d.source.get("user", {}).get("name")):
         d.user["name"] = name
-    if d.action in _CALL_ACTIONS:
-        if "call_id" in sip:
-            d.call.setdefault("id", sip["call_id"])
-        if d.reason and d.action in ("call-end", "call-reject"):
-            d.call.setdefault("disconnect_cause", d.reason)
+    if d.reason and d.action in ("call-end", "call-reject"):
+        d.call.setdefault("disconnect_cause", d.reason)
     if d.action in ("sip-register", "sip-unregister"):
         if "contact" in sip:
             d.registration.setdefault("contact", sip["contact"])
