@@ -167,7 +167,9 @@ def read_text(text: str, start: int, end: int) -> Body:
     if head.startswith("--") and (m := SIP_HEAD.match(body)) is not None:
         family = SIP_TRACE
         direction, ip, port, if_no, if_name, transport, to_no, socket = m.groups()
-        address = {"ip": _addr(ip, "SIP peer"), "port": to_port(port, tags)}
+        address: dict[str, Any] = {"ip": _addr(ip, "SIP peer")}
+        if (peer_port := to_port(port, tags)) is not None:
+            address["port"] = peer_port
         if direction == "Incoming":
             source = address
             sip["direction"] = "received"
@@ -209,7 +211,8 @@ def read_text(text: str, start: int, end: int) -> Body:
             if key == "SrcIP":
                 source["ip"] = _addr(value, "SrcIP")
             elif key == "SrcPort":
-                source["port"] = to_port(value, tags)
+                if (src_port := to_port(value, tags)) is not None:
+                    source["port"] = src_port
             elif vendor.get(key.lower()) != value:  # [CID:n] trailer already kept
                 vendor[key] = value
         if code is None:
@@ -253,7 +256,9 @@ def _activity_log(body: str, vendor: dict[str, Any], tags: list[str]) -> tuple[
     vendor["activity"] = activity
 
     if (m := _AT_ADDRESS.search(activity)) is not None:  # "login at <device ip>:<port>"
-        destination = {"ip": _addr(m.group(1), "management address"), "port": to_port(m.group(2), tags)}
+        destination = {"ip": _addr(m.group(1), "management address")}
+        if (mgmt_port := to_port(m.group(2), tags)) is not None:
+            destination["port"] = mgmt_port
 
     changed = activity.find(" was changed from '")
     if changed >= 0 and activity.endswith("'"):
