@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from ucsiem.parsing import ParseError, fraction_micro, month_number, syslog_facility
+from ucsiem.parsing import SYSLOG_FACILITIES, ParseError, fraction_micro, month_number, syslog_facility
 
 SHOWN = 80
 HEADER_SCAN = 600  # the mnemonic is never further into a line
@@ -42,7 +42,7 @@ class Header:
     pri: int | None = None
     seq: int | None = None
     host: str | None = None
-    facility: tuple[str, int] | None = None
+    facility: tuple[str, int] | None = None  # of the local syslog header; the PRI's when there is one
     zone_assumed: bool = False
 
 
@@ -75,7 +75,7 @@ def _stamp(m: re.Match[str], ctx_tz: tzinfo, reference: datetime) -> tuple[datet
         raise ParseError("bad_timestamp", f"not a valid date: {m.group(0)[:SHOWN]!r}") from None
 
 
-def split_header(text: str, ctx_tz: tzinfo, reference: datetime) -> Header:
+def read_header(text: str, ctx_tz: tzinfo, reference: datetime) -> Header:
     """Everything before the mnemonic; raises ParseError when the line is not a CiscoLog alarm line."""
     pri: int | None = None
     start = 0
@@ -96,6 +96,8 @@ def split_header(text: str, ctx_tz: tzinfo, reference: datetime) -> Header:
     ts, assumed = _stamp(stamp, ctx_tz, reference)
     header = Header(ts, mnemonic, pri=pri, zone_assumed=assumed)
     _prefix(head[:stamp.start()].strip(), header)
+    if pri is not None and (pri >> 3) < len(SYSLOG_FACILITIES):
+        header.facility = (SYSLOG_FACILITIES[pri >> 3], pri >> 3)
     return header
 
 
