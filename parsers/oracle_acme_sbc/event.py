@@ -24,7 +24,7 @@ def assemble(header: Header, body: SyslogBody, found: Kind) -> ParsedEvent:
         "observer": {"hostname": header.host, "ip": [header.sender_ip] if header.sender_ip else None},
         "process": {"name": header.task},
         "user": {"name": body.user},
-        "source": {"ip": body.source_ip, "port": body.source_port},
+        "source": {"ip": body.source_ip, "port": body.source_port} if body.source_ip is not None else None,
         "network": {"protocol": "sip" if sip else None},
         "uc": {
             "sip": {
@@ -36,22 +36,23 @@ def assemble(header: Header, body: SyslogBody, found: Kind) -> ParsedEvent:
                 "call_id": body.call_id,
                 "cseq": body.cseq,
                 "user_agent": body.user_agent,
-            },
+            } if sip else None,
             "vendor": {
                 "task_id": header.task_id,
                 "message_number" if header.task_id is None else "number": header.number,
                 "interface": body.interface,
                 "session": body.session,
+                "sip_header": body.sip_header,
+            } | ({
                 "realm": body.realm,
                 "trust_level": body.trust_level,
                 "verdict": body.verdict,
                 "ttl": body.ttl,
                 "exp": body.exp,
                 "demoted_to": body.demoted_to,
-                "sip_header": body.sip_header,
-            },
+            } if body.family == IDS_LOG else {}),
         },
-        "tags": list(body.tags),
+        "tags": list(body.tags) if body.tags else None,
     })
 
 
