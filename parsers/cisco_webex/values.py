@@ -16,5 +16,27 @@ from ucsiem.parsing import jsonvalues
 
 def scalar(obj: Mapping[str, Any], key: str) -> str | int | float | bool | None:
     """A vendor value kept as Webex typed it (strings trimmed, numbers finite, an integer beyond 64 bits
-    kept as its decimal text)."""
+    kept as its decimal text). Absent members and strings, most of them, take the short way."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if value.__class__ is str:
+        return jsonvalues.text(obj, key)
     return jsonvalues.scalar(obj, key, big_ints_as_text=True)
+
+
+def put(target: dict[str, Any], key: str, value: Any) -> None:
+    """`target[key] = value` unless the value is None or empty: a later absent value never hides an
+    earlier one (the envelope's `status` stays when `data` has none)."""
+    if value is not None and value != "":
+        target[key] = value
+
+
+_E164_DIGITS = frozenset("0123456789")
+
+
+def e164(number: str | None) -> str | None:
+    """The number when it is E.164 (`+` and 3 to 15 digits), else None."""
+    if number and number.startswith("+") and 4 <= len(number) <= 16 and set(number[1:]) <= _E164_DIGITS:
+        return number
+    return None
