@@ -244,6 +244,7 @@ class Recording(NamedTuple):
     meeting_id: str | None
     topic: str | None
     host: str | None  # hostEmail, else ownerEmail
+    call_session_id: str | None  # a call recording's callSessionId (serviceData.callSessionId): its call
     start: datetime | None  # timeRecorded: when recording began (its length is durationSeconds)
     time: datetime | None
     vendor: dict[str, Any]
@@ -253,10 +254,12 @@ def read_recording(header: WebhookHeader) -> Recording:
     data = header.data
     vendor = _vendor(header, data, ("id", "meetingSeriesId", "scheduledMeetingId", "format", "serviceType",
                                     "status", "durationSeconds", "sizeBytes", "siteUrl", "ownerId", "ownerType",
-                                    "callSessionId", "shareToMe", "storageRegion"))
+                                    "shareToMe", "storageRegion"))
     return Recording(header.resource, header.verb, jsonvalues.text(data, "id"), jsonvalues.text(data, "meetingId"),
                      jsonvalues.text(data, "topic"),
                      jsonvalues.text(data, "hostEmail") or jsonvalues.text(data, "ownerEmail"),
+                     jsonvalues.text(data, "callSessionId")
+                     or jsonvalues.text(jsonvalues.sub(data, "serviceData"), "callSessionId"),
                      jsonvalues.zoned_time(data, "timeRecorded"), _time(header), vendor)
 
 

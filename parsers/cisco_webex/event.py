@@ -89,7 +89,9 @@ def assemble_recording(header: WebhookHeader, body: Recording, found: Kind) -> P
         "event": kind_fields(found) | {"code": header.code, "provider": WEBHOOK, "start": body.start},
         "organization": {"id": header.org_id},
         "user": {"id": header.actor_id, "email": body.host, "name": body.host},
-        "uc": {"conference": {"id": body.meeting_id, "name": body.topic}, "vendor": body.vendor},
+        # a Webex Calling recording's call session: the uc.call.id of that call's telephony_calls events
+        "uc": {"conference": {"id": body.meeting_id, "name": body.topic}, "call": {"id": body.call_session_id},
+               "vendor": body.vendor},
     })
 
 
