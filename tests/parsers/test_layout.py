@@ -19,12 +19,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PARSERS = ROOT / "parsers"
 SIPPROXY = ROOT / "ucsiem" / "parsing" / "sipproxy"  # Kamailio's and OpenSIPS' shared code (parse_sip_proxy_line)
 FLAVOURS = {"kamailio", "opensips"}
-# not yet moved onto the layout (issue 12); strict: a parser that conforms must leave this list
-PENDING = {"asterisk", "audiocodes_sbc", "cisco_cms", "cisco_cube", "cisco_cucm", "cisco_cucm_cdr",
-           "cisco_expressway", "cisco_webex", "freeswitch", "iis_w3c", "jitsi", "lync_windows_events",
-           "ms_teams_callrecords", "o365_audit", "oracle_acme_sbc", "ribbon_sonus_sbc", "skype_lync_edge",
-           "threecx", "zoom", "sipproxy"}
-PENDING_MARK = pytest.mark.xfail(strict=True, reason="not yet on the one layout (issue 12)")
 REQUIRED = ("parser", "body", "classify", "event")
 OLD_ROLE_NAMES = {"events", "kinds", "actions", "messages", "operations", "record", "draft", "classifier",
                   "assemble", "build"}
@@ -86,8 +80,7 @@ def layout_problems(folder: Path, *, plugin: bool = True) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("folder", [pytest.param(p, marks=[PENDING_MARK] if p.name in PENDING else [])
-                                    for p in plugin_folders() if p.name not in FLAVOURS], ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", [p for p in plugin_folders() if p.name not in FLAVOURS], ids=lambda p: p.name)
 def test_parser_has_the_one_layout(folder: Path) -> None:
     assert layout_problems(folder) == []
 
@@ -100,7 +93,6 @@ def test_sip_proxy_flavours_are_the_shared_code(flavour: str) -> None:
     assert f'parse_sip_proxy_line(record, ctx, "{flavour}")' in (folder / "parser.py").read_text()
 
 
-@pytest.mark.xfail("sipproxy" in PENDING, strict=True, reason="not yet on the one layout (issue 12)")
 def test_the_shared_sip_proxy_code_has_the_one_layout() -> None:
     assert layout_problems(SIPPROXY, plugin=False) == []
 
