@@ -176,6 +176,13 @@ class Agent:
         # a batch and its parse ticket; an input id once that input has ended (--once); None after the last
         self._queue: asyncio.Queue[tuple[Batch, Ticket] | str | None] = asyncio.Queue(
             pc.max_batches_in_flight)
+        # Batches stored since the positions of the last finished commit: at most max_batches_in_flight, so
+        # a kill -9 re-reads at most what was in flight even when a commit (an fsync) is slow. With
+        # correlation, commits come at most once a second (the state is saved with them): no bound there.
+        self._uncommitted_limit = pc.max_batches_in_flight if config.correlation is None else None
+        self._stored = 0  # batches handed to the feed
+        self._covered = 0  # of those, how many the last finished commit's positions were taken after
+        self._committed = asyncio.Event()
         self._stop = asyncio.Event()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -354,6 +361,7 @@ class Agent:
             self.stats.streams.setdefault(batch.input_id, Counters()).merge(result.counters)
             ack = partial(self._by_id[batch.input_id].ack, batch)
             if self.correlation is None:
+                await self._room_to_store()
                 await self._store(result.blob, result.count, ack, batch)
                 continue
             # the batch's alerts travel with it: stored (spooled or delivered) together, acknowledged together
@@ -361,9 +369,18 @@ class Agent:
             await self._store(result.blob + _joined(alerts), result.count + len(alerts),
                               _both(ack, self.correlation.hold(alerts)), batch)
 
+    async def _room_to_store(self) -> None:
+        """Wait while too many stored batches are not yet covered by a finished commit (see __init__)."""
+        limit = self._uncommitted_limit
+        while limit is not None and self._stored - self._covered >= limit:
+            self._committed.clear()
+            self._dirty.set()  # a commit round now, also where acks do not ask for one (network inputs)
+            await self._committed.wait()
+
     async def _store(self, blob: bytes, count: int, on_stored: Callable[[], None], batch: Batch | None) -> None:
         """Into the feed. A batch the spool dropped (`when_full: drop_newest`, counted there) is acknowledged
         all the same, as gone for good, after its input heard of the drop (a webhook answers 503, not 200)."""
+        self._stored += 1
         if await self.feed.put(blob, count, on_stored):
             return
         if batch is not None:
@@ -413,7 +430,10 @@ class Agent:
             self._dirty.clear()
             # Snapshot in the loop thread: every position in it was acknowledged, so written before the
             # sync that follows. Acks arriving meanwhile are picked up by the next round (group commit).
+            stored = self._stored
             await asyncio.to_thread(self._commit, *self._snapshots())
+            self._covered = stored
+            self._committed.set()
             if self.correlation is not None:
                 # the correlation state goes with every commit: at most one a second (a crash re-reads at most
                 # a second more, which the state recognises by event id), not one per batch

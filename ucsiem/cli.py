@@ -213,14 +213,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("ucsiem: stopped before everything read was delivered; what was not is read again (or sent from "
               "the spool) at the next start", file=sys.stderr)
         code = 1
-    if stats.worker_replacements:
-        # A worker that died while sending a result leaves the standard pool's manager thread blocked
-        # for ever, and interpreter exit would wait for it. Everything is delivered and checkpointed
-        # by now, so leave at once.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        logging.shutdown()
-        os._exit(code)
     return code
 
 

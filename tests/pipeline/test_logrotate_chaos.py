@@ -31,8 +31,10 @@ LOGROTATE = shutil.which("logrotate") or "/usr/sbin/logrotate"
 RATE = 2000  # lines per second
 BATCH_MAX_RECORDS = 256
 MAX_BATCHES_IN_FLIGHT = 4
-# Batches the agent may hold when killed: parse queue + delivery feed, each max_batches_in_flight, plus the
-# one being built and the one being delivered. Positions are saved as soon as a batch is acknowledged.
+# Lines a kill may have shipped without their positions being committed: the batches stored since the last
+# finished commit (delivery waits beyond max_batches_in_flight of them, however slow the commit's fsync) and
+# those still unacknowledged when that commit's positions were taken (the memory feed: as many again), plus
+# slack of two. Without that wait, a slow fsync under load let twice this through (issue 12 pool rewrite).
 IN_FLIGHT_BOUND = (2 * MAX_BATCHES_IN_FLIGHT + 2) * BATCH_MAX_RECORDS
 
 WRITER = r"""

@@ -3,25 +3,29 @@
 Workers are spawned (not forked: the agent has threads) and load the same parsers from the same
 config. A batch's result is one blob of newline-separated JSON documents: cheap to ship between
 processes, and lossless, since serialized JSON never holds a raw newline.
+
+The pool owns its processes and their pipes (no concurrent.futures executor): each worker reads jobs
+from one pipe and writes results to another, both framed here (8-byte length, then a pickle). The
+agent writes and reads its ends without blocking, from the event loop, so a worker that dies at any
+moment, even half-way through writing a result, is an end of file and an exited process (its
+sentinel) that the loop sees: its batches go to a new worker, in order, and nothing waits for ever.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ctypes
 import ctypes.util
 import logging
 import multiprocessing
 import os
-import select
+import pickle
 import signal
-import time
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+import struct
+from collections import deque
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from multiprocessing.context import BaseContext
+from multiprocessing.context import SpawnProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -58,8 +62,11 @@ class BatchOutput:
 
 
 log = logging.getLogger("ucsiem.pool")
-WORKER_CHECK_SECS = 1.0
 MAX_DEATHS_PER_BATCH = 5  # the same batch killing a worker again and again is not bad luck
+IN_FLIGHT_PER_WORKER = 2  # one being parsed, one waiting in the worker's pipe: no idle gap between batches
+FRAME = struct.Struct("!Q")  # length of the pickle that follows
+READ_CHUNK = 1 << 20
+STOP_WAIT_SECS = 10.0  # at close: a worker finishes the batch it holds, then is killed
 Prepared = dict[str, tuple[Normalizer, ParseContext]]
 PR_SET_PDEATHSIG = 1
 
@@ -90,18 +97,48 @@ def prepare(setup: WorkerSetup, registry: ParserRegistry | None = None) -> Prepa
     return out
 
 
-_prepared: Prepared = {}
-
-
-def _init_worker(setup: WorkerSetup, parent: int, report: Connection) -> None:
-    global _prepared
+def _worker_main(setup: WorkerSetup, parent: int, jobs: Connection, results: Connection) -> None:
+    """A worker process: jobs in, results out, in order, until the agent closes the jobs pipe."""
     die_with_parent(parent)
-    # Before the parsers load, so a worker that dies loading them is known too. One write of a few
-    # bytes to a pipe is atomic (POSIX, up to PIPE_BUF): the agent never sees half a report, and the
-    # workers need no shared lock that one of them could die holding.
-    report.send_bytes(f"{os.getpid()} {_start_time(os.getpid())}".encode())
-    report.close()
-    _prepared = prepare(setup)
+    prepared = prepare(setup)
+    jobs_fd, results_fd = jobs.fileno(), results.fileno()
+    while (payload := _read_frame(jobs_fd)) is not None:
+        job: BatchJob = pickle.loads(payload)
+        try:
+            reply: tuple[str, Any] = ("ok", _run(prepared, job))
+        except Exception as exc:  # a bug, not a bad record (those are dead letters): the agent raises it
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        _write_all(results_fd, _framed(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)))
+
+
+def _framed(payload: bytes) -> bytes:
+    return FRAME.pack(len(payload)) + payload
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    """`size` bytes from a blocking descriptor; None at end of file."""
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, READ_CHUNK))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_frame(fd: int) -> bytes | None:
+    head = _read_exactly(fd, FRAME.size)
+    if head is None:
+        return None
+    (size,) = FRAME.unpack(head)
+    return _read_exactly(fd, size) if size else b""
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def die_with_parent(parent: int) -> None:
@@ -118,91 +155,6 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _start_time(pid: int) -> str:
-    """When the process started, in clock ticks since boot (field 22 of /proc/<pid>/stat): with the PID
-    it names one process, not whichever reuses the PID later. "" if unknown."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[19].decode()
-    except (OSError, IndexError):
-        return ""
-
-
-class WorkerWatch:
-    """The worker processes of one executor, as they report themselves, watched through pidfds.
-
-    The standard executor does not publish its processes, so each worker sends its PID and start time
-    from its initializer through `report` (the write end goes to the workers in initargs). A pidfd
-    (Linux 5.3+) becomes readable when its process exits, without reaping it (the executor still
-    does), and signals exactly that process, never one that reuses its PID later. Without pidfds
-    (another kernel) deaths are only what the executor reports itself (BrokenProcessPool)."""
-
-    def __init__(self, context: BaseContext) -> None:
-        self._reports, self.report = context.Pipe(duplex=False)
-        self._pidfds: dict[int, int | None] = {}  # PID -> pidfd; None: gone by the time it was opened
-
-    def _collect(self) -> None:
-        while not self._reports.closed and self._reports.poll(0):
-            pid_text, _, started = self._reports.recv_bytes().decode().partition(" ")
-            pid = int(pid_text)
-            try:
-                pidfd: int | None = os.pidfd_open(pid)
-            except ProcessLookupError:  # exited and already reaped
-                pidfd = None
-            except (AttributeError, OSError) as e:  # no pidfds here (not Linux 5.3+), or no descriptor left
-                log.warning("Cannot watch parse worker %d (%s): if it dies while sending a result, the pool "
-                            "will wait for it for ever.", pid, e)
-                continue
-            if pidfd is not None and started and _start_time(pid) != started:  # the PID is another's now
-                os.close(pidfd)
-                pidfd = None
-            self._pidfds[pid] = pidfd
-
-    @property
-    def pids(self) -> list[int]:
-        """The workers that reported so far (alive or not)."""
-        self._collect()
-        return list(self._pidfds)
-
-    def all_alive(self) -> bool:
-        self._collect()
-        if any(fd is None for fd in self._pidfds.values()):
-            return False
-        poller = select.poll()  # not select(): the agent may hold more than FD_SETSIZE descriptors
-        for fd in self._pidfds.values():
-            assert fd is not None
-            poller.register(fd, select.POLLIN)
-        return not poller.poll(0)
-
-    def kill(self) -> None:
-        self._collect()
-        for fd in self._pidfds.values():
-            if fd is not None:
-                with contextlib.suppress(ProcessLookupError):  # already gone
-                    signal.pidfd_send_signal(fd, signal.SIGKILL)
-
-    def wait_exited(self, timeout: float) -> bool:
-        """Whether every reported worker has exited within `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        for fd in self._pidfds.values():
-            if fd is None:
-                continue
-            poller = select.poll()
-            poller.register(fd, select.POLLIN)
-            if not poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
-                return False
-        return True
-
-    def close(self) -> None:
-        self._collect()
-        for fd in self._pidfds.values():
-            if fd is not None:
-                os.close(fd)
-        self._pidfds = {pid: None for pid in self._pidfds}
-        self._reports.close()
-        self.report.close()
-
-
 def _run(prepared: Prepared, job: BatchJob) -> BatchOutput:
     normalizer, ctx = prepared[job.input_id]
     result = run_batch(normalizer, ctx, job)
@@ -210,17 +162,32 @@ def _run(prepared: Prepared, job: BatchJob) -> BatchOutput:
     return BatchOutput(blob, len(result.docs), result.counters, result.hits)
 
 
-def _run_in_worker(job: BatchJob) -> BatchOutput:
-    return _run(_prepared, job)
+class PoolBroken(RuntimeError):
+    """The parse workers cannot be kept alive (they die at start, or on the same batch again and again)."""
 
 
 @dataclass
 class Ticket:
-    """A submitted batch: the job (to parse it again if needed), its future, and which pool runs it."""
+    """A submitted batch: the job (to parse it again if its worker dies) and the future of its output."""
 
     job: BatchJob
     future: asyncio.Future[BatchOutput]
-    generation: int
+    deaths: int = 0  # workers that died holding it
+
+
+@dataclass
+class _Worker:
+    """One spawned worker process, the agent's ends of its two pipes, and the batches it holds, in order."""
+
+    process: SpawnProcess
+    jobs: Connection  # written here (non-blocking), read by the worker
+    results: Connection  # written by the worker, read here (non-blocking)
+    held: deque[Ticket] = field(default_factory=deque)
+    outbox: bytearray = field(default_factory=bytearray)  # framed jobs the pipe has not taken yet
+    inbox: bytearray = field(default_factory=bytearray)  # bytes of results not complete yet
+    loop: asyncio.AbstractEventLoop | None = None  # where its descriptors are watched
+    writing: bool = False  # a writer callback is registered
+    gone: bool = False
 
 
 class WorkerPool:
@@ -230,106 +197,198 @@ class WorkerPool:
         self.setup = setup
         self.workers = workers
         self._inline = prepare(setup, registry) if workers == 0 else {}
-        self._executor: ProcessPoolExecutor | None = None
-        self._watch: WorkerWatch | None = None  # the current executor's workers
-        self._retired: list[WorkerWatch] = []  # the workers of replaced executors, killed
-        self._generation = 0
+        self._context = multiprocessing.get_context("spawn")
+        self._waiting: deque[Ticket] = deque()  # submitted, not yet handed to a worker
+        self._deaths_in_a_row = 0  # workers that died since the last result
+        self._broken: str | None = None
         self.replacements = 0
-        if workers:
-            self._executor = self._new_executor()
+        self._pool: list[_Worker] = [self._start_worker() for _ in range(workers)]
 
-    def _new_executor(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("spawn")
-        self._watch = WorkerWatch(context)
-        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
-                                   initargs=(self.setup, os.getpid(), self._watch.report))
+    def _start_worker(self) -> _Worker:
+        jobs_read, jobs_write = self._context.Pipe(duplex=False)
+        results_read, results_write = self._context.Pipe(duplex=False)
+        process = self._context.Process(target=_worker_main, name="ucsiem-parse", daemon=True,
+                                        args=(self.setup, os.getpid(), jobs_read, results_write))
+        process.start()
+        jobs_read.close()  # the worker's ends live in the worker only: its death is an end of file here
+        results_write.close()
+        os.set_blocking(jobs_write.fileno(), False)
+        os.set_blocking(results_read.fileno(), False)
+        return _Worker(process, jobs_write, results_read)
 
     @property
     def worker_pids(self) -> list[int]:
-        """The PIDs of the current workers that have started (for tests and diagnostics)."""
-        return self._watch.pids if self._watch is not None else []
+        """The PIDs of the current workers (for tests and diagnostics)."""
+        return [w.process.pid for w in self._pool if not w.gone and w.process.pid is not None]
 
     def submit(self, job: BatchJob) -> Ticket:
-        if self._executor is None:
-            fut: Future[BatchOutput] = Future()
-            fut.set_result(_run(self._inline, job))
-            return Ticket(job, asyncio.wrap_future(fut), self._generation)
-        try:
-            fut = self._executor.submit(_run_in_worker, job)
-        except BrokenProcessPool:  # the pool saw a worker die before `result` did
-            self._replace_executor()
-            assert self._executor is not None
-            fut = self._executor.submit(_run_in_worker, job)
-        return Ticket(job, asyncio.wrap_future(fut), self._generation)
+        loop = asyncio.get_running_loop()
+        ticket = Ticket(job, loop.create_future())
+        if not self._pool:
+            ticket.future.set_result(_run(self._inline, job))
+            return ticket
+        if self._broken is not None:
+            raise PoolBroken(self._broken)
+        self._waiting.append(ticket)
+        self._dispatch(loop)
+        return ticket
 
     async def result(self, ticket: Ticket) -> BatchOutput:
-        """The batch's output. When a worker dies (OOM killer, a crash in native code) the pool is
-        replaced, and every batch the old pool held is parsed again, in order.
+        """The batch's output. When a worker dies (OOM killer, a crash in native code) a new one takes its
+        place and parses again, in order, every batch the dead one held; a batch that is only slow (a huge
+        API page) is waited for as long as it takes."""
+        return await ticket.future
 
-        The standard pool reports a dead worker as BrokenProcessPool, except when the worker died in
-        the middle of sending a result: then its manager thread waits for the rest of that message for
-        ever. So waiting is done in slices, checking that the pool's processes are still alive (see
-        WorkerWatch). A batch that is only slow (a huge API page) is waited for as long as it takes: a
-        slice that ends with every worker alive is not a death and does not count towards
-        MAX_DEATHS_PER_BATCH."""
-        deaths = 0
-        while True:
-            if ticket.generation != self._generation and not ticket.future.done():
-                ticket = self._resubmit(ticket)  # held by a pool already replaced: no use waiting
-            try:
-                return await asyncio.wait_for(asyncio.shield(ticket.future), WORKER_CHECK_SECS)
-            except TimeoutError:
-                if ticket.generation == self._generation and self._workers_alive():
-                    continue
-            except BrokenProcessPool:
-                pass
-            deaths += 1
-            if deaths > MAX_DEATHS_PER_BATCH:
-                raise RuntimeError(f"parse workers died {deaths} times on the batch at offset "
-                                   f"{ticket.job.starts[0] if ticket.job.starts else 0} of {ticket.job.path}; "
-                                   "see the errors above (out of memory? raise the unit's MemoryMax)")
-            if ticket.generation == self._generation:
-                self._replace_executor()
-            ticket = self._resubmit(ticket)
+    # -- handing out batches and reading results (event loop callbacks) -----------------------------
 
-    def _resubmit(self, ticket: Ticket) -> Ticket:
-        # the abandoned future may still fail later: consume that, it was handled here
-        ticket.future.add_done_callback(lambda f: f.cancelled() or f.exception())
-        return self.submit(ticket.job)
+    def _dispatch(self, loop: asyncio.AbstractEventLoop) -> None:
+        while self._waiting:
+            free = [w for w in self._pool if not w.gone and len(w.held) < IN_FLIGHT_PER_WORKER]
+            if not free:
+                return
+            worker = min(free, key=lambda w: len(w.held))
+            ticket = self._waiting.popleft()
+            if ticket.future.done():  # cancelled by the caller while it waited
+                continue
+            self._watch(worker, loop)
+            worker.held.append(ticket)
+            worker.outbox += _framed(pickle.dumps(ticket.job, protocol=pickle.HIGHEST_PROTOCOL))
+            self._flush(worker)
 
-    def _workers_alive(self) -> bool:
-        return self._watch is None or self._watch.all_alive()
+    def _watch(self, worker: _Worker, loop: asyncio.AbstractEventLoop) -> None:
+        if worker.loop is loop:
+            return
+        if worker.loop is not None and not worker.loop.is_closed():
+            self._unwatch(worker)
+        worker.loop, worker.writing = loop, False
+        loop.add_reader(worker.results.fileno(), self._on_results, worker)
+        loop.add_reader(worker.process.sentinel, self._on_exit, worker)
 
-    def _replace_executor(self) -> None:
-        log.error("A parse worker died; starting new workers and parsing the batches in flight again.")
-        old = self._executor
-        if old is not None:
-            # The survivors too: the old executor's manager thread may be blocked for ever on a dead
-            # worker's half-sent result, and would never stop them.
-            if self._watch is not None:
-                self._watch.kill()
-                self._retired.append(self._watch)
-            old.shutdown(wait=False, cancel_futures=True)
-        for watch in [w for w in self._retired if w.wait_exited(0)]:
-            watch.close()
-            self._retired.remove(watch)
-        self._executor = self._new_executor()
-        self._generation += 1
+    def _unwatch(self, worker: _Worker) -> None:
+        loop = worker.loop
+        if loop is None or loop.is_closed():
+            return
+        loop.remove_reader(worker.results.fileno())
+        loop.remove_reader(worker.process.sentinel)
+        if worker.writing:
+            loop.remove_writer(worker.jobs.fileno())
+            worker.writing = False
+
+    def _flush(self, worker: _Worker) -> None:
+        """Write what the jobs pipe takes now; the rest when it is writable again."""
+        try:
+            while worker.outbox:
+                del worker.outbox[:os.write(worker.jobs.fileno(), worker.outbox)]
+        except BlockingIOError:
+            pass
+        except OSError:  # the worker is gone: its sentinel says so too
+            worker.outbox.clear()
+        if worker.loop is None:
+            return
+        if worker.outbox and not worker.writing:
+            worker.loop.add_writer(worker.jobs.fileno(), self._flush, worker)
+            worker.writing = True
+        elif not worker.outbox and worker.writing:
+            worker.loop.remove_writer(worker.jobs.fileno())
+            worker.writing = False
+
+    def _on_results(self, worker: _Worker) -> None:
+        if self._drain(worker):
+            self._on_exit(worker)
+        elif worker.loop is not None:
+            self._dispatch(worker.loop)
+
+    def _drain(self, worker: _Worker) -> bool:
+        """Read what the worker wrote and settle the batches whose results are complete; True when its
+        end is closed (it exited, or died, maybe half-way through a result)."""
+        try:
+            while chunk := os.read(worker.results.fileno(), READ_CHUNK):
+                worker.inbox += chunk
+            ended = True
+        except BlockingIOError:
+            ended = False
+        except OSError:
+            ended = True
+        inbox = worker.inbox
+        while len(inbox) >= FRAME.size:
+            (size,) = FRAME.unpack_from(inbox)
+            if len(inbox) < FRAME.size + size:
+                break
+            status, value = pickle.loads(inbox[FRAME.size:FRAME.size + size])
+            del inbox[:FRAME.size + size]
+            ticket = worker.held.popleft()
+            self._deaths_in_a_row = 0
+            if ticket.future.done():
+                continue
+            if status == "ok":
+                ticket.future.set_result(value)
+            else:
+                ticket.future.set_exception(RuntimeError(f"parsing the batch at offset {_offset(ticket.job)} of "
+                                                         f"{ticket.job.path} failed in a worker: {value}"))
+        return ended
+
+    def _on_exit(self, worker: _Worker) -> None:
+        """A worker died (or its pipe broke): a new one parses again, in order, every batch it held."""
+        if worker.gone:
+            return
+        self._drain(worker)  # results it finished before dying count
+        loop = worker.loop
+        pid, exitcode = worker.process.pid, worker.process.exitcode
+        self._retire(worker, kill=True)
+        self._deaths_in_a_row += 1
+        log.error("A parse worker died; starting a new worker and parsing the batches it held again.",
+                  extra={"pid": pid, "exitcode": exitcode, "batches": len(worker.held)})
+        for ticket in reversed(worker.held):
+            ticket.deaths += 1
+            if ticket.deaths > MAX_DEATHS_PER_BATCH and not ticket.future.done():
+                ticket.future.set_exception(PoolBroken(
+                    f"parse workers died {ticket.deaths} times on the batch at offset {_offset(ticket.job)} of "
+                    f"{ticket.job.path}; see the errors above (out of memory? raise the unit's MemoryMax)"))
+            elif not ticket.future.done():
+                self._waiting.appendleft(ticket)
+        worker.held.clear()
+        if self._deaths_in_a_row > self.workers * (MAX_DEATHS_PER_BATCH + 1):
+            self._break(f"parse workers died {self._deaths_in_a_row} times in a row without parsing a batch; "
+                        "see the errors above (a parser that fails to load? out of memory?)")
+            return
+        self._pool[self._pool.index(worker)] = self._start_worker()
         self.replacements += 1
+        if loop is not None and not loop.is_closed():
+            self._dispatch(loop)
+
+    def _break(self, why: str) -> None:
+        self._broken = why
+        log.error("The parse workers cannot be kept alive.", extra={"error": why})
+        for ticket in self._waiting:
+            if not ticket.future.done():
+                ticket.future.set_exception(PoolBroken(why))
+        self._waiting.clear()
+
+    def _retire(self, worker: _Worker, *, kill: bool) -> None:
+        """Stop watching a worker, close the agent's ends of its pipes, make sure it exits and reap it."""
+        worker.gone = True
+        self._unwatch(worker)
+        worker.jobs.close()  # the worker's end of file: it leaves after the batch in hand
+        worker.results.close()
+        process = worker.process
+        if kill:
+            process.kill()
+        process.join(0 if kill else STOP_WAIT_SECS)
+        if process.is_alive():
+            log.warning("A parse worker did not stop; killing it.", extra={"pid": process.pid})
+            process.kill()
+            process.join(STOP_WAIT_SECS)
+        if not process.is_alive():
+            process.close()
 
     def close(self) -> None:
-        if self._executor is not None:
-            dead = not self._workers_alive()
-            if dead and self._watch is not None:  # its manager thread may be blocked: do not wait for it
-                self._retired.append(self._watch)
-                self._watch = None
-            self._executor.shutdown(wait=not dead, cancel_futures=True)
-            self._executor = None
-        for watch in self._retired:  # a worker of a replaced pool may have reported only after the kill
-            watch.kill()
-            if not watch.wait_exited(5.0):
-                log.warning("Parse workers of a replaced pool did not exit after SIGKILL: %s", watch.pids)
-        for watch in [*self._retired, *([self._watch] if self._watch is not None else [])]:
-            watch.close()
-        self._retired = []
-        self._watch = None
+        for worker in self._pool:
+            if not worker.gone:
+                self._retire(worker, kill=False)
+        for ticket in self._waiting:
+            ticket.future.cancel()
+        self._waiting.clear()
+
+
+def _offset(job: BatchJob) -> int:
+    return job.starts[0] if job.starts else 0
