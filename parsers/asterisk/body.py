@@ -153,18 +153,10 @@ def pjsip_request(msg: str, tags: list[str]) -> Body | None:
     tail = _PJSIP_TAIL.fullmatch(msg, dash + 4)
     if tail is None:
         return None
-    candidates = []
-    for c in _PJSIP_ADDR.finditer(msg, from_at, dash):
-        candidates.append(c)
-        if len(candidates) >= 16:
-            break
-    if not candidates:
+    found = _first_address(_PJSIP_ADDR, msg, from_at, dash, tags)
+    if found is None:
         return None
-    chosen = candidates[0]
-    vendor: dict[str, Any] = {}
-    if len(candidates) > 1:
-        tags.append("ambiguous_address")
-        vendor["address_candidates"] = [c.group(1) for c in candidates]
+    chosen, vendor = found
     reason, tries, period = tail.groups()
     source = _address(chosen.group(1), "request source", tags)
     from_value = msg[from_at:chosen.start()]
@@ -259,18 +251,10 @@ def rejected_call(msg: str, tags: list[str]) -> Body | None:
     cut = msg.rfind(suffix)
     if cut < 0:
         return None
-    candidates = []
-    for c in _CALL_ADDR.finditer(msg, len("Call from '"), cut):
-        candidates.append(c)
-        if len(candidates) >= 16:
-            break
-    if not candidates:
+    found = _first_address(_CALL_ADDR, msg, len("Call from '"), cut, tags)
+    if found is None:
         return None
-    chosen = candidates[0]
-    vendor: dict[str, Any] = {}
-    if len(candidates) > 1:
-        tags.append("ambiguous_address")
-        vendor["address_candidates"] = [c.group(1) for c in candidates]
+    chosen, vendor = found
     caller = msg[len("Call from '"):chosen.start()]
     exten = msg[chosen.end():cut]
     vendor["context"] = msg[cut + len(suffix):-2]
@@ -360,3 +344,21 @@ def read_body(msg: str, dialplan: bool) -> Body:
     if found is None:
         return OTHER  # (a tag a reader added before it gave up is not this message's)
     return found._replace(tags=tags) if tags else found
+
+
+def _first_address(pattern: re.Pattern[str], msg: str, start: int, end: int,
+                   tags: list[str]) -> tuple[re.Match[str], dict[str, Any]] | None:
+    """The first of at most 16 addresses `pattern` finds in msg[start:end] (the message text around it is the
+    caller's to read), and the vendor fields saying so when there were several (tagged ambiguous_address)."""
+    candidates = []
+    for c in pattern.finditer(msg, start, end):
+        candidates.append(c)
+        if len(candidates) >= 16:
+            break
+    if not candidates:
+        return None
+    vendor: dict[str, Any] = {}
+    if len(candidates) > 1:
+        tags.append("ambiguous_address")
+        vendor["address_candidates"] = [c.group(1) for c in candidates]
+    return candidates[0], vendor
