@@ -70,7 +70,7 @@ def append(log: Path, *lines: str) -> None:
 
 
 def by_serial(tmp: Path) -> dict[str, dict[str, Any]]:
-    return {e["uc"]["call"]["id"][-1]: e for e in events(tmp) if e.get("uc", {}).get("call", {}).get("id")}
+    return {e["uc"]["call"]["leg_id"][-1]: e for e in events(tmp) if e.get("uc", {}).get("call", {}).get("leg_id")}
 
 
 def agent_records(tmp: Path) -> list[dict[str, Any]]:
