@@ -18,6 +18,7 @@ import logging
 import resource
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -183,6 +184,9 @@ class Agent:
         self._stored = 0  # batches handed to the feed
         self._covered = 0  # of those, how many the last finished commit's positions were taken after
         self._committed = asyncio.Event()
+        self._commit_lock = threading.Lock()
+        self._snapshot_seq = 0  # snapshots taken (loop thread)
+        self._saved_seq = 0  # the newest one committed (under the lock)
         self._stop = asyncio.Event()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -412,17 +416,26 @@ class Agent:
 
     # -- checkpoints -----------------------------------------------------------------------------
 
-    def _snapshots(self) -> tuple[CheckpointFile, bytes | None]:
-        """Taken together in the loop thread: the correlation state is never older than the positions."""
+    def _snapshots(self) -> tuple[CheckpointFile, bytes | None, int]:
+        """Taken together in the loop thread: the correlation state is never older than the positions. The
+        number orders the snapshots (see _commit)."""
         state = self.correlation.snapshot() if self.correlation is not None else None
-        return self.checkpoints.model_copy(deep=True), state
+        self._snapshot_seq += 1
+        return self.checkpoints.model_copy(deep=True), state, self._snapshot_seq
 
-    def _commit(self, snapshot: CheckpointFile, correlation_state: bytes | None) -> None:
-        for out in self.outputs:
-            out.sync()
-        if correlation_state is not None and self.correlation is not None:
-            self.correlation.save(correlation_state)  # first: a crash between the two re-reads, never skips
-        self.store.save(snapshot)
+    def _commit(self, snapshot: CheckpointFile, correlation_state: bytes | None, seq: int) -> None:
+        # One commit at a time, never an older snapshot after a newer one: the commit loop's thread goes on
+        # when its task is cancelled at shutdown, and its older snapshot saved after the final one moved the
+        # positions back (a --once run re-read its last batch at the next start, seen once in a CI run).
+        with self._commit_lock:
+            if seq <= self._saved_seq:
+                return
+            self._saved_seq = seq
+            for out in self.outputs:
+                out.sync()
+            if correlation_state is not None and self.correlation is not None:
+                self.correlation.save(correlation_state)  # first: a crash between the two re-reads, never skips
+            self.store.save(snapshot)
 
     async def _commit_loop(self) -> None:
         while True:
