@@ -108,11 +108,9 @@ def _worker_main(setup: WorkerSetup, parent: int, jobs: Connection, results: Con
             reply: tuple[str, Any] = ("ok", _run(prepared, job))
         except Exception as exc:  # a bug, not a bad record (those are dead letters): the agent raises it
             reply = ("error", f"{type(exc).__name__}: {exc}")
-        _write_all(results_fd, _framed(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)))
-
-
-def _framed(payload: bytes) -> bytes:
-    return FRAME.pack(len(payload)) + payload
+        payload = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+        _write_all(results_fd, FRAME.pack(len(payload)))  # the header, then the result: no copy of a large blob
+        _write_all(results_fd, payload)
 
 
 def _read_exactly(fd: int, size: int) -> bytes | None:
@@ -252,7 +250,9 @@ class WorkerPool:
                 continue
             self._watch(worker, loop)
             worker.held.append(ticket)
-            worker.outbox += _framed(pickle.dumps(ticket.job, protocol=pickle.HIGHEST_PROTOCOL))
+            payload = pickle.dumps(ticket.job, protocol=pickle.HIGHEST_PROTOCOL)
+            worker.outbox += FRAME.pack(len(payload))
+            worker.outbox += payload
             self._flush(worker)
 
     def _watch(self, worker: _Worker, loop: asyncio.AbstractEventLoop) -> None:
