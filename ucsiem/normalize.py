@@ -224,15 +224,24 @@ class Normalizer:
 
 
 def _add_missing(event: dict[str, Any], fields: dict[str, Any]) -> None:
-    """Merge an input's fields under the event's: what the parser read from the record itself wins."""
+    """Merge an input's fields under the event's: what the parser read from the record itself wins. What is
+    added is a copy: the fields may be shared by several events (a record's, and syslog messages with the
+    same header). Every syslog message's fields go through here: objects the event lacks are copied whole."""
     for key, value in fields.items():
         if isinstance(value, dict):
             node = event.get(key)
-            if not isinstance(node, dict):
-                node = event[key] = {}
-            _add_missing(node, value)
-        else:
-            event.setdefault(key, value)
+            if isinstance(node, dict):
+                _add_missing(node, value)
+            else:
+                event[key] = _copied(value)
+        elif key not in event:
+            event[key] = value.copy() if isinstance(value, list) else value
+
+
+def _copied(fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields` with its objects and lists copied (their other values are immutable)."""
+    return {key: _copied(value) if isinstance(value, dict) else value.copy() if isinstance(value, list) else value
+            for key, value in fields.items()}
 
 
 def _minimal_dead_letter(parser_id: str, eid: str, ingested: datetime, code: str, message: str, original: str,

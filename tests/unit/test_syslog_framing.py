@@ -209,3 +209,16 @@ def test_seeded_random_garbage_never_raises_and_stays_bounded() -> None:
             assert decoder.buffered <= decoder.max_message_bytes + 11
         decoder.close()
         assert decoder.position == total
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=300).map(lambda b: bytes(b"ab<\r\n\x00 1"[x % 8] for x in b)), st.integers(1, 40),
+       st.lists(st.integers(0, 300), max_size=5))
+def test_whole_lines_at_once_equal_byte_by_byte(data: bytes, limit: int, cuts: list[int]) -> None:
+    """Lines taken a chunk at a time (one split) give what the byte-at-a-time path gives: frames, offsets,
+    flags and counters."""
+    data = b"<" + data  # newline framing
+    chunked, a = run(data, sorted(c for c in cuts if c <= len(data)), limit)
+    single, b = run(data, list(range(1, len(data))), limit)
+    assert chunked == single
+    assert (a.frames, a.truncated, a.skipped_bytes, a.position) == (b.frames, b.truncated, b.skipped_bytes, b.position)

@@ -549,3 +549,89 @@ def test_hostile_long_input_is_linear() -> None:
         t0 = time.perf_counter()
         _check_invariants(parse(data))
         assert time.perf_counter() - t0 < 1.0
+
+
+# -- the common shape's short cut gives the general parse's result --------------------------------------
+
+def _general(data: bytes, tz: Any = UTC, max_bytes: int | None = None) -> SyslogMessage:
+    return sm._parse(data, RECEIVED, PEER, tz, max_bytes)
+
+
+def _same_as_general(data: bytes, tz: Any = UTC, max_bytes: int | None = None) -> bool:
+    """The short cut either declines or gives exactly what the general parse gives (the time's offset
+    included: aware datetimes compare equal across zones). True when it took the message."""
+    quick = sm.common_shape(data, tz, max_bytes)
+    if quick is None:
+        return False
+    full = _general(data, tz, max_bytes)
+    assert quick == full, data
+    assert (quick.time is None) == (full.time is None), data
+    if quick.time is not None and full.time is not None:
+        assert quick.time.utcoffset() == full.time.utcoffset() and quick.time.tzinfo == full.time.tzinfo, data
+    return True
+
+
+def test_common_shape_takes_the_expressway_lines_and_logger_iso_messages() -> None:
+    lines = [raw for path in sorted((SAMPLES / "cisco_expressway").glob("*.log"))
+             for raw in path.read_bytes().splitlines() if raw.strip()]
+    iso = [line for line in lines if re.match(rb"\d{4}-\d\d-\d\dT", line)]
+    assert iso, "the shared Expressway samples have ISO-time lines"
+    tagged = [line for line in iso if re.match(rb"\S+ \S+ [^\s\[\]:]+(\[[^\]\s]*\])?: ", line)]
+    assert len(tagged) * 2 > len(iso)
+    for line in iso:
+        for pri in (b"<0>", b"<134>", b"<191>"):
+            assert _same_as_general(pri + line) == (line in tagged), line  # a line without a tag: general parse
+    # what `logger --rfc3164` / rsyslog's RFC 3339 template send
+    assert _same_as_general(b"<13>2024-03-10T11:00:00.123456+01:00 host app[42]: x")
+    assert _same_as_general(b"<13>2024-03-10 11:00:00,5 host app: x", tz=timezone(timedelta(hours=-5)))
+
+
+@pytest.mark.parametrize("data", [
+    b"<13>2024-03-10T11:00:00Z host app: x\n", b"<13>2024-03-10T11:00:00Z host app: x\x00",  # trailers
+    b"<13>2024-03-10T11:00:00Z host app: a\x07b", b"<13>2024-03-10T11:00:00Z host app: \xef\xbb\xbfbom",
+    b"<13>2024-03-10T11:00:00Z host app: \xff", b"<192>2024-03-10T11:00:00Z host app: x",
+    b"<13>2024-03-10T11:00:00Z  host app: x", b"<13>2024-03-10T11:00:00Z host\xe2\x80\x8b app: x",  # ZWSP
+    b" <13>2024-03-10T11:00:00Z host app: x", b"<13>2024-03-10T11:00:00Z host app:x", b"<13>Mar 10 11:00:00 h a: x",
+])
+def test_common_shape_declines_what_the_general_parse_changes_or_flags(data: bytes) -> None:
+    assert sm.common_shape(data, UTC, None) is None
+    assert parse(data) == _general(data)
+
+
+def test_common_shape_declines_a_message_over_the_limit() -> None:
+    data = b"<13>2024-03-10T11:00:00Z host app: " + b"x" * 100
+    assert sm.common_shape(data, UTC, 50) is None
+    assert _same_as_general(data, max_bytes=len(data))
+
+
+_DIGITS = st.text(alphabet="0123456789", min_size=2, max_size=2)
+_TIMES = st.builds(
+    lambda y, mo, d, sep, h, mi, s, frac, off: f"{y}-{mo}-{d}{sep}{h}:{mi}:{s}{frac}{off}",
+    st.sampled_from(["0000", "0001", "2024", "2023", "9999"]), _DIGITS, _DIGITS, st.sampled_from(["T", " "]),
+    st.sampled_from(["00", "09", "23", "24", "99"]), _DIGITS, st.sampled_from(["00", "59", "60", "61"]),
+    st.one_of(st.just(""), st.builds(lambda c, n: c + n, st.sampled_from([".", ","]),
+                                     st.text(alphabet="0123456789", min_size=1, max_size=10))),
+    st.sampled_from(["", "Z", "z", "+00:00", "-00:00", "+01:00", "-0530", "+2359", "+24:00", "+05:60", "+1",
+                     "+01:0", "-12:45"]))
+_TOKEN = st.text(alphabet=st.sampled_from(list("ab-._:=[]<>\"1 \t\u200b\u00e9\x7f")), min_size=0, max_size=8)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.integers(0, 999), _TIMES, st.one_of(st.sampled_from(["h", "expc01", "a.b-c_d"]), _TOKEN),
+       st.one_of(st.sampled_from(["tvcs", "app"]), _TOKEN), st.one_of(st.none(), st.just("42"), _TOKEN), _TOKEN,
+       st.sampled_from([UTC, timezone(timedelta(hours=9, minutes=30))]))
+def test_common_shape_equals_the_general_parse_on_generated_messages(
+        pri: int, stamp: str, host: str, tag: str, pid: str | None, body: str, tz: Any) -> None:
+    header = f"<{pri}>{stamp} {host} {tag}" + ("" if pid is None else f"[{pid}]")
+    data = f"{header}: {body}".encode()
+    _same_as_general(data, tz)
+    assert parse(data, tz=tz) == _general(data, tz)  # parse_syslog as a whole: short cut or not
+
+
+def test_common_shape_takes_most_generated_well_formed_messages() -> None:
+    """The equality test above is only worth something if the short cut does take messages."""
+    rng = random.Random(7)
+    taken = sum(_same_as_general(f"<{rng.randint(0, 191)}>2024-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T1"
+                                 f"{rng.randint(0, 9)}:00:00.{rng.randint(0, 999)}Z h{i} app[{i}]: x".encode())
+                for i in range(200))
+    assert taken == 200

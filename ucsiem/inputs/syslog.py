@@ -251,8 +251,10 @@ class SyslogInput:
                     break
                 self.bytes_read += len(data)
                 stats.peer(peer_ip).bytes += len(data)
-                for frame in decoder.feed(data):
-                    await self._take(index, lc, peer_ip, peer_port, source_key, frame.start, frame.data, frame.flags)
+                for frame in decoder.feed(data):  # no coroutine per message: only a full batch waits
+                    full = self._add(index, lc, peer_ip, peer_port, source_key, frame.start, frame.data, frame.flags)
+                    if full is not None:
+                        await self._send(full)  # blocks while the pipeline is full: this connection is read no further
             tail = decoder.close()
             if tail is not None:
                 await self._take(index, lc, peer_ip, peer_port, source_key, tail.start, tail.data, tail.flags)

@@ -115,6 +115,10 @@ class SyslogStreamDecoder:
                 i += take
                 if not self._need:
                     self._next_frame()
+            elif state == _LINE and not self._buf and self.framing == NON_TRANSPARENT:
+                i = self._whole_lines(data, i, out)
+                if i < n:
+                    i = self._line(data, i, out)
             else:
                 i = self._line(data, i, out)
         return out
@@ -208,6 +212,30 @@ class SyslogStreamDecoder:
             self._state = _SKIP
             self._need = skip
         return i
+
+    def _whole_lines(self, data: bytes, i: int, out: list[SyslogFrame]) -> int:
+        """`_line` for every complete line of `data` from `i` at once (one C split, no buffer): what a
+        sender's stream mostly is. Left to `_line` when a NUL or a line over the limit is among them;
+        returns where the lines end (after the last LF)."""
+        last = data.rfind(b"\n", i)
+        if last < 0 or data.find(b"\x00", i, last) >= 0:
+            return i
+        lines = data[i:last].split(b"\n")
+        if max(map(len, lines)) > self.max_message_bytes:
+            return i
+        pos = self._pos
+        emitted = 0
+        for line in lines:
+            start = pos
+            pos += len(line) + 1
+            if line[-1:] == b"\r":
+                line = line[:-1]
+            if line:
+                out.append(SyslogFrame(start, pos, line))
+                emitted += 1
+        self.frames += emitted
+        self._pos = self._start = pos
+        return last + 1
 
     def _line(self, data: bytes, i: int, out: list[SyslogFrame]) -> int:
         """Up to the next LF or NUL (non-transparent framing, or a frame without a valid count).

@@ -35,9 +35,8 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ucsiem.errors import ParseError
 from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES
@@ -94,13 +93,15 @@ _TAG = re.compile(r"([^\s\[\]:]{1,128})(?:\[([^\]\s]{0,128})\])?:(?: |$)")
 _NOT_IN_HOST = frozenset('[]:="<>')
 _UTC_NAMES = frozenset(("UTC", "GMT", "Z", "UT"))
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# 0 for the bytes `_CONTROL` matches, 1 for the rest: `0 in data.translate(_CONTROL_BYTES)` finds them
+_CONTROL_BYTES = bytes(0 if (b < 0x20 and b != 0x09) or b == 0x7F else 1 for b in range(256))
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # route_names reads no time: any will do
 _MAX_5424 = {"hostname": 255, "app_name": 48, "procid": 128, "msgid": 32}
 
 
-@dataclass(frozen=True, slots=True)
-class SyslogMessage:
-    """One syslog message as received. Text fields are None when absent or nil (`-`)."""
+class SyslogMessage(NamedTuple):
+    """One syslog message as received. Text fields are None when absent or nil (`-`). (A named tuple: the
+    workers make one per message received, three times faster than a frozen dataclass.)"""
 
     format: SyslogFormat
     priority: int | None
@@ -143,12 +144,67 @@ def parse_syslog(data: bytes, *, received: datetime, peer: str | None = None, tz
     if received.tzinfo is None:
         received = received.replace(tzinfo=tz)
     try:
-        return _parse(data, received, peer or "-", tz, max_bytes)
+        return common_shape(data, tz, max_bytes) or _parse(data, received, peer or "-", tz, max_bytes)
     except Exception:  # a bug here must not lose the message: keep it raw, flagged
         text = bytes(data[: max_bytes or len(data)]).decode("utf-8", "replace")
         line, _ = escape_controls(text)
         return SyslogMessage("raw", None, None, None, None, None, None, None, None, None, None, text, line,
                              (PARSER_ERROR,))
+
+
+# `<PRI>ISO-TIME HOST TAG[PID]: MSG` with one space between the parts: what Expressway, `logger` and most
+# appliances with an RFC 3339 template send. Groups: PRI, the time (the same forms as ISO_STAMP: its local
+# part, its offset), host, tag, pid.
+_COMMON = re.compile(r"<(\d{1,3})>((\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?)(Z|[+-]\d\d:?\d\d)?) "
+                     r'([^\s\[\]:="<>]{1,255}) ([^\s\[\]:]{1,128})(?:\[([^\]\s]{0,128})\])?: ')
+
+
+def common_shape(data: bytes, tz: tzinfo, max_bytes: int | None) -> SyslogMessage | None:
+    """`parse_syslog` of a message in the common shape (`_COMMON`), without its general steps; None for any
+    other message or anything the general steps would change or flag (a cut, trailers, bad UTF-8, control
+    characters, a BOM), which `_parse` then reads. The same result as `_parse` (a test holds them equal on
+    the shared samples and on generated messages) in a third of its time: the parse workers run this on
+    every message received."""
+    raw = data if data.__class__ is bytes else bytes(data)
+    if (max_bytes is not None and len(raw) > max_bytes) or raw[-1:] in (b"\r", b"\n", b"\x00", b""):
+        return None
+    if 0 in raw.translate(_CONTROL_BYTES):  # what escape_controls would escape (a C loop, no decoding)
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    m = _COMMON.match(text)
+    if m is None:
+        return None
+    pri_text, stamp, local, offset, host, app, procid = m.groups()
+    pri = int(pri_text)
+    message = text[m.end():]
+    if pri > 191 or message.startswith("\ufeff") or not host.isprintable():
+        return None
+    acc = _Acc(_EPOCH, tz)
+    when = _common_time(acc, stamp, local, offset)
+    acc.flag(ISO_TIMESTAMP)
+    return SyslogMessage("rfc3164", pri, pri >> 3, pri & 7, stamp, when, host, app, procid or None, None, None,
+                         message, text[len(pri_text) + 2:], tuple(acc.flags))
+
+
+def _common_time(acc: _Acc, stamp: str, local: str, offset: str | None) -> datetime | None:
+    """`_iso` of the common shape's time: datetime's own ISO reader (C) for the local part; anything it
+    refuses goes to `_iso`, which flags it the same way."""
+    try:
+        naive = datetime.fromisoformat(local)
+    except ValueError:
+        iso = ISO_STAMP.fullmatch(stamp)
+        return None if iso is None else _iso(acc, iso)
+    if offset is None:
+        acc.flag(ZONE_ASSUMED)
+        return naive.replace(tzinfo=acc.tz)
+    try:
+        return naive.replace(tzinfo=_offset(offset))
+    except ParseError:
+        acc.flag(BAD_TIMESTAMP)
+        return None
 
 
 def escape_controls(text: str) -> tuple[str, bool]:

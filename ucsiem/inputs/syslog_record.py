@@ -9,17 +9,21 @@ needs beside the bytes; `pipeline/work.py` calls `SyslogBatch.record` for each m
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ucsiem.inputs.syslog_message import SyslogMessage, parse_syslog
+from ucsiem.inputs.syslog_message import SyslogMessage, common_shape, parse_syslog
+from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES
 
 TRUNCATED = "truncated"
 # deviations worth a tag on the event (the rest are visible in the event itself)
 _TAGGED = {"clock_unsynced": "syslog_clock_unsynced", "clock_sync_lost": "syslog_clock_sync_lost",
            "no_timestamp": "syslog_no_timestamp", "bad_timestamp": "syslog_bad_timestamp"}
+
+_zone = functools.lru_cache(maxsize=16)(ZoneInfo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,28 +42,39 @@ class SyslogBatch:
                                                                                    dict[str, Any]]:
         """Message `index` of the batch: (the filed line, the record's flags, the network's fields)."""
         port = self.ports[index]
-        msg = parse_syslog(data, received=datetime.fromtimestamp(self.received[index], UTC), peer=self.peer_ip,
-                           tz=ZoneInfo(self.timezone), max_bytes=self.max_bytes)
+        tz = _zone(self.timezone)
+        # the common shape first: it needs no receive time (the general parse gets it)
+        msg = common_shape(data, tz, self.max_bytes) or parse_syslog(
+            data, received=datetime.fromtimestamp(self.received[index], UTC), peer=self.peer_ip, tz=tz,
+            max_bytes=self.max_bytes)
         truncated = TRUNCATED in frame_flags or TRUNCATED in msg.flags
-        return msg.line, (TRUNCATED,) if truncated else (), syslog_fields(msg, self.peer_ip, port)
+        fields = _fields(msg.priority, msg.hostname, msg.app_name, msg.flags, self.peer_ip, port)
+        return msg.line, (TRUNCATED,) if truncated else (), fields
 
 
 def syslog_fields(msg: SyslogMessage, peer_ip: str, peer_port: int) -> dict[str, Any]:
-    """What the network adds to the parser's event (the parser's own values win, see normalize.py)."""
+    """What the network adds to the parser's event (the parser's own values win, see normalize.py). Shared
+    by the messages with the same header: the normalizer copies what it adds to an event."""
+    return _fields(msg.priority, msg.hostname, msg.app_name, msg.flags, peer_ip, peer_port)
+
+
+@functools.lru_cache(maxsize=1024)
+def _fields(priority: int | None, hostname: str | None, app_name: str | None, flags: tuple[str, ...],
+            peer_ip: str, peer_port: int) -> dict[str, Any]:
     syslog: dict[str, Any] = {}
-    if msg.priority is not None:
-        syslog["priority"] = msg.priority
-        syslog["facility"] = {"code": msg.facility, "name": msg.facility_name}
-        syslog["severity"] = {"code": msg.severity, "name": msg.severity_name}
-    if msg.hostname:
-        syslog["hostname"] = msg.hostname
-    if msg.app_name:
-        syslog["appname"] = msg.app_name
+    if priority is not None:
+        syslog["priority"] = priority
+        syslog["facility"] = {"code": priority >> 3, "name": SYSLOG_FACILITIES[priority >> 3]}
+        syslog["severity"] = {"code": priority & 7, "name": SYSLOG_SEVERITIES[priority & 7]}
+    if hostname:
+        syslog["hostname"] = hostname
+    if app_name:
+        syslog["appname"] = app_name
     out: dict[str, Any] = {"log": {"source": {"address": f"{peer_ip}:{peer_port}"}}}
     if syslog:
         out["log"]["syslog"] = syslog
     out["observer"] = {"ip": [peer_ip]}
-    tags = [_TAGGED[f] for f in msg.flags if f in _TAGGED]
+    tags = [_TAGGED[f] for f in flags if f in _TAGGED]
     if tags:
         out["tags"] = tags  # set only when the parser set none
     return out
