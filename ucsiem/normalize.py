@@ -7,6 +7,7 @@ becomes an `event.kind: pipeline_error` event carrying the original text and the
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import traceback
 from dataclasses import dataclass, field
@@ -72,7 +73,7 @@ class RecordMeta(NamedTuple):
     path: str
     offset: int
     flags: tuple[str, ...] = ()
-    fields: dict[str, Any] | None = None  # what the input knows (syslog PRI, the peer), typed by it
+    fields: InputFields | None = None  # what the input knows (syslog PRI, the peer), typed by it
 
 
 class Normalizer:
@@ -184,8 +185,8 @@ class Normalizer:
         log["file"] = {"path": meta.path}
         if meta.flags:
             log["flags"] = list(meta.flags)
-        if meta.fields:
-            _add_missing(event, meta.fields)
+        if meta.fields is not None:
+            add_missing(event, meta.fields)
         event["agent"] = self._agent
         if self._host:
             event["host"] = self._host
@@ -223,25 +224,49 @@ class Normalizer:
             return _minimal_dead_letter(self.spec.id, eid, ingested, code, message, original, meta)
 
 
-def _add_missing(event: dict[str, Any], fields: dict[str, Any]) -> None:
-    """Merge an input's fields under the event's: what the parser read from the record itself wins. What is
-    added is a copy: the fields may be shared by several events (a record's, and syslog messages with the
-    same header). Every syslog message's fields go through here: objects the event lacks are copied whole."""
-    for key, value in fields.items():
-        if isinstance(value, dict):
-            node = event.get(key)
-            if isinstance(node, dict):
-                _add_missing(node, value)
+_ABSENT = object()
+
+
+class InputFields(NamedTuple):
+    """What an input adds to every event of a record (the syslog header, the peer), prepared once per
+    distinct content (one syslog header serves many messages) for `add_missing`: per key its value, the
+    value's JSON when it is an object or a list (a fresh copy is one `orjson.loads`, in C), and for an
+    object its own entries."""
+
+    entries: tuple[tuple[str, Any, bytes | None, InputFields | None], ...]
+
+    @classmethod
+    def of(cls, fields: dict[str, Any]) -> InputFields:
+        entries = []
+        for key, value in fields.items():
+            below = cls.of(value) if isinstance(value, dict) else None
+            entries.append((key, value, _json_copy(value) if isinstance(value, dict | list) else None, below))
+        return cls(tuple(entries))
+
+
+def _json_copy(value: dict[str, Any] | list[Any]) -> bytes | None:
+    """The JSON a copy of `value` is read from, None when JSON would not give it back the same (tuples,
+    times, big ints): such a value is deep-copied instead."""
+    try:
+        blob = orjson.dumps(value)
+    except TypeError:
+        return None
+    return blob if orjson.loads(blob) == value else None
+
+
+def add_missing(event: dict[str, Any], fields: InputFields) -> None:
+    """Merge an input's fields under the event's: what the parser read from the record itself wins; an
+    object where the event has a value of another type replaces it. What is added is a copy: the same
+    fields go to many events."""
+    for key, value, blob, below in fields.entries:
+        node = event.get(key, _ABSENT)
+        if below is not None and isinstance(node, dict):
+            add_missing(node, below)
+        elif node is _ABSENT or below is not None:
+            if blob is not None:
+                event[key] = orjson.loads(blob)
             else:
-                event[key] = _copied(value)
-        elif key not in event:
-            event[key] = value.copy() if isinstance(value, list) else value
-
-
-def _copied(fields: dict[str, Any]) -> dict[str, Any]:
-    """`fields` with its objects and lists copied (their other values are immutable)."""
-    return {key: _copied(value) if isinstance(value, dict) else value.copy() if isinstance(value, list) else value
-            for key, value in fields.items()}
+                event[key] = copy.deepcopy(value) if isinstance(value, dict | list) else value
 
 
 def _minimal_dead_letter(parser_id: str, eid: str, ingested: datetime, code: str, message: str, original: str,

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ucsiem.inputs.syslog_message import SyslogMessage, common_shape, parse_syslog
+from ucsiem.normalize import InputFields
 from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES
 
 TRUNCATED = "truncated"
@@ -39,7 +40,7 @@ class SyslogBatch:
     max_bytes: int
 
     def record(self, index: int, data: bytes, frame_flags: tuple[str, ...]) -> tuple[str, tuple[str, ...],
-                                                                                   dict[str, Any]]:
+                                                                                   InputFields]:
         """Message `index` of the batch: (the filed line, the record's flags, the network's fields)."""
         port = self.ports[index]
         tz = _zone(self.timezone)
@@ -48,17 +49,22 @@ class SyslogBatch:
             data, received=datetime.fromtimestamp(self.received[index], UTC), peer=self.peer_ip, tz=tz,
             max_bytes=self.max_bytes)
         truncated = TRUNCATED in frame_flags or TRUNCATED in msg.flags
-        fields = _fields(msg.priority, msg.hostname, msg.app_name, msg.flags, self.peer_ip, port)
+        fields = _input_fields(msg.priority, msg.hostname, msg.app_name, msg.flags, self.peer_ip, port)
         return msg.line, (TRUNCATED,) if truncated else (), fields
 
 
 def syslog_fields(msg: SyslogMessage, peer_ip: str, peer_port: int) -> dict[str, Any]:
-    """What the network adds to the parser's event (the parser's own values win, see normalize.py). Shared
-    by the messages with the same header: the normalizer copies what it adds to an event."""
+    """What the network adds to the parser's event (the parser's own values win, see normalize.py)."""
     return _fields(msg.priority, msg.hostname, msg.app_name, msg.flags, peer_ip, peer_port)
 
 
 @functools.lru_cache(maxsize=1024)
+def _input_fields(priority: int | None, hostname: str | None, app_name: str | None, flags: tuple[str, ...],
+                  peer_ip: str, peer_port: int) -> InputFields:
+    """`syslog_fields`, ready to merge, once per distinct header and peer (not per message)."""
+    return InputFields.of(_fields(priority, hostname, app_name, flags, peer_ip, peer_port))
+
+
 def _fields(priority: int | None, hostname: str | None, app_name: str | None, flags: tuple[str, ...],
             peer_ip: str, peer_port: int) -> dict[str, Any]:
     syslog: dict[str, Any] = {}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ucsiem.inputs.framing import Frame
 from ucsiem.inputs.syslog_record import SyslogBatch
-from ucsiem.normalize import Counters, Normalizer, RecordMeta
+from ucsiem.normalize import Counters, InputFields, Normalizer, RecordMeta
 from ucsiem.parsing.contract import ParseContext
 
 if TYPE_CHECKING:
@@ -84,7 +84,8 @@ def run_batch(normalizer: Normalizer, base_ctx: ParseContext, job: BatchJob) -> 
     source_key, path, ingested, all_flags, syslog = job.source_key, job.path, job.ingested, job.flags, job.syslog
     for i, (start, data) in enumerate(zip(job.starts, job.datas, strict=True)):
         flags = all_flags.get(i, ())
-        fields = job.record_fields.get(i)
+        given = job.record_fields.get(i)
+        fields = InputFields.of(given) if given else None
         if syslog is not None:  # the line a syslog daemon would have filed: what the parsers read
             text, flags, fields = syslog.record(i, data, flags)
             if not text:
