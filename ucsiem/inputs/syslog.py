@@ -42,7 +42,7 @@ from ucsiem.inputs.syslog_record import TRUNCATED, SyslogBatch
 
 log = logging.getLogger("ucsiem.inputs.syslog")
 Emit = Callable[[Batch], Awaitable[None]]
-READ_BYTES = 65_536
+READ_BYTES = 262_144
 MAX_UDP_BATCHES_WAITING = 64
 MAX_ROUTE_CACHE = 4096  # (listener, peer) pairs whose candidate routes are kept; past it the cache starts over
 
@@ -251,8 +251,10 @@ class SyslogInput:
                     break
                 self.bytes_read += len(data)
                 stats.peer(peer_ip).bytes += len(data)
+                received = time.time()  # one read: one receive time for its messages
                 for frame in decoder.feed(data):  # no coroutine per message: only a full batch waits
-                    full = self._add(index, lc, peer_ip, peer_port, source_key, frame.start, frame.data, frame.flags)
+                    full = self._add(index, lc, peer_ip, peer_port, source_key, frame.start, frame.data, frame.flags,
+                                     received)
                     if full is not None:
                         await self._send(full)  # blocks while the pipeline is full: this connection is read no further
             tail = decoder.close()
@@ -294,7 +296,7 @@ class SyslogInput:
             await self._send(full)  # blocks while the pipeline is full: this connection is read no further
 
     def _add(self, index: int, lc: SyslogListenerConfig, peer_ip: str, peer_port: int, source_key: str,
-             offset: int, data: bytes, flags: tuple[str, ...]) -> _Pending | None:
+             offset: int, data: bytes, flags: tuple[str, ...], received: float | None = None) -> _Pending | None:
         """Count, route and batch one message as received: its header is parsed by the parse workers."""
         counts = self.stats[index].peer(peer_ip)
         counts.received += 1
@@ -311,7 +313,7 @@ class SyslogInput:
                                                                       since=time.monotonic())
         pending.frames.append(Frame(offset, offset + len(data), data, flags))
         pending.ports.append(peer_port)
-        pending.received.append(time.time())
+        pending.received.append(time.time() if received is None else received)
         if len(pending.frames) >= self.cfg.batch_max_records:
             return self._pending.pop((stream, source_key))
         return None
