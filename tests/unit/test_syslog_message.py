@@ -561,8 +561,11 @@ def _same_as_general(data: bytes, tz: Any = UTC, max_bytes: int | None = None) -
     """The short cut either declines or gives exactly what the general parse gives (the time's offset
     included: aware datetimes compare equal across zones). True when it took the message."""
     quick = sm.common_shape(data, tz, max_bytes)
+    line = sm.common_line(data, tz, max_bytes)  # what the parse workers take: the same, without the message
     if quick is None:
+        assert line is None
         return False
+    assert line == (quick.line, quick.priority, quick.hostname, quick.app_name, quick.flags)
     full = _general(data, tz, max_bytes)
     assert quick == full, data
     assert (quick.time is None) == (full.time is None), data
@@ -594,7 +597,7 @@ def test_common_shape_takes_the_expressway_lines_and_logger_iso_messages() -> No
     b" <13>2024-03-10T11:00:00Z host app: x", b"<13>2024-03-10T11:00:00Z host app:x", b"<13>Mar 10 11:00:00 h a: x",
 ])
 def test_common_shape_declines_what_the_general_parse_changes_or_flags(data: bytes) -> None:
-    assert sm.common_shape(data, UTC, None) is None
+    assert sm.common_shape(data, UTC, None) is None and sm.common_line(data, UTC, None) is None
     assert parse(data) == _general(data)
 
 

@@ -163,8 +163,31 @@ def common_shape(data: bytes, tz: tzinfo, max_bytes: int | None) -> SyslogMessag
     """`parse_syslog` of a message in the common shape (`_COMMON`), without its general steps; None for any
     other message or anything the general steps would change or flag (a cut, trailers, bad UTF-8, control
     characters, a BOM), which `_parse` then reads. The same result as `_parse` (a test holds them equal on
-    the shared samples and on generated messages) in a third of its time: the parse workers run this on
-    every message received."""
+    the shared samples and on generated messages) in a third of its time."""
+    found = _common_match(data, max_bytes)
+    if found is None:
+        return None
+    text, m = found
+    pri_text, stamp, local, offset, host, app, procid = m.groups()
+    pri = int(pri_text)
+    when, flags = _common_time(stamp, local, offset, tz)
+    return SyslogMessage("rfc3164", pri, pri >> 3, pri & 7, stamp, when, host, app, procid or None, None, None,
+                         text[m.end():], text[len(pri_text) + 2:], flags)
+
+
+def common_line(data: bytes, tz: tzinfo, max_bytes: int | None) -> tuple[str, int, str, str, tuple[str, ...]] | None:
+    """What the parse workers take from a message in the common shape: (line, priority, hostname, app_name,
+    flags), as `common_shape` gives them, without building the message (the workers run this on every
+    message received)."""
+    found = _common_match(data, max_bytes)
+    if found is None:
+        return None
+    text, m = found
+    pri_text, stamp, local, offset, host, app, _ = m.groups()
+    return text[len(pri_text) + 2:], int(pri_text), host, app, _common_time(stamp, local, offset, tz)[1]
+
+
+def _common_match(data: bytes, max_bytes: int | None) -> tuple[str, re.Match[str]] | None:
     raw = data if data.__class__ is bytes else bytes(data)
     if (max_bytes is not None and len(raw) > max_bytes) or raw[-1:] in (b"\r", b"\n", b"\x00", b""):
         return None
@@ -175,36 +198,33 @@ def common_shape(data: bytes, tz: tzinfo, max_bytes: int | None) -> SyslogMessag
     except UnicodeDecodeError:
         return None
     m = _COMMON.match(text)
-    if m is None:
+    if m is None or int(m.group(1)) > 191 or text.startswith("\ufeff", m.end()) or not m.group(5).isprintable():
         return None
-    pri_text, stamp, local, offset, host, app, procid = m.groups()
-    pri = int(pri_text)
-    message = text[m.end():]
-    if pri > 191 or message.startswith("\ufeff") or not host.isprintable():
-        return None
-    acc = _Acc(_EPOCH, tz)
-    when = _common_time(acc, stamp, local, offset)
-    acc.flag(ISO_TIMESTAMP)
-    return SyslogMessage("rfc3164", pri, pri >> 3, pri & 7, stamp, when, host, app, procid or None, None, None,
-                         message, text[len(pri_text) + 2:], tuple(acc.flags))
+    return text, m
 
 
-def _common_time(acc: _Acc, stamp: str, local: str, offset: str | None) -> datetime | None:
-    """`_iso` of the common shape's time: datetime's own ISO reader (C) for the local part; anything it
-    refuses goes to `_iso`, which flags it the same way."""
+_ISO_ONLY = (ISO_TIMESTAMP,)
+_ZONE_AND_ISO = (ZONE_ASSUMED, ISO_TIMESTAMP)
+_BAD_AND_ISO = (BAD_TIMESTAMP, ISO_TIMESTAMP)
+
+
+def _common_time(stamp: str, local: str, offset: str | None, tz: tzinfo) -> tuple[datetime | None, tuple[str, ...]]:
+    """`_iso` of the common shape's time, and the flags: datetime's own ISO reader (C) for the local part;
+    anything it refuses goes to `_iso`, which flags it the same way."""
     try:
         naive = datetime.fromisoformat(local)
     except ValueError:
+        acc = _Acc(_EPOCH, tz)
         iso = ISO_STAMP.fullmatch(stamp)
-        return None if iso is None else _iso(acc, iso)
+        when = None if iso is None else _iso(acc, iso)
+        acc.flag(ISO_TIMESTAMP)
+        return when, tuple(acc.flags)
     if offset is None:
-        acc.flag(ZONE_ASSUMED)
-        return naive.replace(tzinfo=acc.tz)
+        return naive.replace(tzinfo=tz), _ZONE_AND_ISO
     try:
-        return naive.replace(tzinfo=_offset(offset))
+        return naive.replace(tzinfo=_offset(offset)), _ISO_ONLY
     except ParseError:
-        acc.flag(BAD_TIMESTAMP)
-        return None
+        return None, _BAD_AND_ISO
 
 
 def escape_controls(text: str) -> tuple[str, bool]:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ucsiem.inputs.syslog_message import SyslogMessage, common_shape, parse_syslog
+from ucsiem.inputs.syslog_message import SyslogMessage, common_line, parse_syslog
 from ucsiem.normalize import InputFields
 from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES
 
@@ -44,10 +44,13 @@ class SyslogBatch:
         """Message `index` of the batch: (the filed line, the record's flags, the network's fields)."""
         port = self.ports[index]
         tz = _zone(self.timezone)
-        # the common shape first: it needs no receive time (the general parse gets it)
-        msg = common_shape(data, tz, self.max_bytes) or parse_syslog(
-            data, received=datetime.fromtimestamp(self.received[index], UTC), peer=self.peer_ip, tz=tz,
-            max_bytes=self.max_bytes)
+        common = common_line(data, tz, self.max_bytes)  # the common shape: no receive time needed
+        if common is not None:
+            line, priority, hostname, app_name, flags = common
+            fields = _input_fields(priority, hostname, app_name, flags, self.peer_ip, port)
+            return line, (TRUNCATED,) if TRUNCATED in frame_flags else (), fields
+        msg = parse_syslog(data, received=datetime.fromtimestamp(self.received[index], UTC), peer=self.peer_ip,
+                           tz=tz, max_bytes=self.max_bytes)
         truncated = TRUNCATED in frame_flags or TRUNCATED in msg.flags
         fields = _input_fields(msg.priority, msg.hostname, msg.app_name, msg.flags, self.peer_ip, port)
         return msg.line, (TRUNCATED,) if truncated else (), fields
