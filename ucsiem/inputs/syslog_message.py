@@ -184,7 +184,14 @@ def common_line(data: bytes, tz: tzinfo, max_bytes: int | None) -> tuple[str, in
         return None
     text, m = found
     pri_text, stamp, local, offset, host, app, _ = m.groups()
-    return text[len(pri_text) + 2:], int(pri_text), host, app, _common_time(stamp, local, offset, tz)[1]
+    try:  # the time's flags without building the time (`_common_time`'s: a valid time, its offset)
+        datetime.fromisoformat(local)
+        flags = _ISO_ONLY if offset is not None else _ZONE_AND_ISO
+        if offset is not None:
+            _offset(offset)
+    except (ValueError, ParseError):  # a time datetime refuses, an offset out of range: flagged there
+        flags = _common_time(stamp, local, offset, tz)[1]
+    return text[len(pri_text) + 2:], int(pri_text), host, app, flags
 
 
 def _common_match(data: bytes, max_bytes: int | None) -> tuple[str, re.Match[str]] | None:
