@@ -210,9 +210,9 @@ def _common_match(data: bytes, max_bytes: int | None) -> tuple[str, re.Match[str
     return text, m
 
 
-_ISO_ONLY = (ISO_TIMESTAMP,)
-_ZONE_AND_ISO = (ZONE_ASSUMED, ISO_TIMESTAMP)
-_BAD_AND_ISO = (BAD_TIMESTAMP, ISO_TIMESTAMP)
+_ISO_ONLY: tuple[str, ...] = (ISO_TIMESTAMP,)
+_ZONE_AND_ISO: tuple[str, ...] = (ZONE_ASSUMED, ISO_TIMESTAMP)
+_BAD_AND_ISO: tuple[str, ...] = (BAD_TIMESTAMP, ISO_TIMESTAMP)
 
 
 def _common_time(stamp: str, local: str, offset: str | None, tz: tzinfo) -> tuple[datetime | None, tuple[str, ...]]:
