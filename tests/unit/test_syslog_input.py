@@ -96,3 +96,19 @@ def test_loop_routes_and_counts_and_workers_parse_as_the_loop_did() -> None:
         assert event["log"]["syslog"] == wanted["log"]["syslog"]
     assert "syslog_no_timestamp" in events[0]["tags"]
     assert events[1]["log"]["flags"] == ["truncated"] and "flags" not in events[0]["log"]
+
+
+def test_a_peer_routed_once_per_read_goes_where_each_message_would() -> None:
+    """The TCP loop routes a read's messages once when no route before the peer's reads headers; when one
+    does (hostnames, app names), each message is routed by its own header."""
+    with_names = SyslogInput(SyslogInputConfig.model_validate(syslog_config()))
+    assert with_names._peer_stream(1, "198.51.100.7") == "net.from-lab"  # the peer route comes first
+    assert with_names._peer_stream(1, "192.0.2.1") is None  # the hostname route must read each header
+    peers_only = {**syslog_config(), "routes": [{"name": "from-lab", "parser": "cisco_expressway",
+                                                 "peers": ["198.51.100.0/24"]}], "default_parser": "kamailio"}
+    inp = SyslogInput(SyslogInputConfig.model_validate(peers_only))
+    for peer in ("198.51.100.7", "192.0.2.1"):
+        stream = inp._peer_stream(1, peer)
+        assert stream is not None
+        assert all(inp._route(1, peer, data) == stream for data in (EXPRESSWAY, KAMAILIO, NO_TIME, b"", b"junk"))
+    assert inp._peer_stream(1, "192.0.2.1") == inp.fallback

@@ -252,9 +252,10 @@ class SyslogInput:
                 self.bytes_read += len(data)
                 stats.peer(peer_ip).bytes += len(data)
                 received = time.time()  # one read: one receive time for its messages
+                stream = self._peer_stream(index, peer_ip)  # routed once per read unless a route reads headers
                 for frame in decoder.feed(data):  # no coroutine per message: only a full batch waits
                     full = self._add(index, lc, peer_ip, peer_port, source_key, frame.start, frame.data, frame.flags,
-                                     received)
+                                     received, stream)
                     if full is not None:
                         await self._send(full)  # blocks while the pipeline is full: this connection is read no further
             tail = decoder.close()
@@ -296,11 +297,14 @@ class SyslogInput:
             await self._send(full)  # blocks while the pipeline is full: this connection is read no further
 
     def _add(self, index: int, lc: SyslogListenerConfig, peer_ip: str, peer_port: int, source_key: str,
-             offset: int, data: bytes, flags: tuple[str, ...], received: float | None = None) -> _Pending | None:
-        """Count, route and batch one message as received: its header is parsed by the parse workers."""
+             offset: int, data: bytes, flags: tuple[str, ...], received: float | None = None,
+             stream: str | None = None) -> _Pending | None:
+        """Count, route and batch one message as received: its header is parsed by the parse workers.
+        `stream`: the route already known for every message of this peer (`_peer_stream`)."""
         counts = self.stats[index].peer(peer_ip)
         counts.received += 1
-        stream = self._route(index, peer_ip, data)
+        if stream is None:
+            stream = self._route(index, peer_ip, data)
         if stream == self.fallback and self.cfg.default_parser is None:
             counts.unrouted += 1
         # cut here by the framing, or by parse_syslog in the worker (a datagram longer than the limit)
@@ -328,6 +332,13 @@ class SyslogInput:
                 if not route.claims_names(*names):
                     continue
             return route.stream
+        return self.fallback
+
+    def _peer_stream(self, index: int, peer_ip: str) -> str | None:
+        """`_route` of every message from this peer on this listener, when it does not depend on the message
+        (no route before the one that claims the peer reads the header); None when it does."""
+        for route in self._routes_of(index, peer_ip):
+            return None if route.needs_names else route.stream
         return self.fallback
 
     def _routes_of(self, index: int, peer_ip: str) -> list[_Route]:
