@@ -84,8 +84,7 @@ def run_batch(normalizer: Normalizer, base_ctx: ParseContext, job: BatchJob) -> 
     source_key, path, ingested, all_flags, syslog = job.source_key, job.path, job.ingested, job.flags, job.syslog
     for i, (start, data) in enumerate(zip(job.starts, job.datas, strict=True)):
         flags = all_flags.get(i, ())
-        given = job.record_fields.get(i)
-        fields = InputFields.of(given) if given else None
+        fields: InputFields | None = None
         if syslog is not None:  # the line a syslog daemon would have filed: what the parsers read
             text, flags, fields = syslog.record(i, data, flags)
             if not text:
@@ -98,6 +97,8 @@ def run_batch(normalizer: Normalizer, base_ctx: ParseContext, job: BatchJob) -> 
             text, bad = decode(data)
             if bad:
                 flags = (*flags, INVALID_UTF8)
+            if given := job.record_fields.get(i):  # a webhook's peer
+                fields = InputFields.of(given)
         if header_key is not None and (key := safe_header_key(header_key, data)) is not None:
             headers[key] = text
         meta = RecordMeta(source_key, path, start, flags, fields)
