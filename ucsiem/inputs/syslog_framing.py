@@ -224,7 +224,7 @@ class SyslogStreamDecoder:
         if max(map(len, lines)) > self.max_message_bytes:
             return i
         pos = self._pos
-        emitted = 0
+        before = len(out)
         for line in lines:
             start = pos
             pos += len(line) + 1
@@ -232,8 +232,7 @@ class SyslogStreamDecoder:
                 line = line[:-1]
             if line:
                 out.append(SyslogFrame(start, pos, line))
-                emitted += 1
-        self.frames += emitted
+        self.frames += len(out) - before
         self._pos = self._start = pos
         return last + 1
 
