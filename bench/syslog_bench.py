@@ -226,21 +226,28 @@ def agent_case(work: Path, log: Path, data: bytes, lines: int, *, protocol: str,
     return result
 
 
+def file_input_config(work: Path, path: Path, workers: str) -> tuple[Path, Path]:
+    """The agent's configuration reading `path` with the Expressway parser into the file output: (config,
+    output)."""
+    out = work / "out" / "events.ndjson"
+    config = work / "config.yml"
+    config.write_text(json.dumps({
+        "agent": {"data_dir": str(work / "state"), "stats_interval_secs": 0},
+        "inputs": [{"id": "bench", "paths": [str(path)], "parser": "cisco_expressway"}],
+        "outputs": [{"type": "file", "path": str(out), "max_bytes": 1 << 40}],
+        "pipeline": {"workers": workers if workers == "auto" else int(workers)},
+    }))
+    return config, out
+
+
 def agent_tail_case(work: Path, log: Path, lines: int, *, workers: str) -> Result:
     """The reference: the running agent tails a file that an appliance's lines are appended to, as fast
     as they are written, timed like the network cases (first byte written to last line out): start-up is
     not counted in either."""
-    out = work / "out" / "events.ndjson"
     target = work / "in" / "expressway.log"
     target.parent.mkdir()
     target.touch()
-    config = work / "config.yml"
-    config.write_text(json.dumps({
-        "agent": {"data_dir": str(work / "state"), "stats_interval_secs": 0},
-        "inputs": [{"id": "bench", "paths": [str(target)], "parser": "cisco_expressway"}],
-        "outputs": [{"type": "file", "path": str(out), "max_bytes": 1 << 40}],
-        "pipeline": {"workers": workers if workers == "auto" else int(workers)},
-    }))
+    config, out = file_input_config(work, target, workers)
     agent_log = work / "receiver.log"
 
     def append() -> None:
@@ -256,14 +263,7 @@ def agent_tail_case(work: Path, log: Path, lines: int, *, workers: str) -> Resul
 
 
 def agent_file_case(work: Path, log: Path, lines: int, *, workers: str) -> Result:
-    out = work / "out" / "events.ndjson"
-    config = work / "config.yml"
-    config.write_text(json.dumps({
-        "agent": {"data_dir": str(work / "state"), "stats_interval_secs": 0},
-        "inputs": [{"id": "bench", "paths": [str(log)], "parser": "cisco_expressway"}],
-        "outputs": [{"type": "file", "path": str(out), "max_bytes": 1 << 40}],
-        "pipeline": {"workers": workers if workers == "auto" else int(workers)},
-    }))
+    config, out = file_input_config(work, log, workers)
     wall, cpu, peak = measure([sys.executable, "-m", "ucsiem", "run", "--once", "--config", str(config)])
     return Result(wall, LineCounter(out).poll(), peak, cpu)
 
