@@ -68,8 +68,25 @@ class Result:
     seconds: float
     received: int
     peak_rss_kib: int
-    cpu_secs: float | None = None
+    cpu_secs: float | None = None  # the whole tree's
+    receiver_cpu_secs: float | None = None  # the root process's alone (the agent's loop; the rest: its workers)
     dropped_by_agent: int = 0  # UDP: what the agent counted as dropped (the rest of the loss is the kernel's)
+    steady: float | None = None  # lines/s between 10 % and 90 % of the lines out (see `steady_rate`)
+
+
+STEADY_FROM, STEADY_TO = 0.1, 0.9
+
+
+def steady_rate(samples: list[tuple[float, int]], expected: int) -> float | None:
+    """Lines/s while the receiver is busy: from the first sample at 10 % of the lines out to the first at
+    90 %. The whole-run rate also holds the start (a worker's first batch) and the end, where a
+    multi-line record (Expressway's framing) is held until `flush_timeout_secs` (2 s) pass without a line
+    that could continue it: a latency a live file has and a stream of messages has not."""
+    first = next(((t, n) for t, n in samples if n >= expected * STEADY_FROM), None)
+    last = next(((t, n) for t, n in samples if n >= expected * STEADY_TO), None)
+    if first is None or last is None or last[0] <= first[0]:
+        return None
+    return (last[1] - first[1]) / (last[0] - first[0])
 
 
 def free_port(kind: int) -> int:
@@ -118,6 +135,28 @@ class LineCounter:
         return self.lines
 
 
+def tree_cpu_secs(root: int) -> dict[int, float]:
+    """CPU seconds (user + system) so far of `root` and each of its descendants, by pid."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    out, stack = {}, [root]
+    while stack:
+        pid = stack.pop()
+        if pid in stats:
+            out[pid] = stats[pid][1]
+        stack.extend(child for child, (ppid, _) in stats.items() if ppid == pid)
+    return out
+
+
 def wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -162,17 +201,20 @@ def run_receiver(cmd: list[str], *, env: dict[str, str] | None, ready: Callable[
     sampler.start()
     try:
         wait(lambda: proc.poll() is None and ready(), 60, f"{cmd[0]} to listen (see {cwd}/receiver.log)")
+        cpu_before = tree_cpu_secs(proc.pid)  # start-up is not counted, as it is not in the time
         counter = LineCounter(output)
         t0 = time.perf_counter()
         sender = threading.Thread(target=send, daemon=True)
         sender.start()
         last, last_change = 0, time.perf_counter()
         sender_done: float | None = None
+        samples: list[tuple[float, int]] = []
         while True:
             got = counter.poll()
             now = time.perf_counter()
             if got != last:
                 last, last_change = got, now
+                samples.append((now, got))
             if got >= expected:
                 break
             if proc.poll() is not None:
@@ -185,6 +227,7 @@ def run_receiver(cmd: list[str], *, env: dict[str, str] | None, ready: Callable[
                 sys.exit(f"{cmd[0]}: no progress for 120 s at {got} of {expected} lines")
             time.sleep(0.02)
         seconds = last_change - t0
+        cpu_after = tree_cpu_secs(proc.pid)  # before the shutdown: what the lines cost
         sender.join()
     finally:
         done.set()
@@ -197,7 +240,9 @@ def run_receiver(cmd: list[str], *, env: dict[str, str] | None, ready: Callable[
                 proc.kill()
                 proc.wait()
         log.close()
-    return Result(seconds, last, peak)
+    spent = {pid: secs - cpu_before.get(pid, 0.0) for pid, secs in cpu_after.items()}
+    return Result(seconds, last, peak, sum(spent.values()), spent.get(proc.pid, 0.0),
+                  steady=None if udp else steady_rate(samples, expected))
 
 
 def agent_case(work: Path, log: Path, data: bytes, lines: int, *, protocol: str, workers: str, spool: bool) -> Result:
@@ -264,8 +309,24 @@ def agent_tail_case(work: Path, log: Path, lines: int, *, workers: str) -> Resul
 
 def agent_file_case(work: Path, log: Path, lines: int, *, workers: str) -> Result:
     config, out = file_input_config(work, log, workers)
-    wall, cpu, peak = measure([sys.executable, "-m", "ucsiem", "run", "--once", "--config", str(config)])
-    return Result(wall, LineCounter(out).poll(), peak, cpu)
+    counter, done = LineCounter(out), threading.Event()
+    samples: list[tuple[float, int]] = []
+
+    def watch() -> None:  # the output as it grows, for the steady rate
+        while not done.is_set():
+            got = counter.poll()
+            if not samples or got != samples[-1][1]:
+                samples.append((time.perf_counter(), got))
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        wall, cpu, peak = measure([sys.executable, "-m", "ucsiem", "run", "--once", "--config", str(config)])
+    finally:
+        done.set()
+        watcher.join()
+    return Result(wall, LineCounter(out).poll(), peak, cpu, steady=steady_rate(samples, lines))
 
 
 SYSLOG_NG_CONF = """@version: 3.38
@@ -313,6 +374,33 @@ ruleset(name="bench") {{ action(type="omfile" file="{out}") }}
     cmd = [str(binary), "-n", "-f", str(conf), "-i", str(work / "rsyslogd.pid")]
     return run_receiver(cmd, env=None, ready=lambda: tcp_open(port), output=out, expected=lines,
                         send=lambda: send_tcp(port, data), udp=False, cwd=work)
+
+
+def ratio(ours: list[Result], theirs: list[Result], rate: Callable[[Result], float | None]) -> str:
+    a = [x for x in map(rate, ours) if x]
+    b = [x for x in map(rate, theirs) if x]
+    return f"{statistics.median(a) / statistics.median(b):.0%}" if a and b else "-"
+
+
+def cpu_text(result: Result) -> str:
+    if result.cpu_secs is None or not result.received:
+        return ""
+    per_line = 1e6 / result.received
+    if result.receiver_cpu_secs is None:  # run --once: start-up and shutdown included
+        return f", {result.cpu_secs * per_line:.0f} CPU-µs/line (start-up included)"
+    return (f", {result.cpu_secs * per_line:.0f} CPU-µs/line = {result.receiver_cpu_secs * per_line:.0f} receiver "
+            f"+ {(result.cpu_secs - result.receiver_cpu_secs) * per_line:.0f} workers")
+
+
+def cpu_median(runs: list[Result]) -> str:
+    timed = [r for r in runs if r.cpu_secs is not None and r.received]
+    if not timed:
+        return ""
+    tree = statistics.median(r.cpu_secs / r.received * 1e6 for r in timed if r.cpu_secs is not None)
+    own = [r.receiver_cpu_secs / r.received * 1e6 for r in timed if r.receiver_cpu_secs is not None]
+    if not own:
+        return f"{tree:.0f} (start-up included)"
+    return f"{tree:.0f} = {statistics.median(own):.0f} + {tree - statistics.median(own):.0f}"
 
 
 def find(explicit: str | None, name: str) -> Path | None:
@@ -368,25 +456,33 @@ def main() -> None:
             if not case.endswith("udp") and result.received != args.lines:
                 sys.exit(f"{case}: {result.received} lines written for {args.lines} sent")
             results[case].append(result)
-            print(f"round {round_no + 1} {case}: {result.received / result.seconds:,.0f} lines/s, "
+            steady = f" (steady {result.steady:,.0f})" if result.steady else ""
+            print(f"round {round_no + 1} {case}: {result.received / result.seconds:,.0f} lines/s{steady}, "
                   f"{result.received:,} of {args.lines:,} (dropped by the agent: {result.dropped_by_agent:,}), "
-                  f"peak RSS {result.peak_rss_kib / 1024:.0f} MiB", file=sys.stderr)
+                  f"peak RSS {result.peak_rss_kib / 1024:.0f} MiB{cpu_text(result)}", file=sys.stderr)
     print(f"corpus: {log} ({args.lines:,} lines, {log.stat().st_size:,} bytes); workers={args.workers}; "
           f"spool={'on' if args.spool else 'off'}; cpus={os.cpu_count()}; rounds={args.rounds}")
-    print(f"{'case':<18} {'lines/s (median, min-max)':<30} {'received':>12} {'peak RSS MiB (tree)':>20}")
+    print(f"{'case':<18} {'lines/s (median, min-max)':<30} {'steady lines/s (median, min-max)':<34} "
+          f"{'received':>12} {'peak RSS MiB (tree)':>20}  CPU-µs/line (median: tree = receiver + its workers)")
     for case, runs in results.items():
         rates = [r.received / r.seconds for r in runs]
+        steadies = [r.steady for r in runs if r.steady]
+        steady = (f"{statistics.median(steadies):>9,.0f} ({min(steadies):,.0f}-{max(steadies):,.0f})"
+                  if steadies else f"{'-':>9}")
         received = min(r.received for r in runs)
         lost = f" ({1 - received / args.lines:.1%} lost)" if received < args.lines else ""
         print(f"{case:<18} {statistics.median(rates):>9,.0f} ({min(rates):,.0f}-{max(rates):,.0f}){'':<6} "
-              f"{received:>12,}{lost} {max(r.peak_rss_kib for r in runs) / 1024:>8.0f}")
+              f"{steady:<34} {received:>12,}{lost} {max(r.peak_rss_kib for r in runs) / 1024:>8.0f}  "
+              f"{cpu_median(runs)}")
     if "agent-tcp" in results:
-        tcp = statistics.median(r.received / r.seconds for r in results["agent-tcp"])
-        for case, what in (("agent-tail", "tailing a file the same lines are appended to (start-up not counted)"),
-                           ("agent-file", "reading the same lines from a file with run --once (start-up counted)")):
+        print(f"agent TCP ingest against the agent reading the same lines from a file (steady: from "
+              f"{STEADY_FROM:.0%} to {STEADY_TO:.0%} of the lines out; whole: first byte to last line):")
+        for case, what in (("agent-tail", "tailing a file the lines are appended to"),
+                           ("agent-file", "run --once over the finished file (whole: start-up counted)")):
             if case in results:
-                file = statistics.median(r.received / r.seconds for r in results[case])
-                print(f"agent TCP ingest / agent {what}: {tcp / file:.0%}")
+                whole = ratio(results["agent-tcp"], results[case], lambda r: r.received / r.seconds)
+                steady = ratio(results["agent-tcp"], results[case], lambda r: r.steady)
+                print(f"  / {what}: steady {steady}, whole {whole}")
 
 
 if __name__ == "__main__":
