@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ucsiem.correlate.config import CorrelationConfig
-from ucsiem.correlate.fields import Getter, getter, parse_time
+from ucsiem.correlate.fields import Extractor, extractor, getter, parse_time
 from ucsiem.correlate.match import Predicate, compile_rule, logsource_predicate, required_values
 from ucsiem.correlate.rules import RuleSet, load_rules
 
@@ -29,7 +29,7 @@ class Hit(NamedTuple):
 class _Compiled(NamedTuple):
     key: str
     predicate: Predicate
-    fields: tuple[tuple[str, Getter], ...]
+    fields: tuple[str, ...]
     source: int  # index of its log source test, -1 for none
     outcomes: frozenset[str] | None  # the event.outcome values it requires (case-folded), None: any
 
@@ -63,7 +63,8 @@ class Detector:
                 if slot == len(self._sources):
                     self._sources.append(source)
             predicate = compile_rule(rule.sigma, action_set, with_logsource=False)
-            compiled.append(_Compiled(key, predicate, tuple((n, getter(n)) for n in names), slot,
+            extractor(names)  # an unknown field fails here, at load, not on the first event that matches
+            compiled.append(_Compiled(key, predicate, tuple(names), slot,
                                       required_values(rule.sigma, "event.outcome")))
             actions.append(action_set)
         unindexed = tuple(c for c, a in zip(compiled, actions, strict=True) if a is None)
@@ -77,7 +78,7 @@ class Detector:
             a: tuple(sorted([*cs, *unindexed], key=lambda c: order[c.key])) for a, cs in by_action.items()}
         self._unindexed = unindexed
         self._candidates: dict[tuple[Any, ...], tuple[_Compiled, ...]] = {}
-        self._hit_fields: dict[tuple[str, ...], tuple[tuple[str, Getter], ...]] = {}  # per set of rules matched
+        self._hit_fields: dict[tuple[str, ...], Extractor] = {}  # per set of rules matched
         self.bad_time = 0  # matching events without a usable @timestamp (cannot be placed in time)
 
     @classmethod
@@ -129,15 +130,10 @@ class Detector:
             self.bad_time += 1
             return []
         keys = tuple(c.key for c in matched)
-        getters = self._hit_fields.get(keys)
-        if getters is None:  # the fields of these rules, each once (a few combinations of rules ever match)
-            getters = tuple({name: get for c in matched for name, get in c.fields}.items())
+        extract = self._hit_fields.get(keys)
+        if extract is None:  # the fields of these rules, each once (a few combinations of rules ever match)
+            extract = extractor(list(dict.fromkeys(name for c in matched for name in c.fields)))
             if len(self._hit_fields) < MAX_CANDIDATE_SETS:
-                self._hit_fields[keys] = getters
-        fields: dict[str, Any] = {}
-        for name, get in getters:
-            v = get(event)
-            if v is not None:
-                fields[name] = v
+                self._hit_fields[keys] = extract
         eid = _get_id(event)
-        return [Hit(keys, ts, eid if isinstance(eid, str) else None, fields)]
+        return [Hit(keys, ts, eid if isinstance(eid, str) else None, extract(event))]

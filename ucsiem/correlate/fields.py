@@ -8,7 +8,7 @@ key, dots included, because vendor keys may contain dots.
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -87,6 +87,49 @@ def getter(name: str) -> Getter:
                 return None
         return x
     return get_n
+
+
+Extractor = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+def extractor(names: Sequence[str]) -> Extractor:
+    """A function returning {name: value} for the `names` an event has (not None), in the order given: what
+    `getter` reads for each name, in one call that walks each shared object once (`source` once for
+    `source.ip` and `source.user.name`). A hit takes its rules' fields, about twenty, for every matched
+    event; a call per name cost more than matching the rules.
+
+    The function is generated as Python source, as `collections.namedtuple` does; only `repr` of the
+    schema's keys is written into it."""
+    paths = []
+    for name in names:
+        keys = split_field(name)
+        if keys is None:
+            raise ValueError(f"unknown field {name!r}")
+        paths.append((name, keys))
+    nodes: dict[tuple[str, ...], str] = {(): "ev"}
+    head: list[str] = []
+
+    def node(prefix: tuple[str, ...]) -> str:
+        """The local holding the object at `prefix` (None when it is missing or not an object)."""
+        if prefix not in nodes:
+            parent = node(prefix[:-1])
+            var = f"n{len(nodes)}"
+            nodes[prefix] = var
+            read = f"ev.get({prefix[-1]!r})" if parent == "ev" else (
+                f"{parent}.get({prefix[-1]!r}) if {parent} is not None else None")
+            head.extend([f"    {var} = {read}", f"    if type({var}) is not dict:", f"        {var} = None"])
+        return nodes[prefix]
+
+    body = ["    out = {}"]
+    for name, keys in paths:
+        parent = node(keys[:-1])
+        read = f"ev.get({keys[-1]!r})" if parent == "ev" else (
+            f"{parent}.get({keys[-1]!r}) if {parent} is not None else None")
+        body.extend([f"    v = {read}", "    if v is not None:", f"        out[{name!r}] = v"])
+    source = "\n".join(["def extract(ev):", *head, *body, "    return out", ""])
+    scope: dict[str, Any] = {}
+    exec(compile(source, f"<fields extractor {len(names)}>", "exec"), {"dict": dict, "type": type}, scope)
+    return scope["extract"]  # type: ignore[no-any-return]
 
 
 def parse_time(value: Any) -> float | None:
