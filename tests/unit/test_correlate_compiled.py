@@ -15,7 +15,7 @@ from sigma.types import SigmaBool, SigmaCasedString, SigmaNumber, SigmaString, S
 
 from ucsiem.correlate import load_rules
 from ucsiem.correlate.fields import extractor, getter, split_field
-from ucsiem.correlate.match import _field_any, _leaf, _on_values, compile_rule, required_values, value_test
+from ucsiem.correlate.match import _leaf, _on_values, any_value_test, compile_rule, required_values, value_test
 
 PACK = load_rules([Path(__file__).resolve().parents[2] / "rules"])
 
@@ -107,7 +107,8 @@ def test_a_fields_strings_match_as_tested_one_by_one(patterns: list[tuple[str, b
     event = {"user_agent": {"original": value}}
     tests = [value_test(v, "user_agent.original") for v in values]
     one_by_one = _on_values(getter("user_agent.original"), lambda x: any(t(x) for t in tests))
-    assert _field_any("user_agent.original", values)(event) == one_by_one(event)
+    together = _on_values(getter("user_agent.original"), any_value_test("user_agent.original", values))
+    assert together(event) == one_by_one(event)
 
 
 # -- whole rules: flattened and grouped against the tree as pySigma parsed it ---------------------------------
@@ -140,10 +141,36 @@ def literal(value: SigmaType) -> Any:
     return None
 
 
-RULES = list(PACK.detections.values())
+# Every leaf kind the emitter writes inline or binds, with NOT, nesting and lists, beside the pack's rules.
+KINDS = """
+  a: {user.name: null}
+  b: {source.user.name|exists: true, destination.user.name|exists: false}
+  c: {uc.call.callee_international: true, log.offset: 3}
+  d: {user.name|fieldref: source.user.name}
+  e: {user_agent.original|contains|all: [s, a]}
+  f: {user_agent.original: ['sip*', '*ss', 's?p', scan, 1]}
+  g: {log.offset|gte: 2, user.target.name|cased: Scan}
+  condition: (a or not b) and (c or d) or (e and not (f or g))
+"""
 
 
-@settings(max_examples=1500, deadline=None)
+def _kinds_rules() -> list[Any]:
+    """The combined condition, and each selection alone (so that each leaf decides some events)."""
+    import tempfile
+    *selections, _ = KINDS.strip("\n").splitlines()
+    conditions = ["(a or not b) and (c or d) or (e and not (f or g))", *"abcdefg", "not a", "not b"]
+    docs = [f"title: kinds {i}\nid: 11111111-1111-4111-8111-{i:012d}\nlogsource: {{product: x}}\ndetection:\n"
+            + "\n".join(selections) + f"\n  condition: {condition}\n" for i, condition in enumerate(conditions)]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "kinds.yml"
+        path.write_text("---\n".join(docs))
+        return list(load_rules([path]).detections.values())
+
+
+RULES = [*PACK.detections.values(), *_kinds_rules()]
+
+
+@settings(max_examples=2000, deadline=None)
 @given(st.sampled_from(RULES), st.data())
 def test_every_pack_rule_matches_as_its_condition_tree(rule: Any, data: st.DataObject) -> None:
     tree = rule.sigma.detection.parsed_condition[0].parsed

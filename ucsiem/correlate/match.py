@@ -22,7 +22,6 @@ from typing import Any
 from sigma.conditions import (
     ConditionAND,
     ConditionFieldEqualsValueExpression,
-    ConditionItem,
     ConditionNOT,
     ConditionOR,
     ConditionValueExpression,
@@ -128,18 +127,18 @@ def compile_rule(rule: SigmaRule, implied: frozenset[str] | None = None, with_lo
     event.action is one of a superset of them is then left out.
     """
     trees = [cond.parsed for cond in rule.detection.parsed_condition]
+    source = logsource_predicate(rule.logsource) if with_logsource else None
+    emit = _Emitter()
     if implied is not None and len(trees) == 1 and isinstance(trees[0], ConditionAND):
         kept = [a for a in _flat_args(trees[0]) if not _implied_action(a, implied)]
         if not kept:
-            return (logsource_predicate(rule.logsource) if with_logsource else None) or (lambda ev: True)
-        conditions = [_compile(kept[0]) if len(kept) == 1 else _compile_and(kept)]
+            return source or (lambda ev: True)
+        body = emit.all_of(kept)
     else:
-        conditions = [_compile(t) for t in trees]
-    pred = conditions[0] if len(conditions) == 1 else _any(conditions)
-    source = logsource_predicate(rule.logsource) if with_logsource else None
-    if source is None:
-        return pred
-    return lambda ev: source(ev) and pred(ev)
+        body = emit.any_of([emit.expr(t) for t in trees])
+    if source is not None:
+        body = f"({emit.bind(source, 'source')}(ev) and {body})"
+    return emit.function(body, str(rule.title or rule.id))
 
 
 def _implied_action(node: Any, implied: frozenset[str]) -> bool:
@@ -149,18 +148,6 @@ def _implied_action(node: Any, implied: frozenset[str]) -> bool:
     leaves = node.args if isinstance(node, ConditionOR) else [node]
     only_action = all(isinstance(a, ConditionFieldEqualsValueExpression) and a.field == "event.action" for a in leaves)
     return only_action and implied <= values
-
-
-def _compile_and(args: list[Any]) -> Predicate:
-    parts = [_compile(a) for a in args]
-    if len(parts) == 2:
-        p, q = parts
-        return lambda ev: p(ev) and q(ev)
-    return lambda ev: all(p(ev) for p in parts)
-
-
-def _any(preds: list[Predicate]) -> Predicate:
-    return lambda ev: any(p(ev) for p in preds)
 
 
 def _flat_args(node: ConditionAND | ConditionOR) -> list[Any]:
@@ -177,50 +164,123 @@ def _flat_args(node: ConditionAND | ConditionOR) -> list[Any]:
     return out
 
 
-def _compile(node: Any) -> Predicate:
-    if isinstance(node, ConditionAND):
-        return _compile_and(_flat_args(node))
-    if isinstance(node, ConditionOR):
-        parts = _compile_or(_flat_args(node))
-        if len(parts) == 1:
-            return parts[0]
-        if len(parts) == 2:
-            p, q = parts
-            return lambda ev: p(ev) or q(ev)
-        return lambda ev: any(p(ev) for p in parts)
-    if isinstance(node, ConditionNOT):
-        inner = _compile(node.args[0])
-        return lambda ev: not inner(ev)
-    if isinstance(node, ConditionFieldEqualsValueExpression):
-        return _leaf(node.field, node.value)
-    if isinstance(node, ConditionValueExpression):
-        raise UnsupportedRule("keyword (field-less) values are not supported; name a field")
-    if node is None or isinstance(node, ConditionItem):
+class _Emitter:
+    """Writes a condition tree as the body of one Python function over the event `ev`: AND, OR and NOT as
+    Python's, each field read inline (`event.outcome` is two `dict.get`s, not three calls), the common
+    leaves (a string, null, exists) inline too, and every other value test a closure it calls. One call per
+    rule and event, where a closure per node cost about three calls per leaf: matching the pack was most
+    of what detection cost. Only `repr` of values from the rule and names of bound closures are written
+    into the source; `_leaf` is the same leaf as a closure, which the tests hold the inline code to."""
+
+    def __init__(self) -> None:
+        self.scope: dict[str, Any] = {"dict": dict, "list": list, "type": type, "any": any, "map": map}
+        self.count = 0
+
+    def bind(self, obj: Any, prefix: str) -> str:
+        self.count += 1
+        name = f"{prefix}_{self.count}"
+        self.scope[name] = obj
+        return name
+
+    def local(self) -> str:
+        self.count += 1
+        return f"v_{self.count}"
+
+    def function(self, body: str, title: str) -> Predicate:
+        source = f"def match(ev):\n    return {body}\n"
+        try:
+            code = compile(source, f"<rule {title!r}>", "exec")
+        except (SyntaxError, RecursionError, MemoryError) as exc:
+            raise UnsupportedRule(f"the condition is nested too deeply to compile ({type(exc).__name__})") from exc
+        exec(code, self.scope)
+        return self.scope["match"]  # type: ignore[no-any-return]
+
+    def all_of(self, nodes: list[Any]) -> str:
+        parts = [self.expr(n) for n in nodes]
+        return parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")"
+
+    @staticmethod
+    def any_of(parts: list[str]) -> str:
+        return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
+
+    def expr(self, node: Any) -> str:
+        if isinstance(node, ConditionAND):
+            return self.all_of(_flat_args(node))
+        if isinstance(node, ConditionOR):
+            return self.any_of(self._or_parts(_flat_args(node)))
+        if isinstance(node, ConditionNOT):
+            return f"(not {self.expr(node.args[0])})"
+        if isinstance(node, ConditionFieldEqualsValueExpression):
+            return self.leaf(node.field, node.value)
+        if isinstance(node, ConditionValueExpression):
+            raise UnsupportedRule("keyword (field-less) values are not supported; name a field")
         raise UnsupportedRule(f"unsupported condition element {type(node).__name__}")
-    raise UnsupportedRule(f"unsupported condition element {type(node).__name__}")
+
+    def _or_parts(self, args: list[Any]) -> list[str]:
+        """OR of values of one field (a Sigma list: user agents, actions, numbers) becomes one test that reads
+        the field once and looks plain strings up in a set; everything else is written as it is. On real
+        events the pack's lists made the detector read one field thirty times per event."""
+        by_field: dict[str, list[SigmaType]] = {}
+        others: list[Any] = []
+        for a in args:
+            if isinstance(a, ConditionFieldEqualsValueExpression) and not isinstance(
+                    a.value, SigmaNull | SigmaExists | SigmaFieldReference):
+                by_field.setdefault(a.field, []).append(a.value)
+            else:
+                others.append(a)
+        parts = [self.leaf(f, vals[0]) if len(vals) == 1 else self.on_values(f, any_value_test(f, vals))
+                 for f, vals in by_field.items()]
+        return parts + [self.expr(a) for a in others]
+
+    def read(self, field: str) -> str:
+        """An expression of the field's value, None when a step is missing or not an object (`getter`'s rule)."""
+        keys = split_field(field)
+        if keys is None:
+            raise ValueError(f"unknown field {field!r}")
+        out = f"ev.get({keys[0]!r})"
+        for key in keys[1:]:
+            node = self.local()
+            out = f"({node}.get({key!r}) if type({node} := {out}) is dict else None)"
+        return out
+
+    def leaf(self, field: str, value: SigmaType) -> str:
+        if isinstance(value, SigmaNull):
+            return f"({self.read(field)} in (None, []))"
+        if isinstance(value, SigmaExists):
+            return f"({self.read(field)} {'not in' if bool(value) else 'in'} (None, []))"
+        if isinstance(value, SigmaFieldReference):
+            return f"{self.bind(_leaf(field, value), 'ref')}(ev)"
+        kind, target = _simple_string(value)
+        if kind == "equals":  # the most common leaf
+            v, other = self.local(), self.bind(_equals_other(target), "equals")
+            return (f"({v}.lower() == {target!r} if type({v} := {self.read(field)}) is str "
+                    f"else ({v} is not None and {other}({v})))")
+        return self.on_values(field, value_test(value, field))
+
+    def on_values(self, field: str, test: Test) -> str:
+        """The field's value passes `test`; a list-valued field when any element does (`_on_values`)."""
+        v, name = self.local(), self.bind(test, "test")
+        return (f"(False if ({v} := {self.read(field)}) is None "
+                f"else (any(map({name}, {v})) if type({v}) is list else {name}({v})))")
 
 
-def _compile_or(args: list[Any]) -> list[Predicate]:
-    """OR of values of one field (a Sigma list: user agents, actions, numbers) becomes one test that reads the
-    field once and looks plain strings up in a set; everything else is compiled as it is. On real events the
-    pack's lists made the detector read one field thirty times per event."""
-    by_field: dict[str, list[SigmaType]] = {}
-    others: list[Any] = []
-    for a in args:
-        if isinstance(a, ConditionFieldEqualsValueExpression) and not isinstance(
-                a.value, SigmaNull | SigmaExists | SigmaFieldReference):
-            by_field.setdefault(a.field, []).append(a.value)
-        else:
-            others.append(a)
-    parts = [_leaf(f, vals[0]) if len(vals) == 1 else _field_any(f, vals) for f, vals in by_field.items()]
-    return parts + [_compile(a) for a in others]
+def _equals_other(target: str) -> Test:
+    """A plain string's test on a value that is not text: an element of a list, or a scalar's JSON text."""
+    def is_target(x: Any) -> bool:
+        s = text(x)
+        return s is not None and s.lower() == target
+
+    def other(v: Any) -> bool:
+        if type(v) is list:
+            return any(is_target(x) for x in v)
+        return is_target(v)
+    return other
 
 
-def _field_any(field: str, values: list[SigmaType]) -> Predicate:
-    """Plain strings are looked up in a set, and `contains`, `startswith` and `endswith` strings are
-    searched for in one pass each, on the value lower-cased once: the scanner rule's ten user agents cost
-    ten lower-casings and ten calls per event when tested one by one."""
-    get = getter(field)
+def any_value_test(field: str, values: list[SigmaType]) -> Test:
+    """A value equal to any of `values`. Plain strings are looked up in a set, and `contains`, `startswith`
+    and `endswith` strings are searched for in one pass each, on the value lower-cased once: the scanner
+    rule's ten user agents cost ten lower-casings and ten calls per event when tested one by one."""
     plain: set[str] = set()
     contains: list[str] = []
     prefixes: list[str] = []
@@ -252,8 +312,7 @@ def _field_any(field: str, values: list[SigmaType]) -> Predicate:
                         or (starts and low.startswith(starts)) or (ends and low.endswith(ends))):
                     return True
         return any(t(x) for t in tests)
-
-    return _on_values(get, one)
+    return one
 
 
 def _simple_string(value: SigmaType) -> tuple[str, str]:
@@ -288,6 +347,7 @@ def _on_values(get: Callable[[Mapping[str, Any]], Any], test: Callable[[Any], bo
 
 
 def _leaf(field: str, value: SigmaType) -> Predicate:
+    """One leaf as a closure: what `_Emitter` writes inline, and field references, which it calls."""
     get = getter(field)
     if isinstance(value, SigmaNull):
         return lambda ev: get(ev) in (None, [])
@@ -298,18 +358,13 @@ def _leaf(field: str, value: SigmaType) -> Predicate:
         return _fieldref(get, value)
     if type(value) is SigmaString and not value.contains_special():
         target = "".join(str(p) for p in value.iter_parts()).lower()
+        other = _equals_other(target)
 
-        def is_target(x: Any) -> bool:
-            s = text(x)
-            return s is not None and s.lower() == target
-
-        def equals(ev: Mapping[str, Any]) -> bool:  # the most common leaf, without a call per test
+        def equals(ev: Mapping[str, Any]) -> bool:
             v = get(ev)
             if type(v) is str:
                 return v.lower() == target
-            if type(v) is list:
-                return any(is_target(x) for x in v)
-            return v is not None and is_target(v)
+            return v is not None and other(v)
         return equals
     return _on_values(get, value_test(value, field))
 
