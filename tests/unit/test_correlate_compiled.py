@@ -186,3 +186,19 @@ def test_every_pack_rule_matches_as_its_condition_tree(rule: Any, data: st.DataO
         put(event, "event.action", action)
         if getter("event.action")(event) == action:
             assert compile_rule(rule.sigma, implied, with_logsource=False)(event) == reference(tree, event)
+
+
+# -- the rule files ------------------------------------------------------------------------------------------
+
+def test_rule_files_read_the_same_with_libyaml_as_with_pure_python() -> None:
+    import yaml
+
+    from ucsiem.correlate.rules import SAFE_LOADER
+
+    root = Path(__file__).resolve().parents[2]
+    files = sorted((root / "rules").rglob("*.yml"))
+    assert len(files) >= 10
+    assert SAFE_LOADER is getattr(yaml, "CSafeLoader", None)  # else the pack loads at the pure-Python speed
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert list(yaml.load_all(text, Loader=SAFE_LOADER)) == list(yaml.load_all(text, Loader=yaml.SafeLoader))
