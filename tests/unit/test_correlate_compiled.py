@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, ConditionNOT, ConditionOR
 from sigma.types import SigmaBool, SigmaCasedString, SigmaNumber, SigmaString, SigmaType
 
-from ucsiem.correlate import load_rules
+from ucsiem.correlate import Detector, load_rules
 from ucsiem.correlate.fields import extractor, getter, split_field
 from ucsiem.correlate.match import _leaf, _on_values, any_value_test, compile_rule, required_values, value_test
 
@@ -202,3 +202,31 @@ def test_rule_files_read_the_same_with_libyaml_as_with_pure_python() -> None:
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert list(yaml.load_all(text, Loader=SAFE_LOADER)) == list(yaml.load_all(text, Loader=yaml.SafeLoader))
+
+
+# -- a set of candidates in one function ---------------------------------------------------------------------
+
+DETECTOR = Detector(PACK)
+PACK_NAMES = sorted({leaf.field for r in PACK.detections.values()
+                     for leaf in leaves(r.sigma.detection.parsed_condition[0].parsed)}
+                    | {"event.action", "event.outcome", "event.category", "event.module", "event.dataset"})
+PACK_VALUES = [v for r in PACK.detections.values() for leaf in leaves(r.sigma.detection.parsed_condition[0].parsed)
+               if (v := literal(leaf.value)) is not None] + ["session", "network", "authentication", ["session"]]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.sampled_from(list(PACK.detections.values())), st.data())
+def test_the_candidates_matcher_matches_each_rule_as_its_condition_tree(rule: Any, data: st.DataObject) -> None:
+    event = build(data.draw, PACK_NAMES, PACK_VALUES)
+    # a header the rule is a candidate for, most of the time: its action, outcome and log source category
+    if (actions := required_values(rule.sigma, "event.action")) and data.draw(st.integers(0, 5)):
+        put(event, "event.action", data.draw(st.sampled_from(sorted(actions))))
+    if (outcomes := required_values(rule.sigma, "event.outcome")) and data.draw(st.integers(0, 5)):
+        put(event, "event.outcome", data.draw(st.sampled_from(sorted(outcomes))))
+    if rule.sigma.logsource.category and data.draw(st.integers(0, 5)):
+        put(event, "event.category", [rule.sigma.logsource.category])
+    by_rule = tuple(c.key for c in DETECTOR.candidates(event) if c.predicate(event))
+    assert DETECTOR.matched(event) == by_rule
+    assert DETECTOR.matched(event) == by_rule  # the second time from the remembered matcher
+    for key in by_rule:
+        assert reference(PACK.detections[key].sigma.detection.parsed_condition[0].parsed, event)

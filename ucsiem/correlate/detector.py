@@ -13,7 +13,16 @@ from typing import Any, NamedTuple
 
 from ucsiem.correlate.config import CorrelationConfig
 from ucsiem.correlate.fields import Extractor, extractor, getter, parse_time
-from ucsiem.correlate.match import Predicate, compile_rule, logsource_predicate, required_values
+from ucsiem.correlate.match import (
+    Matcher,
+    Predicate,
+    RuleSource,
+    compile_matcher,
+    compile_rule,
+    logsource_predicate,
+    required_values,
+    rule_source,
+)
 from ucsiem.correlate.rules import RuleSet, load_rules
 
 
@@ -28,9 +37,10 @@ class Hit(NamedTuple):
 
 class _Compiled(NamedTuple):
     key: str
-    predicate: Predicate
+    source: RuleSource  # its condition, written into the matcher of each set of candidates it is in
+    predicate: Predicate  # the same alone: for events whose header is not remembered
     fields: tuple[str, ...]
-    source: int  # index of its log source test, -1 for none
+    log_source: int  # index of its log source test, -1 for none
     outcomes: frozenset[str] | None  # the event.outcome values it requires (case-folded), None: any
 
 
@@ -62,9 +72,10 @@ class Detector:
                 slot = sources.setdefault((ls.product, ls.service, ls.category), len(sources))
                 if slot == len(self._sources):
                     self._sources.append(source)
+            source_code = rule_source(rule.sigma, action_set, with_logsource=False, tag=str(len(compiled)))
             predicate = compile_rule(rule.sigma, action_set, with_logsource=False)
             extractor(names)  # an unknown field fails here, at load, not on the first event that matches
-            compiled.append(_Compiled(key, predicate, tuple(names), slot,
+            compiled.append(_Compiled(key, source_code, predicate, tuple(names), slot,
                                       required_values(rule.sigma, "event.outcome")))
             actions.append(action_set)
         unindexed = tuple(c for c, a in zip(compiled, actions, strict=True) if a is None)
@@ -78,6 +89,9 @@ class Detector:
             a: tuple(sorted([*cs, *unindexed], key=lambda c: order[c.key])) for a, cs in by_action.items()}
         self._unindexed = unindexed
         self._candidates: dict[tuple[Any, ...], tuple[_Compiled, ...]] = {}
+        self._matchers: dict[tuple[Any, ...], Matcher] = {}  # per event header, as `_candidates`
+        self._by_rules: dict[tuple[str, ...], Matcher] = {}  # per set of candidates (headers share them)
+        self._fields: dict[str, tuple[str, ...]] = {c.key: c.fields for c in compiled}
         self._hit_fields: dict[tuple[str, ...], Extractor] = {}  # per set of rules matched
         self.bad_time = 0  # matching events without a usable @timestamp (cannot be placed in time)
 
@@ -85,16 +99,21 @@ class Detector:
     def from_paths(cls, paths: Sequence[str | Path], config: CorrelationConfig | None = None) -> Detector:
         return cls(load_rules(paths), config)
 
-    def candidates(self, event: Mapping[str, Any]) -> tuple[_Compiled, ...]:
-        """The rules this event could match, decided by its `event.*` header alone and remembered per header:
-        those its action indexes (or that require no action), less those requiring another outcome (most
-        events succeed; most rules want failures), less those whose log source it is not from."""
+    @staticmethod
+    def _header(event: Mapping[str, Any]) -> tuple[tuple[Any, ...], Any, Any]:
         meta = event.get("event")
         if type(meta) is not dict:
             meta = {}
         action, outcome, category = meta.get("action"), meta.get("outcome"), meta.get("category")
         key = (action, outcome, meta.get("module"), meta.get("dataset"),
                tuple(category) if type(category) is list else category)
+        return key, action, outcome
+
+    def candidates(self, event: Mapping[str, Any]) -> tuple[_Compiled, ...]:
+        """The rules this event could match, decided by its `event.*` header alone and remembered per header:
+        those its action indexes (or that require no action), less those requiring another outcome (most
+        events succeed; most rules want failures), less those whose log source it is not from."""
+        key, action, outcome = self._header(event)
         try:
             found = self._candidates.get(key)
         except TypeError:  # an unhashable value (an object where text belongs): decided for this event only
@@ -104,6 +123,25 @@ class Detector:
             if len(self._candidates) < MAX_CANDIDATE_SETS:
                 self._candidates[key] = found
         return found
+
+    def matched(self, event: Mapping[str, Any]) -> tuple[str, ...]:
+        """The keys of the rules the event matches, in rule-set order: the candidates' matcher, remembered
+        per header as the candidates are (one generated function per set of candidates)."""
+        key, _, _ = self._header(event)
+        try:
+            match = self._matchers.get(key)
+        except TypeError:  # an unhashable value: decided for this event only, rule by rule
+            return tuple(c.key for c in self.candidates(event) if c.predicate(event))
+        if match is None:
+            candidates = self.candidates(event)
+            if key not in self._candidates:  # too many headers seen to remember this one
+                return tuple(c.key for c in candidates if c.predicate(event))  # not remembered: rule by rule
+            keys = tuple(c.key for c in candidates)
+            match = self._by_rules.get(keys)
+            if match is None:
+                match = self._by_rules[keys] = compile_matcher([(c.key, c.source) for c in candidates])
+            self._matchers[key] = match
+        return match(event)
 
     def _select(self, event: Mapping[str, Any], action: Any, outcome: Any) -> tuple[_Compiled, ...]:
         by_action = self._by_action.get(action, self._unindexed) if type(action) is str else self._unindexed
@@ -116,23 +154,19 @@ class Detector:
             by_outcome = list(by_action)
         # log sources test event.module, event.dataset and event.category only: part of the key
         sources = [test(event) for test in self._sources]
-        return tuple(c for c in by_outcome if c.source < 0 or sources[c.source])
+        return tuple(c for c in by_outcome if c.log_source < 0 or sources[c.log_source])
 
     def detect(self, event: Mapping[str, Any]) -> list[Hit]:
-        candidates = self.candidates(event)
-        if not candidates:
-            return []
-        matched = [c for c in candidates if c.predicate(event)]
-        if not matched:
+        keys = self.matched(event)
+        if not keys:
             return []
         ts = parse_time(event.get("@timestamp"))
         if ts is None:
             self.bad_time += 1
             return []
-        keys = tuple(c.key for c in matched)
         extract = self._hit_fields.get(keys)
         if extract is None:  # the fields of these rules, each once (a few combinations of rules ever match)
-            extract = extractor(list(dict.fromkeys(name for c in matched for name in c.fields)))
+            extract = extractor(list(dict.fromkeys(name for k in keys for name in self._fields[k])))
             if len(self._hit_fields) < MAX_CANDIDATE_SETS:
                 self._hit_fields[keys] = extract
         eid = _get_id(event)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from ipaddress import IPv4Network
-from typing import Any
+from typing import Any, NamedTuple
 
 from sigma.conditions import (
     ConditionAND,
@@ -120,25 +120,68 @@ def _regex_problems(name: str, field: str | None, value: SigmaRegularExpression)
 
 # ---- compiling ----
 
-def compile_rule(rule: SigmaRule, implied: frozenset[str] | None = None, with_logsource: bool = True) -> Predicate:
-    """The rule's condition (AND its log source unless the caller checks that) as one predicate.
+class RuleSource(NamedTuple):
+    """A rule's condition as a Python expression over `ev`, and the names that expression uses."""
+
+    body: str
+    scope: dict[str, Any]
+
+
+def rule_source(rule: SigmaRule, implied: frozenset[str] | None = None, with_logsource: bool = True,
+                tag: str = "") -> RuleSource:
+    """The rule's condition (AND its log source unless the caller checks that) as one expression.
 
     `implied`: `event.action` values the caller guarantees (the detector's index); a top-level test that
-    event.action is one of a superset of them is then left out.
+    event.action is one of a superset of them is then left out. `tag` keeps the names of different rules
+    apart when their expressions go into one function (`compile_matcher`).
     """
     trees = [cond.parsed for cond in rule.detection.parsed_condition]
-    source = logsource_predicate(rule.logsource) if with_logsource else None
-    emit = _Emitter()
+    emit = _Emitter(tag)
     if implied is not None and len(trees) == 1 and isinstance(trees[0], ConditionAND):
         kept = [a for a in _flat_args(trees[0]) if not _implied_action(a, implied)]
-        if not kept:
-            return source or (lambda ev: True)
-        body = emit.all_of(kept)
+        body = emit.all_of(kept) if kept else "True"
     else:
         body = emit.any_of([emit.expr(t) for t in trees])
+    source = logsource_predicate(rule.logsource) if with_logsource else None
     if source is not None:
-        body = f"({emit.bind(source, 'source')}(ev) and {body})"
-    return emit.function(body, str(rule.title or rule.id))
+        test = f"{emit.bind(source, 'source')}(ev)"
+        body = test if body == "True" else f"({test} and {body})"
+    return RuleSource(body, emit.scope)
+
+
+def compile_rule(rule: SigmaRule, implied: frozenset[str] | None = None, with_logsource: bool = True) -> Predicate:
+    """`rule_source` as a function of the event."""
+    body, scope = rule_source(rule, implied, with_logsource)
+    predicate: Predicate = _function(f"def match(ev):\n    return {body}\n", scope, str(rule.title or rule.id))
+    return predicate
+
+
+Matcher = Callable[[Mapping[str, Any]], tuple[str, ...]]
+
+
+def compile_matcher(rules: Sequence[tuple[str, RuleSource]]) -> Matcher:
+    """One function trying several rules on an event, in order: the keys of those it matches. The detector
+    makes one per set of candidate rules (rules an event's header allows), saving a call per rule tried."""
+    scope: dict[str, Any] = {}
+    lines = ["def match(ev):", "    out = ()"]
+    for key, (body, names) in rules:
+        scope.update(names)
+        lines += [f"    if {body}:", f"        out += ({key!r},)"]
+    matcher: Matcher = _function("\n".join([*lines, "    return out", ""]), scope, f"{len(rules)} rules")
+    return matcher
+
+
+def _function(source: str, scope: dict[str, Any], title: str) -> Any:
+    try:
+        code = compile(source, f"<rule {title!r}>", "exec")
+    except (SyntaxError, RecursionError, MemoryError) as exc:
+        raise UnsupportedRule(f"the condition is nested too deeply to compile ({type(exc).__name__})") from exc
+    space = {**_BUILTINS, **scope}
+    exec(code, space)
+    return space["match"]
+
+
+_BUILTINS: dict[str, Any] = {"dict": dict, "list": list, "type": type, "any": any, "map": map}
 
 
 def _implied_action(node: Any, implied: frozenset[str]) -> bool:
@@ -172,28 +215,20 @@ class _Emitter:
     of what detection cost. Only `repr` of values from the rule and names of bound closures are written
     into the source; `_leaf` is the same leaf as a closure, which the tests hold the inline code to."""
 
-    def __init__(self) -> None:
-        self.scope: dict[str, Any] = {"dict": dict, "list": list, "type": type, "any": any, "map": map}
+    def __init__(self, tag: str = "") -> None:
+        self.scope: dict[str, Any] = {}
+        self.tag = tag
         self.count = 0
 
     def bind(self, obj: Any, prefix: str) -> str:
         self.count += 1
-        name = f"{prefix}_{self.count}"
+        name = f"{prefix}{self.tag}_{self.count}"
         self.scope[name] = obj
         return name
 
     def local(self) -> str:
         self.count += 1
-        return f"v_{self.count}"
-
-    def function(self, body: str, title: str) -> Predicate:
-        source = f"def match(ev):\n    return {body}\n"
-        try:
-            code = compile(source, f"<rule {title!r}>", "exec")
-        except (SyntaxError, RecursionError, MemoryError) as exc:
-            raise UnsupportedRule(f"the condition is nested too deeply to compile ({type(exc).__name__})") from exc
-        exec(code, self.scope)
-        return self.scope["match"]  # type: ignore[no-any-return]
+        return f"v{self.tag}_{self.count}"
 
     def all_of(self, nodes: list[Any]) -> str:
         parts = [self.expr(n) for n in nodes]
