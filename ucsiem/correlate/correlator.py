@@ -75,23 +75,26 @@ class Correlator:
     def feed(self, hits: Iterable[Hit], source: str = "") -> list[dict[str, Any]]:
         """Take hits of one source (any order); return the alerts that event time now allows to raise."""
         newest = self._sources.get(source, -math.inf)
+        counters, seen, buffer, watermark = self.counters, self._seen, self._buffer, self.watermark
+        push = heapq.heappush
         for hit in hits:
-            if hit.ts > newest:
-                newest = hit.ts
-            self.counters["hits"] += 1
-            if hit.ts < self.watermark:
-                self.counters["late"] += 1
+            ts = hit.ts
+            if ts > newest:
+                newest = ts
+            counters["hits"] += 1
+            if ts < watermark:
+                counters["late"] += 1
                 continue
             eid = hit.event_id
             if eid is not None:
-                if eid in self._seen:
-                    self.counters["duplicates"] += 1
+                if eid in seen:
+                    counters["duplicates"] += 1
                     continue
-                self._seen[eid] = hit.ts
+                seen[eid] = ts
             self._seq += 1
-            heapq.heappush(self._buffer, (hit.ts, _position(hit), eid or "", self._seq, hit))
-            if hit.ts > self.max_ts:
-                self.max_ts = hit.ts
+            push(buffer, (ts, _position(hit), eid or "", self._seq, hit))
+            if ts > self.max_ts:
+                self.max_ts = ts
         if math.isfinite(newest):
             self._sources[source] = newest
             self._heard[source] = self.clock()
@@ -132,10 +135,11 @@ class Correlator:
 
     def _release(self, watermark: float, keep_watermark: bool = False) -> list[dict[str, Any]]:
         if watermark > self.watermark:
-            buffer = self._buffer
+            buffer, timers, pop = self._buffer, self._timers, heapq.heappop
             while buffer and buffer[0][0] < watermark:
-                ts, *_, hit = heapq.heappop(buffer)
-                self._fire(ts, inclusive=True)
+                ts, *_, hit = pop(buffer)
+                if timers and timers[0][0] <= ts:  # `_fire`, called only when a timer is due
+                    self._fire(ts, inclusive=True)
                 self._process(hit)
             if not keep_watermark:
                 self.watermark = watermark

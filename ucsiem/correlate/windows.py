@@ -585,9 +585,10 @@ class SpikeEngine(Engine):
             alert.value = max(alert.value or 0.0, st.value)
             self.absorb(group, alert, hit)
             return
+        if st.bucket - st.history < self.rule.learning_secs or st.value < self.rule.minimum:
+            return  # not learned yet, or below the floor: the baseline is not needed
         base = self.baseline(st)
-        learned = st.bucket - st.history >= self.rule.learning_secs
-        if learned and st.value >= self.rule.minimum and st.value > self.rule.factor * base:
+        if st.value > self.rule.factor * base:
             st.alerted = True
             self.close_alert(group, st, final=True)
             alert = self.open_alert(group, st, hit.ts, st.bucket)
