@@ -101,6 +101,65 @@ def measure(cmd: list[str]) -> tuple[float, float, int]:
     return wall, cpu, peak
 
 
+CHUNK = 1 << 20
+STEADY_FROM, STEADY_TO = 0.1, 0.9
+
+
+def steady_rate(samples: list[tuple[float, int]], expected: int) -> float | None:
+    """Lines/s while the receiver is busy: from the first sample at 10 % of the lines out to the first at
+    90 %. The whole-run rate also holds the start (a worker's first batch) and the end, where a
+    multi-line record (Expressway's framing) is held until `flush_timeout_secs` (2 s) pass without a line
+    that could continue it: a latency a live file has and a stream of messages has not."""
+    first = next(((t, n) for t, n in samples if n >= expected * STEADY_FROM), None)
+    last = next(((t, n) for t, n in samples if n >= expected * STEADY_TO), None)
+    if first is None or last is None or last[0] <= first[0]:
+        return None
+    return (last[1] - first[1]) / (last[0] - first[0])
+
+
+class LineCounter:
+    """Counts the lines of a growing file (and of its rotations, if any), reading only what is new."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.offset, self.lines = path, 0, 0
+
+    def poll(self) -> int:
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(self.offset)
+                while True:
+                    block = fh.read(CHUNK)
+                    if not block:
+                        break
+                    self.lines += block.count(b"\n")
+                    self.offset += len(block)
+        except FileNotFoundError:
+            pass
+        return self.lines
+
+
+def measure_steady(cmd: list[str], output: Path, lines: int) -> tuple[float, float, int, float | None]:
+    """`measure`, and the steady rate (`steady_rate`) of the lines written to `output` meanwhile."""
+    counter, done = LineCounter(output), threading.Event()
+    samples: list[tuple[float, int]] = []
+
+    def watch() -> None:
+        while not done.is_set():
+            got = counter.poll()
+            if not samples or got != samples[-1][1]:
+                samples.append((time.perf_counter(), got))
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        wall, cpu, peak = measure(cmd)
+    finally:
+        done.set()
+        watcher.join()
+    return wall, cpu, peak, steady_rate(samples, lines)
+
+
 def count_delivered(output: str, out_dir: Path, tag: str) -> int:
     """Counted at the destination, not taken from the agent's word."""
     if output == "file":

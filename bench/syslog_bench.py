@@ -53,11 +53,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.run_bench import corpus, measure, tree_rss_kib
+from bench.run_bench import (
+    CHUNK,
+    STEADY_FROM,
+    STEADY_TO,
+    LineCounter,
+    corpus,
+    measure_steady,
+    steady_rate,
+    tree_rss_kib,
+)
 
 HOST = "127.0.0.1"
 PRI = b"<134>"
-CHUNK = 1 << 20
 QUIET_SECS = 10.0  # UDP: no new line this long after the sender has finished: the rest was lost
 ALL_CASES = ["agent-tail", "agent-file", "agent-tcp", "agent-udp", "syslog-ng-tcp", "syslog-ng-tcp-kv", "syslog-ng-udp",
              "rsyslog-tcp"]
@@ -72,21 +80,6 @@ class Result:
     receiver_cpu_secs: float | None = None  # the root process's alone (the agent's loop; the rest: its workers)
     dropped_by_agent: int = 0  # UDP: what the agent counted as dropped (the rest of the loss is the kernel's)
     steady: float | None = None  # lines/s between 10 % and 90 % of the lines out (see `steady_rate`)
-
-
-STEADY_FROM, STEADY_TO = 0.1, 0.9
-
-
-def steady_rate(samples: list[tuple[float, int]], expected: int) -> float | None:
-    """Lines/s while the receiver is busy: from the first sample at 10 % of the lines out to the first at
-    90 %. The whole-run rate also holds the start (a worker's first batch) and the end, where a
-    multi-line record (Expressway's framing) is held until `flush_timeout_secs` (2 s) pass without a line
-    that could continue it: a latency a live file has and a stream of messages has not."""
-    first = next(((t, n) for t, n in samples if n >= expected * STEADY_FROM), None)
-    last = next(((t, n) for t, n in samples if n >= expected * STEADY_TO), None)
-    if first is None or last is None or last[0] <= first[0]:
-        return None
-    return (last[1] - first[1]) / (last[0] - first[0])
 
 
 def free_port(kind: int) -> int:
@@ -112,27 +105,6 @@ def tcp_open(port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-class LineCounter:
-    """Counts the lines of a growing file (and of its rotations, if any), reading only what is new."""
-
-    def __init__(self, path: Path) -> None:
-        self.path, self.offset, self.lines = path, 0, 0
-
-    def poll(self) -> int:
-        try:
-            with self.path.open("rb") as fh:
-                fh.seek(self.offset)
-                while True:
-                    block = fh.read(CHUNK)
-                    if not block:
-                        break
-                    self.lines += block.count(b"\n")
-                    self.offset += len(block)
-        except FileNotFoundError:
-            pass
-        return self.lines
 
 
 def tree_cpu_secs(root: int) -> dict[int, float]:
@@ -309,24 +281,9 @@ def agent_tail_case(work: Path, log: Path, lines: int, *, workers: str) -> Resul
 
 def agent_file_case(work: Path, log: Path, lines: int, *, workers: str) -> Result:
     config, out = file_input_config(work, log, workers)
-    counter, done = LineCounter(out), threading.Event()
-    samples: list[tuple[float, int]] = []
-
-    def watch() -> None:  # the output as it grows, for the steady rate
-        while not done.is_set():
-            got = counter.poll()
-            if not samples or got != samples[-1][1]:
-                samples.append((time.perf_counter(), got))
-            time.sleep(0.02)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        wall, cpu, peak = measure([sys.executable, "-m", "ucsiem", "run", "--once", "--config", str(config)])
-    finally:
-        done.set()
-        watcher.join()
-    return Result(wall, LineCounter(out).poll(), peak, cpu, steady=steady_rate(samples, lines))
+    wall, cpu, peak, steady = measure_steady(
+        [sys.executable, "-m", "ucsiem", "run", "--once", "--config", str(config)], out, lines)
+    return Result(wall, LineCounter(out).poll(), peak, cpu, steady=steady)
 
 
 SYSLOG_NG_CONF = """@version: 3.38
