@@ -24,6 +24,7 @@ from pathlib import Path
 from bench.run_bench import REPO, STEADY_FROM, STEADY_TO, corpus, measure_steady
 
 PARSERS = {"expressway": "cisco_expressway", "audiocodes": "audiocodes_sbc"}
+GENERATOR_KINDS = {"expressway": "expressway", "audiocodes": "sbc"}  # the shared generator's names
 
 
 def main() -> None:
@@ -33,7 +34,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--workers", default="auto")
     args = ap.parse_args()
-    log = corpus(args.kind, args.lines)
+    log = corpus(GENERATOR_KINDS[args.kind], args.lines)
     work = Path(tempfile.mkdtemp(prefix="ucsiem-rules-bench-"))
     workers = args.workers if args.workers == "auto" else int(args.workers)
     cases = {"without rules": {}, "with the rule pack": {"correlation": {"rules": [str(REPO / "rules")]}}}
