@@ -64,3 +64,34 @@ def test_related_carries_what_is_shipped() -> None:
     assert "user" not in event["source"]
     assert event["related"]["user"] == [mac("alice")]  # never the clear name beside its hash
     assert b"alice" not in doc and b"1004" not in doc
+
+
+def test_fields_shared_by_events_are_hashed_and_removed_once_per_event() -> None:
+    """The agent's `host` and `agent` and a syslog header's fields are one object for many events: each
+    event gets its own pseudonym of the same value, and a redaction in one event leaves the others."""
+    from ucsiem.inputs.syslog_record import SyslogBatch
+    from ucsiem.parsing.registry import load_registry
+    from ucsiem.pipeline.work import BatchJob, run_batch
+
+    cfg = {"privacy": {"hash_fields": ["host.name", "agent.type", "log.syslog.hostname"],
+                       "redact_fields": ["observer.ip", "log.syslog.severity.name"], "hmac_key_file": "k"}}
+    spec = load_registry().get("cisco_expressway").spec
+    line = (b"<134>2024-05-01T10:00:00.000+00:00 expc01 tvcs: UTCTime=\"2024-05-01 10:00:00,000\" "
+            b"Module=\"network.sip\" Level=\"INFO\" Action=\"Received\" Src-ip=\"192.0.2.7\" Src-port=\"5060\"")
+    for enrichment in (Enrichment(EnrichSetup(cfg, None, KEY)), None):
+        normalizer = Normalizer(spec, host_name="agent-host", agent_name=None, enrichment=enrichment)
+        batch = SyslogBatch("192.0.2.9", [514] * 3, [NOW.timestamp()] * 3, "UTC", 65536)
+        result = run_batch(normalizer, ParseContext(),
+                           BatchJob("in", "key", "-", [0, 1, 2], [line] * 3, {}, {}, NOW, NOW, syslog=batch))
+        docs = [orjson.loads(doc) for doc in result.docs]
+        assert len(docs) == 3
+        if enrichment is None:  # the same normalizer code without privacy: nothing was left changed
+            assert {d["host"]["name"] for d in docs} == {"agent-host"}
+            assert {d["log"]["syslog"]["severity"]["name"] for d in docs} == {"info"}
+            assert {tuple(d["observer"]["ip"]) for d in docs} == {("192.0.2.9",)}
+            continue
+        for doc in docs:
+            assert doc["host"]["name"] == mac("agent-host")
+            assert doc["agent"]["type"] == mac("ucsiem")
+            assert doc["log"]["syslog"]["hostname"] == mac("expc01")
+            assert "name" not in doc["log"]["syslog"]["severity"] and "ip" not in doc["observer"]

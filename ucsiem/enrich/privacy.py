@@ -25,10 +25,13 @@ class Privacy:
         return hmac.new(self._key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
     def apply(self, event: dict[str, Any]) -> None:
+        """Edits the event in place, but never an object it shares with other events (the agent's `agent`
+        and `host`, an input's `log.syslog`): each object on the way to a changed field is copied first.
+        Hashing a shared `host.name` in place hashed it again for every event."""
         for path in self.redact_paths:
             _remove(event, path)
         for path in self.hash_paths:
-            parent = _parent(event, path)
+            parent = _own_parent(event, path)
             if parent is None or path[-1] not in parent:
                 continue
             value = parent[path[-1]]
@@ -38,22 +41,26 @@ class Privacy:
                 parent[path[-1]] = [self.pseudonym(v) if isinstance(v, str) else v for v in value]
 
 
-def _parent(event: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
-    node: Any = event
+def _own_parent(event: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
+    """The object holding the field, after replacing it and each object above it with a copy."""
+    node = event
     for part in path[:-1]:
-        if not isinstance(node, dict):
+        child = node.get(part)
+        if not isinstance(child, dict):
             return None
-        node = node.get(part)
-    return node if isinstance(node, dict) else None
+        node[part] = node = dict(child)
+    return node
 
 
 def _remove(node: dict[str, Any], path: tuple[str, ...]) -> None:
-    """Remove the field, and the objects it leaves empty (an empty `source.user: {}` says nothing)."""
+    """Remove the field, and the objects it leaves empty (an empty `source.user: {}` says nothing); the
+    objects on the way are copies (see `Privacy.apply`)."""
     if len(path) == 1:
         node.pop(path[0], None)
         return
     child = node.get(path[0])
     if isinstance(child, dict):
+        node[path[0]] = child = dict(child)
         _remove(child, path[1:])
         if not child:
             del node[path[0]]
