@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ucsiem.correlate.config import CorrelationConfig
-from ucsiem.correlate.fields import Extractor, extractor, getter, parse_time
+from ucsiem.correlate.fields import Extractor, extractor, field_keys, getter, parse_time
 from ucsiem.correlate.match import (
     Matcher,
     Predicate,
     RuleSource,
     compile_matcher,
-    compile_rule,
+    compile_source,
     logsource_predicate,
     required_values,
     rule_source,
@@ -42,6 +42,13 @@ class _Compiled(NamedTuple):
     fields: tuple[str, ...]
     log_source: int  # index of its log source test, -1 for none
     outcomes: frozenset[str] | None  # the event.outcome values it requires (case-folded), None: any
+
+
+class _Candidates(NamedTuple):
+    """The rules an event header allows, and the function that tries them all on an event."""
+
+    rules: tuple[_Compiled, ...]
+    match: Matcher
 
 
 # event headers (action, outcome, module, dataset, category) whose candidate rules are remembered: a parser
@@ -73,8 +80,9 @@ class Detector:
                 if slot == len(self._sources):
                     self._sources.append(source)
             source_code = rule_source(rule.sigma, action_set, with_logsource=False, tag=str(len(compiled)))
-            predicate = compile_rule(rule.sigma, action_set, with_logsource=False)
-            extractor(names)  # an unknown field fails here, at load, not on the first event that matches
+            predicate = compile_source(source_code, str(rule.sigma.title or key))
+            for name in names:  # an unknown field fails here, at load, not on the first event that matches
+                field_keys(name)
             compiled.append(_Compiled(key, source_code, predicate, tuple(names), slot,
                                       required_values(rule.sigma, "event.outcome")))
             actions.append(action_set)
@@ -88,9 +96,8 @@ class Detector:
         self._by_action: dict[str, tuple[_Compiled, ...]] = {
             a: tuple(sorted([*cs, *unindexed], key=lambda c: order[c.key])) for a, cs in by_action.items()}
         self._unindexed = unindexed
-        self._candidates: dict[tuple[Any, ...], tuple[_Compiled, ...]] = {}
-        self._matchers: dict[tuple[Any, ...], Matcher] = {}  # per event header, as `_candidates`
-        self._by_rules: dict[tuple[str, ...], Matcher] = {}  # per set of candidates (headers share them)
+        self._candidates: dict[tuple[Any, ...], _Candidates] = {}  # per event header
+        self._matchers: dict[tuple[str, ...], Matcher] = {}  # per set of candidate rules (headers share them)
         self._fields: dict[str, tuple[str, ...]] = {c.key: c.fields for c in compiled}
         self._hit_fields: dict[tuple[str, ...], Extractor] = {}  # per set of rules matched
         self.bad_time = 0  # matching events without a usable @timestamp (cannot be placed in time)
@@ -99,49 +106,43 @@ class Detector:
     def from_paths(cls, paths: Sequence[str | Path], config: CorrelationConfig | None = None) -> Detector:
         return cls(load_rules(paths), config)
 
-    @staticmethod
-    def _header(event: Mapping[str, Any]) -> tuple[tuple[Any, ...], Any, Any]:
+    def candidates(self, event: Mapping[str, Any]) -> tuple[_Compiled, ...]:
+        """The rules this event could match, decided by its `event.*` header alone and remembered per header:
+        those its action indexes (or that require no action), less those requiring another outcome (most
+        events succeed; most rules want failures), less those whose log source it is not from."""
+        return self._lookup(event).rules
+
+    def matched(self, event: Mapping[str, Any]) -> tuple[str, ...]:
+        """The keys of the rules the event matches, in rule-set order."""
+        return self._lookup(event).match(event)
+
+    def _lookup(self, event: Mapping[str, Any]) -> _Candidates:
         meta = event.get("event")
         if type(meta) is not dict:
             meta = {}
         action, outcome, category = meta.get("action"), meta.get("outcome"), meta.get("category")
         key = (action, outcome, meta.get("module"), meta.get("dataset"),
                tuple(category) if type(category) is list else category)
-        return key, action, outcome
-
-    def candidates(self, event: Mapping[str, Any]) -> tuple[_Compiled, ...]:
-        """The rules this event could match, decided by its `event.*` header alone and remembered per header:
-        those its action indexes (or that require no action), less those requiring another outcome (most
-        events succeed; most rules want failures), less those whose log source it is not from."""
-        key, action, outcome = self._header(event)
         try:
             found = self._candidates.get(key)
         except TypeError:  # an unhashable value (an object where text belongs): decided for this event only
-            return self._select(event, action, outcome)
+            return self._candidate_set(self._select(event, action, outcome))
         if found is None:
-            found = self._select(event, action, outcome)
+            found = self._candidate_set(self._select(event, action, outcome))
             if len(self._candidates) < MAX_CANDIDATE_SETS:
                 self._candidates[key] = found
         return found
 
-    def matched(self, event: Mapping[str, Any]) -> tuple[str, ...]:
-        """The keys of the rules the event matches, in rule-set order: the candidates' matcher, remembered
-        per header as the candidates are (one generated function per set of candidates)."""
-        key, _, _ = self._header(event)
-        try:
-            match = self._matchers.get(key)
-        except TypeError:  # an unhashable value: decided for this event only, rule by rule
-            return tuple(c.key for c in self.candidates(event) if c.predicate(event))
+    def _candidate_set(self, rules: tuple[_Compiled, ...]) -> _Candidates:
+        """The rules with their matcher: one generated function per distinct set (a few dozen ever), or, once
+        as many sets as headers are remembered, the rules tried one by one (nothing compiled per event)."""
+        keys = tuple(c.key for c in rules)
+        match = self._matchers.get(keys)
         if match is None:
-            candidates = self.candidates(event)
-            if key not in self._candidates:  # too many headers seen to remember this one
-                return tuple(c.key for c in candidates if c.predicate(event))  # not remembered: rule by rule
-            keys = tuple(c.key for c in candidates)
-            match = self._by_rules.get(keys)
-            if match is None:
-                match = self._by_rules[keys] = compile_matcher([(c.key, c.source) for c in candidates])
-            self._matchers[key] = match
-        return match(event)
+            if len(self._matchers) >= MAX_CANDIDATE_SETS:
+                return _Candidates(rules, lambda ev: tuple(c.key for c in rules if c.predicate(ev)))
+            match = self._matchers[keys] = compile_matcher([(c.key, c.source) for c in rules])
+        return _Candidates(rules, match)
 
     def _select(self, event: Mapping[str, Any], action: Any, outcome: Any) -> tuple[_Compiled, ...]:
         by_action = self._by_action.get(action, self._unindexed) if type(action) is str else self._unindexed

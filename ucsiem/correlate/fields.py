@@ -48,14 +48,28 @@ def split_field(name: str) -> tuple[str, ...] | None:
     return None
 
 
+def field_keys(name: str) -> tuple[str, ...]:
+    """`split_field`, for names already checked when the rules were read: ValueError names one that is not."""
+    keys = split_field(name)
+    if keys is None:
+        raise ValueError(f"unknown field {name!r}")
+    return keys
+
+
+def generated(source: str, scope: dict[str, Any], filename: str) -> Any:
+    """The function `match` that Python `source` defines, its global names from `scope` (and the builtins).
+    For functions written at load time from a rule set, as `collections.namedtuple` writes its classes."""
+    space = dict(scope)
+    exec(compile(source, filename, "exec"), space)
+    return space["match"]
+
+
 def getter(name: str) -> Getter:
     """A function returning the value at `name` in an event, None when any step is missing.
 
     Unrolled for the usual depths: this runs for every rule tried on every event.
     """
-    keys = split_field(name)
-    if keys is None:
-        raise ValueError(f"unknown field {name!r}")
+    keys = field_keys(name)
     if len(keys) == 1:
         (a,) = keys
         return lambda ev: ev.get(a)
@@ -98,14 +112,9 @@ def extractor(names: Sequence[str]) -> Extractor:
     `source.ip` and `source.user.name`). A hit takes its rules' fields, about twenty, for every matched
     event; a call per name cost more than matching the rules.
 
-    The function is generated as Python source, as `collections.namedtuple` does; only `repr` of the
-    schema's keys is written into it."""
-    paths = []
-    for name in names:
-        keys = split_field(name)
-        if keys is None:
-            raise ValueError(f"unknown field {name!r}")
-        paths.append((name, keys))
+    The function is generated as Python source (`generated`); only `repr` of the schema's keys is written
+    into it."""
+    paths = [(name, field_keys(name)) for name in names]
     nodes: dict[tuple[str, ...], str] = {(): "ev"}
     head: list[str] = []
 
@@ -115,21 +124,21 @@ def extractor(names: Sequence[str]) -> Extractor:
             parent = node(prefix[:-1])
             var = f"n{len(nodes)}"
             nodes[prefix] = var
-            read = f"ev.get({prefix[-1]!r})" if parent == "ev" else (
-                f"{parent}.get({prefix[-1]!r}) if {parent} is not None else None")
-            head.extend([f"    {var} = {read}", f"    if type({var}) is not dict:", f"        {var} = None"])
+            head.extend([f"    {var} = {_read(parent, prefix[-1])}", f"    if type({var}) is not dict:",
+                         f"        {var} = None"])
         return nodes[prefix]
 
     body = ["    out = {}"]
     for name, keys in paths:
-        parent = node(keys[:-1])
-        read = f"ev.get({keys[-1]!r})" if parent == "ev" else (
-            f"{parent}.get({keys[-1]!r}) if {parent} is not None else None")
-        body.extend([f"    v = {read}", "    if v is not None:", f"        out[{name!r}] = v"])
-    source = "\n".join(["def extract(ev):", *head, *body, "    return out", ""])
-    scope: dict[str, Any] = {}
-    exec(compile(source, f"<fields extractor {len(names)}>", "exec"), {"dict": dict, "type": type}, scope)
-    return scope["extract"]  # type: ignore[no-any-return]
+        body.extend([f"    v = {_read(node(keys[:-1]), keys[-1])}", "    if v is not None:",
+                     f"        out[{name!r}] = v"])
+    source = "\n".join(["def match(ev):", *head, *body, "    return out", ""])
+    extract: Extractor = generated(source, {}, f"<fields extractor {len(names)}>")
+    return extract
+
+
+def _read(parent: str, key: str) -> str:
+    return f"ev.get({key!r})" if parent == "ev" else f"{parent}.get({key!r}) if {parent} is not None else None"
 
 
 def parse_time(value: Any) -> float | None:

@@ -48,7 +48,7 @@ from sigma.types import (
     TimestampPart,
 )
 
-from ucsiem.correlate.fields import getter, parse_time, split_field
+from ucsiem.correlate.fields import field_keys, generated, getter, parse_time, split_field
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 Test = Callable[[Any], bool]  # on one scalar value of a field
@@ -151,8 +151,11 @@ def rule_source(rule: SigmaRule, implied: frozenset[str] | None = None, with_log
 
 def compile_rule(rule: SigmaRule, implied: frozenset[str] | None = None, with_logsource: bool = True) -> Predicate:
     """`rule_source` as a function of the event."""
-    body, scope = rule_source(rule, implied, with_logsource)
-    predicate: Predicate = _function(f"def match(ev):\n    return {body}\n", scope, str(rule.title or rule.id))
+    return compile_source(rule_source(rule, implied, with_logsource), str(rule.title or rule.id))
+
+
+def compile_source(source: RuleSource, title: str) -> Predicate:
+    predicate: Predicate = _function(f"def match(ev):\n    return {source.body}\n", source.scope, title)
     return predicate
 
 
@@ -173,15 +176,9 @@ def compile_matcher(rules: Sequence[tuple[str, RuleSource]]) -> Matcher:
 
 def _function(source: str, scope: dict[str, Any], title: str) -> Any:
     try:
-        code = compile(source, f"<rule {title!r}>", "exec")
+        return generated(source, scope, f"<rule {title!r}>")
     except (SyntaxError, RecursionError, MemoryError) as exc:
         raise UnsupportedRule(f"the condition is nested too deeply to compile ({type(exc).__name__})") from exc
-    space = {**_BUILTINS, **scope}
-    exec(code, space)
-    return space["match"]
-
-
-_BUILTINS: dict[str, Any] = {"dict": dict, "list": list, "type": type, "any": any, "map": map}
 
 
 def _implied_action(node: Any, implied: frozenset[str]) -> bool:
@@ -269,9 +266,7 @@ class _Emitter:
 
     def read(self, field: str) -> str:
         """An expression of the field's value, None when a step is missing or not an object (`getter`'s rule)."""
-        keys = split_field(field)
-        if keys is None:
-            raise ValueError(f"unknown field {field!r}")
+        keys = field_keys(field)
         out = f"ev.get({keys[0]!r})"
         for key in keys[1:]:
             node = self.local()
