@@ -48,7 +48,7 @@ def batches_of(inp: SyslogInput, messages: list[tuple[int, str, int, bytes]]) ->
         inp._emit = emit
         for offset, (listener, peer, port, data) in enumerate(messages):
             key = f"net:{peer}"
-            full = inp._add(listener, inp.cfg.listeners[listener], peer, port, key, offset, data, ())
+            full = inp._add(listener, inp.cfg.listeners[listener], peer, port, key, offset, data, (), time.time())
             assert full is None
         await inp._flush(older_than=None)
 

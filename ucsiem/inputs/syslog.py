@@ -274,7 +274,8 @@ class SyslogInput:
         stats.bytes += len(data)
         source_key = f"{self.cfg.id}:udp:{self.cfg.listeners[index].port}:{peer_ip}"
         self._seq += 1
-        full = self._add(index, self.cfg.listeners[index], peer_ip, peer_port, source_key, self._seq, data, ())
+        full = self._add(index, self.cfg.listeners[index], peer_ip, peer_port, source_key, self._seq, data, (),
+                         time.time())
         if full is None:
             return
         if len(self._udp_sends) >= MAX_UDP_BATCHES_WAITING:
@@ -292,15 +293,16 @@ class SyslogInput:
 
     async def _take(self, index: int, lc: SyslogListenerConfig, peer_ip: str, peer_port: int, source_key: str,
                     offset: int, data: bytes, flags: tuple[str, ...]) -> None:
-        full = self._add(index, lc, peer_ip, peer_port, source_key, offset, data, flags)
+        full = self._add(index, lc, peer_ip, peer_port, source_key, offset, data, flags, time.time())
         if full is not None:
             await self._send(full)  # blocks while the pipeline is full: this connection is read no further
 
     def _add(self, index: int, lc: SyslogListenerConfig, peer_ip: str, peer_port: int, source_key: str,
-             offset: int, data: bytes, flags: tuple[str, ...], received: float | None = None,
+             offset: int, data: bytes, flags: tuple[str, ...], received: float,
              stream: str | None = None) -> _Pending | None:
-        """Count, route and batch one message as received: its header is parsed by the parse workers.
-        `stream`: the route already known for every message of this peer (`_peer_stream`)."""
+        """Count, route and batch one message as received (`received`: time.time() then): its header is
+        parsed by the parse workers. `stream`: the route already known for every message of this peer
+        (`_peer_stream`)."""
         counts = self.stats[index].peer(peer_ip)
         counts.received += 1
         if stream is None:
@@ -317,7 +319,7 @@ class SyslogInput:
                                                                       since=time.monotonic())
         pending.frames.append(Frame(offset, offset + len(data), data, flags))
         pending.ports.append(peer_port)
-        pending.received.append(time.time() if received is None else received)
+        pending.received.append(received)
         if len(pending.frames) >= self.cfg.batch_max_records:
             return self._pending.pop((stream, source_key))
         return None

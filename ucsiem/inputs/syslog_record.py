@@ -42,18 +42,17 @@ class SyslogBatch:
     def record(self, index: int, data: bytes, frame_flags: tuple[str, ...]) -> tuple[str, tuple[str, ...],
                                                                                    InputFields]:
         """Message `index` of the batch: (the filed line, the record's flags, the network's fields)."""
-        port = self.ports[index]
         tz = _zone(self.timezone)
-        common = common_line(data, tz, self.max_bytes)  # the common shape: no receive time needed
-        if common is not None:
-            line, priority, hostname, app_name, flags = common
-            fields = _input_fields(priority, hostname, app_name, flags, self.peer_ip, port)
-            return line, (TRUNCATED,) if TRUNCATED in frame_flags else (), fields
-        msg = parse_syslog(data, received=datetime.fromtimestamp(self.received[index], UTC), peer=self.peer_ip,
-                           tz=tz, max_bytes=self.max_bytes)
-        truncated = TRUNCATED in frame_flags or TRUNCATED in msg.flags
-        fields = _input_fields(msg.priority, msg.hostname, msg.app_name, msg.flags, self.peer_ip, port)
-        return msg.line, (TRUNCATED,) if truncated else (), fields
+        # the common shape first: it needs no receive time (the general parse gets it)
+        common: tuple[str, int | None, str | None, str | None, tuple[str, ...]] | None = common_line(
+            data, tz, self.max_bytes)
+        if common is None:
+            msg = parse_syslog(data, received=datetime.fromtimestamp(self.received[index], UTC), peer=self.peer_ip,
+                               tz=tz, max_bytes=self.max_bytes)
+            common = msg.line, msg.priority, msg.hostname, msg.app_name, msg.flags
+        line, priority, hostname, app_name, flags = common
+        fields = _input_fields(priority, hostname, app_name, flags, self.peer_ip, self.ports[index])
+        return line, (TRUNCATED,) if TRUNCATED in frame_flags or TRUNCATED in flags else (), fields
 
 
 def syslog_fields(msg: SyslogMessage, peer_ip: str, peer_port: int) -> dict[str, Any]:
