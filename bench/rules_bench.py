@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.run_bench import REPO, STEADY_FROM, STEADY_TO, corpus, measure_steady
+from bench.run_bench import REPO, STEADY_FROM, STEADY_TO, Measured, corpus, measure_steady
 
 PARSERS = {"expressway": "cisco_expressway", "audiocodes": "audiocodes_sbc"}
 GENERATOR_KINDS = {"expressway": "expressway", "audiocodes": "sbc"}  # the shared generator's names
@@ -38,7 +38,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="ucsiem-rules-bench-"))
     workers = args.workers if args.workers == "auto" else int(args.workers)
     cases = {"without rules": {}, "with the rule pack": {"correlation": {"rules": [str(REPO / "rules")]}}}
-    results: dict[str, list[tuple[float, float, int, float | None]]] = {case: [] for case in cases}
+    results: dict[str, list[Measured]] = {case: [] for case in cases}
     seen: dict[str, object] = {}
     for _ in range(args.rounds):
         for case, extra in cases.items():
@@ -60,14 +60,14 @@ def main() -> None:
           f"{'CPU-µs/line':>12} {'peak RSS MiB (tree)':>20}")
     rates, steadies = {}, {}
     for case, runs in results.items():
-        per_run = [args.lines / wall for wall, _, _, _ in runs]
-        steady = [s for _, _, _, s in runs if s]
+        per_run = [args.lines / run.wall for run in runs]
+        steady = [run.steady for run in runs if run.steady]
         rates[case] = statistics.median(per_run)
         steadies[case] = statistics.median(steady) if steady else None
         steady_text = f"{steadies[case]:>9,.0f} ({min(steady):,.0f}-{max(steady):,.0f})" if steady else f"{'-':>9}"
-        cpu = statistics.median(c for _, c, _, _ in runs)
+        cpu = statistics.median(run.cpu for run in runs)
         print(f"{case:<20} {rates[case]:>9,.0f} ({min(per_run):,.0f}-{max(per_run):,.0f}){'':<6} {steady_text:<34} "
-              f"{cpu:>7.1f} {cpu / args.lines * 1e6:>12.1f} {max(p for _, _, p, _ in runs) / 1024:>20.0f}")
+              f"{cpu:>7.1f} {cpu / args.lines * 1e6:>12.1f} {max(run.peak_kib for run in runs) / 1024:>20.0f}")
     print(f"the rule pack costs {1 - rates['with the rule pack'] / rates['without rules']:.1%} of end-to-end "
           "throughput (whole runs: start-up, with the pack loaded in every process, counted)")
     with_pack, without = steadies["with the rule pack"], steadies["without rules"]

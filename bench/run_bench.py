@@ -31,6 +31,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
 GEN = REPO.parent / "shared" / "bench" / "gen_corpus.py"
@@ -48,8 +49,8 @@ def corpus(kind: str, lines: int) -> Path:
     return path
 
 
-def tree_rss_kib(root: int) -> int:
-    """Sum of VmRSS over `root` and all its descendants."""
+def tree_pids(root: int) -> list[int]:
+    """`root` and all its descendants."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -60,10 +61,18 @@ def tree_rss_kib(root: int) -> int:
         except (OSError, ValueError, IndexError):
             continue
         children.setdefault(ppid, []).append(int(entry))
-    total, stack = 0, [root]
+    out, stack = [], [root]
     while stack:
         pid = stack.pop()
+        out.append(pid)
         stack.extend(children.get(pid, []))
+    return out
+
+
+def tree_rss_kib(root: int) -> int:
+    """Sum of VmRSS over `root` and all its descendants."""
+    total = 0
+    for pid in tree_pids(root):
         try:
             with open(f"/proc/{pid}/status") as fh:
                 for row in fh:
@@ -72,6 +81,20 @@ def tree_rss_kib(root: int) -> int:
         except OSError:
             continue
     return total
+
+
+def tree_cpu_secs(root: int) -> dict[int, float]:
+    """CPU seconds (user + system) so far of `root` and each of its descendants, by pid."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for pid in tree_pids(root):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
 
 
 def measure(cmd: list[str]) -> tuple[float, float, int]:
@@ -138,7 +161,15 @@ class LineCounter:
         return self.lines
 
 
-def measure_steady(cmd: list[str], output: Path, lines: int) -> tuple[float, float, int, float | None]:
+class Measured(NamedTuple):
+    wall: float
+    cpu: float
+    peak_kib: int
+    steady: float | None  # lines/s, see `steady_rate`
+    lines_out: int  # lines in the output when the command ended
+
+
+def measure_steady(cmd: list[str], output: Path, lines: int) -> Measured:
     """`measure`, and the steady rate (`steady_rate`) of the lines written to `output` meanwhile."""
     counter, done = LineCounter(output), threading.Event()
     samples: list[tuple[float, int]] = []
@@ -157,7 +188,7 @@ def measure_steady(cmd: list[str], output: Path, lines: int) -> tuple[float, flo
     finally:
         done.set()
         watcher.join()
-    return wall, cpu, peak, steady_rate(samples, lines)
+    return Measured(wall, cpu, peak, steady_rate(samples, lines), counter.poll())
 
 
 def count_delivered(output: str, out_dir: Path, tag: str) -> int:
