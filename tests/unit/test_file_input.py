@@ -302,6 +302,38 @@ def test_a_copy_vanishing_when_the_truncated_file_looks_for_it_does_not_stop_the
     assert run.seqs() == [0, 1, 2, 3, 4, 100, 101]
 
 
+def test_a_copy_found_while_logrotate_truncates_the_original_is_drained_not_read_again(
+        tmp_path: Path, spec: ParserSpec, monkeypatch: pytest.MonkeyPatch) -> None:
+    """copytruncate truncates right after its copy: a scan that finds the copy compares it with the original,
+    which is intact when looked at and truncated by the time its bytes are read. The copy is still the
+    generation being read (drained from where we were), not a new file read from its start (a CI run shipped
+    a whole generation twice so)."""
+    a, copy = tmp_path / "a.log", tmp_path / "a.log.1"
+    write_lines(a, 0, 5)
+    real_pread = os.pread
+    hits: list[int] = []
+
+    def pread(fd: int, n: int, offset: int) -> bytes:
+        if not hits and _called_from("same_bytes"):
+            hits.append(fd)
+            write_lines(a, 100, 102, mode="w")  # the truncation, and the writer's next lines
+        return real_pread(fd, n, offset)
+
+    async def scenario() -> None:
+        await until(lambda: run.seqs() == [0, 1, 2, 3, 4], "a.log read")
+        write_lines(a, 5, 8)
+        await until(lambda: run.seqs() == list(range(8)), "the lines the copy will hold read")
+        monkeypatch.setattr(os, "pread", pread)
+        copy.write_bytes(a.read_bytes())  # the copy; the truncation comes when the input compares it
+        await until(lambda: bool(hits), "the comparison of the copy with the original")
+        await until(lambda: 101 in run.seqs(), "the new generation read")
+
+    run = Run(spec, [tmp_path / "a.log*"])
+    run.live(scenario)
+    assert run.seqs() == [*range(8), 100, 101]
+    assert run.seqs("a.log.1") == []  # drained from where the original was read to: nothing left in it
+
+
 def test_a_rotated_file_vanishing_when_a_restart_looks_for_it_is_forgotten(
         tmp_path: Path, spec: ParserSpec, monkeypatch: pytest.MonkeyPatch,
         warnings: Callable[[], list[str]]) -> None:

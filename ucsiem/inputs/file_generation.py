@@ -215,27 +215,35 @@ class Generations:
         """Is this new file copytruncate's copy of a generation we are reading? Same head, and the same bytes
         before the copy's end and before our position while the original is intact: then it is that
         generation, remembered as its copy and read only if the original is truncated (from where we were
-        in it). If the original was truncated already, its generation moves to the copy now."""
+        in it). If the original was truncated already, or is while we compare (logrotate truncates right after
+        its copy), its generation moves to the copy now."""
         for reader in list(self.readers.values()):
             if reader.fd is None or reader.oneshot or reader.done or not head_matches(fd, st.st_size, reader.entry):
                 continue
             try:
                 original = os.fstat(reader.fd)
+                if self._intact(reader, original):
+                    ends = {st.st_size, min(reader.emitted_end, st.st_size)}
+                    if original.st_size >= st.st_size and all(same_bytes(fd, reader.fd, end) for end in ends):
+                        self.copies[(st.st_dev, st.st_ino)] = reader.key
+                        log.info("A copy of a file being read; it is read only if the original is truncated.",
+                                 extra={"input": self.cfg.id, "path": path, "original": reader.path})
+                        return True
+                    original = os.fstat(reader.fd)  # the bytes differ: another file, or truncated meanwhile?
+                    if self._intact(reader, original):
+                        continue
             except OSError:
                 continue
-            if original.st_size < reader.framer.position or not head_matches(reader.fd, original.st_size,
-                                                                              reader.entry):
-                self.check_generation(reader, original)  # truncated under us: drains the copy, maybe this one
-                if (st.st_dev, st.st_ino) in self.readers:
-                    return True
-                continue
-            ends = {st.st_size, min(reader.emitted_end, st.st_size)}
-            if original.st_size >= st.st_size and all(same_bytes(fd, reader.fd, end) for end in ends):
-                self.copies[(st.st_dev, st.st_ino)] = reader.key
-                log.info("A copy of a file being read; it is read only if the original is truncated.",
-                         extra={"input": self.cfg.id, "path": path, "original": reader.path})
+            self.check_generation(reader, original)  # truncated under us: drains the copy, maybe this one
+            if (st.st_dev, st.st_ino) in self.readers:
                 return True
         return False
+
+    @staticmethod
+    def _intact(reader: Reader, st: os.stat_result) -> bool:
+        """The open file still holds the reader's generation up to its position (not truncated, not rewritten)."""
+        assert reader.fd is not None
+        return st.st_size >= reader.framer.position and head_matches(reader.fd, st.st_size, reader.entry)
 
     def attach(self, fd: int, path: str, st: os.stat_result, entry_key: str | None, start: int,
                oneshot: bool, headers: dict[str, str] | None = None) -> Reader:
