@@ -20,6 +20,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType, ValidationResult
 
 from ucsiem.enrich.config import PhoneConfig
+from ucsiem.enrich.numbering import NumberingPlan
 
 # Up to this many digits without '+' or phone-context: an extension or a short code (112, *-codes), not a number.
 EXTENSION_MAX_DIGITS = 6
@@ -110,6 +111,7 @@ class PhoneAnalyzer:
 
     def __init__(self, home_region: str, cache_size: int = 65_536) -> None:
         self.home_region = home_region.upper()
+        self._plan = NumberingPlan()  # phonenumbers' rules, compiled: a new number costs a tenth
         self._cached = functools.lru_cache(maxsize=cache_size)(self._analyze)
         self._cached_e164 = functools.lru_cache(maxsize=cache_size)(self._e164)
 
@@ -136,7 +138,7 @@ class PhoneAnalyzer:
         if parsed is None or isinstance(parsed, NumberInfo):
             return None
         number, plus, digits = parsed
-        if not plus and not phonenumbers.is_valid_number(number):
+        if not plus and not self._plan.is_valid(number):
             number, _ = self._retry_international(digits, number)
         if phonenumbers.is_possible_number_with_reason(number) != ValidationResult.IS_POSSIBLE:
             return None
@@ -167,6 +169,8 @@ class PhoneAnalyzer:
             return None
         if len(digits) > _MAX_DIGITS:
             return _INVALID
+        if plus and (number := self._plan.parse_international(compact)) is not None:
+            return number, plus, digits
         try:
             return phonenumbers.parse(compact, self.home_region), plus, digits
         except NumberParseException:
@@ -177,20 +181,14 @@ class PhoneAnalyzer:
         if parsed is None or isinstance(parsed, NumberInfo):
             return parsed
         number, plus, digits = parsed
-        # Matching the number against its region's patterns is most of phonenumbers' cost, and
-        # is_valid_number does what number_type does: a number is valid exactly when it has a region and a
-        # type (is_valid_number_for_region is `type != UNKNOWN` for the number's own region).
-        # No region: no pattern of the calling code matched, so the number is invalid and has no type (most
-        # random or mistyped numbers: half the work saved on them).
-        region = phonenumbers.region_code_for_number(number)
-        kind = phonenumbers.number_type(number) if region is not None else PhoneNumberType.UNKNOWN
-        valid = kind != PhoneNumberType.UNKNOWN
+        # A number is valid exactly when it has a region and a type there (phonenumbers' is_valid_number).
+        region, kind = self._plan.classify(number)
+        valid = region is not None and kind != PhoneNumberType.UNKNOWN
         if not valid and not plus:
             retried, valid = self._retry_international(digits, number)
             if valid:
                 number = retried
-                region = phonenumbers.region_code_for_number(number)
-                kind = phonenumbers.number_type(number) if region is not None else PhoneNumberType.UNKNOWN
+                region, kind = self._plan.classify(number)
         # Local-only lengths (a US 7-digit dial) have no E.164 form: '+16834002' would be a wrong key.
         if not valid and phonenumbers.is_possible_number_with_reason(number) != ValidationResult.IS_POSSIBLE:
             return _INVALID
@@ -211,11 +209,13 @@ class PhoneAnalyzer:
             candidate = "+" + digits
         else:
             return number, False
-        try:
-            retried = phonenumbers.parse(candidate, None)
-        except NumberParseException:
-            return number, False
-        if phonenumbers.is_valid_number(retried):
+        retried = self._plan.parse_international(candidate)
+        if retried is None:
+            try:
+                retried = phonenumbers.parse(candidate, None)
+            except NumberParseException:
+                return number, False
+        if self._plan.is_valid(retried):
             return retried, True
         return number, False
 
