@@ -285,3 +285,22 @@ def test_an_index_from_before_the_meta_table_is_rebuilt(tmp_path: Path) -> None:
     restarted = refresher_for(tmp_path, source)
     asyncio.run(restarted.start())
     assert restarted.stats.refreshes == 1
+
+
+@pytest.mark.parametrize("digits", ["1", "5582", "977016", "1234567", "12345678", "442079460000", "001122334455",
+                                    "0" * 41, "1" * 42])
+def test_plain_digits_get_the_keys_their_general_reading_gives(digits: str) -> None:
+    """Plain ASCII digits (extensions, the commonest value) skip the address and dial-string checks: the keys
+    are those the general path gives the same digits with a separator that changes nothing for it."""
+    from ucsiem.enrich.phone import PhoneAnalyzer
+
+    normalize = PhoneAnalyzer("GB").normalize
+    keys = value_keys(digits, normalize)
+    if len(digits) == 12:
+        assert keys == ["mac:" + ":".join(digits[i:i + 2] for i in range(0, 12, 2))]
+    elif len(digits) > 41:
+        assert keys == ["user:" + digits]
+    else:
+        spaced = digits[0] + " " + digits[1:] if len(digits) > 1 else digits
+        numbers = [key for key in value_keys(spaced, normalize) if not key.startswith("user:")]
+        assert keys == (numbers or ["user:" + digits]), spaced

@@ -392,3 +392,16 @@ def test_analyze_never_raises_and_valid_numbers_are_stable(value: str) -> None:
     if info.valid:
         assert info.e164 is not None and info.e164.startswith("+") and info.region is not None
         assert DE.normalize(info.e164) == info.e164
+
+
+def test_the_extension_shortcut_decides_as_the_general_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ucsiem.enrich import phone
+
+    values = ["1234", "100200", "1234567", "0", "١٢٣٤", "sip:1234@pbx", "SIP:5582@example.com;transport=tls",
+              "sips:123456@h", "sip:1234567@h", "sip:1234@pbx <sip:+4930123456@h>", "sip:12;phone-context=+49@h",
+              "sip:1234@h?x=<y>", " sip:1234@h", "sip:1234@h\n", "sip:@h", "sip:+1234@h", "tel:1234"]
+    shortcut = [value for value in values if phone._plain_extension(value)]
+    assert len(shortcut) >= 6
+    fast = [(PhoneAnalyzer("DE").analyze(v), PhoneAnalyzer("US").normalize(v)) for v in values]
+    monkeypatch.setattr(phone, "_plain_extension", lambda value: False)
+    assert [(PhoneAnalyzer("DE").analyze(v), PhoneAnalyzer("US").normalize(v)) for v in values] == fast

@@ -12,6 +12,7 @@ counted, and the agent goes on.
 from __future__ import annotations
 
 import csv
+import functools
 import logging
 import os
 import sqlite3
@@ -31,7 +32,7 @@ from ucsiem.enrich.config import (
     IdentitySourceConfig,
     LdapSourceConfig,
 )
-from ucsiem.enrich.keys import NumberNormalizer, identity_keys, phone_keys, unique, value_keys
+from ucsiem.enrich.keys import MAX_LOOKUP_CHARS, NumberNormalizer, identity_keys, phone_keys, unique, value_keys
 from ucsiem.errors import EnrichmentError, ParseError
 from ucsiem.parsing.jsonrecords import json_documents
 
@@ -252,6 +253,11 @@ def _identity(doc: dict[str, Any]) -> Identity:
     return Identity(doc, tuple(ecs), {name: doc[name] for name in _DETAILS if name in doc})
 
 
+_FIND = "SELECT {} k.identity, i.doc FROM keys k JOIN identities i ON i.id = k.identity WHERE k.key "
+_FIND_ONE = _FIND.format("") + "= ?"
+_FIND_ANY = {n: _FIND.format("k.key,") + f"IN ({','.join('?' * n)})" for n in range(2, 9)}
+
+
 class IdentityIndex:
     """Read side, one per worker: key -> identity through SQLite, entries decoded once each (bounded cache);
     reopens when the file is replaced."""
@@ -315,26 +321,27 @@ class IdentityIndex:
         if kinds is not None:  # no entry has a key of another kind: a sure miss, not worth a query
             keys = [key for key in keys if key[:key.find(":")] in kinds]
         if len(keys) == 1:
-            row = db.execute("SELECT identity FROM keys WHERE key = ?", keys).fetchone()
-            return self._entry(row[0]) if row is not None else None
+            row = db.execute(_FIND_ONE, keys).fetchone()
+            return self._entry(row[0], row[1]) if row is not None else None
         if not keys:
             return None
-        # one query for all of a value's keys (a SIP URI has up to four); the most specific known key wins
-        known = dict(db.execute(f"SELECT key, identity FROM keys WHERE key IN ({','.join('?' * len(keys))})",
-                                keys).fetchall())
-        return next((self._entry(known[key]) for key in keys if key in known), None)
+        # one query for all of a value's keys (a SIP URI has up to four), with the entry: the most specific
+        # known key wins
+        sql = _FIND_ANY.get(len(keys)) or _FIND.format("k.key,") + f"IN ({','.join('?' * len(keys))})"
+        known = {key: (ident, doc) for key, ident, doc in db.execute(sql, keys).fetchall()}
+        for key in keys:
+            if (found := known.get(key)) is not None:
+                return self._entry(*found)
+        return None
 
-    def _entry(self, ident: int) -> Identity | None:
+    def _entry(self, ident: int, doc: bytes) -> Identity:
+        """The entry of `ident` (its stored document `doc`), decoded once while it is in the cache."""
         entries = self._entries
         entry = entries.get(ident)
         if entry is not None:
             entries.move_to_end(ident)
             return entry
-        assert self._db is not None
-        row = self._db.execute("SELECT doc FROM identities WHERE id = ?", (ident,)).fetchone()
-        if row is None:
-            return None
-        entry = entries[ident] = _identity(orjson.loads(row[0]))
+        entry = entries[ident] = _identity(orjson.loads(doc))
         if len(entries) > self.cache_size:
             entries.popitem(last=False)
         return entry
@@ -355,7 +362,6 @@ TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
 # Event values remembered per worker (value -> entry or a miss): an entry is shared with the index's cache,
 # so each remembered value costs about 200 bytes; UC events repeat the same people and numbers.
 VALUE_CACHE_ENTRIES = 65_536
-_MISSING = object()
 
 
 class IdentityEnricher:
@@ -385,9 +391,9 @@ class IdentityEnricher:
         self._tree = list(tree.items())
         self.hits = 0
         self.misses = 0
-        # event value -> entry: the keys of a value cost more to make (number parsing) than to look up
-        self._found: OrderedDict[str, Identity | None] = OrderedDict()
-        self._cache_size = cache_size
+        # event value -> entry or None: the keys of a value cost more to make (number parsing) than to look up
+        # (functools' C LRU: a hit is one call, no Python frame)
+        self._find = functools.lru_cache(maxsize=cache_size)(self._find_uncached)
         self._generation: object = None
 
     def enrich(self, event: dict[str, Any]) -> None:
@@ -408,7 +414,7 @@ class IdentityEnricher:
                 if value.__class__ is not str or not value:
                     continue
                 tried = True
-                found = self._find(value)
+                found = self._find(value) if len(value) <= MAX_LOOKUP_CHARS else None
                 if found is not None:
                     _apply(event, where, found)
                     self.hits += 1
@@ -442,7 +448,7 @@ class IdentityEnricher:
 
     def _use_generation(self) -> None:
         """A new index: what was found may have changed, and so may the kinds of key it holds."""
-        self._found.clear()
+        self._find.cache_clear()
         self._generation = self.index.generation
         kinds = self.index.kinds
         if kinds is not None and not kinds & {"ip", "mac"}:
@@ -452,17 +458,8 @@ class IdentityEnricher:
         else:
             self._active = self._plan
 
-    def _find(self, value: str) -> Identity | None:
-        found = self._found
-        entry = found.get(value, _MISSING)
-        if entry is not _MISSING:
-            found.move_to_end(value)
-            return entry  # type: ignore[return-value]
-        identity = self.index.identity(value_keys(value, self.normalize))
-        found[value] = identity
-        if len(found) > self._cache_size:
-            found.popitem(last=False)
-        return identity
+    def _find_uncached(self, value: str) -> Identity | None:
+        return self.index.identity(value_keys(value, self.normalize))
 
 
 def _apply(event: dict[str, Any], where: tuple[tuple[str, ...], str], found: Identity) -> None:

@@ -17,8 +17,11 @@ NumberNormalizer = Callable[[str], "str | None"]
 _ADDRESS = re.compile(r"^[0-9A-Fa-f][0-9A-Fa-f:.-]*$")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _DIAL = re.compile(r"^\+?[0-9][0-9 ()./-]{0,40}$")
+_DIAL_CHARS = 41
 _MAC = re.compile(r"^[0-9a-f]{2}([:-]?)[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}$", re.IGNORECASE)
 MAX_EXTENSION_DIGITS = 7
+MAC_DIGITS = 12
+MAX_LOOKUP_CHARS = 512  # longer values are no identity (and are not remembered per worker)
 
 
 def uri_parts(value: str) -> tuple[str, str | None]:
@@ -40,9 +43,12 @@ def number_keys(text: str, normalize: NumberNormalizer | None) -> list[str]:
     """An extension and/or an E.164 number from something dialled."""
     if _E164.match(text):  # already E.164 (what the phone enricher writes): no parsing needed
         return ["e164:" + text]
-    if not _DIAL.match(text):
+    if len(text) <= _DIAL_CHARS and text.isdigit() and text.isascii():  # plain digits: the usual extension
+        digits = text
+    elif not _DIAL.match(text):
         return []
-    digits = re.sub(r"[^0-9]", "", text)
+    else:
+        digits = re.sub(r"[^0-9]", "", text)
     keys = []
     if not text.startswith("+") and len(digits) <= MAX_EXTENSION_DIGITS:
         keys.append("ext:" + digits)
@@ -60,8 +66,10 @@ def phone_keys(number: str, normalize: NumberNormalizer | None) -> list[str]:
 def value_keys(value: str, normalize: NumberNormalizer | None = None) -> list[str]:
     """Every key an event value may be found under, most specific first."""
     text = value.strip()
-    if not text or len(text) > 512:
+    if not text or len(text) > MAX_LOOKUP_CHARS:
         return []
+    if text.isdigit() and text.isascii() and len(text) != MAC_DIGITS:  # no address (a MAC may be 12 digits)
+        return number_keys(text, normalize) or ["user:" + text]
     if _ADDRESS.match(text):  # only what can be an address goes to the parsers
         if (ip := canonical_ip(text)) is not None:
             return ["ip:" + ip]

@@ -53,6 +53,8 @@ _TYPE_NAMES: dict[int, str] = {
 # Visual separators people and PBXs put in numbers (tel: URIs allow '-', '.', '(', ')').
 _SEPARATORS = str.maketrans("", "", " \t\u00a0\u2007\u2009\u202f-.()/[]")
 _ASCII_NUMBER = re.compile(r"\+?[0-9]+")
+# 'sip:1234@host...' with no name-addr: an extension's URI (what `_extract` and `_parse` find in it, sooner)
+_SIP_EXTENSION = re.compile(f"sips?:[0-9]{{1,{EXTENSION_MAX_DIGITS}}}@[^<]*", re.IGNORECASE | re.DOTALL)
 _IPV4 = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]+)?")
 # "+1 202 555 0100 x123", "... ext. 12", "...#12": directory numbers carry extensions; E.164 has none.
 _EXTENSION_SUFFIX = re.compile(r"\s*(?:ext\.?|extension|x|#)\s*[0-9]{1,7}$", re.IGNORECASE)
@@ -77,6 +79,13 @@ def _number_like(text: str) -> bool:
         return False
     digits = sum(1 for c in body if c.isdecimal())
     return digits * 2 >= len(body)
+
+
+def _plain_extension(value: str) -> bool:
+    """Digits of an extension, bare or as 'sip:1234@host': the most common value by far, decided at once
+    (what `PhoneAnalyzer._parse` decides for them after its general steps)."""
+    return (len(value) <= EXTENSION_MAX_DIGITS and value.isdigit() and value.isascii()) or (
+        _SIP_EXTENSION.fullmatch(value) is not None)
 
 
 def _extract(value: str) -> tuple[str, str | None]:
@@ -146,6 +155,8 @@ class PhoneAnalyzer:
 
     def _parse(self, value: str) -> tuple[phonenumbers.PhoneNumber, bool, str] | NumberInfo | None:
         """(number, dialled with '+', its digits); None: no number at all; _INVALID: looks like one, is not."""
+        if _plain_extension(value):
+            return None
         text, context = _extract(value)
         if text[:1].isalpha():  # 'alice', 'sip:bob.jones@host': what follows could only end in None, at more cost
             return None
