@@ -4,6 +4,7 @@ and what lands where in an event."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import sqlite3
 from datetime import UTC, datetime
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ucsiem.enrich.config import EnrichConfig, FileSourceConfig, IdentityConfig
 from ucsiem.enrich.identity import IdentityEnricher, IdentityIndex, build_index, index_info, read_file_source
@@ -304,3 +307,89 @@ def test_plain_digits_get_the_keys_their_general_reading_gives(digits: str) -> N
         spaced = digits[0] + " " + digits[1:] if len(digits) > 1 else digits
         numbers = [key for key in value_keys(spaced, normalize) if not key.startswith("user:")]
         assert keys == (numbers or ["user:" + digits]), spaced
+
+
+def test_a_key_no_entry_has_costs_no_query_and_every_key_an_entry_has_is_found(tmp_path: Path) -> None:
+    records = [{"name": [f"user{i}"], "email": [f"user{i}@example.com"], "sip_uri": [f"sip:{1000 + i}@example.com"],
+                "extension": [str(1000 + i)], "phone_numbers": [f"+4930{i:07d}"]} for i in range(3000)]
+    index = index_of(tmp_path, [("hr", records)])
+    statements: list[str] = []
+    assert index._db is not None
+    index._db.set_trace_callback(statements.append)
+    for i, record in enumerate(records):
+        for key in identity_keys(record, german):
+            found = index.find([key])
+            assert found is not None and found["name"] == f"user{i}", key
+    assert len(statements) == sum(len(identity_keys(r, german)) for r in records)  # one query a key
+    statements.clear()
+    for i in range(3000, 6000):  # what events mostly hold: numbers and ids no entry has
+        assert index.find(value_keys(f"sip:+4930{i:07d}@example.com", german)) is None
+        assert index.find(value_keys(f"user{i}", german)) is None
+    assert len(statements) < 10  # a key sharing a CRC-32 with an entry's costs its query, nothing more
+
+
+def test_an_index_from_before_the_key_hashes_queries_every_key(tmp_path: Path) -> None:
+    index = index_of(tmp_path, [("hr", read_file_source(csv_source(tmp_path)))])
+    path = index.path
+    index.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE key_hashes")
+    db.commit()
+    db.close()
+    older = IdentityIndex(path)
+    older.refresh()
+    assert older.available and older.find(value_keys("alice", german))["name"] == "alice"  # type: ignore[index]
+    assert older.find(value_keys("mallory", german)) is None
+
+
+def reference_lookup(enricher: IdentityEnricher, event_: dict[str, Any]) -> tuple[int, int]:
+    """The lookup plan read step by step (what the generated function must do)."""
+    from ucsiem.enrich import identity
+
+    hits, missed = 0, []
+    for where, miss_tag, fields in enricher._active:
+        tried = False
+        for parent_index, key, _ in fields:
+            node: Any = event_
+            for part in enricher._parents[parent_index]:
+                node = node.get(part) if type(node) is dict else None
+            value = node.get(key) if type(node) is dict else None
+            if type(value) is not str or not value:
+                continue
+            tried = True
+            found = enricher.index.identity(value_keys(value, enricher.normalize)) if len(value) <= 512 else None
+            if found is not None:
+                identity._apply(event_, where, found)
+                hits += 1
+                break
+        else:
+            if tried:
+                missed.append(miss_tag)
+    for tag in sorted(missed):
+        identity._tag(event_, tag)
+    return hits, len(missed)
+
+
+LOOKUP_VALUES: st.SearchStrategy[Any] = st.one_of(
+    st.sampled_from(["alice", "1004", "030 7654321", "sip:bob@example.com", "mallory", "", "x" * 600, "EXAMPLE\\alice",
+                     "192.0.2.44"]),
+    st.integers(), st.none(), st.just({}))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_generated_lookups_do_what_the_plan_says(tmp_path: Path, data: st.DataObject) -> None:
+    index = index_of(tmp_path, [("hr", read_file_source(csv_source(tmp_path)))])
+    lookups = IdentityConfig().lookups
+    shape: dict[str, Any] = {}
+    for path in data.draw(st.lists(st.sampled_from(sorted(lookups)), max_size=8)):
+        node = shape
+        *parents, key = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {}) if type(node.get(part, {})) is dict else {}
+        node[key] = data.draw(LOOKUP_VALUES)
+    ours, theirs = event(**copy.deepcopy(shape)), event(**copy.deepcopy(shape))
+    enricher = IdentityEnricher(index, lookups, german)
+    enricher.enrich(ours)
+    assert (enricher.hits, enricher.misses) == reference_lookup(enricher, theirs)
+    assert ours == theirs

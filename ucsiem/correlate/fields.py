@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from ucsiem.codegen import generated
 from ucsiem.schema.event import field_paths
 
 Getter = Callable[[Mapping[str, Any]], Any]
@@ -54,14 +55,6 @@ def field_keys(name: str) -> tuple[str, ...]:
     if keys is None:
         raise ValueError(f"unknown field {name!r}")
     return keys
-
-
-def generated(source: str, scope: dict[str, Any], filename: str) -> Any:
-    """The function `match` that Python `source` defines, its global names from `scope` (and the builtins).
-    For functions written at load time from a rule set, as `collections.namedtuple` writes its classes."""
-    space = dict(scope)
-    exec(compile(source, filename, "exec"), space)
-    return space["match"]
 
 
 def getter(name: str) -> Getter:

@@ -48,7 +48,8 @@ from sigma.types import (
     TimestampPart,
 )
 
-from ucsiem.correlate.fields import field_keys, generated, getter, parse_time, split_field
+from ucsiem.codegen import generated
+from ucsiem.correlate.fields import field_keys, getter, parse_time, split_field
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 Test = Callable[[Any], bool]  # on one scalar value of a field
