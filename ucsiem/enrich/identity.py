@@ -387,7 +387,7 @@ TARGETS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 # Event values remembered per worker (value -> entry or a miss): an entry is shared with the index's cache,
 # so each remembered value costs about 200 bytes; UC events repeat the same people and numbers.
-VALUE_CACHE_ENTRIES = 65_536
+VALUE_CACHE_ENTRIES = 32_768
 
 
 class IdentityEnricher:

@@ -118,7 +118,7 @@ def _extract(value: str) -> tuple[str, str | None]:
 class PhoneAnalyzer:
     """Number facts relative to a home region, cached per value (the same numbers repeat in UC logs)."""
 
-    def __init__(self, home_region: str, cache_size: int = 65_536) -> None:
+    def __init__(self, home_region: str, cache_size: int = 32_768) -> None:
         self.home_region = home_region.upper()
         self._plan = NumberingPlan()  # phonenumbers' rules, compiled: a new number costs a tenth
         self._cached = functools.lru_cache(maxsize=cache_size)(self._analyze)
