@@ -112,6 +112,11 @@ def holds_position(fd: int, st: os.stat_result, entry: FileEntry) -> bool:
             and (not entry.anchor or anchor_of(fd, entry.offset) == entry.anchor))
 
 
+def holds_reader_position(fd: int, st: os.stat_result, reader: Reader) -> bool:
+    """The file still holds the reader's generation up to where it read (not truncated, not rewritten)."""
+    return st.st_size >= reader.framer.position and head_matches(fd, st.st_size, reader.entry)
+
+
 def same_generation(fd: int, st: os.stat_result, entry: FileEntry) -> bool:
     """Does this file (of another inode) hold the generation of `entry`? `holds_position`; or, for a copy
     ending before that position (copytruncate's copy, when we delivered lines written between the copy
@@ -222,15 +227,14 @@ class Generations:
                 continue
             try:
                 original = os.fstat(reader.fd)
-                if self._intact(reader, original):
-                    ends = {st.st_size, min(reader.emitted_end, st.st_size)}
-                    if original.st_size >= st.st_size and all(same_bytes(fd, reader.fd, end) for end in ends):
+                if holds_reader_position(reader.fd, original, reader):
+                    if self._copy_of(fd, st, reader, original):
                         self.copies[(st.st_dev, st.st_ino)] = reader.key
                         log.info("A copy of a file being read; it is read only if the original is truncated.",
                                  extra={"input": self.cfg.id, "path": path, "original": reader.path})
                         return True
-                    original = os.fstat(reader.fd)  # the bytes differ: another file, or truncated meanwhile?
-                    if self._intact(reader, original):
+                    original = os.fstat(reader.fd)  # not its copy: another file, or truncated meanwhile?
+                    if holds_reader_position(reader.fd, original, reader):
                         continue
             except OSError:
                 continue
@@ -240,10 +244,11 @@ class Generations:
         return False
 
     @staticmethod
-    def _intact(reader: Reader, st: os.stat_result) -> bool:
-        """The open file still holds the reader's generation up to its position (not truncated, not rewritten)."""
+    def _copy_of(fd: int, st: os.stat_result, reader: Reader, original: os.stat_result) -> bool:
+        """The new file `fd` holds the bytes of the reader's file before its own end and before our position."""
         assert reader.fd is not None
-        return st.st_size >= reader.framer.position and head_matches(reader.fd, st.st_size, reader.entry)
+        ends = {st.st_size, min(reader.emitted_end, st.st_size)}
+        return original.st_size >= st.st_size and all(same_bytes(fd, reader.fd, end) for end in ends)
 
     def attach(self, fd: int, path: str, st: os.stat_result, entry_key: str | None, start: int,
                oneshot: bool, headers: dict[str, str] | None = None) -> Reader:
@@ -329,7 +334,7 @@ class Generations:
         if fd is None:
             return  # gone since the stat: the next scan finds it renamed (read to its end) or deleted
         try:
-            same = st.st_size >= reader.framer.position and head_matches(fd, st.st_size, reader.entry)
+            same = holds_reader_position(fd, st, reader)
         except OSError:
             return  # cannot read its head now: decide at the next look, not on a guess
         finally:
