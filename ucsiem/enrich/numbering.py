@@ -133,6 +133,12 @@ class NumberingPlan:
         region, kind = self.classify(number)
         return region is not None and kind != PhoneNumberType.UNKNOWN
 
+    def parse(self, text: str, region: str | None) -> PhoneNumber:
+        """`phonenumbers.parse(text, region)` (raising its NumberParseException), the plain '+digits' form read
+        here."""
+        number = self.parse_international(text)
+        return number if number is not None else phonenumbers.parse(text, region)
+
     def parse_international(self, compact: str) -> PhoneNumber | None:
         """What `phonenumbers.parse` gives for '+' and digits, when no national prefix can be in the way;
         None: ask phonenumbers (other forms, a leading 0, a national prefix, an unknown calling code)."""

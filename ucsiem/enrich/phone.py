@@ -180,10 +180,8 @@ class PhoneAnalyzer:
             return None
         if len(digits) > _MAX_DIGITS:
             return _INVALID
-        if plus and (number := self._plan.parse_international(compact)) is not None:
-            return number, plus, digits
         try:
-            return phonenumbers.parse(compact, self.home_region), plus, digits
+            return self._plan.parse(compact, self.home_region), plus, digits
         except NumberParseException:
             return _INVALID
 
@@ -220,12 +218,10 @@ class PhoneAnalyzer:
             candidate = "+" + digits
         else:
             return number, False
-        retried = self._plan.parse_international(candidate)
-        if retried is None:
-            try:
-                retried = phonenumbers.parse(candidate, None)
-            except NumberParseException:
-                return number, False
+        try:
+            retried = self._plan.parse(candidate, None)
+        except NumberParseException:
+            return number, False
         if self._plan.is_valid(retried):
             return retried, True
         return number, False
