@@ -263,16 +263,18 @@ def _identity(doc: dict[str, Any]) -> Identity:
 # The CRC-32 of every key, sorted, in the index file: a worker answers "no entry has this key" from this array
 # (4 bytes a key, 1.6 MB for 100,000 people) without a query: most event values are numbers and ids never seen
 # before, and a query of a SIP URI's three keys cost ~10 us. A hash shared by another key only costs the query.
-_HASH_TYPE = "I" if array("I").itemsize == 4 else "L"
+_HASH_TYPE = "I"  # 32 bits on every platform Python runs on: a CRC-32 each
 
 
 def key_hashes(keys: Iterable[str]) -> bytes:
     return array(_HASH_TYPE, sorted({crc32(key.encode()) for key in keys})).tobytes()
 
 
-_FIND = "SELECT {} k.identity, i.doc FROM keys k JOIN identities i ON i.id = k.identity WHERE k.key "
-_FIND_ONE = _FIND.format("") + "= ?"
-_FIND_ANY = {n: _FIND.format("k.key,") + f"IN ({','.join('?' * n)})" for n in range(2, 9)}
+@functools.cache
+def _find_sql(keys: int) -> str:
+    """The query of `keys` keys with their entries (one text per count: sqlite3 keeps it prepared)."""
+    return ("SELECT k.key, k.identity, i.doc FROM keys k JOIN identities i ON i.id = k.identity "
+            f"WHERE k.key IN ({','.join('?' * keys)})")
 
 
 class IdentityIndex:
@@ -347,14 +349,13 @@ class IdentityIndex:
             keys = [key for key in keys if (i := bisect_left(hashes, h := crc32(key.encode()))) < size
                     and hashes[i] == h]
         if len(keys) == 1:
-            row = db.execute(_FIND_ONE, keys).fetchone()
-            return self._entry(row[0], row[1]) if row is not None else None
+            row = db.execute(_find_sql(1), keys).fetchone()
+            return self._entry(row[1], row[2]) if row is not None else None
         if not keys:
             return None
         # one query for all of a value's keys (a SIP URI has up to four), with the entry: the most specific
         # known key wins
-        sql = _FIND_ANY.get(len(keys)) or _FIND.format("k.key,") + f"IN ({','.join('?' * len(keys))})"
-        known = {key: (ident, doc) for key, ident, doc in db.execute(sql, keys).fetchall()}
+        known = {key: (ident, doc) for key, ident, doc in db.execute(_find_sql(len(keys)), keys).fetchall()}
         for key in keys:
             if (found := known.get(key)) is not None:
                 return self._entry(*found)
@@ -412,7 +413,7 @@ class IdentityEnricher:
         # event value -> entry or None: the keys of a value cost more to make (number parsing) than to look up
         # (functools' C LRU: a hit is one call, no Python frame)
         self._find = functools.lru_cache(maxsize=cache_size)(self._find_uncached)
-        self._lookup = lookup_function(self._parents, self._active, self._find)
+        self._lookup: Callable[[dict[str, Any]], tuple[int, int]]  # written for each index (`_use_generation`)
         self._generation: object = None
 
     def enrich(self, event: dict[str, Any]) -> None:
