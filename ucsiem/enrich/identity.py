@@ -246,11 +246,14 @@ _DETAILS = ("department", "title", "manager", "site", "sip_uri", "extension", "p
 
 
 class Identity(NamedTuple):
-    """One directory entry as the workers apply it, decoded once and shared by every key that finds it."""
+    """One directory entry as the workers apply it, decoded once and shared by every key that finds it.
+
+    Its objects go into events as they are, shared by every event it is found for: nothing edits an event's
+    objects after enrichment but privacy, which copies each object on the way to a field it changes."""
 
     doc: dict[str, Any]
     ecs: tuple[tuple[str, Any], ...]  # ECS user fields (name, email, full_name, id, domain, roles, group)
-    details: dict[str, Any]  # uc.identity.<side>: copied into each event, as privacy may rewrite it there
+    details: dict[str, Any]  # uc.identity.<side>
 
 
 def _identity(doc: dict[str, Any]) -> Identity:
@@ -449,8 +452,9 @@ Plan = list[tuple[tuple[tuple[str, ...], str], str, tuple[tuple[int, str, bool],
 def lookup_function(parents: list[tuple[str, ...]], plan: Plan,
                     find: Callable[[str], Identity | None]) -> Callable[[dict[str, Any]], tuple[int, int]]:
     """The lookups of `plan` as one generated function of an event (see `ucsiem.codegen`): each parent object
-    read once, inline; per target, its fields in order until one is found (`find`), which is applied; a target
-    whose fields were all tried in vain is tagged. Returns (targets found, targets tagged unknown)."""
+    read once, inline; per target, its fields in order until one is found (`find`), which is applied (the
+    directory only adds: what the log said stays); a target whose fields were all tried in vain is tagged.
+    Returns (targets found, targets tagged unknown)."""
     names: dict[tuple[str, ...], str] = {(): "event"}
     lines = ["def lookup(event):", "    hits = 0", "    missed = None"]
 
@@ -463,9 +467,8 @@ def lookup_function(parents: list[tuple[str, ...]], plan: Plan,
         return names[path]
 
     holders = [parent(path) for path in parents]
-    scope: dict[str, Any] = {"find": find, "apply": _apply, "add_tag": _tag, "MAX": MAX_LOOKUP_CHARS}
-    for number, (where, miss_tag, fields) in enumerate(plan):
-        scope[f"W{number}"] = where
+    scope: dict[str, Any] = {"find": find, "add_tag": _tag, "MAX": MAX_LOOKUP_CHARS}
+    for (ecs_path, details_key), miss_tag, fields in plan:
         lines += ["    tried = False", "    while True:"]
         for parent_index, key, _ in fields:
             holder = holders[parent_index]
@@ -474,7 +477,7 @@ def lookup_function(parents: list[tuple[str, ...]], plan: Plan,
                       "            tried = True",
                       "            f = find(v) if len(v) <= MAX else None",
                       "            if f is not None:",
-                      f"                apply(event, W{number}, f)",
+                      *_apply_lines(ecs_path, details_key, "                "),
                       "                hits += 1",
                       "                break"]
         lines += ["        if tried:",
@@ -485,26 +488,26 @@ def lookup_function(parents: list[tuple[str, ...]], plan: Plan,
     return generated("\n".join(lines) + "\n", scope, "<identity lookups>", "lookup")  # type: ignore[no-any-return]
 
 
-def _apply(event: dict[str, Any], where: tuple[tuple[str, ...], str], found: Identity) -> None:
-    ecs_path, details_key = where
-    node = event
+def _apply_lines(ecs_path: tuple[str, ...], details_key: str, indent: str) -> list[str]:
+    """Source that writes the found identity `f` into `event`: its ECS fields at `ecs_path` where the event has
+    none, and its details at uc.identity.<details_key> unless there are some."""
+    lines = ["node = event"]
     for part in ecs_path:
-        child: dict[str, Any] | None = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        node = child
-    for name, value in found.ecs:
-        if name not in node:  # what the log said stays: the directory only adds
-            node[name] = value if name != "group" else {"name": value["name"]}
-    if found.details:
-        uc: dict[str, Any] | None = event.get("uc")
-        if uc is None:
-            uc = event["uc"] = {}
-        identity: dict[str, Any] | None = uc.get("identity")
-        if identity is None:
-            identity = uc["identity"] = {}
-        if details_key not in identity:
-            identity[details_key] = dict(found.details)
+        lines += [f"child = node.get({part!r})",
+                  f"if child is None: child = node[{part!r}] = {{}}",
+                  "node = child"]
+    lines += ["if node:",
+              "    for name, value in f.ecs:",
+              "        if name not in node: node[name] = value",
+              "else:",
+              "    node.update(f.ecs)",
+              "if f.details:",
+              "    uc = event.get('uc')",
+              "    if uc is None: uc = event['uc'] = {}",
+              "    known = uc.get('identity')",
+              "    if known is None: known = uc['identity'] = {}",
+              f"    if {details_key!r} not in known: known[{details_key!r}] = f.details"]
+    return [indent + line for line in lines]
 
 
 def _tag(event: dict[str, Any], tag: str) -> None:

@@ -9,6 +9,7 @@ Nothing here may drop or stop an event: an enricher that raises leaves the event
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -66,6 +67,7 @@ class Enrichment:
             self.enrichers.append(("geo", self.geo))
         self.privacy = Privacy(cfg.privacy, setup.hmac_key) if cfg.privacy is not None else None
         self.counts: dict[str, int] = {}
+        self._tags: list[str] = []  # tags the enrichers added since the last take_counts
         self._identity_seen = 0  # IdentityEnricher.hits already counted
 
     def begin_batch(self) -> None:
@@ -76,7 +78,8 @@ class Enrichment:
             self.geo.maybe_reload()
 
     def enrich(self, event: dict[str, Any]) -> None:
-        tags_before = len(event.get("tags") or ())
+        tags = event.get("tags")
+        tags_before = len(tags) if tags else 0
         for name, enricher in self.enrichers:
             try:
                 enricher.enrich(event)
@@ -84,8 +87,9 @@ class Enrichment:
                 _tag(event, "enrich_error")
                 self._count(f"{name}_error")
                 log.debug("Enricher failed on an event.", extra={"enricher": name, "error": repr(exc)})
-        for tag in (event.get("tags") or ())[tags_before:]:
-            self._count(tag)
+        tags = event.get("tags")
+        if tags and len(tags) > tags_before:  # the tags added are counted per batch (most events get one)
+            self._tags.extend(tags[tags_before:] if tags_before else tags)
 
     def take_counts(self) -> dict[str, int]:
         """What was found and not found since the last call (added to the batch's counters)."""
@@ -94,6 +98,9 @@ class Enrichment:
             if hits - self._identity_seen:
                 self._count("identity_found", hits - self._identity_seen)
             self._identity_seen = hits
+        for tag, n in Counter(self._tags).items():
+            self._count(tag, n)
+        self._tags.clear()
         counts, self.counts = self.counts, {}
         return counts
 
