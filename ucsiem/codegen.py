@@ -13,3 +13,25 @@ def generated(source: str, scope: dict[str, Any], filename: str, name: str = "ma
     space = dict(scope)
     exec(compile(source, filename, "exec"), space)
     return space[name]
+
+
+class ObjectReads:
+    """Source lines that read the objects at some paths of `event` once each, inline: a path's variable holds
+    the object there, or None where there is none or it is not an object. Paths shared by several fields
+    (`uc.call` for caller and callee) are read once; their parents first."""
+
+    def __init__(self, indent: str = "    ") -> None:
+        self.indent = indent
+        self.lines: list[str] = []
+        self._names: dict[tuple[str, ...], str] = {(): "event"}
+
+    def name(self, path: tuple[str, ...]) -> str:
+        """The variable of the object at `path` (its reading added to `lines` the first time)."""
+        if path not in self._names:
+            above = self.name(path[:-1])
+            name = self._names[path] = f"p{len(self._names)}"
+            read = f"{above}.get({path[-1]!r})" if len(path) == 1 else \
+                f"{above}.get({path[-1]!r}) if {above} is not None else None"
+            self.lines.append(f"{self.indent}{name} = {read}")
+            self.lines.append(f"{self.indent}if {name}.__class__ is not dict: {name} = None")
+        return self._names[path]

@@ -69,6 +69,23 @@ def test_every_key_kind_from_event_values() -> None:
     assert value_keys("") == [] and value_keys("x" * 600) == []
 
 
+URI_PARTS = st.sampled_from(["sip:", "SIP:", "sips:", "Sips:", "tel:", "h323:", "", "sip: ", " sip:", "<sip:"])
+USER_PARTS = st.one_of(st.from_regex(r"\+?[0-9]{1,16}", fullmatch=True), st.sampled_from(
+    ["alice", "Bob.Jones", "1004", "+49301234567", "030 1234567", "a;b", "bob:pw", "", "x" * 600, "\\dom", "a b"]))
+HOST_PARTS = st.sampled_from(["example.com", "EXAMPLE.com", "10.0.0.1", "h:5061", "h;transport=tls", "", "a@b",
+                              "h>", "h ", "h\n", "ex\u00e4mple.de"])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(value=st.one_of(st.builds(lambda s, u, h, at: f"{s}{u}{'@' if at else ''}{h if at else ''}",
+                                 URI_PARTS, USER_PARTS, HOST_PARTS, st.booleans()), st.text(max_size=40)))
+def test_the_quick_reading_of_uris_and_numbers_gives_the_general_keys(value: str) -> None:
+    from ucsiem.enrich import keys
+
+    assert value_keys(value, german) == keys._keys_of(value, german)
+    assert value_keys(value) == keys._keys_of(value, None)
+
+
 def test_a_foreign_domain_is_never_taken_for_a_local_user() -> None:
     """sip:alice@evil.example must not be enriched as our alice (a caller can choose its From)."""
     assert "user:alice" not in value_keys("sip:alice@evil.example")

@@ -405,3 +405,62 @@ def test_the_extension_shortcut_decides_as_the_general_steps(monkeypatch: pytest
     fast = [(PhoneAnalyzer("DE").analyze(v), PhoneAnalyzer("US").normalize(v)) for v in values]
     monkeypatch.setattr(phone, "_plain_extension", lambda value: False)
     assert [(PhoneAnalyzer("DE").analyze(v), PhoneAnalyzer("US").normalize(v)) for v in values] == fast
+
+
+def reference_enrich(e: PhoneEnricher, cfg: PhoneConfig, event: Any) -> None:
+    """What the generated enrichment must do, step by step: per side, the first field holding a number wins;
+    an invalid number tags the event; a valid one fills uc.call where it has no value; a side that fails is
+    tagged and the other still runs; an event of another shape is left alone."""
+    from ucsiem.enrich.phone import _MAX_DIGITS, TAG_ERROR, TAG_INVALID, _add_tag
+
+    def field(path: str) -> Any:
+        node = event
+        for part in path.split("."):
+            node = node.get(part) if type(node) is dict else None
+        return node
+
+    if type(event) is not dict:
+        return
+    for side, fields in (("caller", cfg.caller_fields), ("callee", cfg.callee_fields)):
+        try:
+            for path in fields:
+                value = field(path)
+                if type(value) is int and 0 <= value < 10**_MAX_DIGITS:
+                    value = str(value)
+                info = e.analyzer.analyze(value) if type(value) is str else None
+                if info is None:
+                    continue
+                if not info.valid:
+                    _add_tag(event, TAG_INVALID)
+                    break
+                call = event.setdefault("uc", {}).setdefault("call", {})
+                for fact, found in zip(("number", "country", "number_type", "international"), info[:4], strict=True):
+                    if found is not None and call.get(f"{side}_{fact}") is None:
+                        call[f"{side}_{fact}"] = found
+                break
+        except Exception:
+            _add_tag(event, TAG_ERROR)
+
+
+SHAPES = st.one_of(VALUES, st.builds(dict), st.just("garbage"), st.builds(list), st.sampled_from(
+    ["+442079460018", "+12025550100", "09012345678", "030 1234567", "sip:+18765550123@x", "+999 1", "+99912345678",
+     "1004", 442079460018, ARABIC_INDIC]))
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(home=st.sampled_from(sorted(ENRICHERS)),
+       values=st.dictionaries(st.sampled_from([*FIELDS, "uc.call", "uc.sip", "uc"]), st.one_of(SHAPES, PHONEISH)),
+       tags=st.one_of(st.none(), st.just("not-a-list"), st.lists(st.sampled_from(["a", "phone_invalid"]), max_size=2)))
+def test_the_generated_enrichment_does_what_the_steps_say(home: str, values: dict[str, Any], tags: Any) -> None:
+    event: dict[str, Any] = {} if tags is None else {"tags": copy.copy(tags)}
+    for path, value in sorted(values.items(), key=lambda item: item[0].count(".")):
+        node: Any = event
+        *parents, last = path.split(".")
+        for key in parents:
+            node = node.setdefault(key, {}) if type(node) is dict else None
+        if type(node) is dict:
+            node[last] = value
+    ours, theirs = copy.deepcopy(event), copy.deepcopy(event)
+    ENRICHERS[home].enrich(ours)
+    reference_enrich(ENRICHERS[home], PhoneConfig(home_region=home), theirs)
+    assert ours == theirs

@@ -28,7 +28,7 @@ from zlib import crc32
 
 import orjson
 
-from ucsiem.codegen import generated
+from ucsiem.codegen import ObjectReads, generated
 from ucsiem.enrich.config import (
     IDENTITY_FIELDS,
     IDENTITY_LISTS,
@@ -344,13 +344,18 @@ class IdentityIndex:
         db = self._db
         if db is None:
             return None
-        kinds = self.kinds
-        if kinds is not None:  # no entry has a key of another kind: a sure miss, not worth a query
-            keys = [key for key in keys if key[:key.find(":")] in kinds]
-        if (hashes := self._hashes) is not None:  # nor has one a key of another hash (most values are new)
+        if (hashes := self._hashes) is not None:
+            # no entry has a key of another hash (most values are new, and of kinds no entry has): no query
             size = len(hashes)
-            keys = [key for key in keys if (i := bisect_left(hashes, h := crc32(key.encode()))) < size
-                    and hashes[i] == h]
+            if len(keys) == 1:  # the most common case, without building a list
+                i = bisect_left(hashes, h := crc32(keys[0].encode()))
+                if i == size or hashes[i] != h:
+                    return None
+            else:
+                keys = [key for key in keys if (i := bisect_left(hashes, h := crc32(key.encode()))) < size
+                        and hashes[i] == h]
+        elif (kinds := self.kinds) is not None:  # an index without the hashes: no query of a kind it lacks
+            keys = [key for key in keys if key[:key.find(":")] in kinds]
         if len(keys) == 1:
             row = db.execute(_find_sql(1), keys).fetchone()
             return self._entry(row[1], row[2]) if row is not None else None
@@ -455,18 +460,9 @@ def lookup_function(parents: list[tuple[str, ...]], plan: Plan,
     read once, inline; per target, its fields in order until one is found (`find`), which is applied (the
     directory only adds: what the log said stays); a target whose fields were all tried in vain is tagged.
     Returns (targets found, targets tagged unknown)."""
-    names: dict[tuple[str, ...], str] = {(): "event"}
-    lines = ["def lookup(event):", "    hits = 0", "    missed = None"]
-
-    def parent(path: tuple[str, ...]) -> str:
-        if path not in names:
-            above = parent(path[:-1])
-            name = names[path] = f"p{len(names)}"
-            lines.append(f"    {name} = {above}.get({path[-1]!r}) if {above} is not None else None")
-            lines.append(f"    if {name}.__class__ is not dict: {name} = None")
-        return names[path]
-
-    holders = [parent(path) for path in parents]
+    reads = ObjectReads()
+    holders = [reads.name(path) for path in parents]
+    lines = ["def lookup(event):", "    hits = 0", "    missed = None", *reads.lines]
     scope: dict[str, Any] = {"find": find, "add_tag": _tag, "MAX": MAX_LOOKUP_CHARS}
     for (ecs_path, details_key), miss_tag, fields in plan:
         lines += ["    tried = False", "    while True:"]

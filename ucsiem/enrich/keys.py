@@ -63,8 +63,23 @@ def phone_keys(number: str, normalize: NumberNormalizer | None) -> list[str]:
     return number_keys(uri_parts(number)[0] if number[:4].lower() in ("tel:", "sip:") else number, normalize)
 
 
+# The two shapes most event values have, read at once (what `_keys_of` finds for them after its general steps):
+# a SIP/SIPS URI `sip:user@host` without parameters, port or display name, and an E.164 number.
+_PLAIN_SIP = re.compile(r"(?i:sips?):([^@;?<>:\s]+)@([^@;?<>:\s]+)")
+
+
 def value_keys(value: str, normalize: NumberNormalizer | None = None) -> list[str]:
     """Every key an event value may be found under, most specific first."""
+    if value[:1] == "+" and _E164.fullmatch(value):
+        return ["e164:" + value]
+    if len(value) <= MAX_LOOKUP_CHARS and (sip := _PLAIN_SIP.fullmatch(value)) is not None:
+        user, host = sip.groups()
+        address = f"{user.lower()}@{host.lower()}"
+        return [f"sip:{address}", f"email:{address}", *number_keys(user, normalize)]
+    return _keys_of(value, normalize)
+
+
+def _keys_of(value: str, normalize: NumberNormalizer | None) -> list[str]:
     text = value.strip()
     if not text or len(text) > MAX_LOOKUP_CHARS:
         return []

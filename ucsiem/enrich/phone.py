@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType, ValidationResult
 
+from ucsiem.codegen import ObjectReads, generated
 from ucsiem.enrich.config import PhoneConfig
 from ucsiem.enrich.numbering import NumberingPlan
 
@@ -227,16 +229,6 @@ class PhoneAnalyzer:
         return number, False
 
 
-def _container(event: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
-    node = event
-    for key in path:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            return None
-        node = child
-    return node
-
-
 def _add_tag(event: dict[str, Any], tag: str) -> None:
     tags = event.get("tags")
     if tags is None:
@@ -250,61 +242,64 @@ class PhoneEnricher:
 
     def __init__(self, cfg: PhoneConfig) -> None:
         self.analyzer = PhoneAnalyzer(cfg.home_region)
-        # Fields are (parent dict, key): the few parents (uc.call, uc.sip) are looked up once per event, so an
-        # event without the fields (most of them) costs a handful of dict lookups.
-        parents: dict[tuple[str, ...], int] = {}
+        sides = tuple((tuple(f"{side}_{fact}" for fact in ("number", "country", "number_type", "international")),
+                       tuple(tuple(field.split(".")) for field in fields))
+                      for side, fields in (("caller", cfg.caller_fields), ("callee", cfg.callee_fields)))
+        self.enrich: Callable[[dict[str, Any]], None] = phone_function(sides, self._number)
 
-        def split(fields: list[str]) -> tuple[tuple[int, str], ...]:
-            out = []
-            for field in fields:
-                *parent, key = field.split(".")
-                out.append((parents.setdefault(tuple(parent), len(parents)), key))
-            return tuple(out)
+    def _number(self, value: Any) -> NumberInfo | None:
+        """What `analyze` finds in a field's value (a number logged as a JSON number too)."""
+        if value.__class__ is str:
+            return self.analyzer.analyze(value)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**_MAX_DIGITS:
+            return self.analyzer.analyze(str(value))  # bounded: str() of a huge int raises
+        return None
 
-        self._sides = tuple(
-            (tuple(f"{side}_{fact}" for fact in ("number", "country", "number_type", "international")), split(fields))
-            for side, fields in (("caller", cfg.caller_fields), ("callee", cfg.callee_fields)))
-        self._parents = tuple(parents)
 
-    def enrich(self, event: dict[str, Any]) -> None:
-        try:
-            containers = [_container(event, parent) for parent in self._parents]
-            if not any(containers):
-                return
-            for names, fields in self._sides:
-                try:
-                    if self._enrich_side(event, names, fields, containers) and None in containers:
-                        containers = [_container(event, parent) for parent in self._parents]  # uc.call may be new
-                except Exception:
-                    _add_tag(event, TAG_ERROR)
-        except Exception:  # not even a tag could be added (event is not a dict): leave it as it is
-            pass
+Side = tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]  # (the four uc.call names it writes, its fields)
 
-    def _enrich_side(self, event: dict[str, Any], names: tuple[str, ...], fields: tuple[tuple[int, str], ...],
-                     containers: list[dict[str, Any] | None]) -> bool:
-        """True when it wrote a field."""
-        for index, key in fields:
-            container = containers[index]
-            if container is None:
-                continue
-            value = container.get(key)
-            if value is None:
-                continue
-            if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**_MAX_DIGITS:
-                value = str(value)  # a number logged as JSON number; bounded, str() of a huge int raises
-            if not isinstance(value, str):
-                continue
-            info = self.analyzer.analyze(value)
-            if info is None:
-                continue
-            if not info.valid:  # kept as sent; a SOC can search the tag
-                _add_tag(event, TAG_INVALID)
-                return False
-            call = event.setdefault("uc", {}).setdefault("call", {})
-            wrote = False
-            for name, fact in zip(names, info[:4], strict=True):  # e164, region, number_type, international
-                if fact is not None and call.get(name) is None:
-                    call[name] = fact
-                    wrote = True
-            return wrote
+
+def phone_function(sides: tuple[Side, ...], number: Callable[[Any], NumberInfo | None]) -> Callable[[dict[str, Any]],
+                                                                                                     None]:
+    """The enrichment of `sides` as one generated function of an event (see `ucsiem.codegen`): the objects
+    holding the fields read once; per side, its fields in order until one holds a number (`number`), which is
+    written where the event has no value (an invalid one only tags the event); a side that fails is tagged
+    phone_enrich_error and the other side still runs. Never raises."""
+    parents = ObjectReads("        ")
+    holders = {path: parents.name(path[:-1]) for _, fields in sides for path in fields}
+    again = ObjectReads(" " * 24)  # the objects read again after a write created one (uc.call)
+    for path in holders:
+        again.name(path[:-1])
+    absent = " or ".join(sorted({f"{name} is None" for name in holders.values()}))
+    lines = ["def enrich(event):", "    try:", *parents.lines,
+             f"        if {' and '.join(sorted({f'{name} is None' for name in holders.values()}))}: return"]
+    scope: dict[str, Any] = {"number": number, "write": _write, "add_tag": _add_tag, "TAG_ERROR": TAG_ERROR}
+    for n, (names, fields) in enumerate(sides):
+        scope[f"NAMES{n}"] = names
+        lines += ["        try:", "            while True:"]
+        for path in fields:
+            holder = holders[path]
+            lines += [f"                v = {holder}.get({path[-1]!r}) if {holder} is not None else None",
+                      "                info = number(v) if v is not None else None",
+                      "                if info is not None:",
+                      f"                    if write(event, info, NAMES{n}) and ({absent}):",
+                      *again.lines,
+                      "                    break"]
+        lines += ["                break", "        except Exception:", "            add_tag(event, TAG_ERROR)"]
+    lines += ["    except Exception:  # not even a tag could be added (event is not a dict): left as it is",
+              "        pass"]
+    return generated("\n".join(lines) + "\n", scope, "<phone numbers>", "enrich")  # type: ignore[no-any-return]
+
+
+def _write(event: dict[str, Any], info: NumberInfo, names: tuple[str, ...]) -> bool:
+    """A side's number facts into uc.call where it has none (an invalid number: a tag); True when it wrote."""
+    if not info.valid:  # kept as sent; a SOC can search the tag
+        _add_tag(event, TAG_INVALID)
         return False
+    call = event.setdefault("uc", {}).setdefault("call", {})
+    wrote = False
+    for name, fact in zip(names, info[:4], strict=True):  # e164, region, number_type, international
+        if fact is not None and call.get(name) is None:
+            call[name] = fact
+            wrote = True
+    return wrote
