@@ -364,6 +364,24 @@ def test_a_key_no_entry_has_costs_no_query_and_every_key_an_entry_has_is_found(t
     assert len(statements) < 10  # a key sharing a CRC-32 with an entry's costs its query, nothing more
 
 
+@pytest.mark.parametrize("count", [0, 1, 5_000, 60_000])
+def test_the_key_filter_answers_exactly_as_the_hashes(count: int) -> None:
+    """The bitmap only spares bisecting: a key passes exactly when some key of the index has its CRC-32."""
+    from array import array
+    from zlib import crc32
+
+    from ucsiem.enrich.identity import KeyFilter, key_hashes
+
+    keys = [f"e164:+44{i * 7919:010d}" for i in range(count)]
+    hashes = key_hashes(keys)
+    known = array("I", hashes)
+    key_filter = KeyFilter(known)
+    assert all(key_filter.holds(key) for key in keys)
+    others = [f"sip:{i}@example.com" for i in range(40_000)]  # ~3 % of them pass the bitmap: the hashes decide
+    held = set(known)
+    assert [key_filter.holds(key) for key in others] == [crc32(key.encode()) in held for key in others]
+
+
 def test_an_index_from_before_the_key_hashes_queries_every_key(tmp_path: Path) -> None:
     index = index_of(tmp_path, [("hr", read_file_source(csv_source(tmp_path)))])
     path = index.path
