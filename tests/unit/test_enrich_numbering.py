@@ -144,3 +144,49 @@ def test_the_analyzer_gives_what_it_gave_with_phonenumbers_own_calls(home: str) 
     for value in values:
         assert fast.analyze(value) == reference_.analyze(value), value
         assert fast.normalize(value) == reference_.normalize(value), value
+
+
+def test_the_special_types_as_one_pattern_answer_as_one_by_one() -> None:
+    """Premium rate, toll free, ... voicemail are tried as one regex of alternatives: the first that matches
+    (its lengths and its pattern) is the type, as trying them one by one in phonenumbers' order gives. Numbers:
+    every example number of every type, with a digit more, a digit less and other digits, tried in every
+    region of their calling code; and made-up descriptions where the order and the lengths decide."""
+    from phonenumbers import PhoneMetadata
+
+    from ucsiem.enrich.numbering import _first_of, _region
+
+    rnd = random.Random(5)
+    by_code: dict[int, list[str]] = {}
+    for number in EXAMPLES:
+        nsn = phonenumbers.national_significant_number(number)
+        forms = by_code.setdefault(number.country_code or 0, [])
+        forms += [nsn, nsn[:-1], nsn + "0", nsn + "9", *(nsn[:k] + "".join(rnd.choice("0123456789")
+                  for _ in range(len(nsn) - k)) for k in range(1, len(nsn)))]
+    compared = 0
+    for code, forms in sorted(by_code.items()):
+        for region_code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code, ()):
+            metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region_code.upper())
+            if metadata is None:
+                continue
+            region = _region(region_code, metadata)
+            assert region.first_special is not None
+            for nsn in forms:
+                one_by_one = next((kind for kind, matches in region.special if matches(nsn)), None)
+                assert region.first_special(nsn) == one_by_one, (region_code, nsn)
+                compared += 1
+    assert compared > 20_000
+    # order matters somewhere (else this test could not tell): premium rate first, or toll free first
+    gb = PhoneMetadata.metadata_for_region("GB")
+    assert gb is not None
+    both = [(PhoneNumberType.PREMIUM_RATE, gb.premium_rate), (PhoneNumberType.TOLL_FREE, gb.premium_rate)]
+    first = _first_of(both)
+    assert first is not None and first("9098765432") == PhoneNumberType.PREMIUM_RATE
+    last = _first_of(both[::-1])
+    assert last is not None and last("9098765432") == PhoneNumberType.TOLL_FREE
+    from types import SimpleNamespace
+
+    five = _first_of([(PhoneNumberType.UAN, SimpleNamespace(national_number_pattern=r"\d+", possible_length=(5, 7))),
+                      (PhoneNumberType.PAGER, SimpleNamespace(national_number_pattern=r"\d+", possible_length=()))])
+    assert five is not None
+    assert [five(n) for n in ("1234", "12345", "123456", "1234567")] == [
+        PhoneNumberType.PAGER, PhoneNumberType.UAN, PhoneNumberType.PAGER, PhoneNumberType.UAN]

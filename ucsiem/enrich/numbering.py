@@ -17,7 +17,7 @@ anything else (national forms, separators, letters, a number that starts like a 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import phonenumbers
@@ -43,11 +43,46 @@ def _desc(desc: object) -> Matcher | None:
     return lambda nsn: len(nsn) in lengths and full(nsn) is not None
 
 
+def _first_of(descs: Sequence[tuple[int, object]]) -> Callable[[str], int | None] | None:
+    """The kind of the first description (in order) that a national number matches, None if none does: one
+    regex of the descriptions as alternatives, each its lengths (a lookahead) and its pattern, tried in order by
+    `fullmatch` as `_desc` would try them one by one. None when the patterns do not combine (a group
+    reference), so the caller tries them one by one."""
+    alternatives: list[str] = []
+    kinds: dict[str, int] = {}
+    for kind, desc in descs:
+        pattern = getattr(desc, "national_number_pattern", None) if desc is not None else None
+        if not pattern:
+            continue
+        if re.search(r"\\[1-9]|\(\?P[<=]", pattern):
+            return None
+        given = getattr(desc, "possible_length", ()) or ()
+        lengths = sorted(n for n in given if n > 0)
+        if given and not lengths:  # no possible length: the description matches nothing
+            continue
+        check = f"(?=(?:{'|'.join(f'.{{{n}}}' for n in lengths)})\\Z)" if lengths else ""
+        name = f"k{len(alternatives)}"
+        kinds[name] = kind
+        alternatives.append(f"(?P<{name}>{check}(?:{pattern}))")
+    if not alternatives:
+        return lambda nsn: None
+    try:
+        full = re.compile("|".join(alternatives), re.DOTALL).fullmatch
+    except re.error:
+        return None
+
+    def first(nsn: str) -> int | None:
+        found = full(nsn)
+        return kinds[found.lastgroup] if found is not None and found.lastgroup is not None else None
+    return first
+
+
 class _Region(NamedTuple):
     code: str
     leading_digits: re.Pattern[str] | None
     general: Matcher | None
     special: tuple[tuple[int, Matcher], ...]  # premium rate ... voicemail, in phonenumbers' order
+    first_special: Callable[[str], int | None] | None  # the same, as one regex (None: try `special`)
     fixed_line: Matcher | None
     mobile: Matcher | None
     same_mobile_and_fixed_line: bool
@@ -56,9 +91,13 @@ class _Region(NamedTuple):
         """phonenumbers' `_number_type_helper`, step for step."""
         if self.general is None or not self.general(nsn):
             return PhoneNumberType.UNKNOWN
-        for kind, matches in self.special:
-            if matches(nsn):
+        if self.first_special is not None:
+            if (kind := self.first_special(nsn)) is not None:
                 return kind
+        else:
+            for kind, matches in self.special:
+                if matches(nsn):
+                    return kind
         if self.fixed_line is not None and self.fixed_line(nsn):
             if self.same_mobile_and_fixed_line or (self.mobile is not None and self.mobile(nsn)):
                 return PhoneNumberType.FIXED_LINE_OR_MOBILE
@@ -69,15 +108,16 @@ class _Region(NamedTuple):
 
 
 def _region(code: str, metadata: PhoneMetadata) -> _Region:
-    special = tuple((kind, matcher) for kind, desc in (
+    specials = [
         (PhoneNumberType.PREMIUM_RATE, metadata.premium_rate), (PhoneNumberType.TOLL_FREE, metadata.toll_free),
         (PhoneNumberType.SHARED_COST, metadata.shared_cost), (PhoneNumberType.VOIP, metadata.voip),
         (PhoneNumberType.PERSONAL_NUMBER, metadata.personal_number), (PhoneNumberType.PAGER, metadata.pager),
-        (PhoneNumberType.UAN, metadata.uan), (PhoneNumberType.VOICEMAIL, metadata.voicemail),
-    ) if (matcher := _desc(desc)) is not None)
+        (PhoneNumberType.UAN, metadata.uan), (PhoneNumberType.VOICEMAIL, metadata.voicemail)]
+    special = tuple((kind, matcher) for kind, desc in specials if (matcher := _desc(desc)) is not None)
     leading = re.compile(metadata.leading_digits) if metadata.leading_digits is not None else None
-    return _Region(code, leading, _desc(metadata.general_desc), special, _desc(metadata.fixed_line),
-                   _desc(metadata.mobile), bool(metadata.same_mobile_and_fixed_line_pattern))
+    return _Region(code, leading, _desc(metadata.general_desc), special, _first_of(specials),
+                   _desc(metadata.fixed_line), _desc(metadata.mobile),
+                   bool(metadata.same_mobile_and_fixed_line_pattern))
 
 
 class _CallingCode(NamedTuple):
