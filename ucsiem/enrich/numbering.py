@@ -46,8 +46,7 @@ def _desc(desc: object) -> Matcher | None:
 def _first_of(descs: Sequence[tuple[int, object]]) -> Callable[[str], int | None] | None:
     """The kind of the first description (in order) that a national number matches, None if none does: one
     regex of the descriptions as alternatives, each its lengths (a lookahead) and its pattern, tried in order by
-    `fullmatch` as `_desc` would try them one by one. None when the patterns do not combine (a group
-    reference), so the caller tries them one by one."""
+    `fullmatch` as `_one_by_one` tries them. None when the patterns do not combine (a group reference)."""
     alternatives: list[str] = []
     kinds: dict[str, int] = {}
     for kind, desc in descs:
@@ -77,12 +76,17 @@ def _first_of(descs: Sequence[tuple[int, object]]) -> Callable[[str], int | None
     return first
 
 
+def _one_by_one(descs: Sequence[tuple[int, object]]) -> Callable[[str], int | None]:
+    """The kind of the first description (in order) that a national number matches, each tried by `_desc`."""
+    matchers = tuple((kind, matches) for kind, desc in descs if (matches := _desc(desc)) is not None)
+    return lambda nsn: next((kind for kind, matches in matchers if matches(nsn)), None)
+
+
 class _Region(NamedTuple):
     code: str
     leading_digits: re.Pattern[str] | None
     general: Matcher | None
-    special: tuple[tuple[int, Matcher], ...]  # premium rate ... voicemail, in phonenumbers' order
-    first_special: Callable[[str], int | None] | None  # the same, as one regex (None: try `special`)
+    special: Callable[[str], int | None]  # which of premium rate ... voicemail (phonenumbers' order), if any
     fixed_line: Matcher | None
     mobile: Matcher | None
     same_mobile_and_fixed_line: bool
@@ -91,13 +95,8 @@ class _Region(NamedTuple):
         """phonenumbers' `_number_type_helper`, step for step."""
         if self.general is None or not self.general(nsn):
             return PhoneNumberType.UNKNOWN
-        if self.first_special is not None:
-            if (kind := self.first_special(nsn)) is not None:
-                return kind
-        else:
-            for kind, matches in self.special:
-                if matches(nsn):
-                    return kind
+        if (kind := self.special(nsn)) is not None:
+            return kind
         if self.fixed_line is not None and self.fixed_line(nsn):
             if self.same_mobile_and_fixed_line or (self.mobile is not None and self.mobile(nsn)):
                 return PhoneNumberType.FIXED_LINE_OR_MOBILE
@@ -107,15 +106,18 @@ class _Region(NamedTuple):
         return PhoneNumberType.UNKNOWN
 
 
+def _specials(metadata: PhoneMetadata) -> list[tuple[int, object]]:
+    """The special types' descriptions, in the order phonenumbers tries them."""
+    return [(PhoneNumberType.PREMIUM_RATE, metadata.premium_rate), (PhoneNumberType.TOLL_FREE, metadata.toll_free),
+            (PhoneNumberType.SHARED_COST, metadata.shared_cost), (PhoneNumberType.VOIP, metadata.voip),
+            (PhoneNumberType.PERSONAL_NUMBER, metadata.personal_number), (PhoneNumberType.PAGER, metadata.pager),
+            (PhoneNumberType.UAN, metadata.uan), (PhoneNumberType.VOICEMAIL, metadata.voicemail)]
+
+
 def _region(code: str, metadata: PhoneMetadata) -> _Region:
-    specials = [
-        (PhoneNumberType.PREMIUM_RATE, metadata.premium_rate), (PhoneNumberType.TOLL_FREE, metadata.toll_free),
-        (PhoneNumberType.SHARED_COST, metadata.shared_cost), (PhoneNumberType.VOIP, metadata.voip),
-        (PhoneNumberType.PERSONAL_NUMBER, metadata.personal_number), (PhoneNumberType.PAGER, metadata.pager),
-        (PhoneNumberType.UAN, metadata.uan), (PhoneNumberType.VOICEMAIL, metadata.voicemail)]
-    special = tuple((kind, matcher) for kind, desc in specials if (matcher := _desc(desc)) is not None)
+    specials = _specials(metadata)
     leading = re.compile(metadata.leading_digits) if metadata.leading_digits is not None else None
-    return _Region(code, leading, _desc(metadata.general_desc), special, _first_of(specials),
+    return _Region(code, leading, _desc(metadata.general_desc), _first_of(specials) or _one_by_one(specials),
                    _desc(metadata.fixed_line), _desc(metadata.mobile),
                    bool(metadata.same_mobile_and_fixed_line_pattern))
 
