@@ -267,12 +267,9 @@ def phone_function(sides: tuple[Side, ...], number: Callable[[Any], NumberInfo |
     phone_enrich_error and the other side still runs. Never raises."""
     parents = ObjectReads("        ")
     holders = {path: parents.name(path[:-1]) for _, fields in sides for path in fields}
-    again = ObjectReads(" " * 24)  # the objects read again after a write created one (uc.call)
-    for path in holders:
-        again.name(path[:-1])
-    absent = " or ".join(sorted({f"{name} is None" for name in holders.values()}))
-    lines = ["def enrich(event):", "    try:", *parents.lines,
-             f"        if {' and '.join(sorted({f'{name} is None' for name in holders.values()}))}: return"]
+    again = [" " * 16 + line for line in parents.lines]  # the objects read again after a write created one
+    missing = [f"{name} is None" for name in sorted(set(holders.values()))]
+    lines = ["def enrich(event):", "    try:", *parents.lines, f"        if {' and '.join(missing)}: return"]
     scope: dict[str, Any] = {"number": number, "write": _write, "add_tag": _add_tag, "TAG_ERROR": TAG_ERROR}
     for n, (names, fields) in enumerate(sides):
         scope[f"NAMES{n}"] = names
@@ -282,8 +279,8 @@ def phone_function(sides: tuple[Side, ...], number: Callable[[Any], NumberInfo |
             lines += [f"                v = {holder}.get({path[-1]!r}) if {holder} is not None else None",
                       "                info = number(v) if v is not None else None",
                       "                if info is not None:",
-                      f"                    if write(event, info, NAMES{n}) and ({absent}):",
-                      *again.lines,
+                      f"                    if write(event, info, NAMES{n}) and ({' or '.join(missing)}):",
+                      *again,
                       "                    break"]
         lines += ["                break", "        except Exception:", "            add_tag(event, TAG_ERROR)"]
     lines += ["    except Exception:  # not even a tag could be added (event is not a dict): left as it is",

@@ -89,7 +89,7 @@ class Enrichment:
                 log.debug("Enricher failed on an event.", extra={"enricher": name, "error": repr(exc)})
         tags = event.get("tags")
         if tags and len(tags) > tags_before:  # the tags added are counted per batch (most events get one)
-            self._tags.extend(tags[tags_before:] if tags_before else tags)
+            self._tags.extend(tags[tags_before:])
 
     def take_counts(self) -> dict[str, int]:
         """What was found and not found since the last call (added to the batch's counters)."""
