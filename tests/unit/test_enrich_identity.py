@@ -370,12 +370,12 @@ def test_the_key_filter_answers_exactly_as_the_hashes(count: int) -> None:
     from array import array
     from zlib import crc32
 
-    from ucsiem.enrich.identity import KeyFilter, key_hashes
+    from ucsiem.enrich.identity import KeyFilter, key_bits, key_hashes
 
     keys = [f"e164:+44{i * 7919:010d}" for i in range(count)]
     hashes = key_hashes(keys)
     known = array("I", hashes)
-    key_filter = KeyFilter(known)
+    key_filter = KeyFilter(known, key_bits(hashes))
     assert all(key_filter.holds(key) for key in keys)
     others = [f"sip:{i}@example.com" for i in range(40_000)]  # ~6 % of them pass the bitmap: the hashes decide
     held = set(known)

@@ -185,9 +185,9 @@ def build_index(path: Path, sources: Sequence[tuple[str, list[Record] | None]],
             # entry can match (a directory without device addresses makes every source.ip lookup a miss).
             db.execute("CREATE TABLE kinds (kind TEXT PRIMARY KEY) WITHOUT ROWID")
             db.execute("INSERT INTO kinds SELECT DISTINCT substr(key, 1, instr(key, ':') - 1) FROM keys")
-            db.execute("CREATE TABLE key_hashes (hashes BLOB NOT NULL)")
+            db.execute("CREATE TABLE key_hashes (hashes BLOB NOT NULL, bits BLOB NOT NULL)")
             hashes = key_hashes(key for (key,) in db.execute("SELECT key FROM keys"))
-            db.execute("INSERT INTO key_hashes VALUES (?)", (hashes,))
+            db.execute("INSERT INTO key_hashes VALUES (?, ?)", (hashes, key_bits(hashes)))
             db.execute("CREATE TABLE meta (fingerprint TEXT NOT NULL, failed INTEGER NOT NULL)")
             db.execute("INSERT INTO meta VALUES (?, ?)", (fingerprint, any(r is None for _, r in sources)))
             db.commit()
@@ -277,23 +277,30 @@ _BITS_PER_KEY = 16  # a bitmap of ~16 bits a key (1 MiB for 100,000 people): ~6 
 _MIN_BITS_LOG2, _MAX_BITS_LOG2 = 16, 27  # 8 KiB to 16 MiB
 
 
+def key_bits(hashes: bytes) -> bytes:
+    """The bitmap of `KeyFilter`: a bit set for the top bits of each hash (written once, with the index)."""
+    sorted_hashes = array(_HASH_TYPE, hashes)
+    size_log2 = max(_MIN_BITS_LOG2, min(_MAX_BITS_LOG2, (len(sorted_hashes) * _BITS_PER_KEY).bit_length()))
+    shift = 32 - size_log2
+    bits = bytearray(1 << (size_log2 - 3))
+    for h in sorted_hashes:
+        top = h >> shift
+        bits[top >> 3] |= 1 << (top & 7)
+    return bytes(bits)
+
+
 class KeyFilter:
-    """Whether the index may hold a key, answered without a query: the sorted CRC-32s of its keys (stored in the
-    index file), and a bitmap of their top bits built from them in the worker. The bitmap answers most absent
-    keys with one byte read; bisecting the 4-byte array alone cost ~8k instructions a key (every step makes a
-    Python int). A hash shared by another key only costs the query."""
+    """Whether the index may hold a key, answered without a query: the sorted CRC-32s of its keys, and a bitmap
+    of their top bits (`key_bits`), both stored in the index file. The bitmap answers most absent keys with one
+    byte read; bisecting the 4-byte array alone cost ~8k instructions a key (every step makes a Python int). A
+    hash shared by another key only costs the query."""
 
     __slots__ = ("_bits", "_hashes", "_shift")
 
-    def __init__(self, hashes: array[int]) -> None:
+    def __init__(self, hashes: array[int], bits: bytes) -> None:
         self._hashes = hashes
-        size_log2 = max(_MIN_BITS_LOG2, min(_MAX_BITS_LOG2, (len(hashes) * _BITS_PER_KEY).bit_length()))
-        self._shift = shift = 32 - size_log2
-        bits = bytearray(1 << (size_log2 - 3))
-        for h in hashes:
-            top = h >> shift
-            bits[top >> 3] |= 1 << (top & 7)
-        self._bits = bytes(bits)
+        self._bits = bits
+        self._shift = 32 - ((len(bits) * 8).bit_length() - 1)  # a bitmap of 2**n bits holds the top n bits
 
     def holds(self, key: str) -> bool:
         h = crc32(key.encode())
@@ -346,9 +353,9 @@ class IdentityIndex:
             except sqlite3.OperationalError:  # a file written before the kinds table existed
                 kinds = None
             try:
-                hashes = array(_HASH_TYPE, db.execute("SELECT hashes FROM key_hashes").fetchone()[0])
-                key_filter: KeyFilter | None = KeyFilter(hashes)
-            except sqlite3.OperationalError:  # a file written before the key hashes were
+                hashes, bits = db.execute("SELECT hashes, bits FROM key_hashes").fetchone()
+                key_filter: KeyFilter | None = KeyFilter(array(_HASH_TYPE, hashes), bits)
+            except sqlite3.OperationalError:  # a file written before the key hashes (or their bitmap) were
                 key_filter = None
         except sqlite3.Error as exc:
             log.warning("Cannot open the identity index; events are not enriched with identities until it is "
