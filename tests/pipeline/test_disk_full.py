@@ -8,6 +8,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
 from tests.agenthelp import delivered, events, make_config, run_once, seq_counts, start, stop, wait_for, write_lines
@@ -42,6 +43,14 @@ def test_disk_full_pauses_and_recovers_without_loss_or_tear(tmp_path: Path, smal
     assert b"No space left on device" in agent_log.read_bytes()
 
 
+def saved_offset(state: Path) -> int:
+    try:
+        entries = orjson.loads((state / "checkpoints.json").read_bytes())["inputs"].get("test", {})
+    except (OSError, orjson.JSONDecodeError):
+        return -1
+    return max((entry["offset"] for entry in entries.values()), default=-1)
+
+
 def test_checkpoints_that_cannot_be_written_stop_the_agent_loudly(tmp_path: Path) -> None:
     state = tmp_path / "state"
     state.mkdir()
@@ -52,6 +61,10 @@ def test_checkpoints_that_cannot_be_written_stop_the_agent_loudly(tmp_path: Path
         config = make_config(tmp_path, [str(log)])
         proc = start(config)
         wait_for(lambda: delivered(tmp_path) >= 1000, what="first lines")
+        # The save that follows the delivery must be over before the disk fills: a save whose rename freed
+        # the old file's page after the filler stopped left one page free, and every later save cycled
+        # through it, so the agent never failed (a CI run waited 60 s for the exit).
+        wait_for(lambda: saved_offset(state) == log.stat().st_size, what="the first lines' checkpoint")
         fd = os.open(state / "filler", os.O_WRONLY | os.O_CREAT)  # the checkpoints' disk is now full
         try:
             while True:
