@@ -368,6 +368,41 @@ def test_without_the_vanishing_a_restart_drains_the_rotated_file(tmp_path: Path,
     assert sorted(second.seqs()) == [5, 6, 7, 100, 101]
 
 
+def test_a_copy_that_ends_before_the_delivered_position_is_not_read_again_after_a_restart(
+        tmp_path: Path, spec: ParserSpec, warnings: Callable[[], list[str]]) -> None:
+    """copytruncate's copy misses the lines written between the copy and the truncation, which were read
+    from the original: the copy ends before the delivered position. Found after a restart, it is that
+    generation, finished; not a file truncated under the reader and read again (a CI chaos run shipped
+    whole copies twice so, under load)."""
+    a, copy = tmp_path / "a.log", tmp_path / "a.log.1"
+    write_lines(a, 0, 40)  # more than the 1 KiB head that identifies a generation
+    first = Run(spec, [tmp_path / "a.log*"], once=True)
+    first.once()
+    assert first.seqs() == list(range(40))
+    (entry,) = first.entries.values()
+    # while the agent is down: logrotate copied lines 0-29 (before 30-39 were written), then truncated
+    copy.write_bytes(b"".join(a.read_bytes().splitlines(keepends=True)[:30]))
+    os.utime(copy, (entry.updated - 5, entry.updated - 5))
+    write_lines(a, 100, 102, mode="w")
+
+    async def scenario() -> None:
+        await until(lambda: 101 in second.seqs(), "the new generation read")
+        await asyncio.sleep(0.5)  # reads and scans that would take the copy for a truncated file
+        copy.rename(tmp_path / "a.log.2")  # the next rotation
+        copy.write_bytes(a.read_bytes())
+        write_lines(a, 200, 202, mode="w")
+        await until(lambda: 201 in second.seqs(), "the generation after it read")
+        await asyncio.sleep(0.5)
+
+    second = Run(spec, [tmp_path / "a.log*"], first.entries)
+    second.live(scenario)
+    assert second.seqs() == [100, 101, 200, 201]
+    assert sorted(os.path.basename(e.path) for e in second.entries.values()) == ["a.log", "a.log.1", "a.log.2"]
+    # the one truncation: of a.log by the rotation (the copy was taken for truncated at every read, and each
+    # time attached again)
+    assert len([w for w in warnings() if "truncated" in w]) == 1
+
+
 # -- an entry's own file: os.open and os.fstat in entry_alive ------------------------------------------------------
 
 def test_an_entry_whose_file_vanishes_at_the_check_is_gone_and_one_denied_is_kept(

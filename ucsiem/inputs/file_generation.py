@@ -201,6 +201,7 @@ class Generations:
         if entry_key is None and self.claimed_as_copy(fd, path, st):
             os.close(fd)
             return
+        finished_copy = False
         if entry_key is None:
             # same head and bytes before the position, other inode, and the entry's own file is gone:
             # a copy or a move of a generation read before
@@ -209,12 +210,15 @@ class Generations:
                     continue
                 if same_generation(fd, st, entry):
                     entry_key, start = key, entry.offset
+                    # copytruncate's copy that ends before the position (we read the lines it missed from the
+                    # original): finished, as a drained copy is; read as a live file, it looked truncated
+                    finished_copy = st.st_size < entry.offset
                     break
         if entry_key is None:
             start = st.st_size if (initial and self.cfg.start_at == "end") else 0
         elif (tracker := self.trackers.get(entry_key)) is not None and tracker.registered_end is not None:
             start = max(start, tracker.registered_end)  # its batches are still in the pipeline: go on after them
-        self.attach(fd, path, st, entry_key, start, oneshot=False, headers=headers)
+        self.attach(fd, path, st, entry_key, start, oneshot=finished_copy, headers=headers)
 
     def claimed_as_copy(self, fd: int, path: str, st: os.stat_result) -> bool:
         """Is this new file copytruncate's copy of a generation we are reading? Same head, and the same bytes
