@@ -10,7 +10,7 @@ figures compare with ../shared/reference/perf-baseline.md (same corpus generator
 
 `--output kafka|elasticsearch` ships to the services of scripts/services.sh and counts what arrived at
 the destination. With Kafka, Debian's `kcat` (librdkafka) also produces the same events, made once
-beforehand with `ucsiem parse`, to the same broker with the same producer settings (lz4, acks=all,
+beforehand with `ucsiem parse`, to the same broker with the same producer settings (zstd, acks=all,
 idempotent, linger 5 ms), and the ratio is printed: ucsiem's figure includes tailing, parsing and
 validating, kcat's only shipping.
 """
@@ -221,7 +221,7 @@ async def kafka_count(topic: str) -> int:
 
 def kcat_command(events: Path, topic: str) -> list[str]:
     """Debian's kcat (librdkafka) producing NDJSON lines with the Kafka output's default settings."""
-    return ["kcat", "-P", "-b", "127.0.0.1:19092", "-t", topic, "-l", str(events), "-z", "lz4",
+    return ["kcat", "-P", "-b", "127.0.0.1:19092", "-t", topic, "-l", str(events), "-z", "zstd",
             "-X", "acks=all", "-X", "enable.idempotence=true", "-X", "linger.ms=5"]
 
 

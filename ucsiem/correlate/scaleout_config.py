@@ -48,7 +48,8 @@ class KafkaClientConfig(Strict):
     request_timeout_secs: float = Field(
         30.0, ge=1, description="Time for one request to a broker (was request_timeout_ms).")
     compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = Field(
-        "lz4", description="Of what this service writes: hits, state snapshots, alerts.")
+        "zstd", description="Of what this service writes: hits, state snapshots, alerts (zstd: see the Kafka "
+                            "output's `compression`).")
 
     @model_validator(mode="after")
     def _private_credentials(self) -> KafkaClientConfig:

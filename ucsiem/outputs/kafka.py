@@ -20,7 +20,7 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from aiokafka import AIOKafkaClient, AIOKafkaProducer
@@ -37,6 +37,7 @@ from aiokafka.errors import (
     SaslAuthenticationFailed,
     TopicAuthorizationFailedError,
 )
+from aiokafka.partitioner import DefaultPartitioner
 
 from ucsiem import __version__
 from ucsiem.config_common import read_secret
@@ -57,6 +58,33 @@ UNREACHABLE = (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError, Leade
                NotLeaderForPartitionError, RequestTimedOutError)
 
 
+class Message(NamedTuple):
+    position: int  # in the documents of the send
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+class _Failures:
+    """What went wrong with the messages of one send: those to try again, and why."""
+
+    def __init__(self, result: SendResult) -> None:
+        self.result = result
+        self.unreachable = False  # a failure said no broker could be reached: the sender probes
+        self.broken = False  # a failure broke the idempotent sequence: the producer is replaced
+
+    def retry(self, messages: list[Message], error: BaseException | None) -> None:
+        self.result.retry += [m.position for m in messages]
+        if error is None:
+            return
+        self.result.retry_reason = f"{type(error).__name__}: {error}"
+        if isinstance(error, TopicAuthorizationFailedError):
+            self.result.retry_reason = f"not authorized to write the topic ({error}); fix the broker ACLs"
+        self.broken = self.broken or isinstance(error, OutOfOrderSequenceNumber)
+        self.unreachable = self.unreachable or isinstance(error, UNREACHABLE)
+
+
 class KafkaOutput(OutputDefaults):
     def __init__(self, cfg: KafkaOutputConfig, parser_versions: dict[str, str]) -> None:
         self.cfg = cfg
@@ -67,6 +95,8 @@ class KafkaOutput(OutputDefaults):
         self.max_document_bytes: int | None = cfg.max_message_bytes
         self.stall_secs: float | None = cfg.request_timeout_secs
         self._topics: dict[str, str] = {}
+        self._headers: dict[str, list[tuple[str, bytes]]] = {}  # per event.dataset
+        self._partitioner = DefaultPartitioner()  # what producer.send uses: a key keeps its partition
         self._warned = False
         self.unreachable = False  # the last failure was "cannot connect": the sender probes while it waits
 
@@ -152,60 +182,120 @@ class KafkaOutput(OutputDefaults):
         return OutputError(f"{self.name}: {kind} Kafka at {servers}{detail} ({exc})", retriable=True)
 
     async def send(self, docs: Sequence[bytes]) -> SendResult:
+        """Each topic's documents in record batches of our own (one partition for the unkeyed ones of this
+        call, the key's partition for the others), not one `send` per message: aiokafka's per-message
+        path cost ~12 µs a message, its batch API ~2 µs."""
         if self._producer is None:
             await self.start()  # a new producer after a broken sequence (raises OutputError if it cannot)
         producer = self._producer
         if producer is None:
             raise OutputError(f"{self.name}: not connected", retriable=True)
         result = SendResult()
-        unreachable = False
-        pending: list[tuple[int, asyncio.Future[Any]]] = []
+        by_topic: dict[str, list[Message]] = {}
         for i, doc in enumerate(docs):
-            try:
-                event = orjson.loads(doc)
-            except orjson.JSONDecodeError:
-                event = {}
-            key = self.key_for(event)
-            key_bytes = key.encode() if key is not None else None
-            if len(doc) + len(key_bytes or b"") > self.cfg.max_message_bytes:
-                result.rejected.append(Rejected(i, "oversize", f"event of {len(doc)} bytes is larger than "
-                                                f"max_message_bytes ({self.cfg.max_message_bytes})"))
-                continue
-            dataset = field_value(event, "event.dataset") or ""
-            headers = [("ucsiem.dataset", dataset.encode()),
-                       ("ucsiem.parser_version", self._versions.get(dataset, __version__.encode()))]
-            try:
-                future = await producer.send(self.topic_for(event), value=doc, key=key_bytes, headers=headers)
-            except MessageSizeTooLargeError as exc:
-                result.rejected.append(Rejected(i, "oversize", str(exc)))
-                continue
-            except KafkaError as exc:  # no metadata for the topic in time, buffer full: try again later
-                result.retry.append(i)
-                result.retry_reason = f"{type(exc).__name__}: {exc}"
-                unreachable = unreachable or isinstance(exc, UNREACHABLE)
-                continue
-            pending.append((i, future))
-        reports = await asyncio.gather(*(f for _, f in pending), return_exceptions=True)
-        broken = False
-        for (i, _), report in zip(pending, reports, strict=True):
-            if not isinstance(report, BaseException):
-                continue
-            if isinstance(report, MessageSizeTooLargeError):
-                result.rejected.append(Rejected(i, "oversize", f"broker refused the size: {report}"))
-            elif isinstance(report, asyncio.CancelledError):
+            message = self._message(i, doc, result)
+            if message is not None:
+                by_topic.setdefault(message.topic, []).append(message)
+        queued: list[tuple[list[Message], asyncio.Future[Any]]] = []
+        failed = _Failures(result)
+        for topic, messages in by_topic.items():
+            await self._queue(producer, topic, messages, queued, failed)
+        reports = await asyncio.gather(*(f for _, f in queued), return_exceptions=True)
+        too_large: list[Message] = []
+        for (members, _), report in zip(queued, reports, strict=True):
+            if isinstance(report, asyncio.CancelledError):
                 raise report
-            else:
-                result.retry.append(i)
-                result.retry_reason = f"{type(report).__name__}: {report}"
-                if isinstance(report, TopicAuthorizationFailedError):
-                    result.retry_reason = f"not authorized to write the topic ({report}); fix the broker ACLs"
-                broken = broken or isinstance(report, OutOfOrderSequenceNumber)
-                unreachable = unreachable or isinstance(report, UNREACHABLE)
-        self.unreachable = unreachable
-        if broken:  # a batch failed after its sequence number was taken: this producer can never write again
+            if isinstance(report, MessageSizeTooLargeError):
+                too_large += members  # the broker refused the batch: find the message it cannot take
+            elif isinstance(report, BaseException):
+                failed.retry(members, report)
+        if too_large:
+            await self._send_each(producer, too_large, failed)
+        self.unreachable = failed.unreachable
+        if failed.broken:  # a batch failed after its sequence number was taken: this producer can never write again
             log.warning("Kafka producer sequence broken; starting a new producer.", extra={"output": self.name})
             await self.close()
         return result
+
+    def _message(self, i: int, doc: bytes, result: SendResult) -> Message | None:
+        """Document `i` ready to append (topic, key, headers), or None when it is rejected as too large."""
+        try:
+            event = orjson.loads(doc)
+        except orjson.JSONDecodeError:
+            event = {}
+        key = self.key_for(event)
+        key_bytes = key.encode() if key is not None else None
+        if len(doc) + len(key_bytes or b"") > self.cfg.max_message_bytes:
+            result.rejected.append(Rejected(i, "oversize", f"event of {len(doc)} bytes is larger than "
+                                            f"max_message_bytes ({self.cfg.max_message_bytes})"))
+            return None
+        dataset = field_value(event, "event.dataset") or ""
+        headers = self._headers.get(dataset)
+        if headers is None:
+            if len(self._headers) >= MAX_TOPIC_CACHE:
+                self._headers.clear()
+            headers = self._headers[dataset] = [
+                ("ucsiem.dataset", dataset.encode()),
+                ("ucsiem.parser_version", self._versions.get(dataset, __version__.encode()))]
+        return Message(i, self.topic_for(event), key_bytes, doc, headers)
+
+    async def _queue(self, producer: AIOKafkaProducer, topic: str, messages: list[Message],
+                     queued: list[tuple[list[Message], asyncio.Future[Any]]], failed: _Failures) -> None:
+        """One topic's messages into record batches by partition, each handed to the producer."""
+        try:
+            all_partitions = sorted(await producer.partitions_for(topic))
+        except KafkaError as exc:  # no metadata for the topic in time: try again later
+            failed.retry(messages, exc)
+            return
+        available = sorted(producer.client.cluster.available_partitions_for_topic(topic) or ())
+        unkeyed = self._partitioner(None, all_partitions, available)  # sticky for this call, as librdkafka's
+        by_partition: dict[int, list[Message]] = {}
+        for message in messages:
+            partition = unkeyed if message.key is None else self._partitioner(message.key, all_partitions, available)
+            by_partition.setdefault(partition, []).append(message)
+        for partition, members in by_partition.items():
+            batch, inside = producer.create_batch(), []
+            for n, message in enumerate(members):
+                if batch.append(timestamp=None, key=message.key, value=message.value, headers=message.headers):
+                    inside.append(message)
+                    continue
+                if inside:  # full: hand it over, go on in a new one
+                    if not await self._hand_over(producer, batch, topic, partition, inside, queued, failed):
+                        failed.retry(members[n:], None)
+                        inside = []
+                        break
+                    batch, inside = producer.create_batch(), []
+                    if batch.append(timestamp=None, key=message.key, value=message.value, headers=message.headers):
+                        inside.append(message)
+                        continue
+                # alone larger than a batch (which it closed): what the broker says comes from the message path
+                await self._send_each(producer, [message], failed)
+                batch = producer.create_batch()
+            if inside:
+                await self._hand_over(producer, batch, topic, partition, inside, queued, failed)
+
+    @staticmethod
+    async def _hand_over(producer: AIOKafkaProducer, batch: Any, topic: str, partition: int, inside: list[Message],
+                         queued: list[tuple[list[Message], asyncio.Future[Any]]], failed: _Failures) -> bool:
+        try:
+            queued.append((inside, await producer.send_batch(batch, topic, partition=partition)))
+            return True
+        except KafkaError as exc:  # the producer's queue stayed full, it was closed: try again later
+            failed.retry(inside, exc)
+            return False
+
+    @staticmethod
+    async def _send_each(producer: AIOKafkaProducer, messages: list[Message], failed: _Failures) -> None:
+        """What the broker refused as too large, one message at a time, each alone in its record batch (the
+        producer would batch them together again): the ones it still refuses are rejected, the rest go."""
+        for message in messages:
+            try:
+                await (await producer.send(message.topic, value=message.value, key=message.key,
+                                           headers=message.headers))
+            except MessageSizeTooLargeError as exc:
+                failed.result.rejected.append(Rejected(message.position, "oversize", f"broker refused the size: {exc}"))
+            except KafkaError as exc:
+                failed.retry([message], exc)
 
     def key_for(self, event: Any) -> str | None:
         """The message key: alert_key_field for alerts (when set), else key_field; None: no key."""
