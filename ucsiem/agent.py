@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from ucsiem.config import Config, OutputConfig
 from ucsiem.enrich.refresh import IdentityRefresher, IdentityStats
@@ -35,7 +36,6 @@ from ucsiem.inputs.file import Batch, FileInput
 from ucsiem.inputs.path_check import path_warnings
 from ucsiem.inputs.syslog import SyslogInput
 from ucsiem.inputs.syslog_config import SyslogInputConfig
-from ucsiem.inputs.webhook import WebhookInput
 from ucsiem.inputs.webhook_config import WebhookInputConfig
 from ucsiem.normalize import Counters
 from ucsiem.outputs.base import Output
@@ -48,6 +48,9 @@ from ucsiem.pipeline.pool import Ticket, WorkerPool, WorkerSetup
 from ucsiem.pipeline.work import BatchJob
 from ucsiem.service import Notifier
 from ucsiem.spool.feed import SpoolFeed
+
+if TYPE_CHECKING:
+    from ucsiem.inputs.webhook import WebhookInput
 
 log = logging.getLogger("ucsiem.agent")
 CORRELATION_COMMIT_SECS = 1.0
@@ -105,14 +108,22 @@ def _cpu(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def make_output(cfg: OutputConfig, parsers: ParserRegistry) -> Output:
+def make_output(cfg: OutputConfig, versions: dict[str, str]) -> Output:
     """The output a config item describes, built by its registry entry (`ucsiem.outputs.registry`)."""
-    return build_output(cfg, BuildContext(parser_versions=parser_versions(parsers)))
+    return build_output(cfg, BuildContext(parser_versions=versions))
 
 
-def parser_versions(parsers: ParserRegistry) -> dict[str, str]:
-    """event.dataset -> the version of the parser that produces it (stamped in Kafka headers)."""
-    return {p.spec.dataset: p.spec.version for p in parsers.all()}
+def parser_versions(parsers: ParserRegistry, config: Config) -> dict[str, str]:
+    """event.dataset -> the version of the parser that produces it (stamped in Kafka headers), for the
+    parsers the configuration uses (the others make no events here, and are not imported)."""
+    used = [parsers.get(t.parser).spec for t in config.parse_targets() if t.parser in parsers]
+    return {spec.dataset: spec.version for spec in used}
+
+
+def _webhook_input(cfg: WebhookInputConfig) -> WebhookInput:
+    from ucsiem.inputs.webhook import WebhookInput  # aiohttp, a quarter of a second of start-up: only when used
+
+    return WebhookInput(cfg)
 
 
 class Agent:
@@ -130,7 +141,8 @@ class Agent:
         self.stats = Stats()
         self.store = CheckpointStore(config.agent.data_dir)
         self.checkpoints = self.store.load()
-        self.outputs = outputs if outputs is not None else [make_output(c, parsers) for c in config.outputs]
+        versions = parser_versions(parsers, config)
+        self.outputs = outputs if outputs is not None else [make_output(c, versions) for c in config.outputs]
         pc = config.pipeline
         names = [o.name for o in self.outputs]
         self.spool: SpoolFeed | None = None
@@ -150,7 +162,7 @@ class Agent:
                     raise ConfigError("configuration", [f"inputs: {cfg.id!r} is a {cfg.type} input; run --once "
                                                         "reads files to their end, a listener never ends: run "
                                                         "without --once"])
-                network = SyslogInput(cfg) if isinstance(cfg, SyslogInputConfig) else WebhookInput(cfg)
+                network = SyslogInput(cfg) if isinstance(cfg, SyslogInputConfig) else _webhook_input(cfg)
                 self.inputs.append(network)
                 self._by_id.update(dict.fromkeys(network.streams, network))
                 continue
@@ -168,7 +180,7 @@ class Agent:
                             if config.correlation is not None else None)
         self.stats.correlation = self.correlation
         self.stats.syslog = [i for i in self.inputs if isinstance(i, SyslogInput)]
-        self.stats.webhook = [i for i in self.inputs if isinstance(i, WebhookInput)]
+        self.stats.webhook = [i for i in self.inputs if not isinstance(i, FileInput | SyslogInput)]
         setup = WorkerSetup([str(p) for p in config.agent.parser_dirs],
                             [t.model_dump(mode="json") for t in config.parse_targets()], socket.gethostname(),
                             config.agent.name, enrich_setup,

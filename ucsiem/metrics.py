@@ -31,7 +31,6 @@ from prometheus_client.registry import Collector
 from ucsiem import __version__
 from ucsiem.inputs.file import FileInput
 from ucsiem.inputs.syslog import SyslogInput
-from ucsiem.inputs.webhook import WebhookInput
 from ucsiem.pipeline.delivery import LATENCY_BUCKETS
 
 if TYPE_CHECKING:
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
 
     from ucsiem.agent import Agent
     from ucsiem.config import MetricsConfig
+    from ucsiem.inputs.webhook import WebhookInput
 
 log = logging.getLogger("ucsiem.metrics")
 SPOOL_FULL = 0.95  # readiness fails when the spool holds this share of spool.max_bytes (inputs about to wait)
@@ -136,9 +136,7 @@ class AgentCollector(Collector):
         handshakes = CounterMetricFamily("ucsiem_webhook_tls_failures", "TLS handshakes with the webhook listener that "
                                          "failed (untrusted or missing certificates, plain HTTP, scanners).",
                                          labels=["input"])
-        for inp in agent.inputs:
-            if not isinstance(inp, WebhookInput):
-                continue
+        for inp in agent.stats.webhook:
             for route in inp.routes:
                 key = [inp.cfg.id, route.cfg.path]
                 peers = list(route.peers.values())
