@@ -124,6 +124,15 @@ def _spec_of(module: ModuleType, origin: str, problems: list[str]) -> ParserSpec
     return spec
 
 
+def _named_spec(module: ModuleType, origin: str, folder_name: str, problems: list[str]) -> ParserSpec | None:
+    """The module's PARSER, when its id is the name of the plugin's folder (built-ins and folder plugins)."""
+    spec = _spec_of(module, origin, problems)
+    if spec is not None and spec.id != folder_name:
+        problems.append(f"{origin}: PARSER.id is {spec.id!r}, must equal the folder name {folder_name!r}")
+        return None
+    return spec
+
+
 def _builtin_names() -> dict[str, str]:
     """id -> module of every built-in, without importing them."""
     import ucsiem_parsers
@@ -140,13 +149,8 @@ def _builtin(module_name: str, problems: list[str]) -> LoadedParser | None:
     except Exception as exc:
         problems.append(f"{origin}: import failed: {type(exc).__name__}: {exc}")
         return None
-    spec = _spec_of(module, origin, problems)
-    if spec is None:
-        return None
-    if spec.id != name:
-        problems.append(f"{origin}: PARSER.id is {spec.id!r}, must equal the folder name {name!r}")
-        return None
-    return LoadedParser(spec, origin, Path(module.__file__ or "").parent)
+    spec = _named_spec(module, origin, name, problems)
+    return LoadedParser(spec, origin, Path(module.__file__ or "").parent) if spec is not None else None
 
 
 def _entry_points(found: list[LoadedParser], problems: list[str]) -> None:
@@ -216,11 +220,8 @@ def _load_folder(child: Path, problems: list[str]) -> LoadedParser | None:
     except Exception as exc:
         problems.append(f"{origin}: import failed: {type(exc).__name__}: {exc}")
         return None
-    spec = _spec_of(module, origin, problems)
+    spec = _named_spec(module, origin, child.name, problems)
     if spec is None:
-        return None
-    if spec.id != child.name:
-        problems.append(f"{origin}: PARSER.id is {spec.id!r}, must equal the folder name {child.name!r}")
         return None
     if _regex_problems(spec, name, origin, problems):
         return None
