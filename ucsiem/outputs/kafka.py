@@ -51,6 +51,7 @@ from ucsiem.outputs.tls import tls_context
 
 log = logging.getLogger("ucsiem.output.kafka")
 HEADER_OVERHEAD = 128  # record framing, timestamp and our two headers, roughly
+DATASET_FIELD = "event.dataset"
 MAX_TOPIC_CACHE = 1024  # rendered names remembered with their checked topic (the allow-listed fields vary little)
 PROBE_TIMEOUT_SECS = 5.0
 # what a message's report (or send) says when no broker could be reached in time: the sender may probe
@@ -94,7 +95,9 @@ class KafkaOutput(OutputDefaults):
         self._producer: AIOKafkaProducer | None = None
         self.max_document_bytes: int | None = cfg.max_message_bytes
         self.stall_secs: float | None = cfg.request_timeout_secs
-        self._topics: dict[str, str] = {}
+        self._topics: dict[tuple[str | None, ...], str] = {}  # by the template's values
+        # the default template's one hole is the dataset, which every message reads anyway (its header)
+        self._dataset_only = self._topic.fields == [DATASET_FIELD]
         self._headers: dict[str, list[tuple[str, bytes]]] = {}  # per event.dataset
         self._partitioner = DefaultPartitioner()  # what producer.send uses: a key keeps its partition
         self._warned = False
@@ -229,7 +232,9 @@ class KafkaOutput(OutputDefaults):
             result.rejected.append(Rejected(i, "oversize", f"event of {len(doc)} bytes is larger than "
                                             f"max_message_bytes ({self.cfg.max_message_bytes})"))
             return None
-        dataset = field_value(event, "event.dataset") or ""
+        dataset_value = field_value(event, DATASET_FIELD)
+        topic = self._topic_of((dataset_value,) if self._dataset_only else self._topic.values(event))
+        dataset = dataset_value or ""
         headers = self._headers.get(dataset)
         if headers is None:
             if len(self._headers) >= MAX_TOPIC_CACHE:
@@ -237,7 +242,7 @@ class KafkaOutput(OutputDefaults):
             headers = self._headers[dataset] = [
                 ("ucsiem.dataset", dataset.encode()),
                 ("ucsiem.parser_version", self._versions.get(dataset, __version__.encode()))]
-        return Message(i, self.topic_for(event), key_bytes, doc, headers)
+        return Message(i, topic, key_bytes, doc, headers)
 
     async def _queue(self, producer: AIOKafkaProducer, topic: str, messages: list[Message],
                      queued: list[tuple[list[Message], asyncio.Future[Any]]], failed: _Failures) -> None:
@@ -306,9 +311,13 @@ class KafkaOutput(OutputDefaults):
 
     def topic_for(self, event: dict[str, Any]) -> str:
         """The rendered topic, or fallback_topic when that is no legal topic of ours (warned once per name)."""
-        rendered = self._topic.render(event)
-        topic = self._topics.get(rendered)
+        return self._topic_of(self._topic.values(event))
+
+    def _topic_of(self, values: tuple[str | None, ...]) -> str:
+        """`topic_for` from the template's values, remembered by them (one dict lookup for most events)."""
+        topic = self._topics.get(values)
         if topic is None:
+            rendered = self._topic.join(values)
             topic = kafka_topic_safe(rendered)
             problem = topic_problem(topic)
             if problem is not None:
@@ -318,7 +327,7 @@ class KafkaOutput(OutputDefaults):
                 topic = self.cfg.fallback_topic
             if len(self._topics) >= MAX_TOPIC_CACHE:
                 self._topics.clear()
-            self._topics[rendered] = topic
+            self._topics[values] = topic
         return topic
 
     async def probe(self) -> bool:

@@ -54,9 +54,16 @@ class Template:
         return list(self._fields)
 
     def render(self, doc: dict[str, Any]) -> str:
+        return self.join(self.values(doc))
+
+    def values(self, doc: dict[str, Any]) -> tuple[str | None, ...]:
+        """The holes' values in `doc`: all that its rendering depends on."""
+        return tuple(field_value(doc, field) for field in self._fields)
+
+    def join(self, values: tuple[str | None, ...]) -> str:
         out = [self._literals[0]]
-        for field, literal in zip(self._fields, self._literals[1:], strict=True):
-            out.append(field_value(doc, field) or self.missing)
+        for value, literal in zip(values, self._literals[1:], strict=True):
+            out.append(value or self.missing)
             out.append(literal)
         return "".join(out)
 
