@@ -144,6 +144,23 @@ def test_spool_status_says_when_the_spool_is_off(tmp_path: Path) -> None:
     assert orjson.loads(on.stdout)["enabled"] is True
 
 
+def test_spool_status_while_the_agent_creates_the_spool_and_on_a_damaged_one(tmp_path: Path) -> None:
+    """An agent starting makes the file before its tables: that is an empty spool, not a traceback (a CI run
+    asked in that moment). A file that is no database is a clear error."""
+    config = make_config(tmp_path, [str(tmp_path / "*.log")])
+    config.write_text(yaml.safe_dump({**yaml.safe_load(config.read_text()), "spool": {"enabled": True}}))
+    (tmp_path / "state").mkdir()
+    spool = tmp_path / "state" / "spool.db"
+    spool.touch()
+    creating = ucsiem("spool", "status", "--config", str(config))
+    assert creating.returncode == 0, creating.stderr
+    assert orjson.loads(creating.stdout)["events"] == 0
+    spool.write_bytes(b"not a database, " * 100)
+    damaged = ucsiem("spool", "status", "--config", str(config))
+    assert damaged.returncode == 1
+    assert damaged.stderr == f"ucsiem: spool {spool}: cannot read it: file is not a database\n"
+
+
 def test_scaffold_gives_a_passing_plugin(tmp_path: Path) -> None:
     made = ucsiem("parsers", "new", "acme_pbx", "--dir", str(tmp_path))
     assert made.returncode == 0, made.stderr

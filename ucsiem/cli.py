@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from ucsiem import __version__
 from ucsiem.config import Config, load_config, parse_config
 from ucsiem.enrich.stage import enrichment_problems
-from ucsiem.errors import CheckpointError, ConfigError, OutputError, PluginError, UcsiemError
+from ucsiem.errors import CheckpointError, ConfigError, OutputError, PluginError, SpoolError, UcsiemError
 from ucsiem.inputs.unrouted import UNROUTED_PARSER
 from ucsiem.inputs.webhook_sender import SENDER_PARSER
 from ucsiem.log import setup_logging
@@ -624,6 +624,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_spool_status(args: argparse.Namespace) -> int:
+    import sqlite3
     import time
 
     from ucsiem.spool.feed import queue_depth
@@ -638,8 +639,11 @@ def cmd_spool_status(args: argparse.Namespace) -> int:
         print(orjson.dumps({"spool": str(path), "enabled": config.spool.enabled, "exists": False}).decode())
         return 0
     store = SpoolStore(path, None, readonly=True)
-    try:
-        batches, cursors, quarantined = store.batches(), store.cursors(), store.quarantined()
+    try:  # an agent starting right now may have made the file and not yet its tables: an empty spool
+        batches, cursors, quarantined = ((store.batches(), store.cursors(), store.quarantined()) if store.created()
+                                         else ([], {}, []))
+    except sqlite3.Error as exc:
+        raise SpoolError(f"spool {path}: cannot read it: {exc}") from None
     finally:
         store.close()
     oldest = min((b.created for b in batches), default=None)

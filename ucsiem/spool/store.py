@@ -86,6 +86,11 @@ class SpoolStore:
         except OSError as exc:
             raise SpoolError(f"spool {path}: cannot create or protect the file: {exc.strerror}") from None
 
+    def created(self) -> bool:
+        """Has the agent made its tables yet? (A reader may open the file while the agent creates it.)"""
+        return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'batches'").fetchone() \
+            is not None
+
     def _check_format(self) -> None:
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         has_batches = self._db.execute("SELECT 1 FROM batches LIMIT 1").fetchone() is not None
