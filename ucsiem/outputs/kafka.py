@@ -86,6 +86,11 @@ class _Failures:
         self.unreachable = self.unreachable or isinstance(error, UNREACHABLE)
 
 
+def _append(batch: Any, message: Message) -> bool:
+    """Into an aiokafka BatchBuilder; False when the batch is full."""
+    return batch.append(timestamp=None, key=message.key, value=message.value, headers=message.headers) is not None
+
+
 class KafkaOutput(OutputDefaults):
     def __init__(self, cfg: KafkaOutputConfig, parser_versions: dict[str, str]) -> None:
         self.cfg = cfg
@@ -96,8 +101,8 @@ class KafkaOutput(OutputDefaults):
         self.max_document_bytes: int | None = cfg.max_message_bytes
         self.stall_secs: float | None = cfg.request_timeout_secs
         self._topics: dict[tuple[str | None, ...], str] = {}  # by the template's values
-        # the default template's one hole is the dataset, which every message reads anyway (its header)
-        self._dataset_only = self._topic.fields == [DATASET_FIELD]
+        # where the template reads the dataset (the default's one hole), the header takes it from there
+        self._dataset_hole = self._topic.fields.index(DATASET_FIELD) if DATASET_FIELD in self._topic.fields else None
         self._headers: dict[str, list[tuple[str, bytes]]] = {}  # per event.dataset
         self._partitioner = DefaultPartitioner()  # what producer.send uses: a key keeps its partition
         self._warned = False
@@ -232,9 +237,10 @@ class KafkaOutput(OutputDefaults):
             result.rejected.append(Rejected(i, "oversize", f"event of {len(doc)} bytes is larger than "
                                             f"max_message_bytes ({self.cfg.max_message_bytes})"))
             return None
-        dataset_value = field_value(event, DATASET_FIELD)
-        topic = self._topic_of((dataset_value,) if self._dataset_only else self._topic.values(event))
-        dataset = dataset_value or ""
+        values = self._topic.values(event)
+        topic = self._topic_of(values)
+        hole = self._dataset_hole
+        dataset = (values[hole] if hole is not None else field_value(event, DATASET_FIELD)) or ""
         headers = self._headers.get(dataset)
         if headers is None:
             if len(self._headers) >= MAX_TOPIC_CACHE:
@@ -259,23 +265,16 @@ class KafkaOutput(OutputDefaults):
             partition = unkeyed if message.key is None else self._partitioner(message.key, all_partitions, available)
             by_partition.setdefault(partition, []).append(message)
         for partition, members in by_partition.items():
-            batch, inside = producer.create_batch(), []
+            batch, inside = producer.create_batch(), list[Message]()
             for n, message in enumerate(members):
-                if batch.append(timestamp=None, key=message.key, value=message.value, headers=message.headers):
-                    inside.append(message)
-                    continue
-                if inside:  # full: hand it over, go on in a new one
+                if not _append(batch, message):  # full: hand it over, go on in a new one
                     if not await self._hand_over(producer, batch, topic, partition, inside, queued, failed):
                         failed.retry(members[n:], None)
                         inside = []
                         break
                     batch, inside = producer.create_batch(), []
-                    if batch.append(timestamp=None, key=message.key, value=message.value, headers=message.headers):
-                        inside.append(message)
-                        continue
-                # alone larger than a batch (which it closed): what the broker says comes from the message path
-                await self._send_each(producer, [message], failed)
-                batch = producer.create_batch()
+                    _append(batch, message)  # an empty batch takes any first message, however large
+                inside.append(message)
             if inside:
                 await self._hand_over(producer, batch, topic, partition, inside, queued, failed)
 
