@@ -162,7 +162,14 @@ class Agent:
                     raise ConfigError("configuration", [f"inputs: {cfg.id!r} is a {cfg.type} input; run --once "
                                                         "reads files to their end, a listener never ends: run "
                                                         "without --once"])
-                network = SyslogInput(cfg) if isinstance(cfg, SyslogInputConfig) else _webhook_input(cfg)
+                if isinstance(cfg, SyslogInputConfig):
+                    syslog = SyslogInput(cfg)
+                    self.stats.syslog.append(syslog)
+                    network: SyslogInput | WebhookInput = syslog
+                else:
+                    webhook = _webhook_input(cfg)
+                    self.stats.webhook.append(webhook)
+                    network = webhook
                 self.inputs.append(network)
                 self._by_id.update(dict.fromkeys(network.streams, network))
                 continue
@@ -179,8 +186,6 @@ class Agent:
         self.correlation = (CorrelationStage(config.correlation, config.agent.data_dir)
                             if config.correlation is not None else None)
         self.stats.correlation = self.correlation
-        self.stats.syslog = [i for i in self.inputs if isinstance(i, SyslogInput)]
-        self.stats.webhook = [i for i in self.inputs if not isinstance(i, FileInput | SyslogInput)]
         setup = WorkerSetup([str(p) for p in config.agent.parser_dirs],
                             [t.model_dump(mode="json") for t in config.parse_targets()], socket.gethostname(),
                             config.agent.name, enrich_setup,
