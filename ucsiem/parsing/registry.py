@@ -55,9 +55,9 @@ class ParserRegistry:
     """The plugins by id. Built-ins are imported when first asked for (`get`, `all`): an agent that runs
     one parser does not pay the start-up time of twenty (~0.14 s)."""
 
-    def __init__(self, parsers: dict[str, LoadedParser], builtins: dict[str, str] | None = None) -> None:
+    def __init__(self, parsers: dict[str, LoadedParser], builtins: set[str] | None = None) -> None:
         self._parsers = parsers
-        self._builtins = {} if builtins is None else builtins  # id -> module, not imported yet
+        self._builtins = set() if builtins is None else builtins  # ids of built-ins not imported yet
 
     def get(self, parser_id: str) -> LoadedParser:
         if parser_id in self._builtins:
@@ -82,12 +82,11 @@ class ParserRegistry:
         """Import these built-ins; PluginError lists every one that fails (they stay unloaded)."""
         problems: list[str] = []
         for parser_id in ids:
-            loaded = _builtin(self._builtins[parser_id], problems)
+            loaded = _builtin(parser_id, problems)
             if loaded is not None:
-                del self._builtins[parser_id]
+                self._builtins.discard(parser_id)
                 self._parsers[parser_id] = loaded
-        if problems:
-            raise PluginError("cannot load parser plugins:\n" + "\n".join(f"  - {p}" for p in problems))
+        _raise_problems(problems)
 
 
 def load_registry(extra_dirs: list[Path] | None = None, *, entry_point_plugins: bool = True) -> ParserRegistry:
@@ -111,9 +110,13 @@ def load_registry(extra_dirs: list[Path] | None = None, *, entry_point_plugins: 
             )
             continue
         by_id[loaded.spec.id] = loaded
+    _raise_problems(problems)
+    return ParserRegistry(by_id, builtins)
+
+
+def _raise_problems(problems: list[str]) -> None:
     if problems:
         raise PluginError("cannot load parser plugins:\n" + "\n".join(f"  - {p}" for p in problems))
-    return ParserRegistry(by_id, builtins)
 
 
 def _spec_of(module: ModuleType, origin: str, problems: list[str]) -> ParserSpec | None:
@@ -133,19 +136,17 @@ def _named_spec(module: ModuleType, origin: str, folder_name: str, problems: lis
     return spec
 
 
-def _builtin_names() -> dict[str, str]:
-    """id -> module of every built-in, without importing them."""
+def _builtin_names() -> set[str]:
+    """The ids of the built-ins (each the name of its module in `ucsiem_parsers`), without importing them."""
     import ucsiem_parsers
 
-    return {info.name: f"ucsiem_parsers.{info.name}" for info in pkgutil.iter_modules(ucsiem_parsers.__path__)
-            if not info.name.startswith("_")}
+    return {info.name for info in pkgutil.iter_modules(ucsiem_parsers.__path__) if not info.name.startswith("_")}
 
 
-def _builtin(module_name: str, problems: list[str]) -> LoadedParser | None:
-    name = module_name.rpartition(".")[2]
+def _builtin(name: str, problems: list[str]) -> LoadedParser | None:
     origin = f"built-in parser {name}"
     try:
-        module = importlib.import_module(module_name)
+        module = importlib.import_module(f"ucsiem_parsers.{name}")
     except Exception as exc:
         problems.append(f"{origin}: import failed: {type(exc).__name__}: {exc}")
         return None
