@@ -41,7 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.run_bench import corpus, kafka_count, kcat_command, measure
+from bench.run_bench import corpus, count_delivered, kafka_count, kcat_command, measure
 from ucsiem.outputs.base import Output
 from ucsiem.outputs.elasticsearch import ElasticsearchOutput
 from ucsiem.outputs.kafka import KafkaOutput
@@ -107,11 +107,6 @@ def request(method: str, path: str) -> Any:
         conn.close()
 
 
-def es_count(namespace: str) -> int:
-    request("POST", f"/logs-uc.*-{namespace}/_refresh")
-    return int(request("GET", f"/logs-uc.*-{namespace}/_count")["count"])
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--output", default="kafka", choices=["kafka", "elasticsearch"])
@@ -142,7 +137,7 @@ def main() -> None:
             counts = {t: asyncio.run(kafka_count(t)) for t in (tag, f"{tag}-kcat")}
         else:
             wall, cpu = post_bulk(bulk_bodies(docs, f"{tag}plain", args.batch))
-            counts = {t: es_count(t) for t in (tag, f"{tag}plain")}
+            counts = {t: count_delivered("elasticsearch", work, t) for t in (tag, f"{tag}plain")}
             for namespace in counts:  # the node's disk is small
                 request("DELETE", f"/_data_stream/logs-uc.*-{namespace}")
         theirs.append((wall, cpu))
