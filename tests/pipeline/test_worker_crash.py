@@ -7,6 +7,7 @@ import signal
 from pathlib import Path
 
 from tests.agenthelp import children, delivered, make_config, seq_counts, start, stop, wait_for, write_lines
+from ucsiem.pipeline.pool import WORKER_NAME
 
 TOTAL = 200_000
 
@@ -17,7 +18,7 @@ def test_killed_worker_is_replaced_and_nothing_is_lost(tmp_path: Path) -> None:
     config = make_config(tmp_path, [str(log)], workers=2, pipeline={"batch_max_records": 500})
     proc = start(config)
     wait_for(lambda: delivered(tmp_path) >= TOTAL // 5, timeout=120, what="a fifth delivered")
-    workers = [pid for pid in children(proc.pid) if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    workers = [pid for pid in children(proc.pid) if WORKER_NAME.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()]
     assert len(workers) == 2
     os.kill(workers[0], signal.SIGKILL)
     wait_for(lambda: delivered(tmp_path) >= TOTAL, timeout=180, what="every line after the worker died")

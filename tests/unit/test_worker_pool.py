@@ -63,7 +63,7 @@ def spawned_workers(ignore: frozenset[int] = frozenset()) -> list[int]:
     out = []
     for pid in set(children(os.getpid())) - ignore:
         try:
-            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if pool.WORKER_NAME.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
                 out.append(pid)
         except OSError:
             continue
@@ -93,6 +93,7 @@ def earlier() -> Iterator[frozenset[int]]:
 
 
 def test_results_in_submission_order_and_no_process_after_close(earlier: frozenset[int]) -> None:
+    others = set(children(os.getpid()))
     workers = make_pool(2)
     try:
         async def parse_all() -> list[pool.BatchOutput]:
@@ -104,6 +105,8 @@ def test_results_in_submission_order_and_no_process_after_close(earlier: frozens
         outputs = asyncio.run(parse_all())
         pids = workers.worker_pids
         assert sorted(pids) == sorted(spawned_workers(earlier)) and len(pids) == 2
+        # and no other process: multiprocessing's spawn also started a resource tracker (13 MiB)
+        assert set(children(os.getpid())) - others == set(pids)
     finally:
         workers.close()
     assert b'"seq":"0"' in outputs[0].blob
@@ -173,14 +176,14 @@ from ucsiem.parsing.contract import ParseContext, ParsedEvent, ParserSpec, RawRe
 
 
 def _die_mid_result() -> None:
-    # The pool's own result pipe, found in the worker loop's frame (ucsiem.pipeline.pool._worker_main):
+    # The pool's own result pipe, found in the worker loop's frame (ucsiem.pipeline.pool.worker_main):
     # the header of a 1 MiB result, a few bytes of it, and death.
     frame = sys._getframe()
-    while frame is not None and frame.f_code.co_name != "_worker_main":
+    while frame is not None and frame.f_code.co_name != "worker_main":
         frame = frame.f_back
-    assert frame is not None, "ucsiem.pipeline.pool changed: no _worker_main frame"
-    results = frame.f_locals["results"]
-    os.write(results.fileno(), struct.pack("!Q", 1 << 20) + b"\\x80\\x05half a result")
+    assert frame is not None, "ucsiem.pipeline.pool changed: no worker_main frame"
+    results = frame.f_locals["results_fd"]
+    os.write(results, struct.pack("!Q", 1 << 20) + b"\\x80\\x05half a result")
     os.kill(os.getpid(), signal.SIGKILL)
 
 

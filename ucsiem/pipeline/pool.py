@@ -1,14 +1,17 @@
 """Parse batches in worker processes so both cores work; results come back in submission order.
 
-Workers are spawned (not forked: the agent has threads) and load the same parsers from the same
-config. A batch's result is one blob of newline-separated JSON documents: cheap to ship between
-processes, and lossless, since serialized JSON never holds a raw newline.
+Workers are new interpreters (not forked: the agent has threads), started with `subprocess` and given
+the agent's `sys.path`, and load the same parsers from the same config. Not `multiprocessing`: its spawn
+start method also starts a resource tracker process (13 MiB), which the pool has no use for. A batch's
+result is one blob of newline-separated JSON documents: cheap to ship between processes, and lossless,
+since serialized JSON never holds a raw newline.
 
-The pool owns its processes and their pipes (no concurrent.futures executor): each worker reads jobs
-from one pipe and writes results to another, both framed here (8-byte length, then a pickle). The
-agent writes and reads its ends without blocking, from the event loop, so a worker that dies at any
-moment, even half-way through writing a result, is an end of file and an exited process (its
-sentinel) that the loop sees: its batches go to a new worker, in order, and nothing waits for ever.
+The pool owns its processes and their pipes (no concurrent.futures executor): each worker reads its setup
+and then jobs from one pipe and writes results to another, both framed here (8-byte length, then a
+pickle). The agent writes and reads its ends without blocking, from the event loop, so a worker that dies
+at any moment, even half-way through writing a result, is an end of file on its results pipe (only the
+worker holds the other end) that the loop sees: its batches go to a new worker, in order, and nothing
+waits for ever.
 """
 
 from __future__ import annotations
@@ -17,15 +20,14 @@ import asyncio
 import ctypes
 import ctypes.util
 import logging
-import multiprocessing
 import os
 import pickle
 import signal
 import struct
+import subprocess
+import sys
 from collections import deque
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from multiprocessing.context import SpawnProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -67,6 +69,7 @@ IN_FLIGHT_PER_WORKER = 2  # one being parsed, one waiting in the worker's pipe: 
 FRAME = struct.Struct("!Q")  # length of the pickle that follows
 READ_CHUNK = 1 << 20
 STOP_WAIT_SECS = 10.0  # at close: a worker finishes the batch it holds, then is killed
+EXIT_WAIT_SECS = 1.0  # a worker whose results pipe closed is on its way out: its own exit status is logged
 Prepared = dict[str, tuple[Normalizer, ParseContext]]
 PR_SET_PDEATHSIG = 1
 
@@ -97,11 +100,22 @@ def prepare(setup: WorkerSetup, registry: ParserRegistry | None = None) -> Prepa
     return out
 
 
-def _worker_main(setup: WorkerSetup, parent: int, jobs: Connection, results: Connection) -> None:
-    """A worker process: jobs in, results out, in order, until the agent closes the jobs pipe."""
+# The worker's command: the agent's sys.path first (a plugin or a checkout the agent imports from must be
+# importable in the worker too), then the loop. The name in argv shows the process in `ps`.
+WORKER_NAME = "ucsiem-parse-worker"
+_WORKER_CODE = ("import sys; sys.path[:] = {path!r}; "
+                "from ucsiem.pipeline.pool import worker_main; worker_main(int(sys.argv[2]), int(sys.argv[3]))")
+
+
+def worker_main(jobs_fd: int, results_fd: int) -> None:
+    """A worker process: its setup, then jobs in and results out, in order, until the agent closes the jobs
+    pipe (its end of file)."""
+    payload = _read_frame(jobs_fd)
+    if payload is None:  # the agent went away before sending the setup
+        return
+    setup, parent = pickle.loads(payload)
     die_with_parent(parent)
     prepared = prepare(setup)
-    jobs_fd, results_fd = jobs.fileno(), results.fileno()
     while (payload := _read_frame(jobs_fd)) is not None:
         job: BatchJob = pickle.loads(payload)
         try:
@@ -175,11 +189,11 @@ class Ticket:
 
 @dataclass
 class _Worker:
-    """One spawned worker process, the agent's ends of its two pipes, and the batches it holds, in order."""
+    """One worker process, the agent's ends of its two pipes, and the batches it holds, in order."""
 
-    process: SpawnProcess
-    jobs: Connection  # written here (non-blocking), read by the worker
-    results: Connection  # written by the worker, read here (non-blocking)
+    process: subprocess.Popen[bytes]
+    jobs: int  # written here (non-blocking), read by the worker
+    results: int  # written by the worker, read here (non-blocking): its end of file is the worker's death
     held: deque[Ticket] = field(default_factory=deque)
     outbox: bytearray = field(default_factory=bytearray)  # framed jobs the pipe has not taken yet
     inbox: bytearray = field(default_factory=bytearray)  # bytes of results not complete yet
@@ -195,7 +209,6 @@ class WorkerPool:
         self.setup = setup
         self.workers = workers
         self._inline = prepare(setup, registry) if workers == 0 else {}
-        self._context = multiprocessing.get_context("spawn")
         self._waiting: deque[Ticket] = deque()  # submitted, not yet handed to a worker
         self._deaths_in_a_row = 0  # workers that died since the last result
         self._broken: str | None = None
@@ -203,21 +216,30 @@ class WorkerPool:
         self._pool: list[_Worker] = [self._start_worker() for _ in range(workers)]
 
     def _start_worker(self) -> _Worker:
-        jobs_read, jobs_write = self._context.Pipe(duplex=False)
-        results_read, results_write = self._context.Pipe(duplex=False)
-        process = self._context.Process(target=_worker_main, name="ucsiem-parse", daemon=True,
-                                        args=(self.setup, os.getpid(), jobs_read, results_write))
-        process.start()
-        jobs_read.close()  # the worker's ends live in the worker only: its death is an end of file here
-        results_write.close()
-        os.set_blocking(jobs_write.fileno(), False)
-        os.set_blocking(results_read.fileno(), False)
-        return _Worker(process, jobs_write, results_read)
+        jobs_read, jobs_write = os.pipe()
+        results_read, results_write = os.pipe()
+        try:
+            code = _WORKER_CODE.format(path=sys.path)
+            process = subprocess.Popen([sys.executable, "-c", code, WORKER_NAME, str(jobs_read), str(results_write)],
+                                       pass_fds=(jobs_read, results_write), stdin=subprocess.DEVNULL)
+        except BaseException:
+            for fd in (jobs_read, jobs_write, results_read, results_write):
+                os.close(fd)
+            raise
+        # The worker's ends live in the worker only: its death is an end of file here.
+        os.close(jobs_read)
+        os.close(results_write)
+        setup = pickle.dumps((self.setup, os.getpid()), protocol=pickle.HIGHEST_PROTOCOL)
+        worker = _Worker(process, jobs_write, results_read)
+        worker.outbox += FRAME.pack(len(setup)) + setup  # written with the first job, without blocking
+        os.set_blocking(jobs_write, False)
+        os.set_blocking(results_read, False)
+        return worker
 
     @property
     def worker_pids(self) -> list[int]:
         """The PIDs of the current workers (for tests and diagnostics)."""
-        return [w.process.pid for w in self._pool if not w.gone and w.process.pid is not None]
+        return [w.process.pid for w in self._pool if not w.gone]
 
     def submit(self, job: BatchJob) -> Ticket:
         loop = asyncio.get_running_loop()
@@ -261,35 +283,35 @@ class WorkerPool:
         if worker.loop is not None and not worker.loop.is_closed():
             self._unwatch(worker)
         worker.loop, worker.writing = loop, False
-        loop.add_reader(worker.results.fileno(), self._on_results, worker)
-        loop.add_reader(worker.process.sentinel, self._on_exit, worker)
+        loop.add_reader(worker.results, self._on_results, worker)
+        if worker.outbox:  # the setup, not taken yet
+            self._flush(worker)
 
     def _unwatch(self, worker: _Worker) -> None:
         loop = worker.loop
         if loop is None or loop.is_closed():
             return
-        loop.remove_reader(worker.results.fileno())
-        loop.remove_reader(worker.process.sentinel)
+        loop.remove_reader(worker.results)
         if worker.writing:
-            loop.remove_writer(worker.jobs.fileno())
+            loop.remove_writer(worker.jobs)
             worker.writing = False
 
     def _flush(self, worker: _Worker) -> None:
         """Write what the jobs pipe takes now; the rest when it is writable again."""
         try:
             while worker.outbox:
-                del worker.outbox[:os.write(worker.jobs.fileno(), worker.outbox)]
+                del worker.outbox[:os.write(worker.jobs, worker.outbox)]
         except BlockingIOError:
             pass
-        except OSError:  # the worker is gone: its sentinel says so too
+        except OSError:  # the worker is gone: its results pipe says so too
             worker.outbox.clear()
         if worker.loop is None:
             return
         if worker.outbox and not worker.writing:
-            worker.loop.add_writer(worker.jobs.fileno(), self._flush, worker)
+            worker.loop.add_writer(worker.jobs, self._flush, worker)
             worker.writing = True
         elif not worker.outbox and worker.writing:
-            worker.loop.remove_writer(worker.jobs.fileno())
+            worker.loop.remove_writer(worker.jobs)
             worker.writing = False
 
     def _on_results(self, worker: _Worker) -> None:
@@ -302,7 +324,7 @@ class WorkerPool:
         """Read what the worker wrote and settle the batches whose results are complete; True when its
         end is closed (it exited, or died, maybe half-way through a result)."""
         try:
-            while chunk := os.read(worker.results.fileno(), READ_CHUNK):
+            while chunk := os.read(worker.results, READ_CHUNK):
                 worker.inbox += chunk
             ended = True
         except BlockingIOError:
@@ -333,8 +355,8 @@ class WorkerPool:
             return
         self._drain(worker)  # results it finished before dying count
         loop = worker.loop
-        pid, exitcode = worker.process.pid, worker.process.exitcode
         self._retire(worker, kill=True)
+        pid, exitcode = worker.process.pid, worker.process.returncode
         self._deaths_in_a_row += 1
         log.error("A parse worker died; starting a new worker and parsing the batches it held again.",
                   extra={"pid": pid, "exitcode": exitcode, "batches": len(worker.held)})
@@ -368,18 +390,20 @@ class WorkerPool:
         """Stop watching a worker, close the agent's ends of its pipes, make sure it exits and reap it."""
         worker.gone = True
         self._unwatch(worker)
-        worker.jobs.close()  # the worker's end of file: it leaves after the batch in hand
-        worker.results.close()
+        os.close(worker.jobs)  # the worker's end of file: it leaves after the batch in hand
+        os.close(worker.results)
         process = worker.process
         if kill:
-            process.kill()
-        process.join(0 if kill else STOP_WAIT_SECS)
-        if process.is_alive():
+            try:
+                process.wait(EXIT_WAIT_SECS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        try:
+            process.wait(STOP_WAIT_SECS)
+        except subprocess.TimeoutExpired:
             log.warning("A parse worker did not stop; killing it.", extra={"pid": process.pid})
             process.kill()
-            process.join(STOP_WAIT_SECS)
-        if not process.is_alive():
-            process.close()
+            process.wait()
 
     def close(self) -> None:
         for worker in self._pool:
