@@ -112,7 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     correlate.add_argument("--check", action="store_true", help="validate the file and the rules, then exit")
     correlate.set_defaults(func=cmd_correlate)
 
-    mappings = sub.add_parser("mappings", help="generate or drift-check the files in mappings/ from the schema")
+    mappings = sub.add_parser("mappings", help="generate or drift-check the files in mappings/ (and the compiled "
+                                               "schema, ucsiem/schema/compiled.py) from the schema")
     mappings.add_argument("action", choices=["generate", "check"])
     mappings.add_argument("--out", type=Path, default=Path("mappings"))
     mappings.set_defaults(func=cmd_mappings)
@@ -574,13 +575,18 @@ def cmd_correlate(args: argparse.Namespace) -> int:
 
 
 def cmd_mappings(args: argparse.Namespace) -> int:
+    from ucsiem.schema.compile import COMPILED, render_compiled
     from ucsiem.schema.generate import check, generate
 
     if args.action == "generate":
         for path in generate(args.out):
             print(f"wrote {path}")
+        COMPILED.write_text(render_compiled())  # the hot path's Structs, in the package
+        print(f"wrote {COMPILED}")
         return 0
     drift = check(args.out)
+    if COMPILED.read_text() != render_compiled():
+        drift.append(f"differs: {COMPILED}")
     for line in drift:
         print(line)
     print("mappings are up to date" if not drift else f"{len(drift)} file(s) drifted: run `ucsiem mappings generate`")

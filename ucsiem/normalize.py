@@ -20,7 +20,6 @@ from ucsiem import __version__
 from ucsiem.enrich.stage import Enrichment
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParseContext, ParsedEvent, ParserSpec, RawRecord
-from ucsiem.schema.event import TIME_FIELDS
 from ucsiem.schema.fast import dump_event, validate_event
 
 if TYPE_CHECKING:  # pySigma is imported only where rules are configured
@@ -327,6 +326,8 @@ def _related(event: ParsedEvent) -> dict[str, list[str]]:
 
 def _schema_error_code(exc: ValidationError) -> str:
     """bad_timestamp when only time fields failed, bad_field when only values out of range did."""
+    from ucsiem.schema.event import TIME_FIELDS  # the models are built only when an event needs them
+
     errors = exc.errors()
     if all(".".join(str(p) for p in err["loc"]) in TIME_FIELDS for err in errors):
         return "bad_timestamp"

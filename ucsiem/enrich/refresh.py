@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +128,9 @@ class IdentityRefresher:
 
     async def refresh(self) -> None:
         """One refresh in a child process; the event loop goes on meanwhile."""
+        import multiprocessing  # here: an agent without an identity directory never needs it (2 MiB)
+        from concurrent.futures import ProcessPoolExecutor
+
         from ucsiem.pipeline.pool import die_with_parent
 
         loop = asyncio.get_running_loop()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import fcntl
 import logging
 import os
 import pickle
@@ -68,6 +69,7 @@ MAX_DEATHS_PER_BATCH = 5  # the same batch killing a worker again and again is n
 IN_FLIGHT_PER_WORKER = 2  # one being parsed, one waiting in the worker's pipe: no idle gap between batches
 FRAME = struct.Struct("!Q")  # length of the pickle that follows
 READ_CHUNK = 1 << 20
+PIPE_BYTES = 1 << 20
 STOP_WAIT_SECS = 10.0  # at close: a worker finishes the batch it holds, then is killed
 EXIT_WAIT_SECS = 1.0  # a worker whose results pipe closed is on its way out: its own exit status is logged
 Prepared = dict[str, tuple[Normalizer, ParseContext]]
@@ -218,6 +220,8 @@ class WorkerPool:
     def _start_worker(self) -> _Worker:
         jobs_read, jobs_write = os.pipe()
         results_read, results_write = os.pipe()
+        for fd in (jobs_write, results_write):
+            _widen(fd)
         try:
             code = _WORKER_CODE.format(path=sys.path)
             process = subprocess.Popen([sys.executable, "-c", code, WORKER_NAME, str(jobs_read), str(results_write)],
@@ -412,6 +416,16 @@ class WorkerPool:
         for ticket in self._waiting:
             ticket.future.cancel()
         self._waiting.clear()
+
+
+def _widen(fd: int) -> None:
+    """A batch (a few hundred KB each way) crosses a 64 KiB pipe in many writes, each waking the reader:
+    a pipe as large as an unprivileged process may make it (fs.pipe-max-size, 1 MiB by default) takes one."""
+    try:
+        size = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, min(size, PIPE_BYTES))
+    except (OSError, ValueError, AttributeError):  # not Linux, or a limit lowered: the default pipe works
+        pass
 
 
 def _offset(job: BatchJob) -> int:

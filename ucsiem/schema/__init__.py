@@ -1,6 +1,4 @@
-"""The common event schema (see `event.py`) and the `event.action` vocabulary (see `actions.py`)."""
+"""The common event schema (see `event.py`) and the `event.action` vocabulary (see `actions.py`).
 
-from ucsiem.schema.actions import ACTIONS, EventAction
-from ucsiem.schema.event import UCEvent, field_paths
-
-__all__ = ["ACTIONS", "EventAction", "UCEvent", "field_paths"]
+Nothing is imported here: a parse worker reads `actions` and the generated `compiled` schema only, and
+builds the pydantic models (`event`) when an event needs them (see `fast.py`)."""

@@ -61,6 +61,10 @@ ACTIONS: dict[str, str] = {
     "pipeline-error": "The agent could not parse or validate a record; `event.original` holds it.",
 }
 
+# The one definition of the outcomes: typing caches `Literal[...] | None` by set equality, so a second
+# spelling in another order, imported first, would reorder the generated JSON schema's enum.
+EventOutcome = Literal["failure", "success", "unknown"]
+
 EventAction = Literal[
     "sip-register", "sip-unregister", "sip-auth", "sip-message", "sip-message-reject",
     "call-attempt", "call-start", "call-end", "call-reject", "call-redirect", "call-update",

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ucsiem.parsing.helpers import canonical_ip
-from ucsiem.schema.actions import EventAction
+from ucsiem.schema.actions import EventAction, EventOutcome
 
 
 def _check_ip(value: str) -> str:
@@ -65,7 +65,6 @@ EventType = Literal[
     "access", "admin", "allowed", "change", "connection", "creation", "deletion", "denied", "device",
     "end", "error", "group", "indicator", "info", "installation", "protocol", "start", "user",
 ]
-EventOutcome = Literal["failure", "success", "unknown"]
 
 
 class Event(Schema):

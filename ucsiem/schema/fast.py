@@ -1,29 +1,39 @@
 """Hot-path validation: the UCEvent rules, applied to plain dicts.
 
 Validating into model instances and dumping them with `exclude_none` walks every declared field of
-every sub-model (about 150), so it cost about half of the per-event budget. This mirrors each model
-as a TypedDict with the same field types, constraints and validators (`extra="forbid"` kept), which
-pydantic-core validates into plain dicts holding only the keys that were given; orjson then writes
-them. The models stay the single source of truth: the TypedDicts are derived from them at import,
-and a test checks that both paths accept, reject and serialize the same events identically.
+every sub-model (about 150). Instead, an event is checked against the generated msgspec Structs of
+`compiled.py` (the models' fields, types, bounds and `extra="forbid"`) and turned back into plain dicts
+holding only the keys that were given, in the models' order; orjson then writes them. msgspec accepts
+less than pydantic (it does not coerce "5" into a port) and has no after-validators, so an event it
+refuses, or whose IP addresses or times are not canonical yet (`compiled.canonicalise`), is validated by
+pydantic-core against TypedDicts mirroring the models (built at the first such event): it coerces or
+canonicalises as the models do, or raises their `ValidationError`. The models stay the single source of
+truth; tests check that both paths accept, reject and serialize the same events identically.
 """
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
-from typing import Annotated, Any, NotRequired, Required
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, NotRequired, Required
 
+import msgspec
 import orjson
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
-from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
-from ucsiem.schema.event import UCEvent
+from ucsiem.schema import compiled
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, TypeAdapter
 
 _cache: dict[type[BaseModel], Any] = {}
+_KEEP = (datetime,)  # datetimes stay objects both ways: no text is taken for a time, none is made
 
 
 def _convert(annotation: Any) -> Any:
+    from pydantic import BaseModel
+
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return typed_dict_of(annotation)
     origin = typing.get_origin(annotation)
@@ -44,6 +54,9 @@ def _without_none(annotation: Any) -> Any:
 
 def typed_dict_of(model: type[BaseModel]) -> Any:
     """A TypedDict with the model's keys (aliases), types, constraints and `extra` policy."""
+    from pydantic import ConfigDict
+    from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
+
     if model in _cache:
         return _cache[model]
     fields: dict[str, Any] = {}
@@ -60,23 +73,45 @@ def typed_dict_of(model: type[BaseModel]) -> Any:
     return td
 
 
-_EVENT = TypeAdapter(typed_dict_of(UCEvent))
+@functools.cache
+def _models() -> TypeAdapter[dict[str, Any]]:
+    from pydantic import TypeAdapter
+
+    from ucsiem.schema.event import UCEvent
+
+    return TypeAdapter(typed_dict_of(UCEvent))
 
 
 def validate_event(data: dict[str, Any]) -> dict[str, Any]:
     """Validate like `UCEvent.model_validate`; raises pydantic.ValidationError. Defaults are not filled.
 
-    A None value means "absent", as in the models' `exclude_none` output. The TypedDicts do not accept
-    None, so clean input (the usual case) costs no extra walk; input holding None is cleaned and
-    validated again. `data` may be modified.
+    A None value means "absent", as in the models' `exclude_none` output. `data` may be modified.
     """
     try:
-        result: dict[str, Any] = _EVENT.validate_python(data)
+        valid: dict[str, Any] = msgspec.to_builtins(msgspec.convert(data, compiled.UCEvent, builtin_types=_KEEP),
+                                                    builtin_types=_KEEP)
+    except msgspec.ValidationError:
+        return validate_with_models(data)
+    if not compiled.canonicalise(valid):
+        return validate_with_models(data)
+    return valid
+
+
+def validate_with_models(data: dict[str, Any]) -> dict[str, Any]:
+    """`validate_event` through pydantic-core: what msgspec refused (coerced here, or refused again with the
+    models' own errors) and what the after-validators must canonicalise.
+
+    The TypedDicts do not accept None, so clean input (the usual case) costs no extra walk; input holding
+    None is cleaned and validated again."""
+    adapter = _models()
+    from pydantic import ValidationError
+
+    try:
+        return adapter.validate_python(data)
     except ValidationError:
         if not _drop_none(data):
             raise
-        result = _EVENT.validate_python(data)
-    return result
+        return adapter.validate_python(data)
 
 
 def _drop_none(node: dict[str, Any]) -> bool:

@@ -15,9 +15,7 @@ import base64
 import binascii
 import os
 from pathlib import Path
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import TYPE_CHECKING
 
 from ucsiem.errors import SpoolError
 from ucsiem.secrets import read_secret
@@ -26,6 +24,9 @@ NONCE_BYTES = 12
 KEY_CHECK = b"ucsiem spool key check"
 KEY_CHECK_SEQ = -1
 SPOOL_ID_BYTES = 16
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 
 class DamagedBatch(SpoolError):
@@ -36,7 +37,10 @@ class SpoolCipher:
     def __init__(self, key: bytes, source: str) -> None:
         if len(key) != 32:
             raise SpoolError(f"{source}: an AES-256 key is 32 bytes, this one has {len(key)}")
-        self._aead = AESGCM(key)
+        # imported here: OpenSSL's bindings are 6 MiB of the agent's memory, and most spools are not encrypted
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._aead: AESGCM = AESGCM(key)
         self.source = source
 
     @classmethod
@@ -50,6 +54,8 @@ class SpoolCipher:
         return nonce + self._aead.encrypt(nonce, data, _aad(spool_id, seq))
 
     def open(self, spool_id: bytes, seq: int, sealed: bytes) -> bytes:
+        from cryptography.exceptions import InvalidTag
+
         try:
             return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], _aad(spool_id, seq))
         except InvalidTag:

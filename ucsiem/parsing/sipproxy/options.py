@@ -20,9 +20,9 @@ still gets its recognised keys mapped. Words and keys are compared case-insensit
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+from ucsiem.schema.actions import EventOutcome
 
 from .values import VOCABULARY
 from .xlogkv import KEYS, TARGETS, Handler, norm_key
@@ -34,7 +34,7 @@ class EventWord(BaseModel):
     model_config = ConfigDict(extra="forbid")
     action: str = Field(description="An action of the shared vocabulary (`sip-auth`, `sip-register`, "
                                     "`admin-login`, `flood-block`...), see the action table.")
-    outcome: Literal["success", "failure", "unknown"] | None = Field(
+    outcome: EventOutcome | None = Field(
         None, description="The outcome the word states; none: the line's `outcome=`/status code decides.")
 
     @field_validator("action")
