@@ -183,7 +183,7 @@ def _die_mid_result() -> None:
         frame = frame.f_back
     assert frame is not None, "ucsiem.pipeline.pool changed: no worker_main frame"
     results = frame.f_locals["results_fd"]
-    os.write(results, struct.pack("!Q", 1 << 20) + b"\\x80\\x05half a result")
+    os.write(results, struct.pack("!QQ", 1 << 20, 0) + b"\\x80\\x05half a result")
     os.kill(os.getpid(), signal.SIGKILL)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import dataclasses
 import fcntl
 import logging
 import os
@@ -67,7 +68,10 @@ class BatchOutput:
 log = logging.getLogger("ucsiem.pool")
 MAX_DEATHS_PER_BATCH = 5  # the same batch killing a worker again and again is not bad luck
 IN_FLIGHT_PER_WORKER = 2  # one being parsed, one waiting in the worker's pipe: no idle gap between batches
-FRAME = struct.Struct("!Q")  # length of the pickle that follows
+FRAME = struct.Struct("!Q")  # length of the pickle that follows (a job, the setup)
+# A result: the length of its pickle (the output without its blob), then of the blob that follows it. The
+# blob, most of a result's bytes, is written and read as it is: a pickle of it was one more copy each side.
+RESULT = struct.Struct("!QQ")
 READ_CHUNK = 1 << 20
 PIPE_BYTES = 1 << 20
 STOP_WAIT_SECS = 10.0  # at close: a worker finishes the batch it holds, then is killed
@@ -120,13 +124,19 @@ def worker_main(jobs_fd: int, results_fd: int) -> None:
     prepared = prepare(setup)
     while (payload := _read_frame(jobs_fd)) is not None:
         job: BatchJob = pickle.loads(payload)
+        del payload
+        blob = b""
         try:
-            reply: tuple[str, Any] = ("ok", _run(prepared, job))
+            output = _run(prepared, job)
+            blob = output.blob
+            reply: tuple[str, Any] = ("ok", dataclasses.replace(output, blob=b""))
         except Exception as exc:  # a bug, not a bad record (those are dead letters): the agent raises it
             reply = ("error", f"{type(exc).__name__}: {exc}")
+        del job
         payload = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        _write_all(results_fd, FRAME.pack(len(payload)))  # the header, then the result: no copy of a large blob
+        _write_all(results_fd, RESULT.pack(len(payload), len(blob)))
         _write_all(results_fd, payload)
+        _write_all(results_fd, blob)
 
 
 def _read_exactly(fd: int, size: int) -> bytes | None:
@@ -172,8 +182,10 @@ def die_with_parent(parent: int) -> None:
 def _run(prepared: Prepared, job: BatchJob) -> BatchOutput:
     normalizer, ctx = prepared[job.input_id]
     result = run_batch(normalizer, ctx, job)
-    blob = b"\n".join(result.docs) + b"\n" if result.docs else b""
-    return BatchOutput(blob, len(result.docs), result.counters, result.hits)
+    count = len(result.docs)
+    if count:
+        result.docs.append(b"")  # the blob ends with a newline, without a second copy to add it
+    return BatchOutput(b"\n".join(result.docs), count, result.counters, result.hits)
 
 
 class PoolBroken(RuntimeError):
@@ -336,12 +348,16 @@ class WorkerPool:
         except OSError:
             ended = True
         inbox = worker.inbox
-        while len(inbox) >= FRAME.size:
-            (size,) = FRAME.unpack_from(inbox)
-            if len(inbox) < FRAME.size + size:
+        while len(inbox) >= RESULT.size:
+            size, blob_size = RESULT.unpack_from(inbox)
+            end = RESULT.size + size
+            if len(inbox) < end + blob_size:
                 break
-            status, value = pickle.loads(inbox[FRAME.size:FRAME.size + size])
-            del inbox[:FRAME.size + size]
+            with memoryview(inbox) as view:  # one copy of the blob, none of the pickle
+                status, value = pickle.loads(view[RESULT.size:end])
+                if status == "ok":
+                    value = dataclasses.replace(value, blob=bytes(view[end:end + blob_size]))
+            del inbox[:end + blob_size]
             ticket = worker.held.popleft()
             self._deaths_in_a_row = 0
             if ticket.future.done():
