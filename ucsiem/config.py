@@ -168,7 +168,8 @@ class PipelineConfig(Strict):
     workers: int | Literal["auto"] = Field(
         "auto", description="Parser processes (`auto`: one per CPU; `0`: parse in the agent process).")
     batch_max_records: int = Field(
-        2048, ge=1, description="Records per batch (a batch never spans more than one read of `read_chunk_bytes`).")
+        512, ge=1, description="Records per batch sent to a parse worker (a batch never spans more than one read of "
+                               "`read_chunk_bytes`); an output joins batches into sends of up to 2,048 events.")
     max_batches_in_flight: int = Field(
         8, ge=1, description="Batches waiting for the parse workers; as many again may wait for the outputs (memory "
                              "feed). The reader waits beyond this.")

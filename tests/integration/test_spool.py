@@ -226,6 +226,39 @@ def test_a_tampered_batch_is_quarantined_counted_and_the_rest_delivered(tmp_path
     assert spool_status(config)["quarantined"] == {"batches": 1, "events": 1}  # shown to the operator
 
 
+def test_batches_joined_for_a_send_stop_before_a_damaged_one_that_is_passed_only_after_them(tmp_path: Path) -> None:
+    """An output reads the batches waiting as one entry (`max_events`); a damaged batch among them ends the
+    entry, quarantined but not acknowledged: the cursor passes it only once the batches before it are."""
+    key, db = tmp_path / "spool.key", tmp_path / "spool.db"
+    write_new_key(key)
+    _feed_with_batches(tmp_path, db, key, 4)
+    conn = sqlite3.connect(db)
+    [(data,)] = conn.execute("SELECT data FROM batches WHERE seq = 2").fetchall()
+    conn.execute("UPDATE batches SET data = ? WHERE seq = 2", (data[:-1] + bytes([data[-1] ^ 1]),))
+    conn.commit()
+    conn.close()
+
+    async def run() -> tuple[list[tuple[list[int], bytes]], dict[str, int], dict[str, int]]:
+        feed = SpoolFeed.open(SpoolConfig(enabled=True, encryption_key_file=key), db, ["a"])
+        feed.close()
+        first = await feed.next("a", 10)
+        assert first is not None
+        cursor_before_ack = feed.store.cursors()
+        await feed.ack("a", first)
+        entries = [(list(first.seqs), first.blob)]
+        while (entry := await feed.next("a", 10)) is not None:
+            entries.append((list(entry.seqs), entry.blob))
+            await feed.ack("a", entry)
+        cursors = feed.store.cursors()
+        feed.close_db()
+        return entries, cursor_before_ack, cursors
+
+    entries, before, after = asyncio.run(run())
+    assert entries == [([0, 1], b'{"i":0}\n{"i":1}\n'), ([3], b'{"i":3}\n')]
+    assert before == {"a": -1}  # batch 2 found damaged while joining did not move the cursor past 0 and 1
+    assert after == {"a": 3}
+
+
 def test_a_row_moved_from_another_spool_is_refused(tmp_path: Path) -> None:
     key = tmp_path / "spool.key"
     write_new_key(key)

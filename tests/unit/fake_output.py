@@ -86,6 +86,7 @@ class FakeOutput:
     starts: deque[OutputError | None] = field(default_factory=deque)  # planned answers of `start`
     probes: deque[bool] = field(default_factory=deque)  # planned answers of `probe` (none left: False)
     max_document_bytes: int | None = None
+    send_max_events: int = 0  # one batch per send, as most tests count them
     stall_secs: float | None = None
     calls: list[Call] = field(default_factory=list)
     received: list[bytes] = field(default_factory=list)

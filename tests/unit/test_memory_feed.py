@@ -167,3 +167,30 @@ def test_senders_of_two_outputs_acknowledge_a_position_only_when_the_slower_one_
     assert len(b_sends) == 7  # batch 0: refused twice, half delivered, its retry failed, retried; batches 1, 2
     assert b_sends[4] < stored[0] < b_sends[5] < stored[1] < b_sends[6] < stored[2]
     assert a.received == b.received and len(a.received) == 6
+
+
+def test_batches_there_already_join_up_to_max_events_and_one_ack_settles_them_all() -> None:
+    """Parse batches are small (a worker's memory); an output reads the ones waiting as one send."""
+    async def go() -> None:
+        stored: list[int] = []
+        feed = MemoryFeed(["a", "b"], 8)
+        await put_all(feed, 5, stored)  # 2 events each
+        first = await feed.next("a", 6)
+        assert first is not None and list(first.seqs) == [0, 1, 2] and first.count == 6
+        assert first.docs() == [b'{"n":%d}' % n for n in (0, 0, 1, 1, 2, 2)]
+        rest = await feed.next("a", 6)
+        assert rest is not None and list(rest.seqs) == [3, 4]  # only what is there: no wait for more
+        single = await feed.next("b", 1)  # a batch larger than max_events still comes, alone
+        assert single is not None and list(single.seqs) == [0] and single.first == -1
+        await feed.ack("a", first)
+        assert stored == []  # b has not delivered them
+        await feed.ack("b", single)
+        assert stored == [0]
+        b_rest = await feed.next("b", 100)
+        assert b_rest is not None and list(b_rest.seqs) == [1, 2, 3, 4]
+        await feed.ack("b", b_rest)
+        assert stored == [0, 1, 2]  # in order, and only those both outputs delivered
+        await feed.ack("a", rest)
+        assert stored == [0, 1, 2, 3, 4]
+
+    run(go())

@@ -160,12 +160,12 @@ def test_a_worker_never_builds_the_models() -> None:
     code = (
         "import sys\n"
         "from datetime import UTC, datetime\n"
-        "from ucsiem.pipeline.pool import WorkerSetup, prepare, _run\n"
+        "from ucsiem.pipeline.worker import WorkerSetup, prepare, run_job\n"
         "from ucsiem.pipeline.work import BatchJob\n"
         f"lines = open({str(REPO / 'parsers/cisco_expressway/tests/event-log.log')!r}, 'rb').read().splitlines()\n"
         "prepared = prepare(WorkerSetup([], [{'id': 't', 'parser': 'cisco_expressway', 'where': 'x'}], 'h', None))\n"
         "now = datetime.now(UTC)\n"
-        "out = _run(prepared, BatchJob('t', 'k', 'p', list(range(len(lines))), lines, {}, {}, now, now))\n"
+        "out = run_job(prepared, BatchJob('t', 'k', 'p', list(range(len(lines))), lines, {}, {}, now, now))\n"
         "assert out.count == len(lines), out\n"
         "print('ucsiem.schema.event' in sys.modules)\n"
     )

@@ -105,6 +105,32 @@ def test_batches_are_sent_in_feed_order_and_their_positions_advance_in_order(tmp
     assert (s.stats.delivered, s.stats.retries, s.stats.dead_letters, waits) == (7, 0, {}, [])
 
 
+def test_batches_waiting_go_out_as_one_send_and_their_positions_advance_after_it(
+        tmp_path: Path, waits: list[float]) -> None:
+    """Batches already in the feed join into one send up to the output's send_max_events; a retry of that
+    send holds back every position in it, and they advance together, in order, once it is delivered."""
+    batches = [docs(0, 1), docs(2), docs(3), docs(4, 5), docs(6)]
+    advanced_at: list[tuple[int, int]] = []  # (position, sends made by then)
+    output = FakeOutput(send_max_events=4).plan(down(), delivered())
+
+    async def go() -> Sender:
+        feed = MemoryFeed([output.name], 8)
+        tracker: AckTracker[None] = AckTracker(lambda offset, _s: advanced_at.append((offset, len(output.sent))))
+        s = Sender(output, feed, tmp_path, sync_each_batch=False)
+        for i, batch in enumerate(batches):
+            seq = tracker.register(100 * (i + 1), None)
+            await feed.put(b"".join(d + b"\n" for d in batch), len(batch), partial(tracker.ack, seq))
+        feed.close()
+        await s.run()
+        return s
+
+    s = run(go())
+    # 2 + 1 + 1 events fill the first send; 2 + 1 the second (a batch is never split)
+    assert output.sent == [docs(0, 1, 2, 3), docs(0, 1, 2, 3), docs(4, 5, 6)]
+    assert advanced_at == [(100, 2), (200, 2), (300, 2), (400, 3), (500, 3)]
+    assert s.stats.delivered == 7
+
+
 def test_a_batch_being_retried_holds_back_the_next_one_and_its_position(tmp_path: Path, waits: list[float]) -> None:
     batches = [docs(0, 1), docs(2)]
     advanced_at: list[tuple[int, int]] = []  # (position, sends made by then)

@@ -24,7 +24,7 @@ class CorrelationConfig(BaseModel):
         131_072, ge=0,
         description="Recent event ids remembered so that an event read twice (after a restart) counts once. Only "
                     "events after the last saved position are read again: this must exceed what is in flight "
-                    "(pipeline.max_batches_in_flight x batch_max_records x 2, 32,768 by default), and it is "
+                    "(pipeline.max_batches_in_flight x batch_max_records x 2, 8,192 by default), and it is "
                     "saved with every commit, so keep it near that.")
     single_suppression_secs: float = Field(
         300.0, ge=0, description="Suppression window of single-event alerts, unless the rule sets its own (0: none).")

@@ -131,7 +131,7 @@ class IdentityRefresher:
         import multiprocessing  # here: an agent without an identity directory never needs it (2 MiB)
         from concurrent.futures import ProcessPoolExecutor
 
-        from ucsiem.pipeline.pool import die_with_parent
+        from ucsiem.pipeline.worker import die_with_parent
 
         loop = asyncio.get_running_loop()
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent,

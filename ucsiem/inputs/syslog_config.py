@@ -104,7 +104,7 @@ class SyslogInputConfig(Strict):
     timezone: Zone = Field("UTC", description="Zone for timestamps that carry none.")
     max_message_bytes: ByteSize = Field(65_536, ge=480, le=16_777_216,
                                    description="Longer messages are cut and flagged (RFC 5425 asks for 2048+).")
-    batch_max_records: int = Field(2048, ge=1, description="Messages per batch sent to the parse workers.")
+    batch_max_records: int = Field(512, ge=1, description="Messages per batch sent to the parse workers.")
     batch_max_wait_secs: float = Field(0.2, gt=0, le=10, description="A batch waits at most this long to fill.")
     keep_original: bool = Field(False, description="Copy the raw message into event.original.")
     max_events_per_record: int = Field(

@@ -47,6 +47,11 @@ class Output(Protocol):
         """Largest document the destination takes (a dead letter is cut to fit); None: no limit."""
 
     @property
+    def send_max_events(self) -> int:
+        """Batches waiting in the feed are joined into one `send` of up to this many events (a request to a
+        server is better large; parse batches are small, for the workers' memory); 0: one batch per send."""
+
+    @property
     def stall_secs(self) -> float | None:
         """The client retries inside `send` (it may not return for long): the sender warns each stall_secs
         without an answer; None: `send` returns or raises by itself."""
@@ -77,6 +82,7 @@ class OutputDefaults:
     nothing to make durable. Override what the output has."""
 
     max_document_bytes: int | None = None
+    send_max_events: int = 0  # a file takes each batch as it comes: joining would only copy them
     stall_secs: float | None = None
     unreachable: bool = False
 

@@ -100,7 +100,7 @@ class Sender:
     async def run(self) -> None:
         await self._start()
         name = self.output.name
-        while (entry := await self.feed.next(name)) is not None:
+        while (entry := await self.feed.next(name, self.output.send_max_events)) is not None:
             await self.deliver(entry.docs())
             if self._sync_each_batch:
                 await asyncio.to_thread(self.output.sync)

@@ -18,12 +18,27 @@ OnStored = Callable[[], None]
 
 @dataclass
 class Entry:
+    """One batch, or consecutive batches `first`..`seq` read as one (see `Feed.next`)."""
+
     seq: int
     blob: bytes  # newline-terminated JSON documents
     count: int
+    first: int = -1  # the first batch's seq when several are joined; -1: this one only
+
+    @property
+    def seqs(self) -> range:
+        return range(self.seq if self.first < 0 else self.first, self.seq + 1)
 
     def docs(self) -> list[bytes]:
         return self.blob.split(b"\n")[:-1] if self.blob else []
+
+
+def joined(entries: list[Entry]) -> Entry:
+    """Consecutive batches as one entry (one copy of their documents; a single batch is not copied)."""
+    if len(entries) == 1:
+        return entries[0]
+    return Entry(entries[-1].seq, b"".join(e.blob for e in entries), sum(e.count for e in entries),
+                 entries[0].seq)
 
 
 class Feed(Protocol):
@@ -32,11 +47,13 @@ class Feed(Protocol):
         False: the batch was dropped (spool full, `when_full: drop_newest`) and `on_stored` is not called:
         the caller tells its input first (a webhook then answers 503, not 200), then acknowledges it."""
 
-    async def next(self, output: str) -> Entry | None:
-        """The output's next batch; None once the feed is closed and the output has read everything."""
+    async def next(self, output: str, max_events: int = 0) -> Entry | None:
+        """The output's next batch; None once the feed is closed and the output has read everything. With
+        `max_events`, the batches that follow it and are there already join it while the events stay within
+        it: a parse batch is small (a worker's memory), a request to Kafka or Elasticsearch is better large."""
 
     async def ack(self, output: str, entry: Entry) -> None:
-        """The output delivered this batch (they are acknowledged in order)."""
+        """The output delivered this entry's batches (entries are acknowledged in order)."""
 
     def close(self) -> None:
         """No more puts: readers drain what is there, then get None."""
@@ -75,19 +92,29 @@ class MemoryFeed:
             self._changed.notify_all()
         return True  # never drops: a full memory feed blocks
 
-    async def next(self, output: str) -> Entry | None:
+    async def next(self, output: str, max_events: int = 0) -> Entry | None:
         async with self._changed:
             await self._changed.wait_for(lambda: self._closed or self._cursor[output] < self._next_seq)
             seq = self._cursor[output]
             if seq >= self._next_seq:
                 return None
-            first = self._held[0].entry.seq
-            self._cursor[output] = seq + 1
-            return self._held[seq - first].entry
+            base = self._held[0].entry.seq
+            entries = [self._held[seq - base].entry]
+            count = entries[0].count
+            while seq + len(entries) < self._next_seq:
+                following = self._held[seq + len(entries) - base].entry
+                if count + following.count > max_events:
+                    break
+                entries.append(following)
+                count += following.count
+            self._cursor[output] = seq + len(entries)
+            return joined(entries)
 
     async def ack(self, output: str, entry: Entry) -> None:
         async with self._changed:
-            self._held[entry.seq - self._held[0].entry.seq].waiting.discard(output)
+            base = self._held[0].entry.seq
+            for seq in entry.seqs:
+                self._held[seq - base].waiting.discard(output)
             while self._held and not self._held[0].waiting:
                 self._held.popleft().on_stored()
             self._changed.notify_all()

@@ -95,6 +95,8 @@ def decode_key(raw: bytes, source: str) -> bytes:
 
 def write_new_key(path: Path) -> None:
     """A fresh random key, base64, readable by the owner only; never overwrites an existing key."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(base64.b64encode(AESGCM.generate_key(bit_length=256)) + b"\n")

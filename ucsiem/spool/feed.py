@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ucsiem.config import SpoolConfig
 from ucsiem.errors import SpoolError
-from ucsiem.pipeline.feed import Entry, OnStored
+from ucsiem.pipeline.feed import Entry, OnStored, joined
 from ucsiem.spool.crypto import DamagedBatch, SpoolCipher
 from ucsiem.spool.store import BatchInfo, SpoolStore
 
@@ -85,7 +85,7 @@ class SpoolFeed:
     def _full(self, size: int) -> bool:
         return bool(self._index) and self._bytes + size > self.cfg.max_bytes
 
-    async def next(self, output: str) -> Entry | None:
+    async def next(self, output: str, max_events: int = 0) -> Entry | None:
         while True:
             async with self._changed:
                 await self._changed.wait_for(lambda: self._closed or self._cursor[output] + 1 < self._next_seq)
@@ -96,10 +96,27 @@ class SpoolFeed:
             if seq not in self._damaged:
                 try:
                     blob = await asyncio.to_thread(self.store.read, seq)
-                    return Entry(seq, blob, info.events)
+                    return joined([Entry(seq, blob, info.events), *await self._following(seq, info.events, max_events)])
                 except DamagedBatch as exc:
                     await self._quarantine(info, str(exc))
             await self.ack(output, Entry(seq, b"", 0))  # this output goes past the damaged batch
+
+    async def _following(self, seq: int, count: int, max_events: int) -> list[Entry]:
+        """The spooled batches after `seq` that fit in `max_events` with it. A damaged one ends them, not
+        acknowledged: the output goes past it only after the batches before it are delivered."""
+        out: list[Entry] = []
+        while (after := seq + len(out) + 1) < self._next_seq and after not in self._damaged:
+            info = self._index[after - self._index[0].seq]
+            if count + info.events > max_events:
+                break
+            try:
+                blob = await asyncio.to_thread(self.store.read, after)
+            except DamagedBatch as exc:
+                await self._quarantine(info, str(exc))
+                break
+            out.append(Entry(after, blob, info.events))
+            count += info.events
+        return out
 
     async def _quarantine(self, info: BatchInfo, reason: str) -> None:
         if info.seq in self._damaged:
