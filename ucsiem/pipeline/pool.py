@@ -17,6 +17,7 @@ waits for ever.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import fcntl
 import logging
@@ -26,7 +27,6 @@ import subprocess
 import sys
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ucsiem.parsing.registry import ParserRegistry
 from ucsiem.pipeline.work import BatchJob
@@ -307,13 +307,10 @@ class WorkerPool:
 
 
 def _widen(fd: int) -> None:
-    """A batch (a few hundred KB each way) crosses a 64 KiB pipe in many writes, each waking the reader:
-    a pipe as large as an unprivileged process may make it (fs.pipe-max-size, 1 MiB by default) takes one."""
-    try:
-        size = int(Path("/proc/sys/fs/pipe-max-size").read_text())
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, min(size, PIPE_BYTES))
-    except (OSError, ValueError, AttributeError):  # not Linux, or a limit lowered: the default pipe works
-        pass
+    """A batch (a few hundred KB each way) crosses a 64 KiB pipe in many writes, each waking the reader: a
+    pipe of 1 MiB (fs.pipe-max-size, what an unprivileged process may make by default) takes one."""
+    with contextlib.suppress(OSError):  # above this machine's fs.pipe-max-size: the default pipe works
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 def _offset(job: BatchJob) -> int:

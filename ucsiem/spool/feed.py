@@ -27,7 +27,7 @@ from ucsiem.spool.crypto import DamagedBatch, SpoolCipher
 from ucsiem.spool.store import BatchInfo, SpoolStore
 
 log = logging.getLogger("ucsiem.spool")
-RECLAIM_ROUNDS = 8  # reclaims in a row at most, after one acknowledgement
+RECLAIM_ROUNDS = 8  # reclaims in a row at most
 
 
 class SpoolFeed:
@@ -53,6 +53,7 @@ class SpoolFeed:
         self._closed = False
         self._changed = asyncio.Condition()
         self._reclaiming: asyncio.Task[None] | None = None
+        self._reclaim_due = False  # acknowledged since the running reclaim last judged the file
         self.reclaimed_bytes = 0  # given back to the file system in this run
         if self._index:
             log.info("Spool holds undelivered batches from the last run.",
@@ -138,20 +139,31 @@ class SpoolFeed:
             while self._index and self._index[0].seq <= low:
                 self._bytes -= self._index.popleft().bytes
             self._changed.notify_all()
-        if prune is not None and not self._closed and (self._reclaiming is None or self._reclaiming.done()):
-            self._reclaiming = asyncio.get_running_loop().create_task(self._reclaim())
+        if prune is not None and not self._closed:
+            # A reclaim running now may have judged the file before this acknowledgement: it looks again.
+            self._reclaim_due = True
+            if self._reclaiming is None or self._reclaiming.done():
+                self._reclaiming = asyncio.get_running_loop().create_task(self._reclaim())
 
     async def _reclaim(self) -> None:
-        """Give the file's free space back when most of it is free (a backlog delivered); never fails the agent."""
-        for _ in range(RECLAIM_ROUNDS):  # batches delivered meanwhile freed more: go on while that is worth it
+        """Give the file's free space back when most of it is free (a backlog delivered); never fails the agent.
+
+        It looks again as long as acknowledgements came meanwhile (`_reclaim_due`): one that came while the
+        file was judged would otherwise start no reclaim of its own (this one was running), and a spool whose
+        last batches were delivered then kept its size until the next batch came and went."""
+        rounds = 0
+        while self._reclaim_due and not self._closed and rounds < RECLAIM_ROUNDS:
+            self._reclaim_due = False
             try:
-                if self._closed or not await asyncio.to_thread(self.store.wants_reclaim, empty=not self._index):
-                    return
+                if not await asyncio.to_thread(self.store.wants_reclaim, empty=not self._index):
+                    continue
                 before, after = await asyncio.to_thread(self.store.reclaim)
             except (SpoolError, sqlite3.Error) as exc:
                 log.warning("Spool could not give its free space back; it will try again.",
                             extra={"path": str(self.store.path), "error": str(exc)})
                 return
+            rounds += 1
+            self._reclaim_due = True  # batches delivered meanwhile freed more: go on while that is worth it
             self.reclaimed_bytes += max(0, before - after)
             log.info("Spool gave free space back to the file system.",
                      extra={"path": str(self.store.path), "file_bytes_before": before, "file_bytes": after,
