@@ -188,6 +188,15 @@ def _feed_with_batches(tmp_path: Path, db: Path, key: Path, count: int) -> None:
     asyncio.run(run())
 
 
+def _tamper(db: Path, seq: int) -> None:
+    """Flip one bit of a spooled batch's ciphertext (its tag then fails)."""
+    conn = sqlite3.connect(db)
+    [(data,)] = conn.execute("SELECT data FROM batches WHERE seq = ?", (seq,)).fetchall()
+    conn.execute("UPDATE batches SET data = ? WHERE seq = ?", (data[:-1] + bytes([data[-1] ^ 1]), seq))
+    conn.commit()
+    conn.close()
+
+
 def _drain(db: Path, key: Path) -> tuple[dict[str, list[bytes]], SpoolFeed]:
     async def run() -> tuple[dict[str, list[bytes]], SpoolFeed]:
         feed = SpoolFeed.open(SpoolConfig(enabled=True, encryption_key_file=key), db, ["a", "b"])
@@ -207,11 +216,7 @@ def test_a_tampered_batch_is_quarantined_counted_and_the_rest_delivered(tmp_path
     key, db = tmp_path / "spool.key", tmp_path / "spool.db"
     write_new_key(key)
     _feed_with_batches(tmp_path, db, key, 3)
-    conn = sqlite3.connect(db)
-    [(data,)] = conn.execute("SELECT data FROM batches WHERE seq = 1").fetchall()
-    conn.execute("UPDATE batches SET data = ? WHERE seq = 1", (data[:-1] + bytes([data[-1] ^ 1]),))
-    conn.commit()
-    conn.close()
+    _tamper(db, 1)
 
     got, feed = _drain(db, key)  # a restart: before the fix, every start stopped on this batch
     assert got == {"a": [b'{"i":0}\n', b'{"i":2}\n'], "b": [b'{"i":0}\n', b'{"i":2}\n']}
@@ -232,11 +237,7 @@ def test_batches_joined_for_a_send_stop_before_a_damaged_one_that_is_passed_only
     key, db = tmp_path / "spool.key", tmp_path / "spool.db"
     write_new_key(key)
     _feed_with_batches(tmp_path, db, key, 4)
-    conn = sqlite3.connect(db)
-    [(data,)] = conn.execute("SELECT data FROM batches WHERE seq = 2").fetchall()
-    conn.execute("UPDATE batches SET data = ? WHERE seq = 2", (data[:-1] + bytes([data[-1] ^ 1]),))
-    conn.commit()
-    conn.close()
+    _tamper(db, 2)
 
     async def run() -> tuple[list[tuple[list[int], bytes]], dict[str, int], dict[str, int]]:
         feed = SpoolFeed.open(SpoolConfig(enabled=True, encryption_key_file=key), db, ["a"])

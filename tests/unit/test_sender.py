@@ -105,26 +105,28 @@ def test_batches_are_sent_in_feed_order_and_their_positions_advance_in_order(tmp
     assert (s.stats.delivered, s.stats.retries, s.stats.dead_letters, waits) == (7, 0, {}, [])
 
 
+async def advances(output: FakeOutput, tmp_path: Path,
+                   batches: list[list[bytes]]) -> tuple[Sender, list[tuple[int, int]]]:
+    """Put every batch in a memory feed at once (batch i ends at offset 100 * (i + 1)), run the sender until
+    the feed is drained; returns the sender and, per position the tracker advanced to, the sends made by then."""
+    advanced_at: list[tuple[int, int]] = []
+    feed = MemoryFeed([output.name], len(batches))
+    tracker: AckTracker[None] = AckTracker(lambda offset, _s: advanced_at.append((offset, len(output.sent))))
+    s = Sender(output, feed, tmp_path, sync_each_batch=False)
+    for i, batch in enumerate(batches):
+        seq = tracker.register(100 * (i + 1), None)
+        await feed.put(b"".join(d + b"\n" for d in batch), len(batch), partial(tracker.ack, seq))
+    feed.close()
+    await s.run()
+    return s, advanced_at
+
+
 def test_batches_waiting_go_out_as_one_send_and_their_positions_advance_after_it(
         tmp_path: Path, waits: list[float]) -> None:
     """Batches already in the feed join into one send up to the output's send_max_events; a retry of that
     send holds back every position in it, and they advance together, in order, once it is delivered."""
-    batches = [docs(0, 1), docs(2), docs(3), docs(4, 5), docs(6)]
-    advanced_at: list[tuple[int, int]] = []  # (position, sends made by then)
     output = FakeOutput(send_max_events=4).plan(down(), delivered())
-
-    async def go() -> Sender:
-        feed = MemoryFeed([output.name], 8)
-        tracker: AckTracker[None] = AckTracker(lambda offset, _s: advanced_at.append((offset, len(output.sent))))
-        s = Sender(output, feed, tmp_path, sync_each_batch=False)
-        for i, batch in enumerate(batches):
-            seq = tracker.register(100 * (i + 1), None)
-            await feed.put(b"".join(d + b"\n" for d in batch), len(batch), partial(tracker.ack, seq))
-        feed.close()
-        await s.run()
-        return s
-
-    s = run(go())
+    s, advanced_at = run(advances(output, tmp_path, [docs(0, 1), docs(2), docs(3), docs(4, 5), docs(6)]))
     # 2 + 1 + 1 events fill the first send; 2 + 1 the second (a batch is never split)
     assert output.sent == [docs(0, 1, 2, 3), docs(0, 1, 2, 3), docs(4, 5, 6)]
     assert advanced_at == [(100, 2), (200, 2), (300, 2), (400, 3), (500, 3)]
@@ -133,21 +135,8 @@ def test_batches_waiting_go_out_as_one_send_and_their_positions_advance_after_it
 
 def test_a_batch_being_retried_holds_back_the_next_one_and_its_position(tmp_path: Path, waits: list[float]) -> None:
     batches = [docs(0, 1), docs(2)]
-    advanced_at: list[tuple[int, int]] = []  # (position, sends made by then)
     output = FakeOutput().plan(retry(0, 1), down(), delivered())
-
-    async def go() -> Sender:
-        feed = MemoryFeed([output.name], 4)
-        tracker: AckTracker[None] = AckTracker(lambda offset, _s: advanced_at.append((offset, len(output.sent))))
-        s = Sender(output, feed, tmp_path, sync_each_batch=False)
-        for i, batch in enumerate(batches):
-            seq = tracker.register(100 * (i + 1), None)
-            await feed.put(b"".join(d + b"\n" for d in batch), len(batch), partial(tracker.ack, seq))
-        feed.close()
-        await s.run()
-        return s
-
-    s = run(go())
+    s, advanced_at = run(advances(output, tmp_path, batches))
     assert output.sent == [batches[0], batches[0], batches[0], batches[1]]
     assert advanced_at == [(100, 3), (200, 4)]  # the first position only once its batch got through
     assert s.stats.delivered == 3
