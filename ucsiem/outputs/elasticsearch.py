@@ -43,7 +43,7 @@ from elasticsearch import ApiError, AsyncElasticsearch
 
 from ucsiem.config_common import read_secret
 from ucsiem.errors import OutputError
-from ucsiem.outputs.base import OutputDefaults, Rejected, SendResult
+from ucsiem.outputs.base import SERVER_SEND_EVENTS, OutputDefaults, Rejected, SendResult
 from ucsiem.outputs.es_setup import IndexMode, install_templates, installed_mode
 from ucsiem.outputs.registry import ElasticsearchOutputConfig
 from ucsiem.outputs.routing import alert_version, is_alert
@@ -172,9 +172,7 @@ class PausedError(OutputError):
 
 
 class ElasticsearchOutput(OutputDefaults):
-    # parse batches waiting join into sends of up to this: ~2.5 MB of typical events, where a request of 512
-    # made Kafka delivery 40 % slower (bench/output_bench.py --batch)
-    send_max_events = 2048
+    send_max_events = SERVER_SEND_EVENTS
 
     def __init__(self, cfg: ElasticsearchOutputConfig) -> None:
         self.cfg = cfg

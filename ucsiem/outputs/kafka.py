@@ -44,7 +44,7 @@ from ucsiem.config_common import read_secret
 from ucsiem.errors import OutputError
 from ucsiem.outputs import aiokafka_hooks
 from ucsiem.outputs.aiokafka_hooks import abandon_pending, bootstrap_causes
-from ucsiem.outputs.base import OutputDefaults, Rejected, SendResult
+from ucsiem.outputs.base import SERVER_SEND_EVENTS, OutputDefaults, Rejected, SendResult
 from ucsiem.outputs.registry import KafkaOutputConfig
 from ucsiem.outputs.routing import Template, field_value, is_alert, kafka_topic_safe, topic_problem
 from ucsiem.outputs.tls import tls_context
@@ -92,9 +92,7 @@ def _append(batch: Any, message: Message) -> bool:
 
 
 class KafkaOutput(OutputDefaults):
-    # parse batches waiting join into sends of up to this: ~2.5 MB of typical events, where a request of 512
-    # made Kafka delivery 40 % slower (bench/output_bench.py --batch)
-    send_max_events = 2048
+    send_max_events = SERVER_SEND_EVENTS
 
     def __init__(self, cfg: KafkaOutputConfig, parser_versions: dict[str, str]) -> None:
         self.cfg = cfg

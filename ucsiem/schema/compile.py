@@ -25,6 +25,7 @@ from pydantic.fields import FieldInfo
 
 from ucsiem.schema.actions import EventAction
 from ucsiem.schema.event import IP, UCEvent, UtcTime
+from ucsiem.schema.fast import without_none
 
 COMPILED = Path(__file__).with_name("compiled.py")  # where `ucsiem mappings generate` writes it
 FLOAT_MAX = sys.float_info.max  # allow_inf_nan=False: a finite float is within these (NaN is within none)
@@ -83,7 +84,7 @@ class _Emitter:
             checks: list[tuple[str, _Check]] = []
             for name, info in model.model_fields.items():
                 key = info.alias or name
-                annotation = _without_none(info.annotation)
+                annotation = without_none(info.annotation)  # None is absent: `X | None = None`
                 rendered = self.type_of(annotation, info.metadata)
                 if info.is_required():
                     lines.append(f"    {name}: {rendered} = msgspec.field(name={key!r})")
@@ -174,15 +175,6 @@ class _Emitter:
                     out.extend(block)
                     wrote = True
         return wrote
-
-
-def _without_none(annotation: Any) -> Any:
-    """`X | None` -> `X`: every optional field is written `X | None = None` (None is absent, as in the
-    models' `exclude_none` output)."""
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        args = tuple(a for a in typing.get_args(annotation) if a is not type(None))
-        return args[0] if len(args) == 1 else typing.Union[args]  # noqa: UP007
-    return annotation
 
 
 def _bounds(item: Any) -> list[tuple[str, float]]:

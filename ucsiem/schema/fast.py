@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NotRequired, Required
 
 import msgspec
 import orjson
+from pydantic import ValidationError
 
 from ucsiem.schema import compiled
 
@@ -44,7 +45,7 @@ def _convert(annotation: Any) -> Any:
     return annotation
 
 
-def _without_none(annotation: Any) -> Any:
+def without_none(annotation: Any) -> Any:
     """`X | None` -> `X`: an absent key is how a dict says None (see `validate_event`)."""
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         args = tuple(a for a in typing.get_args(annotation) if a is not type(None))
@@ -61,7 +62,7 @@ def typed_dict_of(model: type[BaseModel]) -> Any:
         return _cache[model]
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
-        annotation = _convert(_without_none(info.annotation))
+        annotation = _convert(without_none(info.annotation))
         if info.metadata:
             annotation = Annotated[annotation, *info.metadata]
         fields[info.alias or name] = Required[annotation] if info.is_required() else NotRequired[annotation]
@@ -104,8 +105,6 @@ def validate_with_models(data: dict[str, Any]) -> dict[str, Any]:
     The TypedDicts do not accept None, so clean input (the usual case) costs no extra walk; input holding
     None is cleaned and validated again."""
     adapter = _models()
-    from pydantic import ValidationError
-
     try:
         return adapter.validate_python(data)
     except ValidationError:
