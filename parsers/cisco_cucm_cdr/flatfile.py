@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from typing import TYPE_CHECKING
 
-from ucsiem.parsing import ParseError
+from ucsiem.parsing import ParseError, split_csv_line
 
 if TYPE_CHECKING:
     from .header import Header
@@ -16,12 +16,9 @@ SHOWN = 80  # characters of a bad value quoted in error messages
 def split_row(text: str) -> list[str]:
     """One CSV line: values may be quoted (with commas inside), quotes doubled."""
     try:
-        rows = list(csv.reader([text], strict=True))
+        return split_csv_line(text)
     except csv.Error as exc:
         raise ParseError("bad_field", f"not a valid CSV line ({exc}): {text[:SHOWN]!r}") from None
-    if len(rows) != 1:
-        raise ParseError("no_match", f"not one CSV line: {text[:SHOWN]!r}")
-    return rows[0]
 
 
 def read_values(text: str) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 from typing import Final
 
-from ucsiem.parsing import ParseError
+from ucsiem.parsing import ParseError, split_csv_line
 
 SHOWN = 64
 _COMMON: Final = ("Acct-Status-Type", "NAS-IP-Address", "NAS-Port", "Acct-Session-Id",
@@ -43,8 +43,8 @@ def is_csv_row(text: str) -> bool:
 
 def read_csv(text: str) -> dict[str, str]:
     try:
-        values = next(csv.reader([text], strict=True))
-    except (csv.Error, StopIteration) as exc:
+        values = split_csv_line(text)
+    except csv.Error as exc:
         raise ParseError("bad_field", f"CDR row is not valid CSV: {str(exc)[:SHOWN]}") from None
     layout = LAYOUTS.get(values[0].strip())
     if layout is None:

@@ -2,7 +2,7 @@
 
 A record is one line of an accounting (`.ACT`) file, or the same text relayed by a collector:
 comma-separated, the first field the record type, some fields double-quoted groups of sub-fields
-(`"SIP,<call-id>,<from>,<to>,..."`). It is split with the `csv` module (quotes honoured).
+(`"SIP,<call-id>,<from>,<to>,..."`). It is split as the `csv` module reads it (`split_csv_line`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from typing import NamedTuple
 
-from ucsiem.parsing import ParseContext, ParseError
+from ucsiem.parsing import ParseContext, ParseError, split_csv_line
 
 from .values import LAYOUTS, UNMAPPED_TYPES
 
@@ -36,7 +36,7 @@ def read_header(text: str, ctx: ParseContext) -> Header:
     if head not in LAYOUTS:
         raise ParseError("no_match", f"unknown Ribbon record type {head[:SHOWN]!r}")
     try:
-        values = next(csv.reader([text], strict=True))
-    except (csv.Error, StopIteration) as exc:
+        values = split_csv_line(text)
+    except csv.Error as exc:
         raise ParseError("bad_field", f"{head} record is not valid CSV: {str(exc)[:SHOWN]}") from None
     return Header(head, values, ctx.reference_time)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import re
 from collections import OrderedDict
 
@@ -11,6 +12,7 @@ from ucsiem.parsing.helpers import (
     canonical_ip,
     parse_kv_quoted,
     prune,
+    split_csv_line,
     split_upn,
     split_uri_user,
     structured_data_end,
@@ -110,3 +112,48 @@ _VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_siz
 @given(st.dictionaries(st.text(max_size=2), _VALUES, max_size=6))
 def test_prune_agrees_with_the_plain_rule(event: dict[str, object]) -> None:
     assert prune(event) == _prune_reference(event)
+
+
+def _csv_module(text: str) -> list[str] | str:
+    """What the csv module gives for one line: its fields, or the kind of its error."""
+    try:
+        rows = list(csv.reader([text], strict=True))
+    except csv.Error:
+        return "csv.Error"
+    return rows[0] if rows else []
+
+
+def _split(text: str) -> list[str] | str:
+    try:
+        return split_csv_line(text)
+    except csv.Error:
+        return "csv.Error"
+
+
+@pytest.mark.parametrize("text", [
+    "", "a", "a,b", ",", ",,", 'a,"b,c",d', '"a"', '"a",', '",a"', 'a,"",b', '""', '""""', '"a""b",c',
+    'a"b', 'a"b"c', '"a"b', '"a" ,b', ' "a",b', '"a', 'a,"b', '"a\nb",c', "a\nb", "a\rb", "a\x00b", '"\x00"',
+    'x' * 131_073, '"' + 'x' * 131_073 + '"', "é,ü,\u2028", 'START,"SIP,id@host,;tag=1",12,"96,84,2,182",0',
+])
+def test_split_csv_line_reads_a_line_as_the_csv_module_does(text: str) -> None:
+    assert _split(text) == _csv_module(text)
+
+
+@settings(max_examples=3000)
+@given(st.text(alphabet=st.sampled_from(list('ab,,,""" \n\r\x00\té')), max_size=40))
+def test_split_csv_line_agrees_with_the_csv_module_on_any_line(text: str) -> None:
+    assert _split(text) == _csv_module(text)
+
+
+def test_split_csv_line_takes_the_fast_path_on_quoted_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quoted groups of a Ribbon CDR are cut by str.split: the csv module is called for the doubled quote."""
+    import ucsiem.parsing.helpers as helpers
+
+    called: list[str] = []
+    original = helpers._csv_fields
+    monkeypatch.setattr(helpers, "_csv_fields", lambda text: called.append(text) or original(text))
+    line = 'STOP,SBC1,"SIP,8812@198.51.100.170,%22U%22;tag=gK0,,0",,110,"96,84,2,182",0'
+    assert split_csv_line(line) == ["STOP", "SBC1", "SIP,8812@198.51.100.170,%22U%22;tag=gK0,,0", "", "110",
+                                    "96,84,2,182", "0"]
+    assert split_csv_line('a,"b""c"') == ["a", 'b"c']
+    assert called == ['a,"b""c"']

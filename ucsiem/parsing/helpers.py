@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import socket
 from datetime import datetime, tzinfo
@@ -44,6 +45,46 @@ def parse_kv_quoted(text: str) -> dict[str, str]:
             out[key] = value.group(1).strip()
         pos = value.end()
     return out
+
+
+def split_csv_line(text: str) -> list[str]:
+    """The fields of one CSV line, exactly as `next(csv.reader([text], strict=True))` gives them, raising
+    `csv.Error` where it does.
+
+    The common lines (fields quoted whole, no doubled quote, no line break or NUL) are cut with
+    `str.split`, which finds the separators with memchr: the csv module's per-character state machine
+    was a tenth of a 1 KB CDR line's cost. Anything else goes to the csv module itself."""
+    if not text:
+        return []
+    if len(text) > _CSV_FIELD_LIMIT or "\n" in text or "\r" in text or "\0" in text:
+        return _csv_fields(text)
+    if '"' not in text:
+        return text.split(",")
+    parts = text.split('"')
+    last = len(parts) - 1
+    if last % 2:  # an odd number of quotes
+        return _csv_fields(text)
+    fields = parts[0].split(",")
+    for i in range(1, last, 2):
+        if fields[-1]:  # a quote inside an unquoted field
+            return _csv_fields(text)
+        fields[-1] = parts[i]
+        after = parts[i + 1]
+        if after:
+            if after[0] != ",":  # text after a closing quote: the csv module says why
+                return _csv_fields(text)
+            fields += after[1:].split(",")
+        elif i + 1 != last:  # two quotes in a row inside a quoted field: an escaped quote
+            return _csv_fields(text)
+    return fields
+
+
+_CSV_FIELD_LIMIT = csv.field_size_limit()  # beyond it the csv module refuses a field
+
+
+def _csv_fields(text: str) -> list[str]:
+    rows = list(csv.reader([text], strict=True))
+    return rows[0] if rows else []
 
 
 def parse_iso_time(text: str, default_tz: tzinfo) -> datetime:
