@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ucsiem.inputs.framing import Frame, Framer
 from ucsiem.parsing.contract import Framing
 
@@ -78,3 +81,29 @@ def test_multiline_leading_continuation_is_its_own_record() -> None:
 def test_framer_resumes_at_offset() -> None:
     framer = Framer(LINE, 1000, offset=100)
     assert framer.feed(b"abc\n") == [Frame(100, 104, b"abc")]
+
+
+class LineByLine(Framer):
+    """The framer without its whole-lines pass: every line through `feed`'s general loop."""
+
+    def _whole_lines(self, data: bytes, out: list[Frame]) -> int:
+        return 0
+
+
+@settings(max_examples=1500)
+@given(pieces=st.lists(st.sampled_from([b"2024- a", b"b", b" ", b"\r", b"\n", b"\n", b"x" * 9, b"2024-"]),
+                       max_size=40),
+       cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=6),
+       multiline=st.booleans(), limit=st.integers(min_value=1, max_value=24), offset=st.integers(0, 5))
+def test_whole_lines_pass_frames_as_line_by_line(pieces: list[bytes], cuts: list[int], multiline: bool, limit: int,
+                                                 offset: int) -> None:
+    """Whatever the lines, limits and read boundaries: the same frames, positions and pending state."""
+    data = b"".join(pieces)
+    bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
+    framing = MULTI if multiline else LINE
+    fast, reference = Framer(framing, limit, offset), LineByLine(framing, limit, offset)
+    for a, b in pairwise(bounds):
+        assert fast.feed(data[a:b]) == reference.feed(data[a:b])
+        assert (fast.position, fast.pending) == (reference.position, reference.pending)
+    assert fast.flush() == reference.flush()
+    assert fast.flush(final=True) == reference.flush(final=True)
