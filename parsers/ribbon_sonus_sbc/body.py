@@ -7,7 +7,9 @@ is what catches a record of another release, a truncated one, or another source'
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from ucsiem.parsing import ParseContext, ParseError, canonical_ip
@@ -25,6 +27,11 @@ VENDOR_FIELDS = ("service_delivered", "call_direction", "service_provider", "rou
                  "egress_trunk_group", "dialed_number", "calling_name", "ingress_codec", "egress_codec",
                  "reason_sent_to_ingress", "reason_sent_to_egress", "route_attempt_number",
                  "ingress_local_signaling_ip", "egress_local_signaling_ip", "start_ticks")
+# per record type: the mapped names, one C call taking their values, and the fields a record needs
+_READERS: dict[str, tuple[tuple[str, ...], Callable[[list[str]], tuple[str, ...]], int]] = {
+    kind: (tuple(layout), itemgetter(*(n - 1 for n in layout.values())), max(layout.values()))
+    for kind, layout in LAYOUTS.items()
+}
 STOP_COUNTERS = ("ingress_audio_packets_sent", "ingress_audio_packets_received", "ingress_packets_lost",
                  "ingress_jitter")
 
@@ -140,11 +147,10 @@ def _end_time(kind: str, row: dict[str, str], start: datetime, tz: tzinfo) -> da
 def read_body(header: Header, ctx: ParseContext) -> Body:
     """The mapped fields of a START, STOP or ATTEMPT record (`header.values` is set for these)."""
     kind, values = header.record_type, header.values or []
-    layout = LAYOUTS[kind]
-    needed = max(layout.values())
+    names, take, needed = _READERS[kind]
     if len(values) < needed:
         raise ParseError("truncated", f"{kind} record has {len(values)} fields, the mapping needs {needed}")
-    row = {name: values[number - 1].strip() for name, number in layout.items()}
+    row = dict(zip(names, map(str.strip, take(values)), strict=True))
     tags: list[str] = []
     tz = _zone(row["node_time_zone"], tags, ctx.timezone)
     start = _stamp(row["start_date"], row["start_time"], tz, "Start")
