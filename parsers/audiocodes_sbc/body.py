@@ -227,6 +227,10 @@ def read_text(text: str, start: int, end: int) -> Body:
                 activity, tags)
 
 
+def _present(**values: str) -> dict[str, str]:
+    return {k: v for k, v in values.items() if v}
+
+
 def _activity_log(body: str, vendor: dict[str, Any], tags: list[str]) -> tuple[
         Activity, str | None, dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
     """`Activity Log: [<IF>: ]<activity>. User: <user>. Session: <protocol> (<client ip>)` -> the activity,
@@ -253,7 +257,8 @@ def _activity_log(body: str, vendor: dict[str, Any], tags: list[str]) -> tuple[
         user = rest[user_at + 6:].strip().rstrip(".").strip() or None
         rest = rest[:user_at].rstrip()
     activity = rest.rstrip(". ").strip()
-    vendor["activity"] = activity
+    if activity:
+        vendor["activity"] = activity
 
     if (m := _AT_ADDRESS.search(activity)) is not None:  # "login at <device ip>:<port>"
         destination = {"ip": _addr(m.group(1), "management address")}
@@ -265,14 +270,15 @@ def _activity_log(body: str, vendor: dict[str, Any], tags: list[str]) -> tuple[
         values = activity[changed + len(" was changed from '"):-1]
         split = values.rfind("' to '")
         if split >= 0:
-            vendor["parameter"] = activity[:changed].strip()
-            vendor["old_value"] = values[:split]
-            vendor["new_value"] = values[split + len("' to '"):]
+            # empty values are left out, as every parser's events leave them (prune's rule)
+            vendor.update(_present(parameter=activity[:changed].strip(), old_value=values[:split],
+                                   new_value=values[split + len("' to '"):]))
             return Activity(activity, True, None), user, source, destination, network
     table, sep, operation = activity.partition(" - ")
     if sep and (m := _ROW_OP.match(operation.strip())) is not None:
         verb = m.group(1).lower()
-        vendor["table"] = table.strip()
+        if table := table.strip():
+            vendor["table"] = table
         if m.group(2):
             vendor["row"] = m.group(2)
         change = next((c for prefix, c in _ROW_CHANGES.items() if verb.startswith(prefix)), "change")

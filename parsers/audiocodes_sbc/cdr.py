@@ -249,6 +249,11 @@ def _caller(uri: str) -> tuple[str | None, str | None, str | None]:
     return user, host, number
 
 
+def _present(**values: str | None) -> dict[str, str]:
+    """The values that are there: this parser writes no empty member (it does not walk events with prune)."""
+    return {k: v for k, v in values.items() if v}
+
+
 def _mos(value: str) -> float | None:
     """AudioCodes reports MOS x10 (10..46), 127 when unavailable; a decimal is taken as is."""
     if "." in value:
@@ -371,13 +376,15 @@ def read_signalling(report: str, row: Row, sip: dict[str, Any], call: dict[str, 
     if (v := row.take("srcuri")):
         call["caller"] = v
         user, host, number = _caller(v)
-        source["user"] = {"name": user, "domain": host}
+        if user or host:
+            source["user"] = _present(name=user, domain=host)
         if number:
             call["caller_number"] = number
     if (v := row.take("dsturi")):
         call["callee"] = v
         user, host, number = _caller(v)
-        destination["user"] = {"name": user, "domain": host}
+        if user or host:
+            destination["user"] = _present(name=user, domain=host)
         if number:
             call["callee_number"] = number
     if (v := row.take("ipgroup")):

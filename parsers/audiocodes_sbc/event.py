@@ -47,7 +47,9 @@ def _frame(header: Header, found: Kind, timestamp: Any, tags: list[str]) -> Pars
         del ev["category"]
     if header.received is not None:
         ev["created"] = header.received
-    event: ParsedEvent = {"@timestamp": timestamp, "event": ev, "log": _log(prefix)}
+    event: ParsedEvent = {"@timestamp": timestamp, "event": ev}
+    if log := _log(prefix):
+        event["log"] = log
     if prefix.observer_ip is not None:
         event["observer"] = ({"ip": [prefix.observer_ip], "hostname": prefix.hostname}
                              if prefix.hostname is not None else {"ip": [prefix.observer_ip]})
@@ -75,7 +77,7 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     if body.family == ACTIVITY:
         ev["provider"] = "activity_log"
     if body.logger is not None:
-        event["log"]["logger"] = body.logger
+        event.setdefault("log", {})["logger"] = body.logger
     uc: dict[str, Any] = {"vendor": {"seq": header.prefix.seq} | body.vendor}
     if body.sip:
         uc["sip"] = body.sip

@@ -46,8 +46,8 @@ def sip_details(content: str, sip: dict[str, Any], fragment: bool) -> None:
                 continue
             if (m := _STATUS_LINE.fullmatch(line)) is not None:
                 sip["status_code"] = int(m.group(1))
-                if m.group(2):
-                    sip["reason_phrase"] = m.group(2).strip()
+                if reason := (m.group(2) or "").strip():
+                    sip["reason_phrase"] = reason
                 continue
             if not fragment:
                 return
@@ -57,6 +57,8 @@ def sip_details(content: str, sip: dict[str, Any], fragment: bool) -> None:
         key = name.strip().lower()
         key = SIP_COMPACT.get(key, key)
         value = value.strip()
+        if not value:  # a header cut off or left empty says nothing
+            continue
         if key == "call-id":
             sip["call_id"] = value
         elif key == "cseq":
@@ -66,11 +68,12 @@ def sip_details(content: str, sip: dict[str, Any], fragment: bool) -> None:
                 sip["method"] = parts[1].upper()
         elif key in ("from", "to"):
             uri, tag = name_addr(value)
-            sip[f"{key}_uri"] = uri
+            if uri:
+                sip[f"{key}_uri"] = uri
             if tag:
                 sip[f"{key}_tag"] = tag
-        elif key == "contact":
-            sip["contact"] = name_addr(value)[0]
+        elif key == "contact" and (uri := name_addr(value)[0]):
+            sip["contact"] = uri
         elif key in ("user-agent", "server") and "user_agent" not in sip:
             sip["user_agent"] = value
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from ucsiem.errors import ParseError
 from ucsiem.goldens import find_cases
 from ucsiem.normalize import Normalizer, RecordMeta
+from ucsiem.parsing import prune
 from ucsiem.parsing.contract import ParseContext, ParserSpec, RawRecord
 from ucsiem.parsing.registry import LoadedParser, load_registry
 
@@ -34,6 +35,7 @@ def check(spec: ParserSpec, text: str) -> None:
         pass
     else:
         assert isinstance(events, list)
+        assert all(prune(event) == event for event in events)  # no None, "" or {} left in (see test_golden)
     docs = Normalizer(spec, host_name=None, agent_name=None).process(text, RecordMeta("k", "p", 0), ParseContext(), NOW)
     assert all(isinstance(d, bytes) for d in docs)
 
