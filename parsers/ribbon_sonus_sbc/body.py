@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -63,11 +64,20 @@ class Body(NamedTuple):
 
 def _zone(label: str, tags: list[str], default: tzinfo) -> tzinfo:
     """`GMT-08:00-Pacific(US)` -> UTC-08:00 (a fixed offset: the label does not say whether DST applies)."""
-    m = _ZONE.match(label)
-    if m is None or not label:
+    zone = _fixed_zone(label)
+    if zone is None:
         if "node_time_zone_assumed" not in tags:
             tags.append("node_time_zone_assumed")
         return default
+    return zone
+
+
+@lru_cache(maxsize=256)
+def _fixed_zone(label: str) -> tzinfo | None:
+    """The zone of a Node Time Zone label, None when it names none (a node has one label: read it once)."""
+    m = _ZONE.match(label)
+    if m is None or not label:
+        return None
     sign, hours, minutes = m.groups()
     if sign is None:
         return UTC
@@ -79,18 +89,28 @@ def _zone(label: str, tags: list[str], default: tzinfo) -> tzinfo:
 
 
 def _stamp(date: str, time: str, tz: tzinfo, what: str) -> datetime:
-    d, t = _DATE.fullmatch(date), _TIME.fullmatch(time)
-    if d is None:
+    ymd = _date(date)
+    if ymd is None:
         raise ParseError("bad_timestamp", f"{what} date is not MM/DD/YYYY: {date[:SHOWN]!r}")
+    t = _TIME.fullmatch(time)
     if t is None:
         raise ParseError("bad_timestamp", f"{what} time is not hh:mm:ss.d: {time[:SHOWN]!r}")
-    month, day, year = (int(x) for x in d.groups())
-    hour, minute, second = int(t.group(1)), int(t.group(2)), int(t.group(3))
-    micro = int((t.group(4) or "0").ljust(6, "0"))
+    hour, minute, second, fraction = t.groups()
+    micro = int(fraction.ljust(6, "0")) if fraction else 0
     try:
-        return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
+        return datetime(*ymd, int(hour), int(minute), int(second), micro, tzinfo=tz)
     except ValueError:
         raise ParseError("bad_timestamp", f"{what} is not a valid date and time: {date} {time}"[:160]) from None
+
+
+@lru_cache(maxsize=1024)
+def _date(date: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of `MM/DD/YYYY` (a file's records share a few dates: each is read once)."""
+    d = _DATE.fullmatch(date)
+    if d is None:
+        return None
+    month, day, year = d.groups()
+    return int(year), int(month), int(day)
 
 
 def _count(row: dict[str, str], name: str) -> int | None:
