@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from ucsiem.parsing import ParseContext, ParseError, canonical_ip, to_port
+from ucsiem.parsing import ParseContext, ParseError, canonical_ip, present, to_port
 
 from . import cdr
 from .sipmsg import SIP_HEAD, looks_like_fragment, sip_details
@@ -227,10 +227,6 @@ def read_text(text: str, start: int, end: int) -> Body:
                 activity, tags)
 
 
-def _present(**values: str) -> dict[str, str]:
-    return {k: v for k, v in values.items() if v}
-
-
 def _activity_log(body: str, vendor: dict[str, Any], tags: list[str]) -> tuple[
         Activity, str | None, dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
     """`Activity Log: [<IF>: ]<activity>. User: <user>. Session: <protocol> (<client ip>)` -> the activity,
@@ -271,8 +267,8 @@ def _activity_log(body: str, vendor: dict[str, Any], tags: list[str]) -> tuple[
         split = values.rfind("' to '")
         if split >= 0:
             # empty values are left out, as every parser's events leave them (prune's rule)
-            vendor.update(_present(parameter=activity[:changed].strip(), old_value=values[:split],
-                                   new_value=values[split + len("' to '"):]))
+            vendor.update(present({"parameter": activity[:changed].strip(), "old_value": values[:split],
+                                   "new_value": values[split + len("' to '"):]}))
             return Activity(activity, True, None), user, source, destination, network
     table, sep, operation = activity.partition(" - ")
     if sep and (m := _ROW_OP.match(operation.strip())) is not None:

@@ -24,6 +24,7 @@ from ucsiem.parsing import (
     canonical_ip,
     fraction_micro,
     month_number,
+    present,
     split_uri_user,
     to_port,
     utc_offset,
@@ -249,11 +250,6 @@ def _caller(uri: str) -> tuple[str | None, str | None, str | None]:
     return user, host, number
 
 
-def _present(**values: str | None) -> dict[str, str]:
-    """The values that are there: this parser writes no empty member (it does not walk events with prune)."""
-    return {k: v for k, v in values.items() if v}
-
-
 def _mos(value: str) -> float | None:
     """AudioCodes reports MOS x10 (10..46), 127 when unavailable; a decimal is taken as is."""
     if "." in value:
@@ -377,14 +373,14 @@ def read_signalling(report: str, row: Row, sip: dict[str, Any], call: dict[str, 
         call["caller"] = v
         user, host, number = _caller(v)
         if user or host:
-            source["user"] = _present(name=user, domain=host)
+            source["user"] = present({"name": user, "domain": host})
         if number:
             call["caller_number"] = number
     if (v := row.take("dsturi")):
         call["callee"] = v
         user, host, number = _caller(v)
         if user or host:
-            destination["user"] = _present(name=user, domain=host)
+            destination["user"] = present({"name": user, "domain": host})
         if number:
             call["callee_number"] = number
     if (v := row.take("ipgroup")):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing import Kind, ParsedEvent, kind_fields
+from ucsiem.parsing import Kind, ParsedEvent, add_group, kind_fields, present
 
 from .body import IDS_LOG, OTHER, SIP_HEADER, CdrBody, SyslogBody
 from .header import Header
@@ -15,8 +15,8 @@ _NS = 1_000_000_000
 def assemble(header: Header, body: SyslogBody, found: Kind) -> ParsedEvent:
     """Only the values present are written (no `prune` walk afterwards: see assemble_cdr)."""
     sip = body.family in (IDS_LOG, SIP_HEADER)
-    ev = _present(kind_fields(found))  # a diagnostic's category is empty
-    ev.update(_present({
+    ev = present(kind_fields(found))  # a diagnostic's category is empty
+    ev.update(present({
         "severity": header.severity,
         "code": None if body.family in (SIP_HEADER, OTHER) else body.family,  # a login wording, IDS_LOG
         "reason": body.demote_reason,
@@ -27,13 +27,13 @@ def assemble(header: Header, body: SyslogBody, found: Kind) -> ParsedEvent:
     log: dict[str, Any] = {"syslog": header.syslog | {"hostname": header.host} if header.host else header.syslog}
     if level := header.level.lower():
         log["level"] = level
-    _add(event, "log", _present(log))
-    _add(event, "observer", _present({"hostname": header.host,
+    add_group(event, "log", present(log))
+    add_group(event, "observer", present({"hostname": header.host,
                                       "ip": [header.sender_ip] if header.sender_ip else None}))
-    _add(event, "process", _present({"name": header.task}))
-    _add(event, "user", _present({"name": body.user}))
+    add_group(event, "process", present({"name": header.task}))
+    add_group(event, "user", present({"name": body.user}))
     if body.source_ip is not None:
-        _add(event, "source", _present({"ip": body.source_ip, "port": body.source_port}))
+        add_group(event, "source", present({"ip": body.source_ip, "port": body.source_port}))
     if sip:
         event["network"] = {"protocol": "sip"}
     vendor: dict[str, Any] = {
@@ -48,13 +48,13 @@ def assemble(header: Header, body: SyslogBody, found: Kind) -> ParsedEvent:
                    "exp": body.exp, "demoted_to": body.demoted_to}
     uc: dict[str, Any] = {}
     if sip:
-        _add(uc, "sip", _present({
+        add_group(uc, "sip", present({
             "method": body.method, "request_uri": body.request_uri, "from_uri": body.from_uri,
             "to_uri": body.to_uri, "contact": body.contact, "call_id": body.call_id, "cseq": body.cseq,
             "user_agent": body.user_agent,
         }))
-    _add(uc, "vendor", _present(vendor))
-    _add(event, "uc", uc)
+    add_group(uc, "vendor", present(vendor))
+    add_group(event, "uc", uc)
     if body.tags:
         event["tags"] = list(body.tags)
     return event
@@ -63,20 +63,20 @@ def assemble(header: Header, body: SyslogBody, found: Kind) -> ParsedEvent:
 def assemble_cdr(body: CdrBody, found: Kind) -> ParsedEvent:
     """Only the values present are written: `prune` walking the event afterwards was a fifth of this
     parser's time. `body.vendor` holds non-empty values only."""
-    ev = _present(kind_fields(found))
-    ev.update(_present({
+    ev = present(kind_fields(found))
+    ev.update(present({
         "code": body.code,
         "reason": body.terminate_cause,
         "duration": None if body.duration is None else int(body.duration * _NS),
     }))
     event: ParsedEvent = {"@timestamp": body.time, "event": ev}
-    _add(event, "observer", _present({"ip": [body.observer_ip] if body.observer_ip else None,
+    add_group(event, "observer", present({"ip": [body.observer_ip] if body.observer_ip else None,
                                       "version": body.firmware}))
-    _add(event, "network", _present({"protocol": body.protocol}))
-    _add(event, "source", _endpoint(body.source_ip, body.caller_user, body.caller_domain))
-    _add(event, "destination", _endpoint(body.destination_ip, body.callee_user, body.callee_domain))
+    add_group(event, "network", present({"protocol": body.protocol}))
+    add_group(event, "source", _endpoint(body.source_ip, body.caller_user, body.caller_domain))
+    add_group(event, "destination", _endpoint(body.destination_ip, body.callee_user, body.callee_domain))
     uc: dict[str, Any] = {}
-    _add(uc, "call", _present({
+    add_group(uc, "call", present({
         "leg_id": body.leg_id,
         "setup_time": body.setup_time,
         "connect_time": body.connect_time,
@@ -88,8 +88,8 @@ def assemble_cdr(body: CdrBody, found: Kind) -> ParsedEvent:
         "disconnect_cause": body.disconnect_cause,
         "disconnect_side": body.disconnect_side,
     }))
-    _add(uc, "sip", _present({"call_id": body.sip_call_id, "status_code": body.sip_status}))
-    _add(uc, "media", _present({
+    add_group(uc, "sip", present({"call_id": body.sip_call_id, "status_code": body.sip_status}))
+    add_group(uc, "media", present({
         "remote_ip": body.media_remote_ip,
         "remote_port": body.media_remote_port,
         "local_ip": body.media_local_ip,
@@ -97,7 +97,7 @@ def assemble_cdr(body: CdrBody, found: Kind) -> ParsedEvent:
     }))
     if body.vendor:
         uc["vendor"] = body.vendor
-    _add(event, "uc", uc)
+    add_group(event, "uc", uc)
     if body.tags:
         event["tags"] = body.tags
     return event
@@ -105,15 +105,5 @@ def assemble_cdr(body: CdrBody, found: Kind) -> ParsedEvent:
 
 def _endpoint(ip: str | None, name: str | None, domain: str | None) -> dict[str, Any]:
     endpoint: dict[str, Any] = {"ip": ip} if ip else {}
-    _add(endpoint, "user", _present({"name": name, "domain": domain}))
+    add_group(endpoint, "user", present({"name": name, "domain": domain}))
     return endpoint
-
-
-def _present(members: dict[str, Any]) -> dict[str, Any]:
-    """The members that hold a value: None, "", [] and {} left out, as `prune` leaves them (one level)."""
-    return {k: v for k, v in members.items() if v is not None and v != "" and v != [] and v != {}}
-
-
-def _add(parent: dict[str, Any], key: str, child: dict[str, Any]) -> None:
-    if child:
-        parent[key] = child

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing import Kind, ParsedEvent, kind_fields, prune
+from ucsiem.parsing import Kind, ParsedEvent, kind_fields, present, prune
 
 from .body import Body
 from .header import Header
@@ -33,7 +33,7 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
         event["source"] = source
     if destination := _endpoint(body.egress_ip, body.called_number):
         event["destination"] = destination
-    uc: dict[str, Any] = {"call": _present({
+    uc: dict[str, Any] = {"call": present({
         "id": body.gcid, "leg_id": body.accounting_id, "caller": body.calling_number,
         "callee": body.called_number, "trunk": body.ingress_trunk_group, "route": body.route_label,
         "setup_time": body.start, "connect_time": body.connect, "end_time": body.end,
@@ -41,7 +41,7 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
         "disconnect_side": body.disconnect_side,
         "duration": duration / 100 if duration is not None else None,
     })}
-    if sip := _present(body.sip):
+    if sip := present(body.sip):
         uc["sip"] = sip
     if body.vendor:
         uc["vendor"] = body.vendor
@@ -56,11 +56,6 @@ def _endpoint(ip: str | None, number: str) -> dict[str, Any]:
     if number:
         endpoint["user"] = {"name": number}
     return endpoint
-
-
-def _present(members: dict[str, Any]) -> dict[str, Any]:
-    """The members that hold a value (None and "" left out): all the pruning a member of this event needs."""
-    return {k: v for k, v in members.items() if v is not None and v != ""}
 
 
 def assemble_unmapped(header: Header, found: Kind) -> ParsedEvent:

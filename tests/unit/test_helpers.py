@@ -9,8 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ucsiem.parsing.helpers import (
+    add_group,
     canonical_ip,
     parse_kv_quoted,
+    present,
     prune,
     split_csv_line,
     split_upn,
@@ -151,9 +153,31 @@ def test_split_csv_line_takes_the_fast_path_on_quoted_fields(monkeypatch: pytest
 
     called: list[str] = []
     original = helpers._csv_fields
-    monkeypatch.setattr(helpers, "_csv_fields", lambda text: called.append(text) or original(text))
+    def recording(text: str) -> list[str]:
+        called.append(text)
+        return original(text)
+
+    monkeypatch.setattr(helpers, "_csv_fields", recording)
     line = 'STOP,SBC1,"SIP,8812@198.51.100.170,%22U%22;tag=gK0,,0",,110,"96,84,2,182",0'
     assert split_csv_line(line) == ["STOP", "SBC1", "SIP,8812@198.51.100.170,%22U%22;tag=gK0,,0", "", "110",
                                     "96,84,2,182", "0"]
     assert split_csv_line('a,"b""c"') == ["a", 'b"c']
     assert called == ['a,"b""c"']
+
+
+_FLAT_VALUES = st.one_of(st.none(), st.sampled_from(["", "x", 0, 0.0, False, True, 5, [], ["a"], {}]),
+                         st.text(max_size=3))
+
+
+@given(st.dictionaries(st.sampled_from(["a", "b", "c", "d"]), _FLAT_VALUES))
+def test_present_leaves_of_one_level_what_prune_leaves(members: dict[str, object]) -> None:
+    assert present(members) == prune(members)
+    assert list(present(members)) == list(prune(members))  # and in the same order
+
+
+def test_add_group_sets_only_a_group_with_members() -> None:
+    event: dict[str, object] = {}
+    add_group(event, "source", {})
+    assert event == {}
+    add_group(event, "source", {"ip": "192.0.2.1"})
+    assert event == {"source": {"ip": "192.0.2.1"}}

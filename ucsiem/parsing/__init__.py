@@ -22,7 +22,8 @@ Field helpers (`helpers.py`)
     Pure, linear-time building blocks for hostile input: `canonical_ip`, `split_uri_user`, `split_upn`,
     `parse_kv_quoted`, `split_csv_line` (one CSV line as the csv module reads it, faster), `parse_iso_time`,
     `to_int`, `to_port` (a port, or the tag `BAD_PORT` when the value is not one), `prune` (drop empty
-    values from an event), and the syslog priority tables and normalisers `SYSLOG_FACILITIES`,
+    values from an event), `present` and `add_group` (write an event group by group without empty values,
+    instead of pruning it whole), and the syslog priority tables and normalisers `SYSLOG_FACILITIES`,
     `SYSLOG_SEVERITIES`, `syslog_facility`, `syslog_severity`, and `structured_data_end` (where RFC 5424
     structured data ends).
 
@@ -61,9 +62,11 @@ from ucsiem.parsing.helpers import (
     BAD_PORT,
     SYSLOG_FACILITIES,
     SYSLOG_SEVERITIES,
+    add_group,
     canonical_ip,
     parse_iso_time,
     parse_kv_quoted,
+    present,
     prune,
     split_csv_line,
     split_upn,
@@ -113,9 +116,11 @@ __all__ = [  # noqa: RUF022 - grouped as in the docstring, sorted within each gr
     "BAD_PORT",
     "SYSLOG_FACILITIES",
     "SYSLOG_SEVERITIES",
+    "add_group",
     "canonical_ip",
     "parse_iso_time",
     "parse_kv_quoted",
+    "present",
     "prune",
     "split_csv_line",
     "split_upn",

@@ -6,6 +6,7 @@ import csv
 import re
 import socket
 from datetime import datetime, tzinfo
+from typing import Any
 
 from ucsiem.errors import ParseError
 
@@ -228,6 +229,20 @@ def prune(obj: dict[str, object]) -> dict[str, object]:
 
 
 _KEPT_AS_IS = frozenset({int, float, bool, datetime})  # never empty
+
+
+def present(members: dict[str, Any]) -> dict[str, Any]:
+    """The members of one level that hold a value (None, "", [] and {} left out, as `prune` leaves them).
+
+    For parsers that write their event group by group with the values present instead of walking the whole
+    event with `prune` afterwards (the walk is a fifth to a third of a syslog parser's time)."""
+    return {k: v for k, v in members.items() if v is not None and v != "" and v != [] and v != {}}
+
+
+def add_group(parent: dict[str, Any], key: str, group: dict[str, Any]) -> None:
+    """`parent[key] = group` unless the group is empty."""
+    if group:
+        parent[key] = group
 
 
 def structured_data_end(text: str, at: int = 0) -> int:
