@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from ucsiem.parsing import Kind, ParsedEvent, kind_fields, prune
+from ucsiem.parsing import Kind, ParsedEvent, add_group, kind_fields, present
 
 from .body import Body
 from .header import Header
@@ -13,34 +14,56 @@ from .values import PLAIN_TRANSPORTS, SERVICE_PROTOCOL, TRANSPORTS, security_rea
 
 
 def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
-    """A free-text message (any other text as a diagnostic event)."""
-    source = body.source
+    """A free-text message (any other text as a diagnostic event). Written group by group with the values
+    present (`present`, `add_group`): a `prune` walk of the whole event was a fifth of this parser's time."""
+    event = _common(header, found, header.message, header.time)
+    if body.reason:
+        event["event"]["reason"] = body.reason
+    if header.dialplan:
+        event["event"]["provider"] = "dialplan"
+    source = present(body.source) if body.source else {}
     if body.caller:
-        source = {**(source or {}), "user": {"name": body.caller}}
-    return prune({
-        "@timestamp": header.time,
-        "message": header.message,
-        "event": kind_fields(found) | {"created": header.created, "reason": body.reason,
-                                       "provider": "dialplan" if header.dialplan else None},
-        "log": {"level": header.level, "logger": header.logger, "syslog": header.syslog},
-        "observer": header.observer,
-        "process": header.process,
-        "source": source,
-        # (a member left None rather than an empty dict when the message has none: less for prune)
-        "destination": {"user": {"name": body.dialled}} if body.dialled else None,
-        "user": {"name": body.user, "domain": body.domain} if body.user else None,
-        "network": {"protocol": body.protocol, "application": body.application} if body.protocol else None,
-        "uc": {
-            "call": {"leg_id": header.leg_id, "caller": body.caller, "callee": body.callee,
-                     "callee_number": body.callee_number, "direction": body.direction}
-            if header.leg_id or body.callee or body.caller or body.direction else None,
-            "registration": {"aor": body.aor} if body.aor else None,
-            "sip": {"method": body.method, "from_uri": body.from_uri, "from_tag": body.from_tag,
-                    "call_id": body.call_id} if body.method or body.from_uri or body.from_tag or body.call_id else None,
-            "vendor": header.vendor | body.vendor if body.vendor else header.vendor,
-        },
-        "tags": body.tags,
-    })
+        source["user"] = {"name": body.caller}
+    add_group(event, "source", source)
+    if body.dialled:
+        event["destination"] = {"user": {"name": body.dialled}}
+    if body.user:
+        event["user"] = present({"name": body.user, "domain": body.domain})
+    if body.protocol:
+        event["network"] = present({"protocol": body.protocol, "application": body.application})
+    uc: dict[str, Any] = {}
+    if header.leg_id or body.callee or body.caller or body.direction:
+        add_group(uc, "call", present({"leg_id": header.leg_id, "caller": body.caller, "callee": body.callee,
+                                       "callee_number": body.callee_number, "direction": body.direction}))
+    if body.aor:
+        uc["registration"] = {"aor": body.aor}
+    if body.method or body.from_uri or body.from_tag or body.call_id:
+        add_group(uc, "sip", present({"method": body.method, "from_uri": body.from_uri, "from_tag": body.from_tag,
+                                      "call_id": body.call_id}))
+    add_group(uc, "vendor", present(header.vendor | body.vendor if body.vendor else header.vendor))
+    add_group(event, "uc", uc)
+    if body.tags:
+        event["tags"] = body.tags
+    return event
+
+
+def _common(header: Header, found: Kind, message: str, time: datetime) -> ParsedEvent:
+    """What every event of this parser has: time, message, classification and the envelope's groups."""
+    ev = present(kind_fields(found))  # a diagnostic's category is empty
+    if header.created is not None:
+        ev["created"] = header.created
+    event: ParsedEvent = {"@timestamp": time, "event": ev}
+    if message:
+        event["message"] = message
+    log = present({"level": header.level, "logger": header.logger})
+    if header.syslog:  # hostname, appname and the PRI's members: never empty
+        log["syslog"] = header.syslog
+    add_group(event, "log", log)
+    if header.observer:
+        event["observer"] = header.observer
+    if header.process:
+        event["process"] = header.process
+    return event
 
 
 def _security_vendor(header: Header, sec: SecurityEvent) -> dict[str, Any]:
@@ -70,22 +93,28 @@ def assemble_security(header: Header, sec: SecurityEvent, found: Kind) -> Parsed
     """A `SecurityEvent=` message."""
     service = sec.service
     transport = sec.transport
-    return prune({
-        "@timestamp": sec.time or header.time,
-        "message": header.message,
-        "event": kind_fields(found) | {"code": sec.name, "created": header.created,
-                                       "reason": security_reason(sec.name, sec.elements),
-                                       "provider": "dialplan" if header.dialplan else None},
-        "log": {"level": header.level, "logger": header.logger, "syslog": header.syslog},
-        "observer": header.observer,
-        "process": header.process,
-        "source": sec.remote,
-        "destination": sec.local,
-        "user": {"name": sec.account} if sec.account and sec.account != "<unknown>" else None,
-        "network": {"application": service or None,
-                    "protocol": SERVICE_PROTOCOL.get(service.upper(), service.lower()) if service else None,
-                    "transport": TRANSPORTS.get(transport, transport.lower()) if transport else None},
-        "uc": {"call": {"leg_id": header.leg_id} if header.leg_id else None,
-               "vendor": _security_vendor(header, sec)},
-        "tags": sec.tags,
-    })
+    event = _common(header, found, header.message, sec.time or header.time)
+    ev = event["event"]
+    if sec.name:
+        ev["code"] = sec.name
+    if reason := security_reason(sec.name, sec.elements):
+        ev["reason"] = reason
+    if header.dialplan:
+        ev["provider"] = "dialplan"
+    add_group(event, "source", present(sec.remote) if sec.remote else {})
+    add_group(event, "destination", present(sec.local) if sec.local else {})
+    if sec.account and sec.account != "<unknown>":
+        event["user"] = {"name": sec.account}
+    add_group(event, "network", present({
+        "application": service or None,
+        "protocol": SERVICE_PROTOCOL.get(service.upper(), service.lower()) if service else None,
+        "transport": TRANSPORTS.get(transport, transport.lower()) if transport else None,
+    }))
+    uc: dict[str, Any] = {}
+    if header.leg_id:
+        uc["call"] = {"leg_id": header.leg_id}
+    add_group(uc, "vendor", present(_security_vendor(header, sec)))
+    add_group(event, "uc", uc)
+    if sec.tags:
+        event["tags"] = sec.tags
+    return event
