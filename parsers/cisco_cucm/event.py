@@ -1,15 +1,16 @@
-"""Event assembly: the only place that writes the event."""
+"""Event assembly: the only place that writes the event.
+
+Written group by group with the values present (`present`, `add_group`): a `prune` walk of the whole event
+was a fifth of this parser's time."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing import SYSLOG_SEVERITIES, Kind, ParsedEvent, kind_fields, prune
+from ucsiem.parsing import SYSLOG_SEVERITIES, Kind, ParsedEvent, add_group, kind_fields, present
 
 from .body import Body
 from .header import Header
-
-NONE: dict[str, Any] = {}
 
 
 def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
@@ -23,27 +24,36 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     if header.zone_assumed:
         tags.append("timezone_assumed")
     hostname = header.host or body.node
-    return prune({
-        "@timestamp": header.timestamp,
-        "message": body.message,
-        "event": kind_fields(found) | {"code": body.code, "severity": severity, "provider": body.provider,
-                                       "reason": reason},
-        "log": {"level": SYSLOG_SEVERITIES[severity], "syslog": {
-            "severity": {"name": SYSLOG_SEVERITIES[severity], "code": severity},
-            "priority": header.pri,
-            "facility": {"name": facility[0], "code": facility[1]} if facility is not None else None,
-            "hostname": header.host,
-        }},
-        **({"observer": {"hostname": hostname}} if hostname else NONE),
-        **({"source": {"ip": body.source_ip}} if body.source_ip else NONE),
-        **({"user": {"name": body.user}} if body.user else NONE),
-        **({"network": {"protocol": body.protocol, "application": body.application}}
-           if body.protocol or body.application else NONE),
-        **({"process": {"name": body.app}} if body.app else NONE),
-        **({"rule": {"name": body.alert_name}} if body.rtmt and body.alert_name else NONE),
-        "uc": {
-            "device": {"name": body.device_name, "mac": body.mac} if body.device_name or body.mac else None,
-            "vendor": body.vendor | {"sequence": header.seq} if header.seq is not None else body.vendor,
-        },
-        "tags": tags,
-    })
+    ev = present(kind_fields(found) | {"code": body.code, "severity": severity, "provider": body.provider,
+                                       "reason": reason})
+    event: ParsedEvent = {"@timestamp": header.timestamp, "event": ev}
+    if body.message:
+        event["message"] = body.message
+    syslog: dict[str, Any] = {"severity": {"name": SYSLOG_SEVERITIES[severity], "code": severity}}
+    if header.pri is not None:
+        syslog["priority"] = header.pri
+    if facility is not None:
+        syslog["facility"] = {"name": facility[0], "code": facility[1]}
+    if header.host:
+        syslog["hostname"] = header.host
+    event["log"] = {"level": SYSLOG_SEVERITIES[severity], "syslog": syslog}
+    if hostname:
+        event["observer"] = {"hostname": hostname}
+    if body.source_ip:
+        event["source"] = {"ip": body.source_ip}
+    if body.user:
+        event["user"] = {"name": body.user}
+    if body.protocol or body.application:
+        event["network"] = present({"protocol": body.protocol, "application": body.application})
+    if body.app:
+        event["process"] = {"name": body.app}
+    if body.rtmt and body.alert_name:
+        event["rule"] = {"name": body.alert_name}
+    uc: dict[str, Any] = {}
+    if body.device_name or body.mac:
+        uc["device"] = present({"name": body.device_name, "mac": body.mac})
+    add_group(uc, "vendor", present(body.vendor | {"sequence": header.seq} if header.seq is not None else body.vendor))
+    add_group(event, "uc", uc)
+    if tags:
+        event["tags"] = tags
+    return event
