@@ -1,32 +1,44 @@
-"""Event assembly: the only place that writes the event."""
+"""Event assembly: the only place that writes the event.
+
+Written group by group with the values present (`present`, `add_group`): a `prune` walk of the whole event
+was over a fourth of this parser's time."""
 
 from __future__ import annotations
 
-from ucsiem.parsing import Kind, ParsedEvent, kind_fields, prune
+from typing import Any
+
+from ucsiem.parsing import Kind, ParsedEvent, add_group, kind_fields, present
 
 from .body import Body
 from .header import Header
 
 
 def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
+    ev = present(kind_fields(found) | {"provider": header.provider, "code": body.code, "reason": body.reason})
+    event: ParsedEvent = {"@timestamp": header.time, "event": ev}
+    if header.message:
+        event["message"] = header.message
+    log = present({"level": header.level.lower() if header.level else None, "logger": header.logger})
+    if header.syslog:  # a receiver's prefix (syslog_header_fields): hostname, appname, the PRI's members
+        log["syslog"] = header.syslog
+    add_group(event, "log", log)
     observer = header.observer
     if body.version:
         observer = {**(observer or {}), "version": body.version}
-    # (a member left None rather than an empty dict when the message has none: less for prune)
-    return prune({
-        "@timestamp": header.time,
-        "message": header.message,
-        "event": kind_fields(found) | {"provider": header.provider, "code": body.code, "reason": body.reason},
-        "log": {"level": header.level.lower() if header.level else None, "logger": header.logger,
-                "syslog": header.syslog},
-        "observer": observer,
-        "process": header.process,
-        "network": {"protocol": "xmpp", "application": body.application},
-        "source": {"ip": body.source_ip} if body.source_ip else None,
-        "user": {"name": body.user, "domain": body.domain} if body.user else None,
-        "tls": {"established": True, "version": body.tls_version} if body.encrypted else None,
-        "uc": {
-            "conference": {"name": body.room, "participant": body.participant} if body.room else None,
-            "vendor": header.vendor | body.vendor if body.vendor else header.vendor,
-        },
-    })
+    if observer:
+        event["observer"] = observer
+    if header.process:
+        event["process"] = header.process
+    event["network"] = present({"protocol": "xmpp", "application": body.application})
+    if body.source_ip:
+        event["source"] = {"ip": body.source_ip}
+    if body.user:
+        event["user"] = present({"name": body.user, "domain": body.domain})
+    if body.encrypted:
+        event["tls"] = present({"established": True, "version": body.tls_version})
+    uc: dict[str, Any] = {}
+    if body.room:
+        uc["conference"] = present({"name": body.room, "participant": body.participant})
+    add_group(uc, "vendor", present(header.vendor | body.vendor if body.vendor else header.vendor))
+    add_group(event, "uc", uc)
+    return event
