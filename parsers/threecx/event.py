@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ucsiem.parsing import Kind, ParsedEvent, kind_fields, prune
+from typing import Any
+
+from ucsiem.parsing import Kind, ParsedEvent, add_group, kind_fields, present
 
 from .body import LINE_REGISTERED, SERVICE_STARTED, SERVICE_STOP, Body
 from .header import Header
@@ -11,16 +13,28 @@ NOT_SIP = {SERVICE_STARTED, SERVICE_STOP}  # the service's own events: no SIP ne
 
 
 def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
-    """The message has no time: `@timestamp` is the read time, tagged `timestamp_from_reference`."""
-    return prune({
+    """The message has no time: `@timestamp` is the read time, tagged `timestamp_from_reference`. Written
+    group by group with the values present: a `prune` walk of the whole event was a third of this parser's
+    time."""
+    event: ParsedEvent = {
         "@timestamp": header.reference,
-        "message": body.message,
-        "event": kind_fields(found) | {"code": body.code, "reason": body.reason},
-        "network": None if body.family in NOT_SIP else {
-            "protocol": "sip", "direction": "outbound" if body.family == LINE_REGISTERED else None},
-        "source": {"ip": body.source_ip, "port": body.source_port} if body.source_ip is not None else None,
-        "user": {"name": body.user} if body.user is not None else None,
-        "uc": {"registration": {"contact": body.contact} if body.contact is not None else None, "sip": body.sip,
-               "call": body.call, "vendor": body.vendor or None},
-        "tags": ["timestamp_from_reference", *body.tags],
-    })
+        "event": present(kind_fields(found) | {"code": body.code, "reason": body.reason}),
+    }
+    if body.message:
+        event["message"] = body.message
+    if body.family not in NOT_SIP:
+        event["network"] = {"protocol": "sip", "direction": "outbound"} if body.family == LINE_REGISTERED \
+            else {"protocol": "sip"}
+    if body.source_ip is not None:
+        event["source"] = present({"ip": body.source_ip, "port": body.source_port})
+    if body.user:
+        event["user"] = {"name": body.user}
+    uc: dict[str, Any] = {}
+    if body.contact:
+        uc["registration"] = {"contact": body.contact}
+    add_group(uc, "sip", present(body.sip) if body.sip else {})
+    add_group(uc, "call", present(body.call) if body.call else {})
+    add_group(uc, "vendor", present(body.vendor) if body.vendor else {})
+    add_group(event, "uc", uc)
+    event["tags"] = ["timestamp_from_reference", *body.tags]
+    return event
