@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ucsiem.parsing import Kind, ParsedEvent, add_group, kind_fields, present
+from ucsiem.parsing import Kind, ParsedEvent, add_envelope_groups, add_group, kind_fields, present
 
 from .body import Body
 from .header import Header
@@ -55,14 +55,8 @@ def _common(header: Header, found: Kind, message: str, time: datetime) -> Parsed
     event: ParsedEvent = {"@timestamp": time, "event": ev}
     if message:
         event["message"] = message
-    log = present({"level": header.level, "logger": header.logger})
-    if header.syslog:  # hostname, appname and the PRI's members: never empty
-        log["syslog"] = header.syslog
-    add_group(event, "log", log)
-    if header.observer:
-        event["observer"] = header.observer
-    if header.process:
-        event["process"] = header.process
+    add_envelope_groups(event, level=header.level, logger=header.logger, syslog=header.syslog,
+                        observer=header.observer, process=header.process)
     return event
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing import Kind, ParsedEvent, add_group, kind_fields, present
+from ucsiem.parsing import Kind, ParsedEvent, add_envelope_groups, add_group, kind_fields, present
 
 from .body import Body
 from .header import Header
@@ -18,14 +18,8 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     event: ParsedEvent = {"@timestamp": header.time, "event": ev}
     if header.message:
         event["message"] = header.message
-    log = present({"level": header.level, "logger": header.logger})
-    if header.syslog:  # a receiver's prefix (syslog_header_fields): hostname, appname, the PRI's members
-        log["syslog"] = header.syslog
-    add_group(event, "log", log)
-    if header.observer:
-        event["observer"] = header.observer
-    if header.process:
-        event["process"] = header.process
+    add_envelope_groups(event, level=header.level, logger=header.logger, syslog=header.syslog,
+                        observer=header.observer, process=header.process)
     if body.source_ip:
         event["source"] = {"ip": body.source_ip}
     if body.callee_user:

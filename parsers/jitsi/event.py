@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ucsiem.parsing import Kind, ParsedEvent, add_group, kind_fields, present
+from ucsiem.parsing import Kind, ParsedEvent, add_envelope_groups, add_group, kind_fields, present
 
 from .body import Body
 from .header import Header
@@ -18,17 +18,11 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     event: ParsedEvent = {"@timestamp": header.time, "event": ev}
     if header.message:
         event["message"] = header.message
-    log = present({"level": header.level.lower() if header.level else None, "logger": header.logger})
-    if header.syslog:  # a receiver's prefix (syslog_header_fields): hostname, appname, the PRI's members
-        log["syslog"] = header.syslog
-    add_group(event, "log", log)
     observer = header.observer
     if body.version:
         observer = {**(observer or {}), "version": body.version}
-    if observer:
-        event["observer"] = observer
-    if header.process:
-        event["process"] = header.process
+    add_envelope_groups(event, level=header.level.lower() if header.level else None, logger=header.logger,
+                        syslog=header.syslog, observer=observer, process=header.process)
     event["network"] = present({"protocol": "xmpp", "application": body.application})
     if body.source_ip:
         event["source"] = {"ip": body.source_ip}

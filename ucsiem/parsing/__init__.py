@@ -32,7 +32,8 @@ Classification (`kinds.py`)
     add_type=...)` (a Kind from `CATEGORISATION`, refined) and `kind_fields` (the `event` members it sets).
 Syslog and SIP values (`syslog.py`, `sip.py`)
     `priority_fields` (a `<PRI>` as `log.syslog` members), `syslog_header_fields` (`log.syslog`,
-    `observer.hostname`, `process` from the parts of an RFC 3164 header), `sip_params` (`;`-separated,
+    `observer.hostname`, `process` from the parts of an RFC 3164 header), `add_envelope_groups` (those groups
+    and `log.level`/`log.logger` set on an event only when they have members), `sip_params` (`;`-separated,
     optionally quoted parameters) and `name_addr` (`"Bob" <sip:bob@example.com>;tag=1` -> URI and tag).
 Time stamps (`stamps.py`)
     One rule for year-less syslog dates and ISO 8601: `with_year`, `bsd_time`, `iso_time`, `build_time`,
@@ -94,7 +95,7 @@ from ucsiem.parsing.stamps import (
     utc_offset,
     with_year,
 )
-from ucsiem.parsing.syslog import priority_fields, syslog_header_fields
+from ucsiem.parsing.syslog import add_envelope_groups, priority_fields, syslog_header_fields
 from ucsiem.schema.actions import ACTIONS, CATEGORISATION, Categorisation, EventAction
 
 __all__ = [  # noqa: RUF022 - grouped as in the docstring, sorted within each group
@@ -135,6 +136,7 @@ __all__ = [  # noqa: RUF022 - grouped as in the docstring, sorted within each gr
     "kind",
     "kind_fields",
     # syslog and SIP values
+    "add_envelope_groups",
     "name_addr",
     "priority_fields",
     "sip_params",

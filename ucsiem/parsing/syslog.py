@@ -37,3 +37,22 @@ def syslog_header_fields(event: ParsedEvent, *, host: str, program: str, pri: st
     event["observer"] = {"hostname": host}
     event["process"] = {"name": program} if pid is None else {"name": program, "pid": int(pid)}
     return syslog
+
+
+def add_envelope_groups(event: ParsedEvent, *, level: str | None, logger: str | None,
+                        syslog: dict[str, Any] | None, observer: dict[str, Any] | None,
+                        process: dict[str, Any] | None) -> None:
+    """Set `log` (level, logger and a receiver's `log.syslog`), `observer` and `process` on `event`, each only
+    when it has members: for parsers that write their events group by group (`present`, `add_group`). The
+    three dicts are a syslog receiver's prefix as `syslog_header_fields` made them (never with empty members),
+    or None."""
+    log: dict[str, Any] = {k: v for k, v in (("level", level), ("logger", logger)) if v}
+    if syslog:
+        log["syslog"] = syslog
+    if log:
+        event["log"] = log
+    if observer:
+        event["observer"] = observer
+    if process:
+        event["process"] = process
+
