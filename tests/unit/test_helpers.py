@@ -181,3 +181,16 @@ def test_add_group_sets_only_a_group_with_members() -> None:
     assert event == {}
     add_group(event, "source", {"ip": "192.0.2.1"})
     assert event == {"source": {"ip": "192.0.2.1"}}
+
+
+def test_add_envelope_groups_sets_only_groups_with_members() -> None:
+    from ucsiem.parsing import add_envelope_groups
+
+    bare: dict[str, object] = {}
+    add_envelope_groups(bare, level=None, logger="", syslog=None, observer=None, process={})
+    assert bare == {}
+    event: dict[str, object] = {}
+    add_envelope_groups(event, level="warning", logger=None, syslog={"hostname": "pbx1", "appname": "asterisk"},
+                        observer={"hostname": "pbx1"}, process={"name": "asterisk", "pid": 7})
+    assert event == {"log": {"level": "warning", "syslog": {"hostname": "pbx1", "appname": "asterisk"}},
+                     "observer": {"hostname": "pbx1"}, "process": {"name": "asterisk", "pid": 7}}
