@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ from tests.integration.kafka_secure import HOST, free_ports
 from tests.integration.kafkahelp import TopicReader, kafka_config, run_async, topic_prefix
 from ucsiem.config import KafkaOutputConfig
 from ucsiem.outputs.kafka import KafkaOutput
-from ucsiem.pipeline.delivery import AUTH_DELAY_SECS
+from ucsiem.pipeline.delivery import AUTH_DELAY_SECS, PROBE_SECS
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASET = "test.lines"  # tests/fixtures/plugins/linetest
@@ -253,6 +254,9 @@ def test_elasticsearch_down_delivery_resumes_within_seconds_of_the_node_answerin
         gate.down()
         write_lines(log, 100, 200)
         time.sleep(30)  # the sender's backoff: 0.2 s doubling, jittered; by now its next wait is 12-38 s
+        # In the last PROBE_SECS of a wait the sender sleeps to its scheduled retry without probing: opening the
+        # gate then lets that retry deliver first (CI saw it once). Open it while the sender is probing.
+        wait_until(lambda: probing_for(tmp_path / "agent.log", 2 * PROBE_SECS), 60, "a backoff wait with time left")
         gate.up()
         opened = time.monotonic()
         wait_until(lambda: count(stream) == 200, 60, "the 100 events written during the outage")
@@ -268,6 +272,17 @@ def test_elasticsearch_down_delivery_resumes_within_seconds_of_the_node_answerin
     finally:
         gate.close()
         cleanup(namespace)
+
+
+def probing_for(agent_log: Path, seconds: float) -> bool:
+    """True when the sender's current backoff wait (its last `Output failed; retrying` record: logged when the
+    retry was scheduled, `retry_in_secs` later) has more than `seconds` left: it probes the output meanwhile."""
+    failed = records(agent_log.read_text(errors="replace"), "Output failed; retrying")
+    if not failed:
+        return False
+    last = failed[-1]
+    due = datetime.fromisoformat(last["time"]).timestamp() + float(last["retry_in_secs"])
+    return due - time.time() > seconds
 
 
 def test_an_index_write_block_pauses_the_output_with_an_error_that_says_how_to_lift_it(tmp_path: Path,
