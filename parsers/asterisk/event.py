@@ -49,7 +49,7 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
 
 def _common(header: Header, found: Kind, message: str, time: datetime) -> ParsedEvent:
     """What every event of this parser has: time, message, classification and the envelope's groups."""
-    ev = present(kind_fields(found))  # a diagnostic's category is empty
+    ev = kind_fields(found)
     if header.created is not None:
         ev["created"] = header.created
     event: ParsedEvent = {"@timestamp": time, "event": ev}

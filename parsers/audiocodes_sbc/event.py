@@ -43,8 +43,6 @@ def _frame(header: Header, found: Kind, timestamp: Any, tags: list[str]) -> Pars
     """The members every event of this parser has: time, classification, receiver prefix."""
     prefix = header.prefix
     ev = kind_fields(found)
-    if not found.category:  # a diagnostic: no category, left out as prune would
-        del ev["category"]
     if header.received is not None:
         ev["created"] = header.received
     event: ParsedEvent = {"@timestamp": timestamp, "event": ev}

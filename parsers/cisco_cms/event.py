@@ -16,7 +16,7 @@ from .header import Header
 def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     duration = body.duration  # seconds of a call that was connected
     source_user, destination_user = body.source_user, body.destination_user
-    ev = present(kind_fields(found) | {"provider": header.process, "reason": body.reason})
+    ev = kind_fields(found) | present({"provider": header.process, "reason": body.reason})
     if duration is not None:
         ev["duration"] = duration * 1_000_000_000
     event: ParsedEvent = {"@timestamp": header.timestamp, "event": ev}

@@ -21,7 +21,7 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
         timestamp = header.reference
         tags.append("timestamp_missing")
     severity = body.severity
-    ev = present(kind_fields(found) | {
+    ev = kind_fields(found) | present({
         "code": f"{body.facility}-{severity}-{body.mnemonic}" if body.facility is not None else None,
         "provider": body.provider,
         "severity": severity,

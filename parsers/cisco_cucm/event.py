@@ -24,7 +24,7 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     if header.zone_assumed:
         tags.append("timezone_assumed")
     hostname = header.host or body.node
-    ev = present(kind_fields(found) | {"code": body.code, "severity": severity, "provider": body.provider,
+    ev = kind_fields(found) | present({"code": body.code, "severity": severity, "provider": body.provider,
                                        "reason": reason})
     event: ParsedEvent = {"@timestamp": header.timestamp, "event": ev}
     if body.message:

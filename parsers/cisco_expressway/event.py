@@ -106,8 +106,6 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     elif (node := vendor.get("Node", "")) and "@" in node:
         extra["provider"] = node.split("@", 1)[0]
     ev = kind_fields(found) | extra
-    if not found.category:  # diagnostic lines: neither category nor type
-        del ev["category"], ev["type"]
 
     free = body.free
     message = f"{free} {detail}" if free and detail else free or detail

@@ -14,7 +14,7 @@ from .header import Header
 
 
 def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
-    ev = present(kind_fields(found) | {"created": header.created, "reason": body.reason})
+    ev = kind_fields(found) | present({"created": header.created, "reason": body.reason})
     event: ParsedEvent = {"@timestamp": header.time, "event": ev}
     if header.message:
         event["message"] = header.message

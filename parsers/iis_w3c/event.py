@@ -45,7 +45,7 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     stem, query = body.stem, body.query  # `-` (no query) was already left out
     original = (f"{stem}?{query}" if query else stem) if stem is not None else None
     # written group by group with the values present: a `prune` walk of the whole event cost more
-    ev = present(kind_fields(found) | {
+    ev = kind_fields(found) | present({
         "code": None if status is None else (f"{status}.{substatus}" if substatus else str(status)),
         "reason": reason,
         "duration": None if body.time_taken is None else body.time_taken * 1_000_000,  # ms -> ns

@@ -18,7 +18,7 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     time."""
     event: ParsedEvent = {
         "@timestamp": header.reference,
-        "event": present(kind_fields(found) | {"code": body.code, "reason": body.reason}),
+        "event": kind_fields(found) | present({"code": body.code, "reason": body.reason}),
     }
     if body.message:
         event["message"] = body.message

@@ -41,9 +41,13 @@ def kind(action: str, outcome: str | None = None, *, category: tuple[str, ...] |
 
 
 def kind_fields(found: Kind) -> dict[str, Any]:
-    """The `event` members a `Kind` sets (outcome left out when it is unknown; lists, as the schema has)."""
-    fields: dict[str, Any] = {"kind": found.kind, "action": found.action, "category": list(found.category),
-                              "type": list(found.type)}
+    """The `event` members a `Kind` sets (lists, as the schema has). What it does not say is left out, as
+    `prune` would leave it: the outcome when unknown, category and type when empty (a diagnostic)."""
+    fields: dict[str, Any] = {"kind": found.kind, "action": found.action}
+    if found.category:
+        fields["category"] = list(found.category)
+    if found.type:
+        fields["type"] = list(found.type)
     if found.outcome is not None:
         fields["outcome"] = found.outcome
     return fields

@@ -40,7 +40,7 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     tag = header.tag
     handshake = found.action == "tls-handshake" and found.outcome in ("success", "failure")
     sip = body.sip or found.action.startswith(_SIP_PREFIXES)
-    ev = present(kind_fields(found))  # a diagnostic's category is empty
+    ev = kind_fields(found)
     if body.code:
         ev["code"] = body.code[:256]
     if body.reason:
