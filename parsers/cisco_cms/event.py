@@ -35,9 +35,8 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
         if source_user:
             add_group(source, "user", present({"name": source_user[0], "domain": source_user[1]}))
         add_group(event, "source", source)
-    if destination_user:
-        add_group(event, "destination", _nonempty({"user": present({"name": destination_user[0],
-                                                                 "domain": destination_user[1]})}))
+    if destination_user and (user := present({"name": destination_user[0], "domain": destination_user[1]})):
+        event["destination"] = {"user": user}
     if body.user_name or body.user_full_name or body.target_name or body.target_full_name:
         user = present({"name": body.user_name, "full_name": body.user_full_name})
         add_group(user, "target", present({"name": body.target_name, "full_name": body.target_full_name}))
@@ -47,10 +46,9 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
                                          "application": body.application}))
     if body.url:
         event["url"] = present({"original": body.url, "path": body.url_path, "query": body.url_query})
-        http = _nonempty({
-            "request": present({"method": body.http_method, "referrer": body.http_referrer}),
-            "response": present({"status_code": body.http_status, "bytes": body.http_bytes}),
-        })
+        http: dict[str, Any] = {}
+        add_group(http, "request", present({"method": body.http_method, "referrer": body.http_referrer}))
+        add_group(http, "response", present({"status_code": body.http_status, "bytes": body.http_bytes}))
         if body.http_version:
             http["version"] = body.http_version
         add_group(event, "http", http)
@@ -74,8 +72,3 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     if body.tags:
         event["tags"] = body.tags
     return event
-
-
-def _nonempty(members: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The groups that are not empty."""
-    return {k: v for k, v in members.items() if v}

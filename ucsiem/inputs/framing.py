@@ -89,24 +89,21 @@ class Framer:
         `feed`'s loop gives, without its search, slices and checks per line. Returns the bytes consumed."""
         lines = data.split(b"\n")
         lines.pop()  # what follows the last newline: not a whole line
-        pos = self._pos  # equal to _line_start: no partial line is held
+        start = pos = self._pos  # equal to _line_start: no partial line is held
         limit = self.max_record_bytes
-        consumed = 0
         by_line = self._first is None
         for line in lines:
-            size = len(line) + 1
-            if size > limit + 1:
+            if len(line) > limit:
                 break
-            end = pos + size
+            end = pos + len(line) + 1  # with its newline
             if by_line:
                 if line.strip():  # blank lines are no records
                     out.append(Frame(pos, end, line.rstrip(b"\r")))
             else:
                 self._line(pos, end, line.rstrip(b"\r"), False, out)
             pos = end
-            consumed += size
         self._pos = self._line_start = pos
-        return consumed
+        return pos - start
 
     def flush(self, final: bool = False) -> list[Frame]:
         """Emit the pending multi-line record (flush timeout); with `final`, also an unterminated line."""

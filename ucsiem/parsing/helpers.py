@@ -236,7 +236,8 @@ def present(members: dict[str, Any]) -> dict[str, Any]:
 
     For parsers that write their event group by group with the values present instead of walking the whole
     event with `prune` afterwards (the walk is a fifth to a third of a syslog parser's time)."""
-    return {k: v for k, v in members.items() if v is not None and v != "" and v != [] and v != {}}
+    # a value that is true is kept at once: only the false ones (0 and False stay) are compared
+    return {k: v for k, v in members.items() if v or (v is not None and v != "" and v != [] and v != {})}
 
 
 def add_group(parent: dict[str, Any], key: str, group: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES
+from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES, present
 
 MAX_PRIORITY = 191  # facility 23 (local7) * 8 + severity 7 (debug)
 
@@ -46,7 +46,7 @@ def add_envelope_groups(event: ParsedEvent, *, level: str | None, logger: str | 
     when it has members: for parsers that write their events group by group (`present`, `add_group`). The
     three dicts are a syslog receiver's prefix as `syslog_header_fields` made them (never with empty members),
     or None."""
-    log: dict[str, Any] = {k: v for k, v in (("level", level), ("logger", logger)) if v}
+    log = present({"level": level, "logger": logger})
     if syslog:
         log["syslog"] = syslog
     if log:
