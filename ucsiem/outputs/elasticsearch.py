@@ -46,13 +46,15 @@ from ucsiem.errors import OutputError
 from ucsiem.outputs.base import SERVER_SEND_EVENTS, OutputDefaults, Rejected, SendResult
 from ucsiem.outputs.es_setup import IndexMode, install_templates, installed_mode
 from ucsiem.outputs.registry import ElasticsearchOutputConfig
-from ucsiem.outputs.routing import alert_version, is_alert
+from ucsiem.outputs.routing import RoutingView, alert_version, is_alert
 from ucsiem.outputs.tls import tls_context
 
 log = logging.getLogger("ucsiem.output.elasticsearch")
 RETRY_STATUS = {429, 500, 502, 503, 504}
 MAPPING_ERRORS = {"mapper_parsing_exception", "document_parsing_exception", "illegal_argument_exception",
                   "strict_dynamic_mapping_exception"}
+# what `action_for` reads of a document (its id, index and, for an alert, version): all a send decodes of it
+ACTION_FIELDS = ("event.id", "event.dataset", "event.kind", "event.ingested", "@timestamp", "uc.alert.count")
 _BAD_INDEX_CHARS = re.compile(r'[\\/*?"<>| ,#:]')
 PROBE_TIMEOUT_SECS = 5.0
 # "index [logs-uc.x-default] blocked by: [FORBIDDEN/8/index write (api)];" (an index's blocks) or
@@ -180,6 +182,7 @@ class ElasticsearchOutput(OutputDefaults):
         self._client: AsyncElasticsearch | None = None
         self.mode: IndexMode = "data_stream" if cfg.index_mode == "auto" else cfg.index_mode
         self._window = timedelta(days=cfg.index_date_window_days)
+        self._view = RoutingView(ACTION_FIELDS)
         self._warned = False
         self.unreachable = False  # the last failure was "cannot connect": the sender probes while it waits
 
@@ -276,7 +279,7 @@ class ElasticsearchOutput(OutputDefaults):
         lines: list[bytes] = []
         for i, doc in enumerate(docs):
             try:
-                event = orjson.loads(doc)
+                event = self._view.read(doc)
             except orjson.JSONDecodeError:
                 result.rejected.append(Rejected(i, "not_json", "the document is not JSON"))
                 continue

@@ -46,7 +46,14 @@ from ucsiem.outputs import aiokafka_hooks
 from ucsiem.outputs.aiokafka_hooks import abandon_pending, bootstrap_causes
 from ucsiem.outputs.base import SERVER_SEND_EVENTS, OutputDefaults, Rejected, SendResult
 from ucsiem.outputs.registry import KafkaOutputConfig
-from ucsiem.outputs.routing import Template, field_value, is_alert, kafka_topic_safe, topic_problem
+from ucsiem.outputs.routing import (
+    RoutingView,
+    Template,
+    field_value,
+    is_alert,
+    kafka_topic_safe,
+    topic_problem,
+)
 from ucsiem.outputs.tls import tls_context
 
 log = logging.getLogger("ucsiem.output.kafka")
@@ -106,6 +113,9 @@ class KafkaOutput(OutputDefaults):
         # where the template reads the dataset (the default's one hole), the header takes it from there
         self._dataset_hole = self._topic.fields.index(DATASET_FIELD) if DATASET_FIELD in self._topic.fields else None
         self._headers: dict[str, list[tuple[str, bytes]]] = {}  # per event.dataset
+        # what `_message` reads of a document: the template's fields, the dataset, what makes an alert, the keys
+        self._view = RoutingView([*self._topic.fields, DATASET_FIELD, "event.kind",
+                                  *(p for p in (cfg.key_field, cfg.alert_key_field) if p)])
         self._partitioner = DefaultPartitioner()  # what producer.send uses: a key keeps its partition
         self._warned = False
         self.unreachable = False  # the last failure was "cannot connect": the sender probes while it waits
@@ -230,8 +240,10 @@ class KafkaOutput(OutputDefaults):
     def _message(self, i: int, doc: bytes, result: SendResult) -> Message | None:
         """Document `i` ready to append (topic, key, headers), or None when it is rejected as too large."""
         try:
-            event = orjson.loads(doc)
+            event = self._view.read(doc)
         except orjson.JSONDecodeError:
+            event = {}
+        if not isinstance(event, dict):  # JSON but no object (3, "text"): no field to route by, as for {}
             event = {}
         key = self.key_for(event)
         key_bytes = key.encode() if key is not None else None
