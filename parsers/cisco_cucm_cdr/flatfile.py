@@ -48,10 +48,14 @@ class Row:
         return self.get(name)
 
     def rest(self) -> dict[str, str]:
-        """Columns not mapped, without the empty and zero defaults CUCM writes in unused columns."""
+        """Columns not mapped, without the empty and zero defaults CUCM writes in unused columns (most of a
+        row's ~130: they are passed over before any other test)."""
         out: dict[str, str] = {}
+        taken = self.taken
         for name, value in zip(self.header.names, self.values, strict=True):
+            if value == "" or value == "0":
+                continue
             value = value.strip()
-            if name and name not in self.taken and value not in ("", "0") and name not in out:
+            if value != "" and value != "0" and name and name not in taken and name not in out:
                 out[name] = value
         return out

@@ -69,6 +69,12 @@ def is_types_line(text: str) -> bool:
     """`INTEGER,INTEGER,VARCHAR(50),...,UNIQUEIDENTIFIER`: the second header line."""
     if not text.startswith(("INTEGER", "VARCHAR", "UNIQUEIDENTIFIER")):
         return False
+    return _types_line(text)
+
+
+@lru_cache(maxsize=8)
+def _types_line(text: str) -> bool:
+    """Every file of a cluster version repeats the same types line (~130 columns): read once."""
     for token in text.split(","):
         name, _, size = token.strip().partition("(")
         if name not in _SQL_TYPES or (size and not (size.endswith(")") and size[:-1].isdecimal())):
