@@ -52,9 +52,9 @@ def split_csv_line(text: str) -> list[str]:
     """The fields of one CSV line, exactly as `next(csv.reader([text], strict=True))` gives them, raising
     `csv.Error` where it does.
 
-    The common lines (fields quoted whole, no doubled quote, no line break or NUL) are cut with
-    `str.split`, which finds the separators with memchr: the csv module's per-character state machine
-    was a tenth of a 1 KB CDR line's cost. Anything else goes to the csv module itself."""
+    The common lines (fields quoted whole, no doubled quote, no line break or NUL, few quoted fields) are cut
+    with `str.split`, which finds the separators with memchr: the csv module's per-character state machine
+    was a tenth of a 1 KB Ribbon CDR line's cost. Anything else goes to the csv module itself."""
     if not text:
         return []
     if len(text) > _CSV_FIELD_LIMIT or "\n" in text or "\r" in text or "\0" in text:
@@ -63,7 +63,9 @@ def split_csv_line(text: str) -> list[str]:
         return text.split(",")
     parts = text.split('"')
     last = len(parts) - 1
-    if last % 2:  # an odd number of quotes
+    # an odd number of quotes; or many quoted fields (a CUCM CDR row quotes 47 of its 130), for which the csv
+    # module's C loop (~8 ns a character) beats ours (~0.3 µs a quoted field): 5 µs against 14 for such a row
+    if last % 2 or last * 16 > len(text):
         return _csv_fields(text)
     fields = parts[0].split(",")
     for i in range(1, last, 2):
