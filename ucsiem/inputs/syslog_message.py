@@ -33,7 +33,6 @@ feed), so one message is always one line; `message` keeps them. Year-less times 
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import UTC, datetime, tzinfo
 from typing import Literal, NamedTuple
@@ -184,7 +183,7 @@ def common_line(data: bytes, tz: tzinfo, max_bytes: int | None) -> tuple[str, in
         if offset is None:
             flags = _ZONE_AND_ISO
         else:
-            _offset(offset)
+            utc_offset(offset)
             flags = _ISO_ONLY
     except (ValueError, ParseError):  # a time datetime refuses, an offset out of range: the general rule
         acc = _Acc(_EPOCH, tz)
@@ -344,19 +343,12 @@ def _blank(text: str) -> bool:
     return not text or text.isspace()
 
 
-@functools.lru_cache(maxsize=64)
-def _offset(text: str) -> tzinfo | None:
-    """`utc_offset`, remembered: a sender writes the same few offsets, and building a zone costs more than
-    the rest of the time. Raises ParseError as it does (not remembered)."""
-    return utc_offset(text)
-
-
 def _iso(acc: _Acc, m: re.Match[str]) -> datetime | None:
     y, mo, d, h, mi, s, frac, off = m.groups()
     if off is None:
         acc.flag(ZONE_ASSUMED)
-    try:  # ucsiem.parsing.stamps.iso_time, with the zone from _offset
-        zone = (_offset(off) if off else None) or acc.tz
+    try:  # ucsiem.parsing.stamps.iso_time, with the zone from utc_offset
+        zone = (utc_offset(off) if off else None) or acc.tz
         return build_time(int(y), int(mo), int(d), int(h), int(mi), int(s), fraction_micro(frac), zone)
     except ParseError:
         acc.flag(BAD_TIMESTAMP)

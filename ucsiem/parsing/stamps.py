@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 
 from ucsiem.errors import ParseError
 
@@ -37,8 +38,13 @@ def fraction_micro(fraction: str | None) -> int:
 
 def utc_offset(text: str | None) -> tzinfo | None:
     """`Z`, `+01:00`, `-0530` -> a fixed zone; None when absent; out-of-range offsets are parse errors."""
-    if not text:
-        return None
+    return _offset_zone(text) if text else None
+
+
+@lru_cache(maxsize=256)
+def _offset_zone(text: str) -> tzinfo:
+    """`utc_offset` of a text, remembered: a source writes the same few offsets on every line, and building a
+    zone cost more than reading the rest of an ISO time. Errors are raised each time (not remembered)."""
     if text in ("Z", "z"):
         return UTC
     digits = text[1:].replace(":", "")
