@@ -237,7 +237,9 @@ class ElasticsearchOutput(OutputDefaults):
     def index_for(self, event: dict[str, Any]) -> str:
         ev = event.get("event")
         dataset = ev.get("dataset") if isinstance(ev, dict) else None
-        name = f"logs-uc.{_BAD_INDEX_CHARS.sub('_', str(dataset or 'unknown').lower())}-{self.cfg.namespace}"
+        if not isinstance(dataset, str) or not dataset:  # the schema makes it text; a document of ours has no other
+            dataset = "unknown"
+        name = f"logs-uc.{_BAD_INDEX_CHARS.sub('_', dataset.lower())}-{self.cfg.namespace}"
         if self.mode == "index":
             name = f"{name}-{self.index_day(event):%Y.%m.%d}"
         return name

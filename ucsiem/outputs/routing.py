@@ -29,7 +29,7 @@ MAX_TOPIC_CHARS = 249
 
 
 def field_value(doc: dict[str, Any], path: str) -> str | None:
-    """The value at a dotted path as text (lists: their first item); None when absent."""
+    """The value at a dotted path as text (lists: their first item); None when absent or not a scalar."""
     node: Any = doc
     if path in doc:  # "@timestamp" and other flat keys
         node = doc[path]
@@ -40,7 +40,7 @@ def field_value(doc: dict[str, Any], path: str) -> str | None:
             node = node[part]
     if isinstance(node, list):
         node = node[0] if node else None
-    if node is None or isinstance(node, dict):
+    if node is None or isinstance(node, (dict, list)):  # no text of a nested object or list is a route
         return None
     return node if isinstance(node, str) else str(node).lower() if isinstance(node, bool) else str(node)
 
@@ -63,7 +63,9 @@ class RoutingView:
         """The document's values at `paths` (see the class); raises orjson.JSONDecodeError when it is not JSON."""
         try:
             return self._decoder.decode(doc)
-        except msgspec.DecodeError:  # also msgspec.ValidationError: another shape than the paths expect
+        # DecodeError includes msgspec.ValidationError: another shape than the paths expect. msgspec stops at
+        # ~1,000 levels of nesting where orjson goes on to 1,024: that depth is orjson's to judge too.
+        except (msgspec.DecodeError, RecursionError):
             return orjson.loads(doc)
 
 
