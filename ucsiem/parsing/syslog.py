@@ -12,7 +12,7 @@ from typing import Any
 
 from ucsiem.errors import ParseError
 from ucsiem.parsing.contract import ParsedEvent
-from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES, present
+from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES, add_group, present
 
 MAX_PRIORITY = 191  # facility 23 (local7) * 8 + severity 7 (debug)
 
@@ -49,10 +49,7 @@ def add_envelope_groups(event: ParsedEvent, *, level: str | None, logger: str | 
     log = present({"level": level, "logger": logger})
     if syslog:
         log["syslog"] = syslog
-    if log:
-        event["log"] = log
-    if observer:
-        event["observer"] = observer
-    if process:
-        event["process"] = process
+    add_group(event, "log", log)
+    add_group(event, "observer", observer or {})
+    add_group(event, "process", process or {})
 
