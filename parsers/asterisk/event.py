@@ -16,7 +16,7 @@ from .values import PLAIN_TRANSPORTS, SERVICE_PROTOCOL, TRANSPORTS, security_rea
 def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     """A free-text message (any other text as a diagnostic event). Written group by group with the values
     present (`present`, `add_group`): a `prune` walk of the whole event was a fifth of this parser's time."""
-    event = _common(header, found, header.message, header.time)
+    event = _common(header, found, header.time)
     if body.reason:
         event["event"]["reason"] = body.reason
     if header.dialplan:
@@ -47,14 +47,14 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     return event
 
 
-def _common(header: Header, found: Kind, message: str, time: datetime) -> ParsedEvent:
+def _common(header: Header, found: Kind, time: datetime) -> ParsedEvent:
     """What every event of this parser has: time, message, classification and the envelope's groups."""
     ev = kind_fields(found)
     if header.created is not None:
         ev["created"] = header.created
     event: ParsedEvent = {"@timestamp": time, "event": ev}
-    if message:
-        event["message"] = message
+    if header.message:
+        event["message"] = header.message
     add_envelope_groups(event, level=header.level, logger=header.logger, syslog=header.syslog,
                         observer=header.observer, process=header.process)
     return event
@@ -87,7 +87,7 @@ def assemble_security(header: Header, sec: SecurityEvent, found: Kind) -> Parsed
     """A `SecurityEvent=` message."""
     service = sec.service
     transport = sec.transport
-    event = _common(header, found, header.message, sec.time or header.time)
+    event = _common(header, found, sec.time or header.time)
     ev = event["event"]
     if sec.name:
         ev["code"] = sec.name

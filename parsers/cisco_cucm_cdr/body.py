@@ -6,7 +6,6 @@ the first bad value of a row is the one its dead letter names; what no field tak
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 from typing import NamedTuple
 
 from ucsiem.parsing import ParseError
@@ -118,12 +117,6 @@ def _sip_status(cause: int | None) -> int | None:
     return int(digits) if digits.isdecimal() else None
 
 
-@lru_cache(maxsize=32)
-def media_address_columns(names: tuple[str, ...]) -> tuple[str, ...]:
-    """The media and video address columns of a names line, in its order (once per names line)."""
-    return tuple(name for name in names if "TransportAddress_IP" in name)
-
-
 def read_cdr(row: Row) -> CdrBody:
     _record_type(row)
     cid = call_id(row)
@@ -158,7 +151,7 @@ def read_cdr(row: Row) -> CdrBody:
 
     codec = integer(row.get("origMediaCap_payloadCapability"), "origMediaCap_payloadCapability")
     cause, side = clearing(row)
-    for name in media_address_columns(row.header.names):  # integer-encoded like the signalling ones
+    for name in row.header.media_addresses:  # integer-encoded like the signalling ones
         if name not in row.taken and (ip := int_ip(row.take(name), name)) is not None:
             vendor[name] = ip
     rest = row.rest()

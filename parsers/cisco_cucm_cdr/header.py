@@ -35,6 +35,7 @@ class Header(NamedTuple):
     family: str  # CDR_KEY or CMR_KEY
     names: tuple[str, ...]
     positions: dict[str, int]
+    media_addresses: tuple[str, ...]  # the media and video address columns, in the line's order
 
 
 def header_family(raw: bytes) -> str | None:
@@ -90,7 +91,7 @@ def parse_header(text: str) -> Header:
     positions: dict[str, int] = {}
     for i, name in enumerate(names):
         positions.setdefault(name, i)
-    return Header(family, names, positions)
+    return Header(family, names, positions, tuple(name for name in names if "TransportAddress_IP" in name))
 
 
 def read_header(values: list[str], ctx: ParseContext) -> Header:

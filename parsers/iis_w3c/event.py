@@ -77,9 +77,10 @@ def assemble(header: Header, body: Body, found: Kind) -> ParsedEvent:
     if body.computer:
         event["observer"] = {"hostname": body.computer}
     # IIS details the schema has no field for (sub-status, Win32 status, site, the proxy) under uc.vendor
-    add_group(event, "uc", {"vendor": vendor} if (vendor := present({
-        "X-Forwarded-For": body.forwarded, "c-ip": proxy, "cs-version": vendor_version, "sc-substatus": substatus,
-        "sc-win32-status": body.win32, "time-taken": body.time_taken, "s-sitename": body.site})) else {})
+    if vendor := present({"X-Forwarded-For": body.forwarded, "c-ip": proxy, "cs-version": vendor_version,
+                          "sc-substatus": substatus, "sc-win32-status": body.win32, "time-taken": body.time_taken,
+                          "s-sitename": body.site}):
+        event["uc"] = {"vendor": vendor}
     if tags:
         event["tags"] = tags
     return event
