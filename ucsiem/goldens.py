@@ -69,6 +69,11 @@ def case_config(case: Path) -> CaseConfig:
 
 def run_case_events(spec: ParserSpec, case: Path) -> list[dict[str, Any]]:
     """The flattened events the agent makes of one case file."""
+    return [strip_volatile(flatten(orjson.loads(doc))) for doc in case_documents(spec, case)]
+
+
+def case_documents(spec: ParserSpec, case: Path) -> list[bytes]:
+    """The JSON documents the agent makes of one case file (events and dead letters), as it ships them."""
     cfg = case_config(case)
     options = spec.options.model_validate(cfg.options or {}) if spec.options is not None else None
     ctx = ParseContext(timezone=ZoneInfo(cfg.timezone), options=options)
@@ -77,8 +82,7 @@ def run_case_events(spec: ParserSpec, case: Path) -> list[dict[str, Any]]:
     frames = framer.feed(data) + framer.flush(final=True)
     normalizer = Normalizer(spec, host_name=None, agent_name=None)
     job = BatchJob.of("golden", f"golden:{case.name}", case.name, frames, {}, cfg.reference_time, cfg.reference_time)
-    result = run_batch(normalizer, ctx, job)
-    return [strip_volatile(flatten(orjson.loads(doc))) for doc in result.docs]
+    return run_batch(normalizer, ctx, job).docs
 
 
 def check_case(spec: ParserSpec, case: Path, generate: bool | None = None) -> CaseResult:

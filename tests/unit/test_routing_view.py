@@ -9,8 +9,8 @@ nothing of a document outside the paths their view declares, so a new field read
 
 from __future__ import annotations
 
+import functools
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -19,18 +19,14 @@ from hypothesis import strategies as st
 
 from ucsiem.correlate.alerts import AlertState, render
 from ucsiem.correlate.rules import RuleMeta
-from ucsiem.goldens import case_config, find_cases
-from ucsiem.inputs.framing import Framer
-from ucsiem.normalize import Normalizer
+from ucsiem.goldens import case_documents, find_cases
 from ucsiem.outputs.base import Rejected, SendResult
 from ucsiem.outputs.elasticsearch import ACTION_FIELDS, ElasticsearchOutput
 from ucsiem.outputs.kafka import KafkaOutput
 from ucsiem.outputs.registry import ElasticsearchOutputConfig, KafkaOutputConfig
 from ucsiem.outputs.routing import RoutingView, alert_version, field_value, is_alert
-from ucsiem.parsing import ParseContext
 from ucsiem.parsing.registry import load_registry
 from ucsiem.pipeline.delivery import dead_letter
-from ucsiem.pipeline.work import BatchJob, run_batch
 from ucsiem.schema.fast import dump_event, validate_event
 
 KAFKA_CONFIGS: list[dict[str, Any]] = [
@@ -52,24 +48,11 @@ def es_outputs() -> list[ElasticsearchOutput]:
             for cfg in ES_CONFIGS]
 
 
-def golden_documents() -> list[bytes]:
+@functools.cache
+def golden_documents() -> tuple[bytes, ...]:
     """Every document the built-in parsers make of their golden files (events and dead letters), as shipped."""
-    docs: list[bytes] = []
-    for loaded in load_registry(entry_point_plugins=False).all():
-        if loaded.folder is None:
-            continue
-        spec = loaded.spec
-        for case in find_cases(loaded.folder):
-            cfg = case_config(case)
-            options = spec.options.model_validate(cfg.options or {}) if spec.options is not None else None
-            framer = Framer(spec.framing, cfg.max_record_bytes)
-            frames = framer.feed(case.read_bytes()) + framer.flush(final=True)
-            job = BatchJob.of("golden", f"golden:{case.name}", case.name, frames, {}, cfg.reference_time,
-                              cfg.reference_time)
-            normalizer = Normalizer(spec, host_name="agent-host", agent_name="agent")
-            ctx = ParseContext(timezone=ZoneInfo(cfg.timezone), options=options)
-            docs += run_batch(normalizer, ctx, job).docs
-    return docs
+    return tuple(doc for loaded in load_registry(entry_point_plugins=False).all() if loaded.folder is not None
+                 for case in find_cases(loaded.folder) for doc in case_documents(loaded.spec, case))
 
 
 def alert_documents() -> list[bytes]:
@@ -114,7 +97,7 @@ def same_decisions(doc: bytes) -> None:
             for path in out._view.paths:
                 assert field_value(view, path) == field_value(whole, path), (path, doc[:200])
         result = SendResult()
-        assert out._message(0, doc, result) == _plain_message(out, doc, whole), (out.cfg.topic, doc[:200])
+        assert out._message(0, doc, result) == _plain_message(out, doc), (out.cfg.topic, doc[:200])
     for es in es_outputs():
         if isinstance(whole, dict):
             view = es._view.read(doc)
@@ -123,7 +106,7 @@ def same_decisions(doc: bytes) -> None:
             assert alert_version(view) == alert_version(whole)
 
 
-def _plain_message(out: KafkaOutput, doc: bytes, whole: Any) -> Any:
+def _plain_message(out: KafkaOutput, doc: bytes) -> Any:
     """`_message` as it was: from the whole decode."""
     read = out._view
     try:
