@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ucsiem.inputs.framing import Frame
 from ucsiem.inputs.syslog_framing import (
     BAD_OCTET_COUNT,
     NUL_TRAILER,
     PARTIAL,
     TRUNCATED,
-    SyslogFrame,
     SyslogStreamDecoder,
 )
 
@@ -26,10 +26,10 @@ def octet(*msgs: bytes) -> bytes:
     return b"".join(b"%d %s" % (len(m), m) for m in msgs)
 
 
-def run(data: bytes, cuts: list[int], max_bytes: int = 1000) -> tuple[list[SyslogFrame], SyslogStreamDecoder]:
+def run(data: bytes, cuts: list[int], max_bytes: int = 1000) -> tuple[list[Frame], SyslogStreamDecoder]:
     """Feed `data` cut at `cuts`, then close."""
     decoder = SyslogStreamDecoder(max_bytes)
-    frames: list[SyslogFrame] = []
+    frames: list[Frame] = []
     prev = 0
     for cut in [*cuts, len(data)]:
         frames += decoder.feed(data[prev:cut])
@@ -40,7 +40,7 @@ def run(data: bytes, cuts: list[int], max_bytes: int = 1000) -> tuple[list[Syslo
     return frames, decoder
 
 
-def every_split(data: bytes, max_bytes: int = 1000) -> list[SyslogFrame]:
+def every_split(data: bytes, max_bytes: int = 1000) -> list[Frame]:
     """The frames of `data` fed whole; asserts every two-piece split and byte-by-byte feeding agree."""
     whole, ref = run(data, [], max_bytes)
     for cut in range(len(data) + 1):
@@ -111,13 +111,13 @@ def test_oversize_newline_framed_is_cut_at_the_limit() -> None:
     assert frames[0].end == 50 and frames[1].start == 206
     assert run(data, [], 50)[1].skipped_bytes == (205 - 50) + (64 - 50)  # the CR of a cut line is skipped too
     # exactly at the limit, with and without CR: not truncated
-    assert every_split(b"12345\r\n12345\n", max_bytes=5) == [SyslogFrame(0, 7, b"12345"), SyslogFrame(7, 13, b"12345")]
+    assert every_split(b"12345\r\n12345\n", max_bytes=5) == [Frame(0, 7, b"12345"), Frame(7, 13, b"12345")]
 
 
 def test_memory_stays_bounded_while_a_huge_message_streams() -> None:
     for data in (b"<13>" + b"a" * 10_000_000 + b"\n<13>after\n", octet(b"<13>" + b"a" * 10_000_000, b"<13>after")):
         decoder = SyslogStreamDecoder(64 * 1024)
-        frames: list[SyslogFrame] = []
+        frames: list[Frame] = []
         for i in range(0, len(data), 65536):
             frames += decoder.feed(data[i:i + 65536])
             assert decoder.buffered <= 64 * 1024 + 11
@@ -128,18 +128,18 @@ def test_memory_stays_bounded_while_a_huge_message_streams() -> None:
 
 def test_partial_last_message_at_eof() -> None:
     decoder = SyslogStreamDecoder()
-    assert decoder.feed(b"<13>complete\n<13>cut off") == [SyslogFrame(0, 13, b"<13>complete")]
-    assert decoder.close() == SyslogFrame(13, 24, b"<13>cut off", (PARTIAL,))
+    assert decoder.feed(b"<13>complete\n<13>cut off") == [Frame(0, 13, b"<13>complete")]
+    assert decoder.close() == Frame(13, 24, b"<13>cut off", (PARTIAL,))
     assert decoder.close() is None
     decoder = SyslogStreamDecoder()
     assert decoder.feed(b"20 <13>only ten") == []
-    assert decoder.close() == SyslogFrame(0, 15, b"<13>only ten", (PARTIAL,))
+    assert decoder.close() == Frame(0, 15, b"<13>only ten", (PARTIAL,))
     decoder = SyslogStreamDecoder()
-    assert decoder.feed(b"5 <13>a12") == [SyslogFrame(0, 7, b"<13>a")]
-    assert decoder.close() == SyslogFrame(7, 9, b"12", (PARTIAL, BAD_OCTET_COUNT))
+    assert decoder.feed(b"5 <13>a12") == [Frame(0, 7, b"<13>a")]
+    assert decoder.close() == Frame(7, 9, b"12", (PARTIAL, BAD_OCTET_COUNT))
     decoder = SyslogStreamDecoder()
     assert decoder.feed(b"123") == [] and decoder.framing is None
-    assert decoder.close() == SyslogFrame(0, 3, b"123", (PARTIAL,))
+    assert decoder.close() == Frame(0, 3, b"123", (PARTIAL,))
     decoder = SyslogStreamDecoder()
     assert decoder.close() is None
     decoder = SyslogStreamDecoder(10)  # EOF while skipping an oversized tail: nothing more
@@ -168,7 +168,7 @@ def test_octet_counted_frames_followed_by_newlines_and_zero_counts() -> None:
 
 def test_offsets_continue_from_a_given_start() -> None:
     decoder = SyslogStreamDecoder(offset=1000)
-    assert decoder.feed(b"<13>a\n") == [SyslogFrame(1000, 1006, b"<13>a")]
+    assert decoder.feed(b"<13>a\n") == [Frame(1000, 1006, b"<13>a")]
     assert decoder.position == 1006
 
 

@@ -112,3 +112,45 @@ def test_a_peer_routed_once_per_read_goes_where_each_message_would() -> None:
         assert stream is not None
         assert all(inp._route(1, peer, data) == stream for data in (EXPRESSWAY, KAMAILIO, NO_TIME, b"", b"junk"))
     assert inp._peer_stream(1, "192.0.2.1") == inp.fallback
+
+
+def test_a_read_is_batched_at_once_as_message_by_message() -> None:
+    """`_add_read` (the TCP loop, a whole read whose route is the peer's) gives the batches, counters and
+    pending messages that `_add` gives one message at a time: across reads, batch boundaries and cut
+    messages, for a routed peer and for one no route claims."""
+    from ucsiem.inputs.framing import Frame
+
+    base = {**syslog_config(), "batch_max_records": 3,
+            "routes": [{"name": "from-lab", "parser": "cisco_expressway", "peers": ["198.51.100.0/24"]}]}
+    reads = [[Frame(i * 100, i * 100 + 70, b"<13>m%d" % i, ("truncated",) if i % 4 == 1 else ())
+              for i in range(n, n + k)] for n, k in ((0, 1), (1, 5), (6, 2), (8, 3), (11, 7))]
+    for peer in ("198.51.100.7", "192.0.2.1"):
+        by_read, by_message = SyslogInput(SyslogInputConfig.model_validate(base)), \
+            SyslogInput(SyslogInputConfig.model_validate(base))
+        lc = by_read.cfg.listeners[1]
+        stream = by_read._peer_stream(1, peer)
+        assert stream is not None
+        sent_read: list[Any] = []
+        sent_message: list[Any] = []
+        for n, frames in enumerate(reads):
+            received = 1000.0 + n
+            at = 0
+            while at < len(frames):
+                at, full = by_read._add_read(1, lc, peer, 40000, "net:x", frames, at, received, stream)
+                sent_read.append(full)
+            for frame in frames:
+                sent_message.append(by_message._add(1, lc, peer, 40000, "net:x", frame.start, frame.data, frame.flags,
+                                                    received))
+
+        def shape(pending: Any) -> Any:
+            return (pending.stream, pending.source_key, pending.path, pending.peer_ip,
+                    [(f.start, f.data, f.flags) for f in pending.frames], pending.ports, pending.received)
+
+        full_read = [shape(p) for p in sent_read if p is not None]
+        assert full_read == [shape(p) for p in sent_message if p is not None]
+        assert len(full_read) == 6 and all(len(batch[4]) == 3 for batch in full_read)
+        assert [shape(p) for p in by_read._pending.values()] == [shape(p) for p in by_message._pending.values()]
+        assert by_read.stats[1].peers[peer] == by_message.stats[1].peers[peer]
+        counts = by_read.stats[1].peers[peer]
+        assert (counts.received, counts.truncated) == (18, 5)
+        assert counts.unrouted == (0 if peer == "198.51.100.7" else 18)

@@ -253,9 +253,18 @@ class SyslogInput:
                 stats.peer(peer_ip).bytes += len(data)
                 received = time.time()  # one read: one receive time for its messages
                 stream = self._peer_stream(index, peer_ip)  # routed once per read unless a route reads headers
-                for frame in decoder.feed(data):  # no coroutine per message: only a full batch waits
+                frames = decoder.feed(data)
+                if stream is not None:  # the whole read at once, a batch at a time
+                    at = 0
+                    while at < len(frames):
+                        at, full = self._add_read(index, lc, peer_ip, peer_port, source_key, frames, at, received,
+                                                  stream)
+                        if full is not None:
+                            await self._send(full)  # blocks while the pipeline is full: this connection waits
+                    continue
+                for frame in frames:  # no coroutine per message: only a full batch waits
                     full = self._add(index, lc, peer_ip, peer_port, source_key, frame.start, frame.data, frame.flags,
-                                     received, stream)
+                                     received)
                     if full is not None:
                         await self._send(full)  # blocks while the pipeline is full: this connection is read no further
             tail = decoder.close()
@@ -298,15 +307,12 @@ class SyslogInput:
             await self._send(full)  # blocks while the pipeline is full: this connection is read no further
 
     def _add(self, index: int, lc: SyslogListenerConfig, peer_ip: str, peer_port: int, source_key: str,
-             offset: int, data: bytes, flags: tuple[str, ...], received: float,
-             stream: str | None = None) -> _Pending | None:
+             offset: int, data: bytes, flags: tuple[str, ...], received: float) -> _Pending | None:
         """Count, route and batch one message as received (`received`: time.time() then): its header is
-        parsed by the parse workers. `stream`: the route already known for every message of this peer
-        (`_peer_stream`)."""
+        parsed by the parse workers."""
         counts = self.stats[index].peer(peer_ip)
         counts.received += 1
-        if stream is None:
-            stream = self._route(index, peer_ip, data)
+        stream = self._route(index, peer_ip, data)
         if stream == self.fallback and self.cfg.default_parser is None:
             counts.unrouted += 1
         # cut here by the framing, or by parse_syslog in the worker (a datagram longer than the limit)
@@ -323,6 +329,32 @@ class SyslogInput:
         if len(pending.frames) >= self.cfg.batch_max_records:
             return self._pending.pop((stream, source_key))
         return None
+
+    def _add_read(self, index: int, lc: SyslogListenerConfig, peer_ip: str, peer_port: int, source_key: str,
+                  frames: list[Frame], at: int, received: float, stream: str) -> tuple[int, _Pending | None]:
+        """`_add` of `frames[at:]`, all of one read from one connection whose route does not depend on the
+        message (`stream`), up to the end or a full batch: (where the next call starts, the full batch to
+        send before it). Counted and batched per read, not per message: per message it was a third of
+        what the event loop spent on a syslog line."""
+        counts = self.stats[index].peer(peer_ip)
+        key = (stream, source_key)
+        pending = self._pending.get(key)
+        if pending is None:
+            path = f"{lc.protocol}://{lc.address}:{lc.port} from {peer_ip}:{peer_port}"
+            pending = self._pending[key] = _Pending(stream, source_key, path, peer_ip, since=time.monotonic())
+        take = min(len(frames) - at, self.cfg.batch_max_records - len(pending.frames))
+        taken = frames[at:at + take]
+        counts.received += take
+        if stream == self.fallback and self.cfg.default_parser is None:
+            counts.unrouted += take
+        limit = self.cfg.max_message_bytes
+        counts.truncated += sum(1 for frame in taken if TRUNCATED in frame.flags or len(frame.data) > limit)
+        pending.frames += taken
+        pending.ports += [peer_port] * take
+        pending.received += [received] * take
+        if len(pending.frames) >= self.cfg.batch_max_records:
+            return at + take, self._pending.pop(key)
+        return at + take, None
 
     def _route(self, index: int, peer_ip: str, data: bytes) -> str:
         """The first route whose conditions all hold; the header is scanned only when such a route asks."""

@@ -25,7 +25,9 @@ to no frame.
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Literal
+
+from ucsiem.inputs.framing import Frame  # a message is a frame as a file's record is
 
 Framing = Literal["octet_counting", "non_transparent"]
 
@@ -38,15 +40,6 @@ OCTET_COUNTING: Framing = "octet_counting"
 NON_TRANSPARENT: Framing = "non_transparent"
 MAX_COUNT_DIGITS = 10
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024
-
-
-class SyslogFrame(NamedTuple):
-    """One message cut from a stream, without its count or trailer."""
-
-    start: int
-    end: int
-    data: bytes
-    flags: tuple[str, ...] = ()
 
 
 _COUNT, _BODY, _SKIP, _LINE, _SKIP_LINE = range(5)
@@ -88,9 +81,9 @@ class SyslogStreamDecoder:
         """Bytes held for an incomplete message (bounded by max_message_bytes + 11)."""
         return len(self._buf) + len(self._hdr) + len(self._probe)
 
-    def feed(self, data: bytes) -> list[SyslogFrame]:
+    def feed(self, data: bytes) -> list[Frame]:
         """The messages completed by `data`, in order."""
-        out: list[SyslogFrame] = []
+        out: list[Frame] = []
         if self.framing is None:
             self._probe += data
             framing = _detect(self._probe)
@@ -123,7 +116,7 @@ class SyslogStreamDecoder:
                 i = self._line(data, i, out)
         return out
 
-    def close(self) -> SyslogFrame | None:
+    def close(self) -> Frame | None:
         """End of the connection: the unterminated last message (flagged `partial`), or None."""
         if self._probe:  # the framing was never decided: a few digits and EOF
             data = bytes(self._probe)
@@ -131,7 +124,7 @@ class SyslogStreamDecoder:
             self._probe.clear()
             return self._partial(data, (PARTIAL,))
         state = self._state
-        frame: SyslogFrame | None = None
+        frame: Frame | None = None
         if state == _COUNT and self._hdr:
             frame = self._partial(bytes(self._hdr), (PARTIAL, BAD_OCTET_COUNT))
         elif state == _BODY and self._buf:
@@ -148,9 +141,9 @@ class SyslogStreamDecoder:
         self.framing = framing
         self._state = _COUNT if framing == OCTET_COUNTING else _LINE
 
-    def _partial(self, data: bytes, flags: tuple[str, ...]) -> SyslogFrame:
+    def _partial(self, data: bytes, flags: tuple[str, ...]) -> Frame:
         self.frames += 1
-        return SyslogFrame(self._start, self._pos, data, flags)
+        return Frame(self._start, self._pos, data, flags)
 
     def _next_frame(self) -> None:
         self._buf.clear()
@@ -192,7 +185,7 @@ class SyslogStreamDecoder:
             return i
         return i
 
-    def _body(self, data: bytes, i: int, out: list[SyslogFrame]) -> int:
+    def _body(self, data: bytes, i: int, out: list[Frame]) -> int:
         limit = min(self._need, self.max_message_bytes)
         take = min(limit - len(self._buf), len(data) - i)
         self._buf += data[i:i + take]
@@ -205,7 +198,7 @@ class SyslogStreamDecoder:
         if skip:
             flags = (TRUNCATED,)
             self.truncated += 1
-        out.append(SyslogFrame(self._start, self._pos, bytes(self._buf), flags))
+        out.append(Frame(self._start, self._pos, bytes(self._buf), flags))
         self.frames += 1
         self._next_frame()
         if skip:
@@ -213,7 +206,7 @@ class SyslogStreamDecoder:
             self._need = skip
         return i
 
-    def _whole_lines(self, data: bytes, i: int, out: list[SyslogFrame]) -> int:
+    def _whole_lines(self, data: bytes, i: int, out: list[Frame]) -> int:
         """`_line` for every complete line of `data` from `i` at once (one C split, no buffer): what a
         sender's stream mostly is. Left to `_line` when a NUL or a line over the limit is among them;
         returns where the lines end (after the last LF)."""
@@ -231,12 +224,12 @@ class SyslogStreamDecoder:
             if line[-1:] == b"\r":
                 line = line[:-1]
             if line:
-                out.append(SyslogFrame(start, pos, line))
+                out.append(Frame(start, pos, line))
         self.frames += len(out) - before
         self._pos = self._start = pos
         return last + 1
 
-    def _line(self, data: bytes, i: int, out: list[SyslogFrame]) -> int:
+    def _line(self, data: bytes, i: int, out: list[Frame]) -> int:
         """Up to the next LF or NUL (non-transparent framing, or a frame without a valid count).
 
         The buffer may hold one byte over the limit when that byte is a CR (it may precede the LF)."""
@@ -279,7 +272,7 @@ class SyslogStreamDecoder:
         self._next_frame()
         return end + 1
 
-    def _emit_line(self, out: list[SyslogFrame], end: int, *, truncated: bool, nul: bool) -> None:
+    def _emit_line(self, out: list[Frame], end: int, *, truncated: bool, nul: bool) -> None:
         data = bytes(self._buf)
         if not truncated and data.endswith(b"\r"):
             data = data[:-1]
@@ -292,7 +285,7 @@ class SyslogStreamDecoder:
         if nul:
             flags += (NUL_TRAILER,)
         if data or truncated:  # an empty line is no message
-            out.append(SyslogFrame(self._start, end, data, flags))
+            out.append(Frame(self._start, end, data, flags))
             self.frames += 1
         self._next_frame()
 
