@@ -176,7 +176,8 @@ def common_line(data: bytes, tz: tzinfo, max_bytes: int | None) -> tuple[str, in
         return None
     pri_text, stamp, local, offset, host, app, _ = m.groups()
     pri = int(pri_text)
-    if pri > 191 or text.startswith("\ufeff", m.end()) or not host.isprintable():
+    # ASCII without control characters has no BOM and nothing unprintable: one C scan answers both
+    if pri > 191 or (not raw.isascii() and (text.startswith("\ufeff", m.end()) or not host.isprintable())):
         return None
     try:  # the flags `_iso` gives the time, found with datetime's own ISO reader (C) and the offset cache
         datetime.fromisoformat(local)
