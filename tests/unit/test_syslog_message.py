@@ -623,6 +623,48 @@ def test_common_line_equals_the_general_parse_on_generated_messages(
     _same_as_general(data, tz)
 
 
+# -- a batch's messages at once give what each gives alone --------------------------------------------------
+
+_BATCH_MESSAGES = [
+    b"<134>2024-03-10T11:00:00.012+00:00 expc01 tvcs: Event=\"x\"", b"<13>2024-03-10 11:00:00,5 host app[42]: y",
+    b"<13>2024-03-10T11:00:00Z host app: z", b"<13>2024-13-10T11:00:00Z host app: bad month",
+    b"<13>2024-03-10T11:00:00+24:00 host app: bad offset", b"<192>2024-03-10T11:00:00Z host app: bad pri",
+    b"<13>Mar 10 11:00:00 h a: bsd", b"", b"no pri at all", b"<13>2024-03-10T11:00:00Z host app:x",
+    b"<13>2024-03-10T11:00:00Z h\xc3\xa9st app: accent", b"<13>2024-03-10T11:00:00Z host app: caf\xc3\xa9",
+    b"<13>2024-03-10T11:00:00Z host app: \xef\xbb\xbfbom", b"<13>2024-03-10T11:00:00Z host\xe2\x80\x8b app: zwsp",
+]
+_BATCH_SPOILERS = [b"<13>2024-03-10T11:00:00Z host app: a\x07b", b"<13>2024-03-10T11:00:00Z host app: two\nlines",
+                   b"<13>2024-03-10T11:00:00Z host app: \xff", b"<13>2024-03-10T11:00:00Z host app: cr\r",
+                   b"<13>2024-03-10T11:00:00Z host app: x\x00"]
+
+
+def _each_alone(datas: list[bytes], tz: Any, max_bytes: int | None) -> bool:
+    """`common_lines` equals `common_line` message by message; True when it took some message."""
+    together = sm.common_lines(datas, tz, max_bytes)
+    assert together == [sm.common_line(data, tz, max_bytes) for data in datas], datas
+    return any(found is not None for found in together)
+
+
+def test_common_lines_of_a_batch_are_each_messages_common_line() -> None:
+    assert _each_alone(_BATCH_MESSAGES, UTC, None)
+    assert _each_alone(_BATCH_MESSAGES, timezone(timedelta(hours=9, minutes=30)), 40)  # some over the limit
+    for spoiler in _BATCH_SPOILERS:  # one message the batch steps refuse: each message is read alone
+        assert _each_alone([*_BATCH_MESSAGES[:3], spoiler, *_BATCH_MESSAGES[3:]], UTC, None)
+    assert sm.common_lines([], UTC, None) == []
+    assert _each_alone([b""], UTC, None) is False and _each_alone([b"", b""], UTC, None) is False
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_BATCH_MESSAGES + _BATCH_SPOILERS),
+                          st.builds(lambda pri, stamp, host, tag, body: f"<{pri}>{stamp} {host} {tag}: {body}".encode(),
+                                    st.integers(0, 999), _TIMES, st.one_of(st.sampled_from(["h", "expc01"]), _TOKEN),
+                                    st.one_of(st.sampled_from(["tvcs", "app[7]"]), _TOKEN), _TOKEN)),
+                max_size=12),
+       st.sampled_from([None, 45, 1000]))
+def test_common_lines_equal_common_line_on_generated_batches(datas: list[bytes], max_bytes: int | None) -> None:
+    _each_alone(datas, UTC, max_bytes)
+
+
 def test_common_line_takes_most_generated_well_formed_messages() -> None:
     """The equality test above is only worth something if the short cut does take messages."""
     rng = random.Random(7)

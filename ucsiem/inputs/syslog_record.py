@@ -4,7 +4,7 @@ have filed, and the fields the network adds (`log.syslog.*`, `observer.ip`, `log
 The agent's event loop only frames messages, routes them and batches them (`syslog.py`): parsing each
 header there (~20 µs a message, with its fields ~34 µs) held TCP ingest to a third of reading the same
 lines from a file. A batch holds the messages as received and this, one per batch, with what the parse
-needs beside the bytes; `pipeline/work.py` calls `SyslogBatch.record` for each message.
+needs beside the bytes; `pipeline/work.py` calls `SyslogBatch.records` once per batch.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ucsiem.inputs.syslog_message import SyslogMessage, common_line, parse_syslog
+from ucsiem.inputs.syslog_message import SyslogMessage, common_lines, parse_syslog
 from ucsiem.normalize import InputFields
 from ucsiem.parsing.helpers import SYSLOG_FACILITIES, SYSLOG_SEVERITIES
 
@@ -39,20 +39,26 @@ class SyslogBatch:
     timezone: str  # the input's: the zone of times sent without one
     max_bytes: int
 
-    def record(self, index: int, data: bytes, frame_flags: tuple[str, ...]) -> tuple[str, tuple[str, ...],
-                                                                                   InputFields]:
-        """Message `index` of the batch: (the filed line, the record's flags, the network's fields)."""
+    def records(self, datas: list[bytes], frame_flags: dict[int, tuple[str, ...]]) -> list[tuple[str, tuple[str, ...],
+                                                                                             InputFields]]:
+        """Every message of the batch as (the filed line, the record's flags, the network's fields);
+        `frame_flags`: the frames' flags by index. The common shape's steps run over the whole batch at once
+        (`common_lines`), any other message gets the general parse."""
         tz = _zone(self.timezone)
-        # the common shape first: it needs no receive time (the general parse gets it)
-        common: tuple[str, int | None, str | None, str | None, tuple[str, ...]] | None = common_line(
-            data, tz, self.max_bytes)
-        if common is None:
-            msg = parse_syslog(data, received=datetime.fromtimestamp(self.received[index], UTC), peer=self.peer_ip,
-                               tz=tz, max_bytes=self.max_bytes)
-            common = msg.line, msg.priority, msg.hostname, msg.app_name, msg.flags
-        line, priority, hostname, app_name, flags = common
-        fields = _input_fields(priority, hostname, app_name, flags, self.peer_ip, self.ports[index])
-        return line, (TRUNCATED,) if TRUNCATED in frame_flags or TRUNCATED in flags else (), fields
+        out: list[tuple[str, tuple[str, ...], InputFields]] = []
+        for index, found in enumerate(common_lines(datas, tz, self.max_bytes)):
+            common: tuple[str, int | None, str | None, str | None, tuple[str, ...]]
+            if found is not None:
+                common = found
+            else:
+                msg = parse_syslog(datas[index], received=datetime.fromtimestamp(self.received[index], UTC),
+                                   peer=self.peer_ip, tz=tz, max_bytes=self.max_bytes)
+                common = msg.line, msg.priority, msg.hostname, msg.app_name, msg.flags
+            line, priority, hostname, app_name, flags = common
+            fields = _input_fields(priority, hostname, app_name, flags, self.peer_ip, self.ports[index])
+            cut = TRUNCATED in frame_flags.get(index, ()) or TRUNCATED in flags
+            out.append((line, (TRUNCATED,) if cut else (), fields))
+        return out
 
 
 def syslog_fields(msg: SyslogMessage, peer_ip: str, peer_port: int) -> dict[str, Any]:

@@ -82,11 +82,13 @@ def run_batch(normalizer: Normalizer, base_ctx: ParseContext, job: BatchJob) -> 
         normalizer.enrichment.begin_batch()
     docs: list[bytes] = []
     source_key, path, ingested, all_flags, syslog = job.source_key, job.path, job.ingested, job.flags, job.syslog
+    # the lines a syslog daemon would have filed (what the parsers read), with the network's fields
+    records = syslog.records(job.datas, all_flags) if syslog is not None else None
     for i, (start, data) in enumerate(zip(job.starts, job.datas, strict=True)):
         flags = all_flags.get(i, ())
         fields: InputFields | None = None
-        if syslog is not None:  # the line a syslog daemon would have filed: what the parsers read
-            text, flags, fields = syslog.record(i, data, flags)
+        if records is not None:
+            text, flags, fields = records[i]
             if not text:
                 continue  # nothing but trailers
             if header_key is not None:
