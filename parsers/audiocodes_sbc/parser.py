@@ -22,8 +22,9 @@ _REPORT_TOKEN = re.compile(r"\|?\s*([A-Za-z_]{1,32})\s*\|")
 
 
 def header_key(raw: bytes) -> str | None:
-    """Key of a CDR header row (its report family), None for any other record. Sees every record."""
-    if b"ReportType" not in raw:
+    """Key of a CDR header row (its report family), None for any other record. Sees every record: `find`, as
+    `bytes in bytes` first tries the needle as an int and raises (and clears) a TypeError on every call."""
+    if raw.find(b"ReportType") < 0:
         return None
     return cdr.header_family(raw[: cdr.HEADER_SCAN * 2].decode("utf-8", "replace"))
 
