@@ -38,6 +38,30 @@ def test_canonical_ip(text: str, expected: str | None) -> None:
     assert canonical_ip(text) == expected
 
 
+def _inet_pton_reading(text: str) -> str | None:
+    """canonical_ip as inet_pton decides, both families asked in turn (what canonical_ip answers sooner)."""
+    import socket
+
+    value = text.strip().strip("[]")
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            packed = socket.inet_pton(family, value)
+        except (OSError, ValueError):
+            continue
+        return value if family == socket.AF_INET else socket.inet_ntop(family, packed)
+    return None
+
+
+_IP_CHARS = st.text(alphabet=st.sampled_from(list("0123456789.:abcdefABCDEF[]% \x00\u0663\uff11x")), max_size=45)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(_IP_CHARS, st.ip_addresses().map(str), st.ip_addresses(v=4).map(lambda a: f"{a}:5060"),
+                 st.ip_addresses(v=6).map(lambda a: f"[{a.exploded.upper()}]"), st.text(max_size=20)))
+def test_canonical_ip_answers_as_inet_pton(text: str) -> None:
+    assert canonical_ip(text) == _inet_pton_reading(text)
+
+
 def test_kv_scanner_trims_and_keeps_first() -> None:
     assert parse_kv_quoted('A=" x " B="y" A="z" C="with \\"quote\\""') == {"A": "x", "B": "y", "C": 'with \\"quote\\"'}
 

@@ -292,7 +292,7 @@ def _head(acc: _Acc, data: bytes, max_bytes: int | None) -> tuple[str, int | Non
         raw = _cut(raw, max(max_bytes, 0))
         acc.flag(TRUNCATED)
     stripped = raw.rstrip(b"\r\n\x00")
-    if b"\x00" in raw[len(stripped):]:
+    if 0 in raw[len(stripped):]:  # an int needle: `bytes in bytes` raises and clears a TypeError first
         acc.flag(TRAILING_NUL)
     lead = stripped.lstrip(b" \t\x00")
     if len(lead) != len(stripped) and lead.startswith(b"<"):

@@ -106,11 +106,20 @@ def canonical_ip(text: str) -> str | None:
     value a parser accepts here is never rejected by validation later.
     """
     value = text.strip().strip("[]")
-    try:  # ValueError: an embedded NUL
-        socket.inet_pton(socket.AF_INET, value)
-        return value
-    except (OSError, ValueError):
-        pass
+    # Only digits and dots can be IPv4 and only text with two colons or more IPv6 (`::` at least): anything
+    # else is refused without asking inet_pton, whose refusal is an exception (~1.5 µs; host names, URIs and
+    # `address:port` pass through here).
+    colons = value.count(":")
+    if colons == 1:
+        return None
+    if not colons:
+        if not (value.isascii() and value.replace(".", "").isdigit()):
+            return None
+        try:  # ValueError: an embedded NUL
+            socket.inet_pton(socket.AF_INET, value)
+            return value
+        except (OSError, ValueError):
+            return None
     try:
         return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, value))
     except (OSError, ValueError):
