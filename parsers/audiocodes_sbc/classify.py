@@ -86,8 +86,9 @@ def classify_activity(activity: Activity) -> Kind:
         return ROW_CHANGES[activity.row_change]
     low = activity.text.lower()
     for words, found in ACTIVITY_RULES:
-        if any(w in low for w in words):
-            return found
+        for word in words:  # loops: `any` of a generator left unfinished throws GeneratorExit into it
+            if word in low:
+                return found
     return OTHER_ACTIVITY
 
 

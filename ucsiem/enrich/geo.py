@@ -86,7 +86,10 @@ _ASN_KINDS: Final = ("asn", "isp")  # GeoLite2/DB-IP ASN, GeoIP2 ISP (same auton
 
 
 def _v4_internal(n: int) -> bool:
-    return any(n & mask == net for net, mask in _V4_INTERNAL)
+    for net, mask in _V4_INTERNAL:  # noqa: SIM110 (`any` of a generator left unfinished: GeneratorExit, 5x slower)
+        if n & mask == net:
+            return True
+    return False
 
 
 def _classify(ip: str) -> tuple[int, str]:

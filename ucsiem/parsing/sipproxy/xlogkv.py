@@ -88,8 +88,9 @@ _norm = norm_key
 
 
 def is_payload(pairs: list[tuple[str, str]], free: list[str]) -> bool:
-    if any(_norm(k) in ("event", "action") for k, _ in pairs):
-        return True
+    for k, _ in pairs:  # a loop: `any` of a generator left unfinished throws GeneratorExit into it
+        if _norm(k) in ("event", "action"):
+            return True
     return not free and len(pairs) >= 2
 
 
