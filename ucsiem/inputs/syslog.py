@@ -308,34 +308,18 @@ class SyslogInput:
 
     def _add(self, index: int, lc: SyslogListenerConfig, peer_ip: str, peer_port: int, source_key: str,
              offset: int, data: bytes, flags: tuple[str, ...], received: float) -> _Pending | None:
-        """Count, route and batch one message as received (`received`: time.time() then): its header is
-        parsed by the parse workers."""
-        counts = self.stats[index].peer(peer_ip)
-        counts.received += 1
+        """Route, count and batch one message as received (`received`: time.time() then): its header is
+        parsed by the parse workers. The full batch it completes, if any."""
         stream = self._route(index, peer_ip, data)
-        if stream == self.fallback and self.cfg.default_parser is None:
-            counts.unrouted += 1
-        # cut here by the framing, or by parse_syslog in the worker (a datagram longer than the limit)
-        if TRUNCATED in flags or len(data) > self.cfg.max_message_bytes:
-            counts.truncated += 1
-        pending = self._pending.get((stream, source_key))
-        if pending is None:
-            path = f"{lc.protocol}://{lc.address}:{lc.port} from {peer_ip}:{peer_port}"
-            pending = self._pending[(stream, source_key)] = _Pending(stream, source_key, path, peer_ip,
-                                                                      since=time.monotonic())
-        pending.frames.append(Frame(offset, offset + len(data), data, flags))
-        pending.ports.append(peer_port)
-        pending.received.append(received)
-        if len(pending.frames) >= self.cfg.batch_max_records:
-            return self._pending.pop((stream, source_key))
-        return None
+        frame = Frame(offset, offset + len(data), data, flags)
+        return self._add_read(index, lc, peer_ip, peer_port, source_key, [frame], 0, received, stream)[1]
 
     def _add_read(self, index: int, lc: SyslogListenerConfig, peer_ip: str, peer_port: int, source_key: str,
                   frames: list[Frame], at: int, received: float, stream: str) -> tuple[int, _Pending | None]:
-        """`_add` of `frames[at:]`, all of one read from one connection whose route does not depend on the
-        message (`stream`), up to the end or a full batch: (where the next call starts, the full batch to
-        send before it). Counted and batched per read, not per message: per message it was a third of
-        what the event loop spent on a syslog line."""
+        """Count and batch `frames[at:]`, messages of one read (`received`) on route `stream`, up to the end
+        or a full batch: (where the next call starts, the full batch to send before it). The TCP loop hands
+        it a whole read when the route is the peer's (per message, this was a third of what the loop spent
+        on a syslog line); `_add` one message it routed by its header."""
         counts = self.stats[index].peer(peer_ip)
         key = (stream, source_key)
         pending = self._pending.get(key)
@@ -347,6 +331,7 @@ class SyslogInput:
         counts.received += take
         if stream == self.fallback and self.cfg.default_parser is None:
             counts.unrouted += take
+        # cut by the framing, or to be cut by parse_syslog in the worker (a datagram longer than the limit)
         limit = self.cfg.max_message_bytes
         counts.truncated += sum(1 for frame in taken if TRUNCATED in frame.flags or len(frame.data) > limit)
         pending.frames += taken
