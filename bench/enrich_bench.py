@@ -71,7 +71,7 @@ def main() -> None:
     users = work / "users.csv"
     directory(users, args.entries)
     workers = args.workers if args.workers == "auto" else int(args.workers)
-    index = work / "identity.db"
+    index = work / "identity.lmdb"
     enrich = {
         "phone": {"home_region": "GB"},
         "identity": {"sources": [{"type": "csv", "path": str(users), "fields": {

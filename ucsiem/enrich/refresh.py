@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from ucsiem.enrich.config import EnrichConfig, IdentityConfig
-from ucsiem.enrich.identity import INDEX_NAME, Record, build_index, index_info, read_source
+from ucsiem.enrich.identity import FORMER_INDEX_NAMES, INDEX_NAME, Record, build_index, index_info, read_source
 from ucsiem.enrich.keys import NumberNormalizer
 from ucsiem.errors import EnrichmentError
 
@@ -113,6 +113,8 @@ class IdentityRefresher:
         """Before reading, so the first events get their identities. The index the last run left is used at once
         when it was built from the same configuration (a restart does not wait for a directory of 100,000
         entries, nor read it again before it is due); otherwise it is built now."""
+        for name in FORMER_INDEX_NAMES:  # an earlier version's index: of no use now, and it holds personal data
+            (self.path.parent / name).unlink(missing_ok=True)
         info = index_info(self.path)
         if info is None or info.fingerprint != self.fingerprint:
             await self.refresh()
