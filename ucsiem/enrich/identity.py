@@ -370,6 +370,7 @@ class IdentityIndex:
         self._stamp: tuple[int, int] | None = None
         self.generation: object = None  # a new object each time another file is opened
         self.kinds: frozenset[str] | None = None  # kinds of key in the file
+        self.available = False  # a file is open (an attribute, not a property: read for every event)
 
     def refresh(self) -> None:
         """Once per batch: is there a new file? (one stat)"""
@@ -389,18 +390,16 @@ class IdentityIndex:
                         "rebuilt.", extra={"path": str(self.path), "error": str(exc)})
             return
         self._file, self._get, self._stamp, self.kinds = opened, opened.txn.get, stamp, opened.info.kinds
+        self.available = True
         self.generation = object()
 
     def _close(self) -> None:
         if self._file is not None:
             self._file.close()
         self._file, self._get, self._stamp, self.kinds = None, None, None, None
+        self.available = False
         self._entries.clear()
         self.generation = object()
-
-    @property
-    def available(self) -> bool:
-        return self._file is not None
 
     def find(self, keys: list[str]) -> dict[str, Any] | None:
         """The directory entry of the first key that is known."""

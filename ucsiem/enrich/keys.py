@@ -41,7 +41,7 @@ def mac_key(value: str) -> str | None:
 
 def number_keys(text: str, normalize: NumberNormalizer | None) -> list[str]:
     """An extension and/or an E.164 number from something dialled."""
-    if _E164.match(text):  # already E.164 (what the phone enricher writes): no parsing needed
+    if text[:1] == "+" and _E164.match(text):  # already E.164 (what the phone enricher writes): no parsing needed
         return ["e164:" + text]
     if len(text) <= _DIAL_CHARS and text.isdigit() and text.isascii():  # plain digits: the usual extension
         digits = text
@@ -72,6 +72,8 @@ def value_keys(value: str, normalize: NumberNormalizer | None = None) -> list[st
     """Every key an event value may be found under, most specific first."""
     if value[:1] == "+" and _E164.fullmatch(value):
         return ["e164:" + value]
+    if value.isdigit() and value.isascii() and len(value) != MAC_DIGITS and len(value) <= MAX_LOOKUP_CHARS:
+        return number_keys(value, normalize) or ["user:" + value]  # `_keys_of`'s reading of plain digits
     if len(value) <= MAX_LOOKUP_CHARS and (sip := _PLAIN_SIP.fullmatch(value)) is not None:
         user, host = sip.groups()
         address = f"{user.lower()}@{host.lower()}"
