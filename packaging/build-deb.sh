@@ -38,7 +38,11 @@ mkdir -p "$wheels" "$root/wheel"
 wheel=$(echo "$root"/wheel/ucsiem-*.whl)
 # no .pyc yet: they would name the build folder; compiled below with their final paths
 if ! "$venv/bin/python" -m pip install -q --no-compile --no-index --find-links "$wheels" "$wheel" 2>/dev/null; then
+    # pip download saves ucsiem's own wheel in the wheelhouse too, and takes a wheel of that name found there
+    # for this one: an earlier build's, with its older dependencies. Only the dependencies are kept.
+    rm -f "$wheels"/ucsiem-*.whl
     "$venv/bin/python" -m pip download -q -d "$wheels" "$wheel"
+    rm -f "$wheels"/ucsiem-*.whl
     "$venv/bin/python" -m pip install -q --no-compile --no-index --find-links "$wheels" "$wheel"
 fi
 rm -rf "$root/wheel"
