@@ -29,7 +29,7 @@ EXTENSION_MAX_DIGITS = 6
 # E.164 allows 15 digits; an international prefix ('011') and a trunk prefix add a few. More is junk.
 _MAX_DIGITS = 20
 # Longer values are judged by their start only and are not cached (a 1 MB field must not sit in the cache).
-_MAX_LEN = 256
+MAX_LEN = 256
 # Without '+', a number invalid at home is retried as international only from this length: a 7-digit local
 # dial in the US must not become Niue (+683) and look like toll fraud.
 _BARE_INTERNATIONAL_MIN_DIGITS = 10
@@ -125,14 +125,17 @@ class PhoneAnalyzer:
         self._plan = NumberingPlan()  # phonenumbers' rules, compiled: a new number costs a tenth
         self._cached = functools.lru_cache(maxsize=cache_size)(self._analyze)
         self._cached_e164 = functools.lru_cache(maxsize=cache_size)(self._e164)
+        # `analyze` of a str of at most MAX_LEN characters, without its Python frame: the cache itself (a hit,
+        # most of the values of every event, is one C call)
+        self.analyze_short: Callable[[str], NumberInfo | None] = self._cached
 
     def analyze(self, value: str) -> NumberInfo | None:
         """None when the value holds no phone number (user name, alias, extension, non-numeric SIP user)."""
         if not isinstance(value, str):
             return None
-        if len(value) > _MAX_LEN:
+        if len(value) > MAX_LEN:
             # Judge by the start, uncached: bounded work and memory for hostile values.
-            return _INVALID if _number_like(value.strip()[:_MAX_LEN]) else None
+            return _INVALID if _number_like(value.strip()[:MAX_LEN]) else None
         return self._cached(value)
 
     def normalize(self, value: str) -> str | None:
@@ -140,7 +143,7 @@ class PhoneAnalyzer:
 
         Cheaper than `analyze` (no region or type: a directory of 100,000 numbers is normalised at every
         refresh), and the same E.164 for every valid number."""
-        if not isinstance(value, str) or len(value) > _MAX_LEN:
+        if not isinstance(value, str) or len(value) > MAX_LEN:
             return None
         return self._cached_e164(value)
 
@@ -245,7 +248,8 @@ class PhoneEnricher:
         sides = tuple((tuple(f"{side}_{fact}" for fact in ("number", "country", "number_type", "international")),
                        tuple(tuple(field.split(".")) for field in fields))
                       for side, fields in (("caller", cfg.caller_fields), ("callee", cfg.callee_fields)))
-        self.enrich: Callable[[dict[str, Any]], None] = phone_function(sides, self._number)
+        self.enrich: Callable[[dict[str, Any]], None] = phone_function(sides, self._number,
+                                                                        self.analyzer.analyze_short)
 
     def _number(self, value: Any) -> NumberInfo | None:
         """What `analyze` finds in a field's value (a number logged as a JSON number too)."""
@@ -259,10 +263,11 @@ class PhoneEnricher:
 Side = tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]  # (the four uc.call names it writes, its fields)
 
 
-def phone_function(sides: tuple[Side, ...], number: Callable[[Any], NumberInfo | None]) -> Callable[[dict[str, Any]],
-                                                                                                     None]:
+def phone_function(sides: tuple[Side, ...], number: Callable[[Any], NumberInfo | None],
+                   short_text: Callable[[str], NumberInfo | None]) -> Callable[[dict[str, Any]], None]:
     """The enrichment of `sides` as one generated function of an event (see `ucsiem.codegen`): the objects
-    holding the fields read once; per side, its fields in order until one holds a number (`number`), which is
+    holding the fields read once; per side, its fields in order until one holds a number (`number`; for a str
+    of at most MAX_LEN characters, the usual value, `short_text`, which must give the same), which is
     written where the event has no value (an invalid one only tags the event); a side that fails is tagged
     phone_enrich_error and the other side still runs. Never raises."""
     parents = ObjectReads("        ")
@@ -270,14 +275,16 @@ def phone_function(sides: tuple[Side, ...], number: Callable[[Any], NumberInfo |
     again = [" " * 16 + line for line in parents.lines]  # the objects read again after a write created one
     missing = [f"{name} is None" for name in sorted(set(holders.values()))]
     lines = ["def enrich(event):", "    try:", *parents.lines, f"        if {' and '.join(missing)}: return"]
-    scope: dict[str, Any] = {"number": number, "write": _write, "add_tag": _add_tag, "TAG_ERROR": TAG_ERROR}
+    scope: dict[str, Any] = {"number": number, "short_text": short_text, "MAX_LEN": MAX_LEN, "write": _write,
+                             "add_tag": _add_tag, "TAG_ERROR": TAG_ERROR}
     for n, (names, fields) in enumerate(sides):
         scope[f"NAMES{n}"] = names
         lines += ["        try:", "            while True:"]
         for path in fields:
             holder = holders[path]
             lines += [f"                v = {holder}.get({path[-1]!r}) if {holder} is not None else None",
-                      "                info = number(v) if v is not None else None",
+                      "                if v.__class__ is str and len(v) <= MAX_LEN: info = short_text(v)",
+                      "                else: info = number(v) if v is not None else None",
                       "                if info is not None:",
                       f"                    if write(event, info, NAMES{n}) and ({' or '.join(missing)}):",
                       *again,
