@@ -133,9 +133,8 @@ _NUMBER = struct.Struct(">I")
 MAX_KEY_BYTES = 511
 
 
-def key_bytes(key: str) -> bytes:
-    """A key as the index file stores it."""
-    raw = key.encode()
+def key_bytes(raw: bytes) -> bytes:
+    """A key (its UTF-8) as the index file stores it."""
     return raw if len(raw) <= MAX_KEY_BYTES else b"#" + hashlib.sha256(raw).digest()
 
 
@@ -183,7 +182,7 @@ def build_index(path: Path, sources: Sequence[tuple[str, list[Record] | None]],
             docs.append(stored_identity(identity_doc(record, name, normalize)))
             for key in identity_keys(record, normalize):
                 report.keys += 1
-                if owners.setdefault(key_bytes(key), number) != number:
+                if owners.setdefault(key_bytes(key.encode()), number) != number:
                     report.shadowed_keys += 1
     # Which kinds of key exist (user, email, sip, ext, e164, ip, mac): a worker does not look up what no entry
     # can match (a directory without device addresses makes every source.ip lookup a miss).
@@ -369,7 +368,6 @@ class IdentityIndex:
         self._get: Callable[[bytes], bytes | None] | None = None  # the open file's key -> entry number
         self._stamp: tuple[int, int] | None = None
         self.generation: object = None  # a new object each time another file is opened
-        self.kinds: frozenset[str] | None = None  # kinds of key in the file
         self.available = False  # a file is open (an attribute, not a property: read for every event)
 
     def refresh(self) -> None:
@@ -389,17 +387,22 @@ class IdentityIndex:
             log.warning("Cannot open the identity index; events are not enriched with identities until it is "
                         "rebuilt.", extra={"path": str(self.path), "error": str(exc)})
             return
-        self._file, self._get, self._stamp, self.kinds = opened, opened.txn.get, stamp, opened.info.kinds
+        self._file, self._get, self._stamp = opened, opened.txn.get, stamp
         self.available = True
         self.generation = object()
 
     def _close(self) -> None:
         if self._file is not None:
             self._file.close()
-        self._file, self._get, self._stamp, self.kinds = None, None, None, None
+        self._file, self._get, self._stamp = None, None, None
         self.available = False
         self._entries.clear()
         self.generation = object()
+
+    @property
+    def kinds(self) -> frozenset[str] | None:
+        """Kinds of key in the open file (None: none open)."""
+        return self._file.info.kinds if self._file is not None else None
 
     def find(self, keys: list[str]) -> dict[str, Any] | None:
         """The directory entry of the first key that is known."""
@@ -413,7 +416,7 @@ class IdentityIndex:
             return None
         for key in keys:
             raw = key.encode()
-            number = get(raw if len(raw) <= MAX_KEY_BYTES else key_bytes(key))
+            number = get(raw if len(raw) <= MAX_KEY_BYTES else key_bytes(raw))  # no call for the usual key
             if number is not None:
                 return self._entry(number)
         return None

@@ -29,7 +29,7 @@ EXTENSION_MAX_DIGITS = 6
 # E.164 allows 15 digits; an international prefix ('011') and a trunk prefix add a few. More is junk.
 _MAX_DIGITS = 20
 # Longer values are judged by their start only and are not cached (a 1 MB field must not sit in the cache).
-MAX_LEN = 256
+_MAX_LEN = 256
 # Without '+', a number invalid at home is retried as international only from this length: a 7-digit local
 # dial in the US must not become Niue (+683) and look like toll fraud.
 _BARE_INTERNATIONAL_MIN_DIGITS = 10
@@ -125,7 +125,7 @@ class PhoneAnalyzer:
         self._plan = NumberingPlan()  # phonenumbers' rules, compiled: a new number costs a tenth
         self._cached = functools.lru_cache(maxsize=cache_size)(self._analyze)
         self._cached_e164 = functools.lru_cache(maxsize=cache_size)(self._e164)
-        # `analyze` of a str of at most MAX_LEN characters, without its Python frame: the cache itself (a hit,
+        # `analyze` of a str of at most _MAX_LEN characters, without its Python frame: the cache itself (a hit,
         # most of the values of every event, is one C call)
         self.analyze_short: Callable[[str], NumberInfo | None] = self._cached
 
@@ -133,9 +133,9 @@ class PhoneAnalyzer:
         """None when the value holds no phone number (user name, alias, extension, non-numeric SIP user)."""
         if not isinstance(value, str):
             return None
-        if len(value) > MAX_LEN:
+        if len(value) > _MAX_LEN:
             # Judge by the start, uncached: bounded work and memory for hostile values.
-            return _INVALID if _number_like(value.strip()[:MAX_LEN]) else None
+            return _INVALID if _number_like(value.strip()[:_MAX_LEN]) else None
         return self._cached(value)
 
     def normalize(self, value: str) -> str | None:
@@ -143,7 +143,7 @@ class PhoneAnalyzer:
 
         Cheaper than `analyze` (no region or type: a directory of 100,000 numbers is normalised at every
         refresh), and the same E.164 for every valid number."""
-        if not isinstance(value, str) or len(value) > MAX_LEN:
+        if not isinstance(value, str) or len(value) > _MAX_LEN:
             return None
         return self._cached_e164(value)
 
@@ -267,7 +267,7 @@ def phone_function(sides: tuple[Side, ...], number: Callable[[Any], NumberInfo |
                    short_text: Callable[[str], NumberInfo | None]) -> Callable[[dict[str, Any]], None]:
     """The enrichment of `sides` as one generated function of an event (see `ucsiem.codegen`): the objects
     holding the fields read once; per side, its fields in order until one holds a number (`number`; for a str
-    of at most MAX_LEN characters, the usual value, `short_text`, which must give the same), which is
+    of at most _MAX_LEN characters, the usual value, `short_text`, which must give the same), which is
     written where the event has no value (an invalid one only tags the event); a side that fails is tagged
     phone_enrich_error and the other side still runs. Never raises."""
     parents = ObjectReads("        ")
@@ -275,7 +275,7 @@ def phone_function(sides: tuple[Side, ...], number: Callable[[Any], NumberInfo |
     again = [" " * 16 + line for line in parents.lines]  # the objects read again after a write created one
     missing = [f"{name} is None" for name in sorted(set(holders.values()))]
     lines = ["def enrich(event):", "    try:", *parents.lines, f"        if {' and '.join(missing)}: return"]
-    scope: dict[str, Any] = {"number": number, "short_text": short_text, "MAX_LEN": MAX_LEN, "write": _write,
+    scope: dict[str, Any] = {"number": number, "short_text": short_text, "_MAX_LEN": _MAX_LEN, "write": _write,
                              "add_tag": _add_tag, "TAG_ERROR": TAG_ERROR}
     for n, (names, fields) in enumerate(sides):
         scope[f"NAMES{n}"] = names
@@ -283,7 +283,7 @@ def phone_function(sides: tuple[Side, ...], number: Callable[[Any], NumberInfo |
         for path in fields:
             holder = holders[path]
             lines += [f"                v = {holder}.get({path[-1]!r}) if {holder} is not None else None",
-                      "                if v.__class__ is str and len(v) <= MAX_LEN: info = short_text(v)",
+                      "                if v.__class__ is str and len(v) <= _MAX_LEN: info = short_text(v)",
                       "                else: info = number(v) if v is not None else None",
                       "                if info is not None:",
                       f"                    if write(event, info, NAMES{n}) and ({' or '.join(missing)}):",
