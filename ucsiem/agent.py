@@ -31,6 +31,7 @@ from ucsiem.enrich.refresh import IdentityRefresher, IdentityStats
 from ucsiem.enrich.stage import EnrichSetup, read_hmac_key
 from ucsiem.errors import CheckpointError, ConfigError
 from ucsiem.hardening import protect_data_dir
+from ucsiem.heap import keep_heap_top
 from ucsiem.inputs.checkpoint import CheckpointFile, CheckpointStore
 from ucsiem.inputs.file import Batch, FileInput
 from ucsiem.inputs.path_check import path_warnings
@@ -494,6 +495,8 @@ def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[],
 def run_agent(config: Config, parsers: ParserRegistry, *, once: bool, reloader: Reloader | None = None) -> Stats:
     """Run until the inputs end (--once) or a stop; a reload (SIGHUP) starts the next agent in the same
     process after the last one drained and committed its positions: nothing is lost or read twice."""
+    keep_heap_top()  # the read buffers and batches are freed and made again all the time
+
     async def main() -> Stats:
         nonlocal config, parsers
         notifier = Notifier()

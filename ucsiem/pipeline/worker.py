@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from ucsiem.config import ParseTarget
 from ucsiem.enrich.stage import Enrichment, EnrichSetup
+from ucsiem.heap import keep_heap_top
 from ucsiem.inputs.unrouted import UNROUTED_PARSER, UNROUTED_SPEC
 from ucsiem.inputs.webhook_sender import SENDER_PARSER, SENDER_SPEC
 from ucsiem.normalize import Counters, Normalizer
@@ -94,6 +95,7 @@ def worker_main(jobs_fd: int, results_fd: int) -> None:
         return
     setup, parent = pickle.loads(payload)
     die_with_parent(parent)
+    keep_heap_top()  # every batch's memory is freed at its end: the next one reuses it, not new pages
     prepared = prepare(setup)
     while (payload := _read_frame(jobs_fd)) is not None:
         job: BatchJob = pickle.loads(payload)
