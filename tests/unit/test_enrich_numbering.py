@@ -1,6 +1,6 @@
-"""The compiled numbering plan against phonenumbers itself: the same region, type, validity and parse, over the
-metadata's example numbers of every region and type, and over numbers made from them with other digits (most
-of which are invalid, the common case of a first sighting) for every calling code."""
+"""The compiled numbering plan against phonenumbers itself: the same region, type, validity, possible length and
+parse, over the metadata's example numbers of every region and type, and over numbers made from them with other
+digits (most of which are invalid, the common case of a first sighting) for every calling code."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 
 import phonenumbers
 import pytest
-from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType, ValidationResult
 
 from ucsiem.enrich.numbering import NumberingPlan
 from ucsiem.enrich.phone import PhoneAnalyzer
@@ -51,14 +51,15 @@ def variants(rnd: random.Random) -> list[str]:
     return [v for v in out if len(v) > 1]
 
 
-def reference(number: phonenumbers.PhoneNumber) -> tuple[str | None, int, bool]:
+def reference(number: phonenumbers.PhoneNumber) -> tuple[str | None, int, bool, bool]:
     return (phonenumbers.region_code_for_number(number), phonenumbers.number_type(number),
-            phonenumbers.is_valid_number(number))
+            phonenumbers.is_valid_number(number),
+            phonenumbers.is_possible_number_with_reason(number) == ValidationResult.IS_POSSIBLE)
 
 
-def ours(plan: NumberingPlan, number: phonenumbers.PhoneNumber) -> tuple[str | None, int, bool]:
+def ours(plan: NumberingPlan, number: phonenumbers.PhoneNumber) -> tuple[str | None, int, bool, bool]:
     region, kind = plan.classify(number)
-    return region, kind, plan.is_valid(number)
+    return region, kind, plan.is_valid(number), plan.is_possible(number)
 
 
 def test_every_example_number_has_phonenumbers_region_type_and_validity() -> None:
@@ -128,6 +129,9 @@ class PhonenumbersPlan(NumberingPlan):
 
     def is_valid(self, number: phonenumbers.PhoneNumber) -> bool:
         return bool(phonenumbers.is_valid_number(number))
+
+    def is_possible(self, number: phonenumbers.PhoneNumber) -> bool:
+        return bool(phonenumbers.is_possible_number_with_reason(number) == ValidationResult.IS_POSSIBLE)
 
     def parse_international(self, compact: str) -> phonenumbers.PhoneNumber | None:
         return None

@@ -406,6 +406,29 @@ def test_the_extension_shortcut_decides_as_the_general_steps(monkeypatch: pytest
     assert [(PhoneAnalyzer("DE").analyze(v), PhoneAnalyzer("US").normalize(v)) for v in values] == fast
 
 
+def test_the_international_shortcut_decides_as_the_general_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+    import re
+
+    from ucsiem.enrich import phone
+
+    rnd = random.Random(8)
+    numbers = ["+" + str(rnd.choice([1, 7, 30, 33, 39, 44, 49, 353, 358, 876, 881, 882, 979]))
+               + "".join(rnd.choice("0123456789") for _ in range(rnd.randint(0, 17))) for _ in range(400)]
+    values = [*numbers, *(f"sip:{n}@example.com" for n in numbers[::3]), *(f"SIPS:{n}@h;user=phone" for n in
+              numbers[::7]), *(f"sip:{n}" for n in numbers[::11]), "+", "+0", "+44", "+" + "4" * 20, "+" + "4" * 21,
+              "sip:+442079460000@", "sip:+442079460000@h<sip:+12025550100@h>", "sip:+4420 79460000@h",
+              "sip:+442079460000;phone-context=+1@h", " +442079460000", "+442079460000 ", "+442079460000x12"]
+    shortcut = [value for value in values if phone._INTERNATIONAL.fullmatch(value)]
+    assert len(shortcut) >= 500
+    homes = ("DE", "GB", "US")
+    fast = [(PhoneAnalyzer(h).analyze(v), PhoneAnalyzer(h).normalize(v)) for h in homes for v in values]
+    assert sum(info is not None and info.valid for info, _ in fast) > 100  # valid and invalid numbers both
+    assert sum(info is not None and not info.valid for info, _ in fast) > 100
+    monkeypatch.setattr(phone, "_INTERNATIONAL", re.compile(r"(?!)"))
+    assert [(PhoneAnalyzer(h).analyze(v), PhoneAnalyzer(h).normalize(v)) for h in homes for v in values] == fast
+
+
 def reference_enrich(e: PhoneEnricher, cfg: PhoneConfig, event: Any) -> None:
     """What the generated enrichment must do, step by step: per side, the first field holding a number wins;
     an invalid number tags the event; a valid one fills uc.call where it has no value; a side that fails is

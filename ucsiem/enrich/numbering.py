@@ -125,6 +125,7 @@ def _region(code: str, metadata: PhoneMetadata) -> _Region:
 class _CallingCode(NamedTuple):
     regions: tuple[_Region, ...]  # in phonenumbers' order (the main region first)
     national_prefix: re.Pattern[str] | None  # the main region's national_prefix_for_parsing
+    possible_lengths: frozenset[int]  # the main region's general lengths (`is_possible_number` asks only it)
 
 
 class NumberingPlan:
@@ -149,7 +150,9 @@ class NumberingPlan:
             main = PhoneMetadata.metadata_for_region_or_calling_code(
                 country_code, phonenumbers.region_code_for_country_code(country_code))
             prefix = main.national_prefix_for_parsing if main is not None else None
-            compiled = _CallingCode(tuple(regions), re.compile(prefix) if prefix else None)
+            general = main.general_desc if main is not None else None
+            lengths = frozenset(general.possible_length or ()) if general is not None else frozenset()
+            compiled = _CallingCode(tuple(regions), re.compile(prefix) if prefix else None, lengths)
         self._codes[country_code] = compiled
         return compiled
 
@@ -174,6 +177,13 @@ class NumberingPlan:
         """`phonenumbers.is_valid_number`: a region, and a type known there."""
         region, kind = self.classify(number)
         return region is not None and kind != PhoneNumberType.UNKNOWN
+
+    def is_possible(self, number: PhoneNumber) -> bool:
+        """`phonenumbers.is_possible_number_with_reason(number) == IS_POSSIBLE`: the national number's length is
+        one of the general lengths of its calling code's main region (the local-only lengths, which phonenumbers
+        answers IS_POSSIBLE_LOCAL_ONLY, are never among them)."""
+        code = self._calling_code(number.country_code or 0)
+        return code is not None and len(phonenumbers.national_significant_number(number)) in code.possible_lengths
 
     def parse(self, text: str, region: str | None) -> PhoneNumber:
         """`phonenumbers.parse(text, region)` (raising its NumberParseException), the plain '+digits' form read

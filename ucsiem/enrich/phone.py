@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType, ValidationResult
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
 from ucsiem.codegen import ObjectReads, generated
 from ucsiem.enrich.config import PhoneConfig
@@ -58,6 +58,9 @@ _ASCII_NUMBER = re.compile(r"\+?[0-9]+")
 # 'sip:1234@host...' with no name-addr: an extension's URI (what `_extract` and `_parse` find in it, sooner)
 _SIP_EXTENSION = re.compile(f"sips?:[0-9]{{1,{EXTENSION_MAX_DIGITS}}}@[^<]*", re.IGNORECASE | re.DOTALL)
 _IPV4 = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]+)?")
+# '+' and digits, bare or as the user of a SIP/SIPS URI (what trunks and the parsers write): `_parse`'s steps
+# leave such a value as it is (no name-addr, parameters, separators or extension), so it is read at once
+_INTERNATIONAL = re.compile(f"(?:(?i:sips?):)?(\\+[0-9]{{1,{_MAX_DIGITS}}})(?:@[^<]*)?", re.DOTALL)
 # "+1 202 555 0100 x123", "... ext. 12", "...#12": directory numbers carry extensions; E.164 has none.
 _EXTENSION_SUFFIX = re.compile(r"\s*(?:ext\.?|extension|x|#)\s*[0-9]{1,7}$", re.IGNORECASE)
 
@@ -154,7 +157,7 @@ class PhoneAnalyzer:
         number, plus, digits = parsed
         if not plus and not self._plan.is_valid(number):
             number, _ = self._retry_international(digits, number)
-        if phonenumbers.is_possible_number_with_reason(number) != ValidationResult.IS_POSSIBLE:
+        if not self._plan.is_possible(number):
             return None
         return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
@@ -162,6 +165,12 @@ class PhoneAnalyzer:
         """(number, dialled with '+', its digits); None: no number at all; _INVALID: looks like one, is not."""
         if _plain_extension(value):
             return None
+        if (international := _INTERNATIONAL.fullmatch(value)) is not None:
+            compact = international[1]  # what the steps below make of it, at once
+            try:
+                return self._plan.parse(compact, self.home_region), True, compact[1:]
+            except NumberParseException:
+                return _INVALID
         text, context = _extract(value)
         if text[:1].isalpha():  # 'alice', 'sip:bob.jones@host': what follows could only end in None, at more cost
             return None
@@ -204,7 +213,7 @@ class PhoneAnalyzer:
                 number = retried
                 region, kind = self._plan.classify(number)
         # Local-only lengths (a US 7-digit dial) have no E.164 form: '+16834002' would be a wrong key.
-        if not valid and phonenumbers.is_possible_number_with_reason(number) != ValidationResult.IS_POSSIBLE:
+        if not valid and not self._plan.is_possible(number):
             return _INVALID
         return NumberInfo(
             e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
