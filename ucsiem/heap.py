@@ -35,6 +35,6 @@ def keep_heap_top(pad: int = TOP_PAD_BYTES, mmap_threshold: int = MMAP_THRESHOLD
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
     if mallopt(M_MMAP_THRESHOLD, mmap_threshold) != 1 or mallopt(M_TOP_PAD, pad) != 1:
-        log.debug("mallopt(M_TOP_PAD) was refused; the heap is trimmed after every batch.")
+        log.debug("mallopt refused M_MMAP_THRESHOLD or M_TOP_PAD; the heap is trimmed after every batch.")
         return False
     return True

@@ -167,10 +167,7 @@ class PhoneAnalyzer:
             return None
         if (international := _INTERNATIONAL.fullmatch(value)) is not None:
             compact = international[1]  # what the steps below make of it, at once
-            try:
-                return self._plan.parse(compact, self.home_region), True, compact[1:]
-            except NumberParseException:
-                return _INVALID
+            return self._compact_number(compact, True, compact[1:])
         text, context = _extract(value)
         if text[:1].isalpha():  # 'alice', 'sip:bob.jones@host': what follows could only end in None, at more cost
             return None
@@ -194,6 +191,11 @@ class PhoneAnalyzer:
             return None
         if len(digits) > _MAX_DIGITS:
             return _INVALID
+        return self._compact_number(compact, plus, digits)
+
+    def _compact_number(self, compact: str, plus: bool,
+                        digits: str) -> tuple[phonenumbers.PhoneNumber, bool, str] | NumberInfo:
+        """`_parse`'s answer for the number `compact` ('+' and digits, or digits)."""
         try:
             return self._plan.parse(compact, self.home_region), plus, digits
         except NumberParseException:
