@@ -17,6 +17,9 @@ validating, kcat's only shipping.
 `--full` runs the agent as issue 13 measures it: the shipped rule pack (`correlation: {rules: [rules/]}`) and
 the enrichment that needs no directory (phone numbers, home region GB; GeoIP/ASN with the shared MaxMind test
 databases), on top of the same file output.
+
+`--pure` also runs every case on the Python source of the compiled modules (`UCSIEM_PURE_PYTHON=1`, see the
+README's "The compiled hot path"), each round right after the compiled one, so both come from one sitting.
 """
 
 from __future__ import annotations
@@ -107,11 +110,11 @@ def tree_cpu_secs(root: int) -> dict[int, float]:
     return out
 
 
-def measure(cmd: list[str]) -> tuple[float, float, int]:
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds of the process tree, peak tree RSS in KiB)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     peak = 0
     done = threading.Event()
 
@@ -235,6 +238,36 @@ def kcat_command(events: Path, topic: str) -> list[str]:
             "-X", "acks=all", "-X", "enable.idempotence=true", "-X", "linger.ms=5"]
 
 
+def run_round(args: argparse.Namespace, tag: str, parser: str, log: Path, work: Path, env: dict[str, str] | None,
+              results: dict[str, list[tuple[float, float, int]]], suffix: str) -> int:
+    """One round of `run --once` and `parse`, measured into `results` (case names + `suffix`); the alerts."""
+    out_dir, state, config = work / "out", work / "state", work / "config.yml"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    shutil.rmtree(state, ignore_errors=True)
+    workers = args.workers if args.workers == "auto" else int(args.workers)
+    outputs: dict[str, dict[str, object]] = {
+        "file": {"type": "file", "path": str(out_dir / "events.ndjson"), "max_bytes": 1 << 40},
+        "kafka": {"type": "kafka", "bootstrap_servers": ["127.0.0.1:19092"], "topic": tag},
+        "elasticsearch": {"type": "elasticsearch", "hosts": ["http://127.0.0.1:19200"], "namespace": tag},
+    }
+    config.write_text(json.dumps({
+        "agent": {"data_dir": str(state), "stats_interval_secs": 0},
+        "inputs": [{"id": "bench", "paths": [str(log)], "parser": parser}],
+        "outputs": [outputs[args.output]],
+        "pipeline": {"workers": workers},
+        **(FULL_STACK if args.full else {}),
+    }))
+    results[f"run --once ({args.output} output){suffix}"].append(
+        measure([sys.executable, "-m", "ucsiem", "run", "--once", "--config", str(config)], env))
+    delivered = count_delivered(args.output, out_dir, tag)
+    # with the rule pack, the alerts it raises go to the same output
+    if delivered != args.lines and not (args.full and delivered > args.lines):
+        sys.exit(f"delivered {delivered} events for {args.lines} lines")
+    results[f"parse only{suffix}"].append(
+        measure([sys.executable, "-m", "ucsiem", "parse", "--parser", parser, str(log)], env))
+    return delivered - int(args.lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lines", type=int, default=1_000_000)
@@ -245,16 +278,20 @@ def main() -> None:
                     help="with the rule pack and phone number + GeoIP/ASN enrichment (issue 13's end-to-end case)")
     ap.add_argument("--output", default="file", choices=["file", "kafka", "elasticsearch"],
                     help="kafka / elasticsearch: the services of scripts/services.sh (127.0.0.1:19092 / :19200)")
+    ap.add_argument("--pure", action="store_true",
+                    help="also run each case on the Python source of the compiled modules (UCSIEM_PURE_PYTHON=1), "
+                         "in alternation")
     args = ap.parse_args()
     parser = {"expressway": "cisco_expressway", "sbc": "audiocodes_sbc"}[args.kind]
     log = corpus(args.kind, args.lines)
     subprocess.run(["cat", str(log)], stdout=subprocess.DEVNULL, check=True)  # warm page cache
     work = Path(tempfile.mkdtemp(prefix="ucsiem-bench-"))
-    out_dir, state = work / "out", work / "state"
-    workers = args.workers if args.workers == "auto" else int(args.workers)
-    config = work / "config.yml"
     run_case = f"run --once ({args.output} output)"
     results: dict[str, list[tuple[float, float, int]]] = {run_case: [], "parse only": []}
+    modes: list[tuple[str, dict[str, str] | None]] = [("", None)]
+    if args.pure:
+        modes.append((", pure Python", {**os.environ, "UCSIEM_PURE_PYTHON": "1"}))
+        results = {case + suffix: [] for case in results for suffix, _ in modes}
     events = work / "events.ndjson"
     kcat_case = "kcat -P, same events (NDJSON)"
     if args.output == "kafka":
@@ -266,44 +303,24 @@ def main() -> None:
                            stderr=subprocess.DEVNULL, check=True)
         results[kcat_case] = []
     for round_no in range(args.rounds):
-        shutil.rmtree(out_dir, ignore_errors=True)
-        shutil.rmtree(state, ignore_errors=True)
-        tag = f"bench{os.getpid()}r{round_no}"
-        outputs: dict[str, dict[str, object]] = {
-            "file": {"type": "file", "path": str(out_dir / "events.ndjson"), "max_bytes": 1 << 40},
-            "kafka": {"type": "kafka", "bootstrap_servers": ["127.0.0.1:19092"], "topic": tag},
-            "elasticsearch": {"type": "elasticsearch", "hosts": ["http://127.0.0.1:19200"], "namespace": tag},
-        }
-        output = outputs[args.output]
-        config.write_text(json.dumps({
-            "agent": {"data_dir": str(state), "stats_interval_secs": 0},
-            "inputs": [{"id": "bench", "paths": [str(log)], "parser": parser}],
-            "outputs": [output],
-            "pipeline": {"workers": workers},
-            **(FULL_STACK if args.full else {}),
-        }))
-        results[run_case].append(
-            measure([sys.executable, "-m", "ucsiem", "run", "--once", "--config", str(config)]))
-        delivered = count_delivered(args.output, out_dir, tag)
-        # with the rule pack, the alerts it raises go to the same output
-        if delivered != args.lines and not (args.full and delivered > args.lines):
-            sys.exit(f"delivered {delivered} events for {args.lines} lines")
-        alerts = delivered - args.lines
-        results["parse only"].append(measure([sys.executable, "-m", "ucsiem", "parse", "--parser", parser, str(log)]))
-        if args.output == "kafka":
-            results[kcat_case].append(measure(kcat_command(events, f"{tag}-kcat")))
-            produced = asyncio.run(kafka_count(f"{tag}-kcat"))
-            if produced != args.lines:
-                sys.exit(f"kcat produced {produced} messages for {args.lines} events")
+        for suffix, env in modes:
+            alerts = run_round(args, f"bench{os.getpid()}r{round_no}{'p' if env else ''}", parser, log, work, env,
+                               results, suffix)
+            if args.output == "kafka" and not suffix:
+                tag = f"bench{os.getpid()}r{round_no}"
+                results[kcat_case].append(measure(kcat_command(events, f"{tag}-kcat")))
+                produced = asyncio.run(kafka_count(f"{tag}-kcat"))
+                if produced != args.lines:
+                    sys.exit(f"kcat produced {produced} messages for {args.lines} events")
     print(f"corpus: {log} ({args.lines:,} lines, {log.stat().st_size:,} bytes); workers={args.workers}; "
           f"cpus={os.cpu_count()}; rounds={args.rounds}"
           + ("; rule pack + phone numbers + GeoIP/ASN" if args.full else ""))
-    print(f"{'case':<28} {'lines/s (median, min-max)':<30} {'CPU s':>7} {'peak RSS MiB (tree)':>20}")
+    print(f"{'case':<42} {'lines/s (median, min-max)':<30} {'CPU s':>7} {'peak RSS MiB (tree)':>20}")
     for case, runs in results.items():
         rates = [args.lines / w for w, _, _ in runs]
         cpu = statistics.median(c for _, c, _ in runs)
         rss = max(p for _, _, p in runs) / 1024
-        print(f"{case:<28} {statistics.median(rates):>9,.0f} ({min(rates):,.0f}-{max(rates):,.0f}){'':<6} "
+        print(f"{case:<42} {statistics.median(rates):>9,.0f} ({min(rates):,.0f}-{max(rates):,.0f}){'':<6} "
               f"{cpu:>7.1f} {rss:>20.0f}")
     if args.output == "kafka":
         ours = statistics.median(args.lines / w for w, _, _ in results[run_case])

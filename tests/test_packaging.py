@@ -6,6 +6,7 @@ development environment cannot stand in for it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -25,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_wheel_contains_parsers_and_mappings_and_runs(tmp_path: Path) -> None:
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                             "-w", str(tmp_path / "dist"), str(REPO)], capture_output=True, text=True, check=False,
-                           timeout=300, cwd=tmp_path)
+                           timeout=900, cwd=tmp_path)  # mypyc's C compiled anew if build/ is not current: ~5 min
     assert build.returncode == 0, build.stderr
     [wheel] = (tmp_path / "dist").glob("ucsiem-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -38,6 +39,13 @@ def test_wheel_contains_parsers_and_mappings_and_runs(tmp_path: Path) -> None:
     assert any(n.startswith("ucsiem_parsers/cisco_expressway/tests/") and n.endswith(".log") for n in names)
     assert not any(n.startswith(("tests/", "parsers/", "bench/")) for n in names)
     assert any(n.endswith("entry_points.txt") for n in names)
+    # the hot path compiled (setup.py) as in the development install, the shared runtime at the top level
+    compiled = json.loads((REPO / "ucsiem" / "compiled.json").read_text())["modules"]
+    assert compiled == json.loads(zipfile.ZipFile(wheel).read("ucsiem/compiled.json"))["modules"]
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    for module in compiled:
+        assert module.replace(".", "/") + suffix in names, module
+    assert ("ucsiem__mypyc" + suffix in names) == bool(compiled)
 
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
@@ -46,9 +54,11 @@ def test_wheel_contains_parsers_and_mappings_and_runs(tmp_path: Path) -> None:
     demo = subprocess.run([sys.executable, "-S", "-m", "ucsiem", "demo", "--out", str(tmp_path / "demo")],
                           capture_output=True, text=True, check=False, timeout=300, cwd=tmp_path, env=env)
     assert demo.returncode == 0, demo.stderr
-    where = subprocess.run([sys.executable, "-S", "-c", "import ucsiem, ucsiem_parsers; print(ucsiem.__file__)"],
-                           capture_output=True, text=True, check=False, env=env, cwd=tmp_path)
-    assert where.stdout.startswith(str(site)), where.stdout
+    where = subprocess.run([sys.executable, "-S", "-c", "import ucsiem, ucsiem.normalize as n; print(ucsiem.__file__); "
+                            "print(n.__file__)"], capture_output=True, text=True, check=False, env=env, cwd=tmp_path)
+    package, normalize = where.stdout.split()
+    assert package.startswith(str(site)), where.stdout
+    assert normalize.startswith(str(site)) and normalize.endswith(suffix if compiled else ".py"), where.stdout
     assert (tmp_path / "demo" / "events.ndjson").stat().st_size > 0
 
 
@@ -154,8 +164,8 @@ def test_the_agent_makes_only_system_calls_the_unit_allows(tmp_path: Path) -> No
 # -- the .deb -----------------------------------------------------------------------------------------
 
 
-def run(*cmd: str, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(list(cmd), capture_output=True, text=True, check=False, timeout=600, **kwargs)
+def run(*cmd: str, check: bool = True, timeout: float = 600, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(list(cmd), capture_output=True, text=True, check=False, timeout=timeout, **kwargs)
     assert not check or done.returncode == 0, f"{cmd}: {done.stdout}{done.stderr}"
     return done
 
@@ -173,7 +183,8 @@ def test_the_deb_runs_as_the_ucsiem_user_and_purges_cleanly(tmp_path: Path) -> N
     path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"  # python3 on PATH: the dev venv's (pyenv)
     assert shutil.which("python3", path=path) != "/usr/bin/python3"
     run("bash", str(REPO / "packaging" / "build-deb.sh"), env={**os.environ, "PATH": path,
-                                                               "UCSIEM_DEB_OUT": str(tmp_path)})
+                                                               "UCSIEM_DEB_OUT": str(tmp_path)},
+        timeout=1200)  # compiles the hot path with mypyc (~4 min) unless build/ holds it
     [deb] = tmp_path.glob("ucsiem_*.deb")
     control = run("dpkg-deb", "--field", str(deb), "Depends").stdout
     system = Path("/usr/bin/python3").resolve()  # /usr/bin/python3.11
@@ -194,6 +205,11 @@ def test_the_deb_runs_as_the_ucsiem_user_and_purges_cleanly(tmp_path: Path) -> N
         assert "Permission denied" not in check.stderr and "Traceback" not in check.stderr, check.stderr
         version = run("runuser", "-u", "ucsiem", "--", "/usr/bin/ucsiem", "--version", env=clean, cwd="/")
         assert version.stdout.startswith("ucsiem ")
+        # the hot path compiled, and loaded by the system's Python
+        probe = ("import importlib.machinery as m, ucsiem.normalize as n, ucsiem_parsers.cisco_expressway.parser as p; "
+                 "print([isinstance(x.__loader__, m.ExtensionFileLoader) for x in (n, p)])")
+        loaded = run("runuser", "-u", "ucsiem", "--", "/opt/ucsiem/bin/python", "-c", probe, env=clean, cwd="/")
+        assert loaded.stdout.strip() == "[True, True]", loaded.stdout + loaded.stderr
     finally:
         purged = run("dpkg", "--purge", "ucsiem", check=False, env=clean)
     assert purged.returncode == 0, purged.stdout + purged.stderr

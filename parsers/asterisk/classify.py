@@ -124,6 +124,6 @@ def classify_security(event: SecurityEvent) -> Kind:
     if pair is None:
         return SECURITY_ERROR if event.severity.lower() == "error" else SECURITY_NOTE
     management = event.service.upper() in MANAGEMENT_SERVICES
-    if pair is _REJECTED and not management and event.elements.get("RequestType", "").lower().startswith("registrar"):
+    if pair == _REJECTED and not management and event.elements.get("RequestType", "").lower().startswith("registrar"):
         return REGISTER_REFUSED
     return pair[1] if management else pair[0]

@@ -186,7 +186,7 @@ class _Database:
 
 
 def _open(key: str, path: Path, kinds: tuple[str, ...]) -> _Database:
-    want = "City or Country" if kinds is _CITY_KINDS else "ASN"
+    want = "City or Country" if kinds == _CITY_KINDS else "ASN"
     hint = f"point {key} at a GeoLite2/GeoIP2/DB-IP {want} .mmdb file"
     signature = _signature(path)
     try:
