@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.sourcehelp import ran_on_source
 from ucsiem.enrich.config import EnrichConfig, FileSourceConfig, IdentityConfig, PrivacyConfig
 from ucsiem.enrich.identity import (
     INDEX_NAME,
@@ -380,9 +381,11 @@ def test_keys_longer_than_the_file_allows_are_found(tmp_path: Path) -> None:
     assert index_info(index.path).kinds == frozenset({"user"})  # type: ignore[union-attr]
 
 
-def test_an_index_larger_than_its_first_map_is_written_whole(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_index_larger_than_its_first_map_is_written_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             request: pytest.FixtureRequest) -> None:
     """LMDB's map is sized before writing; a guess too small is doubled until every entry fits."""
+    if ran_on_source(request, "ucsiem.enrich.identity"):  # the first guess is made small by replacing map_size
+        return
     monkeypatch.setattr("ucsiem.enrich.identity.map_size", lambda docs, owners: 64 * 1024)
     records = [{"name": [f"u{i}"], "title": ["t" * 1000], "groups": [f"g{j}" for j in range(20)]}
                for i in range(4000)]
