@@ -408,7 +408,7 @@ def reference_apply(event_: dict[str, Any], where: tuple[tuple[str, ...], str], 
 
 
 def reference_lookup(enricher: IdentityEnricher, event_: dict[str, Any]) -> tuple[int, int]:
-    """The lookup plan read step by step (what the generated function must do)."""
+    """The lookup plan read step by step (what `Lookups` must do)."""
     from ucsiem.enrich import identity
 
     hits, missed = 0, []
@@ -443,7 +443,7 @@ LOOKUP_VALUES: st.SearchStrategy[Any] = st.one_of(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_the_generated_lookups_do_what_the_plan_says(tmp_path: Path, data: st.DataObject) -> None:
+def test_the_lookups_do_what_the_plan_says(tmp_path: Path, data: st.DataObject) -> None:
     index = index_of(tmp_path, [("hr", read_file_source(csv_source(tmp_path)))])
     lookups = IdentityConfig().lookups
     shape: dict[str, Any] = {}
