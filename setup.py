@@ -4,11 +4,11 @@ the hot path with mypyc.
 ./ucsiem -> ucsiem, ./parsers -> ucsiem_parsers (every plugin folder, and its tests/ folder of golden
 files as data), ./mappings -> ucsiem_mappings, ./rules -> ucsiem_rules (the UC rule pack's YAML as data).
 
-Compiled (`COMPILED`): every built-in parser's modules, the parser API's helpers, the normalizer and the
-enrichers, which is where a worker spends a line's Python time. mypyc turns the same typed source into C
+Compiled (`compiled_sources`): every built-in parser's modules, the parser API's helpers, the normalizer and
+the enrichers, which is where a worker spends a line's Python time. mypyc turns the same typed source into C
 extension modules placed beside it; the source stays the truth (and runs as it is with
-UCSIEM_PURE_PYTHON=1 at run time, see ucsiem/__init__.py). UCSIEM_PURE_PYTHON=1 at install, or no C compiler,
-installs pure Python.
+UCSIEM_PURE_PYTHON=1 at run time, see ucsiem/purepython.py). UCSIEM_PURE_PYTHON=1 at install, or no C
+compiler, installs pure Python.
 """
 
 from __future__ import annotations
