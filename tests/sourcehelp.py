@@ -17,10 +17,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def is_extension(module: object) -> bool:
+    """Loaded from a compiled extension module (not from Python source)."""
+    return isinstance(getattr(module, "__loader__", None), importlib.machinery.ExtensionFileLoader)
+
+
 def ran_on_source(request: pytest.FixtureRequest, module: str) -> bool:
     """True when `module` is compiled and the test was run on the source instead (the caller returns then)."""
-    loaded = importlib.import_module(module)
-    if not isinstance(loaded.__loader__, importlib.machinery.ExtensionFileLoader):
+    if not is_extension(importlib.import_module(module)):
         return False
     child = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", request.node.nodeid],
                            capture_output=True, text=True, check=False, cwd=REPO, timeout=600,

@@ -23,20 +23,19 @@ def _package_folders() -> tuple[str, ...]:
 
 
 def prefer_source() -> None:
-    """Install the hook (once) for folders not yet searched."""
-    if any(getattr(hook, "ucsiem_source_only", False) for hook in sys.path_hooks):
-        return
+    """Install the hook for folders not yet searched (called once, by the package's `__init__`)."""
     folders = _package_folders()
     source_finder = importlib.machinery.FileFinder.path_hook(*_LOADERS)
 
-    def hook(path: str) -> importlib.abc.PathEntryFinder:
+    def inside(path: str) -> bool:
         resolved = str(Path(path).resolve())
-        if not any(resolved == f or resolved.startswith(f + "/") for f in folders):
+        return any(resolved == f or resolved.startswith(f + "/") for f in folders)
+
+    def hook(path: str) -> importlib.abc.PathEntryFinder:
+        if not inside(path):
             raise ImportError("not a ucsiem folder")  # the next hook (the default finders) takes it
         return source_finder(path)
 
-    hook.ucsiem_source_only = True  # type: ignore[attr-defined]
     sys.path_hooks.insert(0, hook)
-    for path in list(sys.path_importer_cache):
-        if any(str(Path(path).resolve()).startswith(f) for f in folders):
-            del sys.path_importer_cache[path]
+    for path in [p for p in sys.path_importer_cache if inside(p)]:
+        del sys.path_importer_cache[path]

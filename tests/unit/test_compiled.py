@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import ucsiem
+from tests.sourcehelp import is_extension
 
 MANIFEST = Path(ucsiem.__file__).parent / "compiled.json"
 PURE = os.environ.get("UCSIEM_PURE_PYTHON") == "1"
@@ -29,10 +30,6 @@ def compiled_modules() -> dict[str, str]:
     """module -> SHA-256 of the source it was compiled from."""
     modules: dict[str, str] = json.loads(MANIFEST.read_text())["modules"]
     return modules
-
-
-def is_extension(module: object) -> bool:
-    return isinstance(getattr(module, "__loader__", None), importlib.machinery.ExtensionFileLoader)
 
 
 def test_the_manifest_says_what_is_loaded_and_the_source_is_what_was_compiled() -> None:
